@@ -1,0 +1,98 @@
+"""Strict decoding shared by every parser: JSON without duplicate keys or non-finite numbers,
+bounded in size and depth, and canonical base64."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+DEFAULT_MAX_DEPTH = 32
+MAX_INTEGER_DIGITS = 40
+
+
+class StrictDecodeError(ValueError):
+    """Input is not strict JSON or canonical base64; callers wrap it in their own error."""
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise StrictDecodeError(f"duplicate JSON key {key!r}")
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise StrictDecodeError(f"non-finite number {name} is not JSON")
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise StrictDecodeError(f"integer of {len(text)} digits exceeds {MAX_INTEGER_DIGITS}")
+    return int(text)
+
+
+def _depth(value: Any) -> int:
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
+
+
+def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Parse UTF-8 JSON strictly.
+
+    Raises:
+        StrictDecodeError: Too large, not UTF-8, not JSON, duplicate keys, NaN/Infinity, huge
+            integers, or nested deeper than ``max_depth``.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > max_bytes:
+        raise StrictDecodeError(f"document of {len(raw)} bytes exceeds the cap of {max_bytes}")
+    try:
+        text = raw.decode("utf-8")
+        value = json.loads(
+            text,
+            object_pairs_hook=_reject_duplicates,
+            parse_constant=_reject_constant,
+            parse_int=_parse_int,
+        )
+    except UnicodeDecodeError as exc:
+        raise StrictDecodeError(f"not UTF-8: {exc.reason} at byte {exc.start}") from exc
+    except RecursionError as exc:
+        raise StrictDecodeError("JSON nested too deeply") from exc
+    except json.JSONDecodeError as exc:
+        raise StrictDecodeError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    if _depth(value) > max_depth:
+        raise StrictDecodeError(f"JSON nested deeper than {max_depth} levels")
+    return value
+
+
+def b64encode(data: bytes) -> str:
+    """Standard base64 with padding (RFC 4648 §4)."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64decode_strict(text: str) -> bytes:
+    """Decode standard, padded, canonical base64 (RFC 4648 §4); anything else is refused.
+
+    Raises:
+        StrictDecodeError: Not base64, wrong alphabet or padding, or non-zero padding bits.
+    """
+    try:
+        data = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise StrictDecodeError(f"not standard padded base64: {exc}") from exc
+    if base64.b64encode(data).decode("ascii") != text:
+        raise StrictDecodeError("non-canonical base64 (padding bits or padding)")
+    return data
