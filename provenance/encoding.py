@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any
 
 DEFAULT_MAX_DEPTH = 32
@@ -14,6 +15,10 @@ MAX_INTEGER_DIGITS = 40
 
 class StrictDecodeError(ValueError):
     """Input is not strict JSON or canonical base64; callers wrap it in their own error."""
+
+
+class TooLargeError(StrictDecodeError):
+    """Input exceeds its size cap."""
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -58,7 +63,7 @@ def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > max_bytes:
-        raise StrictDecodeError(f"document of {len(raw)} bytes exceeds the cap of {max_bytes}")
+        raise TooLargeError(f"document of {len(raw)} bytes exceeds the cap of {max_bytes}")
     try:
         text = raw.decode("utf-8")
         value = json.loads(
@@ -72,7 +77,9 @@ def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_
     except RecursionError as exc:
         raise StrictDecodeError("JSON nested too deeply") from exc
     except json.JSONDecodeError as exc:
-        raise StrictDecodeError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        raise StrictDecodeError(
+            f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
     if _depth(value) > max_depth:
         raise StrictDecodeError(f"JSON nested deeper than {max_depth} levels")
     return value
@@ -96,3 +103,39 @@ def b64decode_strict(text: str) -> bytes:
     if base64.b64encode(data).decode("ascii") != text:
         raise StrictDecodeError("non-canonical base64 (padding bits or padding)")
     return data
+
+
+ErrorFactory = Callable[[str], Exception]
+
+
+def json_object(
+    obj: object, what: str, required: set[str], optional: set[str], error: ErrorFactory
+) -> dict[str, Any]:
+    """Check that ``obj`` is a JSON object with all ``required`` and no unknown fields.
+
+    Raises:
+        Exception: ``error(message)`` naming what is missing or unknown.
+    """
+    if not isinstance(obj, dict):
+        raise error(f"{what} must be a JSON object")
+    missing = required - obj.keys()
+    unknown = obj.keys() - required - optional
+    if missing:
+        raise error(f"{what} lacks {sorted(missing)}")
+    if unknown:
+        raise error(f"{what} has unknown fields {sorted(unknown)}")
+    return obj
+
+
+def b64_field(value: object, what: str, error: ErrorFactory) -> bytes:
+    """Decode a JSON string field holding canonical base64.
+
+    Raises:
+        Exception: ``error(message)`` when it is not a string or not canonical base64.
+    """
+    if not isinstance(value, str):
+        raise error(f"{what} must be a base64 string")
+    try:
+        return b64decode_strict(value)
+    except StrictDecodeError as exc:
+        raise error(f"{what}: {exc}") from exc

@@ -1,0 +1,188 @@
+"""The provenance bundle v1: one DSSE envelope, its verification material and its log entries.
+
+Shaped like a Sigstore bundle v0.3 (see specs/bundle-v1.md). Parsing is strict: unknown media types,
+versions and fields are refused, sizes are capped by :class:`BundleLimits`, and the envelope must
+carry exactly one signature. Nothing in a bundle is trusted by being there: the Verifier checks it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from provenance.dsse import Envelope
+from provenance.encoding import (
+    StrictDecodeError,
+    TooLargeError,
+    b64_field,
+    b64encode,
+    json_object,
+    loads_strict,
+)
+from provenance.errors import BundleFormatError
+from provenance.tlog.entry import TlogEntry
+
+BUNDLE_MEDIA_TYPE = "application/vnd.provenance.bundle.v1+json"
+KEY_ID_HEX_CHARS = 64
+
+
+@dataclass(frozen=True)
+class BundleLimits:
+    """Size caps applied while parsing a bundle."""
+
+    max_bundle_bytes: int = 256 * 1024
+    max_payload_bytes: int = 64 * 1024
+    max_certificates: int = 4
+    max_certificate_bytes: int = 16 * 1024
+    max_tlog_entries: int = 4
+    max_depth: int = 16
+
+
+DEFAULT_LIMITS = BundleLimits()
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A parsed bundle.
+
+    Attributes:
+        envelope: The DSSE envelope (exactly one signature).
+        certificates: The X.509 chain, leaf first; empty when a pinned key signed.
+        public_key_hint: The key id (hex SHA-256 of the SPKI DER) of a pinned key, else None.
+        tlog_entries: Transparency log entries for this envelope.
+    """
+
+    envelope: Envelope
+    certificates: tuple[x509.Certificate, ...] = ()
+    public_key_hint: str | None = None
+    tlog_entries: tuple[TlogEntry, ...] = ()
+
+    def __post_init__(self) -> None:
+        if bool(self.certificates) == (self.public_key_hint is not None):
+            raise BundleFormatError(
+                "verificationMaterial needs exactly one of x509CertificateChain or publicKey"
+            )
+        if len(self.envelope.signatures) != 1:
+            raise BundleFormatError(
+                f"the envelope must carry exactly one signature, found "
+                f"{len(self.envelope.signatures)}",
+                code="envelope.signatures",
+            )
+
+    def to_json(self) -> dict[str, Any]:
+        """The bundle as a JSON object."""
+        material: dict[str, Any] = {"tlogEntries": [e.to_json() for e in self.tlog_entries]}
+        if self.certificates:
+            material["x509CertificateChain"] = {
+                "certificates": [
+                    {"rawBytes": b64encode(c.public_bytes(Encoding.DER))} for c in self.certificates
+                ]
+            }
+        else:
+            material["publicKey"] = {"hint": self.public_key_hint}
+        return {
+            "mediaType": BUNDLE_MEDIA_TYPE,
+            "verificationMaterial": material,
+            "dsseEnvelope": self.envelope.to_json(),
+        }
+
+    def to_bytes(self) -> bytes:
+        """The bundle as indented UTF-8 JSON with a final newline."""
+        return (json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes, limits: BundleLimits = DEFAULT_LIMITS) -> Bundle:
+        """Parse a bundle strictly.
+
+        Raises:
+            BundleFormatError: ``bundle.malformed``, ``bundle.too_large``, ``bundle.unsupported``
+                or ``envelope.signatures``.
+        """
+        try:
+            obj = loads_strict(data, max_bytes=limits.max_bundle_bytes, max_depth=limits.max_depth)
+        except TooLargeError as exc:
+            raise BundleFormatError(f"bundle: {exc}", code="bundle.too_large") from exc
+        except StrictDecodeError as exc:
+            raise BundleFormatError(f"bundle: {exc}") from exc
+        return cls.from_json(obj, limits)
+
+    @classmethod
+    def from_json(cls, obj: object, limits: BundleLimits = DEFAULT_LIMITS) -> Bundle:
+        """Build a bundle from a parsed JSON object (see :meth:`from_bytes`)."""
+        if isinstance(obj, dict) and obj.get("mediaType") != BUNDLE_MEDIA_TYPE:
+            raise BundleFormatError(
+                f"unsupported bundle mediaType {obj.get('mediaType')!r}; "
+                f"this verifier reads {BUNDLE_MEDIA_TYPE}",
+                code="bundle.unsupported",
+            )
+        fields = json_object(
+            obj,
+            "bundle",
+            {"mediaType", "verificationMaterial", "dsseEnvelope"},
+            set(),
+            BundleFormatError,
+        )
+        envelope = Envelope.from_json(
+            fields["dsseEnvelope"], max_payload_bytes=limits.max_payload_bytes
+        )
+        return _with_material(envelope, fields["verificationMaterial"], limits)
+
+
+def _with_material(envelope: Envelope, obj: object, limits: BundleLimits) -> Bundle:
+    fields = json_object(
+        obj,
+        "verificationMaterial",
+        {"tlogEntries"},
+        {"x509CertificateChain", "publicKey"},
+        BundleFormatError,
+    )
+    entries = fields["tlogEntries"]
+    if not isinstance(entries, list) or len(entries) > limits.max_tlog_entries:
+        raise BundleFormatError(
+            f"tlogEntries must be a list of at most {limits.max_tlog_entries} entries"
+        )
+    hint = _public_key_hint(fields["publicKey"]) if "publicKey" in fields else None
+    chain = fields.get("x509CertificateChain")
+    certificates = _certificates(chain, limits) if chain is not None else ()
+    return Bundle(
+        envelope=envelope,
+        certificates=certificates,
+        public_key_hint=hint,
+        tlog_entries=tuple(TlogEntry.from_json(e) for e in entries),
+    )
+
+
+def _public_key_hint(obj: object) -> str:
+    hint = json_object(obj, "publicKey", {"hint"}, set(), BundleFormatError)["hint"]
+    if not isinstance(hint, str) or len(hint) != KEY_ID_HEX_CHARS:
+        raise BundleFormatError("publicKey.hint must be a key id of 64 lowercase hex digits")
+    return hint
+
+
+def _certificates(obj: object, limits: BundleLimits) -> tuple[x509.Certificate, ...]:
+    items = json_object(obj, "x509CertificateChain", {"certificates"}, set(), BundleFormatError)[
+        "certificates"
+    ]
+    if not isinstance(items, list) or not 1 <= len(items) <= limits.max_certificates:
+        raise BundleFormatError(
+            f"x509CertificateChain.certificates must hold 1 to {limits.max_certificates} certificates"
+        )
+    return tuple(_certificate(item, limits) for item in items)
+
+
+def _certificate(obj: object, limits: BundleLimits) -> x509.Certificate:
+    raw = json_object(obj, "certificate", {"rawBytes"}, set(), BundleFormatError)["rawBytes"]
+    der = b64_field(raw, "certificate rawBytes", BundleFormatError)
+    if len(der) > limits.max_certificate_bytes:
+        raise BundleFormatError(
+            f"certificate of {len(der)} bytes exceeds the cap of {limits.max_certificate_bytes}",
+            code="bundle.too_large",
+        )
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError as exc:
+        raise BundleFormatError(f"certificate is not DER X.509: {exc}") from exc

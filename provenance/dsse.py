@@ -1,0 +1,104 @@
+"""DSSE envelopes (secure-systems-lab/dsse protocol v1.0.2).
+
+Signatures are always over ``PAE(payloadType, payload)``, never over the raw payload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+
+from provenance.encoding import b64_field, b64encode, json_object
+from provenance.errors import BundleFormatError
+from provenance.keys import SigningKey
+
+INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
+MAX_KEYID_CHARS = 128
+
+
+def pae(payload_type: str, payload: bytes) -> bytes:
+    """Pre-Authentication Encoding: ``DSSEv1 SP LEN(type) SP type SP LEN(body) SP body``."""
+    type_bytes = payload_type.encode("utf-8")
+    return b"DSSEv1 %d %s %d %s" % (len(type_bytes), type_bytes, len(payload), payload)
+
+
+@dataclass(frozen=True)
+class EnvelopeSignature:
+    """One DSSE signature; ``keyid`` is an unauthenticated hint."""
+
+    sig: bytes
+    keyid: str = ""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A DSSE envelope."""
+
+    payload: bytes
+    payload_type: str
+    signatures: tuple[EnvelopeSignature, ...]
+
+    @property
+    def pae(self) -> bytes:
+        """The bytes every signature covers."""
+        return pae(self.payload_type, self.payload)
+
+    def to_json(self) -> dict[str, Any]:
+        """The envelope as a JSON object (base64 payload and signatures)."""
+        return {
+            "payload": b64encode(self.payload),
+            "payloadType": self.payload_type,
+            "signatures": [_signature_to_json(s) for s in self.signatures],
+        }
+
+    def sha256(self) -> bytes:
+        """SHA-256 of the envelope's RFC 8785 canonical JSON (what a log entry binds)."""
+        return hashlib.sha256(rfc8785.dumps(self.to_json())).digest()
+
+    @classmethod
+    def from_json(cls, obj: object, *, max_payload_bytes: int) -> Envelope:
+        """Parse an envelope object strictly (canonical base64, no unknown fields).
+
+        Raises:
+            BundleFormatError: ``bundle.malformed`` or ``bundle.too_large``.
+        """
+        fields = json_object(
+            obj, "dsseEnvelope", {"payload", "payloadType", "signatures"}, set(), BundleFormatError
+        )
+        payload = b64_field(fields["payload"], "dsseEnvelope.payload", BundleFormatError)
+        if len(payload) > max_payload_bytes:
+            raise BundleFormatError(
+                f"payload of {len(payload)} bytes exceeds the cap of {max_payload_bytes}",
+                code="bundle.too_large",
+            )
+        payload_type = fields["payloadType"]
+        if not isinstance(payload_type, str):
+            raise BundleFormatError("dsseEnvelope.payloadType must be a string")
+        signatures = fields["signatures"]
+        if not isinstance(signatures, list):
+            raise BundleFormatError("dsseEnvelope.signatures must be a list")
+        return cls(payload, payload_type, tuple(_signature_from_json(s) for s in signatures))
+
+
+def sign_envelope(payload: bytes, payload_type: str, key: SigningKey, keyid: str = "") -> Envelope:
+    """Sign ``PAE(payload_type, payload)`` with ``key`` and wrap it in an envelope."""
+    signature = key.sign(pae(payload_type, payload))
+    return Envelope(payload, payload_type, (EnvelopeSignature(signature, keyid),))
+
+
+def _signature_to_json(signature: EnvelopeSignature) -> dict[str, str]:
+    obj = {"sig": b64encode(signature.sig)}
+    if signature.keyid:
+        obj["keyid"] = signature.keyid
+    return obj
+
+
+def _signature_from_json(obj: object) -> EnvelopeSignature:
+    fields = json_object(obj, "dsseEnvelope.signatures[]", {"sig"}, {"keyid"}, BundleFormatError)
+    keyid = fields.get("keyid", "")
+    if not isinstance(keyid, str) or len(keyid) > MAX_KEYID_CHARS:
+        raise BundleFormatError(f"signature keyid must be a string of at most {MAX_KEYID_CHARS}")
+    return EnvelopeSignature(b64_field(fields["sig"], "signature sig", BundleFormatError), keyid)

@@ -1,0 +1,262 @@
+"""The in-toto Statement v1 with the project's content predicate v1.
+
+The statement has exactly one subject, matched by its SHA-256 digest only. Its serialized form (the
+DSSE payload) is the RFC 8785 (JCS) canonical JSON of :meth:`Statement.to_json`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+import rfc8785
+
+from provenance.encoding import StrictDecodeError, json_object, loads_strict
+from provenance.errors import BundleFormatError
+from provenance.text import Canonicalization
+
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://provenance-toolkit.dev/predicates/content/v1"
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_CLAIMS = 64
+MAX_INGREDIENTS = 64
+MAX_TEXT_FIELD = 1024
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+CLAIM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*(;.{0,200})?$")
+RFC3339_UTC = "%Y-%m-%dT%H:%M:%SZ"
+
+ClaimValue = str | bool | int
+
+
+def _fail(message: str) -> BundleFormatError:
+    return BundleFormatError(f"statement: {message}", code="statement.malformed")
+
+
+@dataclass(frozen=True)
+class Author:
+    """The author as attested by the signer (an account URI or email, and a display name)."""
+
+    id: str
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    """Content this content was made from, named by digest."""
+
+    sha256: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ContentPredicate:
+    """The content predicate v1 (see specs/bundle-v1.md)."""
+
+    content_type: str
+    canonicalization: Canonicalization
+    created: datetime
+    author: Author | None = None
+    publisher: str | None = None
+    claims: Mapping[str, ClaimValue] = field(default_factory=lambda: MappingProxyType({}))
+    ingredients: tuple[Ingredient, ...] = ()
+
+
+@dataclass(frozen=True)
+class Statement:
+    """An in-toto Statement v1 about one piece of content."""
+
+    subject_name: str
+    subject_sha256: str
+    predicate: ContentPredicate
+
+    def to_json(self) -> dict[str, Any]:
+        """The statement as a JSON object."""
+        return {
+            "_type": STATEMENT_TYPE,
+            "subject": [{"name": self.subject_name, "digest": {"sha256": self.subject_sha256}}],
+            "predicateType": PREDICATE_TYPE,
+            "predicate": _predicate_to_json(self.predicate),
+        }
+
+    def to_payload(self) -> bytes:
+        """The canonical (RFC 8785) serialization that goes into the envelope."""
+        return rfc8785.dumps(self.to_json())
+
+    @classmethod
+    def from_payload(cls, payload: bytes) -> Statement:
+        """Parse a payload strictly.
+
+        Raises:
+            BundleFormatError: ``statement.malformed`` (or ``statement.unsupported`` for an
+                unknown statement or predicate type).
+        """
+        try:
+            obj = loads_strict(payload, max_bytes=MAX_PAYLOAD_BYTES)
+        except StrictDecodeError as exc:
+            raise _fail(str(exc)) from exc
+        return _statement_from_json(obj)
+
+
+def validate_claims(claims: Mapping[str, Any]) -> dict[str, ClaimValue]:
+    """Check claim names and values (str, bool or int) and return them as a plain dict.
+
+    Raises:
+        BundleFormatError: ``statement.malformed`` naming the offending claim.
+    """
+    if len(claims) > MAX_CLAIMS:
+        raise _fail(f"at most {MAX_CLAIMS} claims, found {len(claims)}")
+    result: dict[str, ClaimValue] = {}
+    for name, value in claims.items():
+        if not isinstance(name, str) or not CLAIM_NAME.fullmatch(name):
+            raise _fail(f"claim name {name!r} must match {CLAIM_NAME.pattern}")
+        if not isinstance(value, str | bool | int):
+            raise _fail(f"claim {name!r} must be a string, boolean or integer")
+        if isinstance(value, str):
+            _check_text(f"claim {name!r}", value)
+        result[name] = value
+    return result
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with second precision (``2026-01-31T12:00:00Z``)."""
+    return moment.astimezone(UTC).strftime(RFC3339_UTC)
+
+
+def parse_time(text: str) -> datetime:
+    """Parse the RFC 3339 UTC form produced by :func:`format_time`.
+
+    Raises:
+        BundleFormatError: Not of that exact form.
+    """
+    try:
+        return datetime.strptime(text, RFC3339_UTC).replace(tzinfo=UTC)
+    except (ValueError, TypeError) as exc:
+        raise _fail(f"time {text!r} is not RFC 3339 UTC like 2026-01-31T12:00:00Z") from exc
+
+
+def _predicate_to_json(predicate: ContentPredicate) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "contentType": predicate.content_type,
+        "canonicalization": predicate.canonicalization.value,
+        "created": format_time(predicate.created),
+        "claims": dict(predicate.claims),
+        "ingredients": [_ingredient_to_json(i) for i in predicate.ingredients],
+    }
+    if predicate.author is not None:
+        author: dict[str, str] = {"id": predicate.author.id}
+        if predicate.author.display_name is not None:
+            author["displayName"] = predicate.author.display_name
+        obj["author"] = author
+    if predicate.publisher is not None:
+        obj["publisher"] = predicate.publisher
+    return obj
+
+
+def _ingredient_to_json(ingredient: Ingredient) -> dict[str, Any]:
+    obj: dict[str, Any] = {"digest": {"sha256": ingredient.sha256}}
+    if ingredient.name is not None:
+        obj["name"] = ingredient.name
+    return obj
+
+
+def _check_text(what: str, value: object) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_TEXT_FIELD:
+        raise _fail(f"{what} must be a non-empty string of at most {MAX_TEXT_FIELD} characters")
+    return value
+
+
+def _check_fields(obj: object, what: str, required: set[str], optional: set[str]) -> dict[str, Any]:
+    return json_object(obj, what, required, optional, _fail)
+
+
+def _sha256_of(obj: object, what: str) -> str:
+    digest = _check_fields(obj, what, {"sha256"}, set())["sha256"]
+    if not isinstance(digest, str) or not SHA256_HEX.fullmatch(digest):
+        raise _fail(f"{what}.sha256 must be 64 lowercase hex digits")
+    return digest
+
+
+def _statement_from_json(obj: object) -> Statement:
+    fields = _check_fields(
+        obj, "statement", {"_type", "subject", "predicateType", "predicate"}, set()
+    )
+    if fields["_type"] != STATEMENT_TYPE or fields["predicateType"] != PREDICATE_TYPE:
+        raise BundleFormatError(
+            f"statement: expected _type {STATEMENT_TYPE} and predicateType {PREDICATE_TYPE}, "
+            f"found {fields['_type']!r} and {fields['predicateType']!r}",
+            code="statement.unsupported",
+        )
+    subjects = fields["subject"]
+    if not isinstance(subjects, list) or len(subjects) != 1:
+        raise _fail("exactly one subject is required")
+    subject = _check_fields(subjects[0], "subject", {"name", "digest"}, set())
+    return Statement(
+        subject_name=_check_text("subject.name", subject["name"]),
+        subject_sha256=_sha256_of(subject["digest"], "subject.digest"),
+        predicate=_predicate_from_json(fields["predicate"]),
+    )
+
+
+def _predicate_from_json(obj: object) -> ContentPredicate:
+    fields = _check_fields(
+        obj,
+        "predicate",
+        {"contentType", "canonicalization", "created", "claims", "ingredients"},
+        {"author", "publisher"},
+    )
+    content_type = _check_text("predicate.contentType", fields["contentType"])
+    if not CONTENT_TYPE.fullmatch(content_type):
+        raise _fail(f"predicate.contentType {content_type!r} is not a media type")
+    try:
+        profile = Canonicalization(fields["canonicalization"])
+    except ValueError as exc:
+        raise BundleFormatError(
+            f"statement: unknown canonicalization {fields['canonicalization']!r}; "
+            f"known: {[p.value for p in Canonicalization]}",
+            code="statement.unsupported",
+        ) from exc
+    if not isinstance(fields["claims"], dict):
+        raise _fail("predicate.claims must be a JSON object")
+    return ContentPredicate(
+        content_type=content_type,
+        canonicalization=profile,
+        created=parse_time(fields["created"]),
+        author=_author_from_json(fields.get("author")),
+        publisher=_optional_text("predicate.publisher", fields.get("publisher")),
+        claims=MappingProxyType(validate_claims(fields["claims"])),
+        ingredients=_ingredients_from_json(fields["ingredients"]),
+    )
+
+
+def _optional_text(what: str, value: object) -> str | None:
+    return None if value is None else _check_text(what, value)
+
+
+def _author_from_json(obj: object) -> Author | None:
+    if obj is None:
+        return None
+    fields = _check_fields(obj, "predicate.author", {"id"}, {"displayName"})
+    return Author(
+        id=_check_text("predicate.author.id", fields["id"]),
+        display_name=_optional_text("predicate.author.displayName", fields.get("displayName")),
+    )
+
+
+def _ingredients_from_json(obj: object) -> tuple[Ingredient, ...]:
+    if not isinstance(obj, list) or len(obj) > MAX_INGREDIENTS:
+        raise _fail(f"predicate.ingredients must be a list of at most {MAX_INGREDIENTS}")
+    result = []
+    for item in obj:
+        fields = _check_fields(item, "ingredient", {"digest"}, {"name"})
+        result.append(
+            Ingredient(
+                sha256=_sha256_of(fields["digest"], "ingredient.digest"),
+                name=_optional_text("ingredient.name", fields.get("name")),
+            )
+        )
+    return tuple(result)

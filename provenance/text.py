@@ -1,0 +1,104 @@
+"""Content canonicalization profiles.
+
+``none`` signs the exact bytes. ``text-v1`` makes a text survive copy and paste: the bytes must be
+UTF-8; line endings CRLF and CR become LF; each line is NFC-normalized and loses its trailing
+whitespace; trailing empty lines are dropped and the text ends in exactly one LF (an empty text
+canonicalizes to a single LF). The profile is named inside the signed statement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import unicodedata
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import BinaryIO
+
+from provenance.errors import CanonicalizationError
+
+CHUNK_BYTES = 1 << 20
+
+
+class Canonicalization(StrEnum):
+    """The canonicalization profiles a statement can name."""
+
+    NONE = "none"
+    TEXT_V1 = "text-v1"
+
+
+Content = bytes | BinaryIO
+
+
+def _raw_chunks(content: Content) -> Iterator[bytes]:
+    if isinstance(content, bytes):
+        yield content
+        return
+    while chunk := content.read(CHUNK_BYTES):
+        yield chunk
+
+
+def _text_lines(content: Content) -> Iterator[str]:
+    stream: BinaryIO = io.BytesIO(content) if isinstance(content, bytes) else content
+    reader = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline=None)
+    try:
+        yield from reader
+    except UnicodeDecodeError as exc:
+        raise CanonicalizationError(
+            f"text-v1 needs UTF-8 text; found invalid byte sequence ({exc.reason})"
+        ) from exc
+    finally:
+        reader.detach()
+
+
+def _text_v1_chunks(content: Content) -> Iterator[bytes]:
+    pending_empty = 0
+    for line in _text_lines(content):
+        text = unicodedata.normalize("NFC", line.rstrip("\n").rstrip())
+        if not text:
+            pending_empty += 1
+            continue
+        yield b"\n" * pending_empty + text.encode("utf-8") + b"\n"
+        pending_empty = 0
+
+
+def canonical_chunks(content: Content, profile: Canonicalization) -> Iterator[bytes]:
+    """Yield the canonical form of ``content`` under ``profile`` in chunks (streams stay streamed).
+
+    Raises:
+        CanonicalizationError: The content cannot be canonicalized under the profile.
+    """
+    if profile is Canonicalization.NONE:
+        return _raw_chunks(content)
+    return _with_final_newline(_text_v1_chunks(content))
+
+
+def _with_final_newline(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    empty = True
+    for chunk in chunks:
+        if chunk:
+            empty = False
+            yield chunk
+    if empty:
+        yield b"\n"
+
+
+def canonicalize(content: bytes, profile: Canonicalization) -> bytes:
+    """The canonical bytes of ``content`` under ``profile``.
+
+    Raises:
+        CanonicalizationError: The content cannot be canonicalized under the profile.
+    """
+    return b"".join(canonical_chunks(content, profile))
+
+
+def content_sha256(content: Content, profile: Canonicalization) -> str:
+    """Lowercase hex SHA-256 of the canonical form of ``content``, streaming.
+
+    Raises:
+        CanonicalizationError: The content cannot be canonicalized under the profile.
+    """
+    digest = hashlib.sha256()
+    for chunk in canonical_chunks(content, profile):
+        digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,201 @@
+"""Verification policies: what the caller requires of a verified signature.
+
+A policy sees only facts the Verifier has already established (signer, statement, signing time).
+Identities match SANs (or a pinned key's name) exactly, code point for code point: no case folding,
+no Unicode normalization, never the certificate's CN. A bundle signed by a certificate needs a policy
+that constrains identity, unless the caller names :class:`UnsafeAcceptAnyIdentity`.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from provenance.errors import PolicyError
+from provenance.statement import ClaimValue, Statement
+from provenance.verify.result import Signer, TimeSource
+
+
+@dataclass(frozen=True)
+class VerifiedFacts:
+    """What the earlier steps proved, handed to a policy."""
+
+    signer: Signer
+    statement: Statement
+    signing_time: datetime
+    time_source: TimeSource
+    now: datetime
+
+
+class Policy(ABC):
+    """A requirement on verified facts."""
+
+    constrains_identity: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @abstractmethod
+    def check(self, facts: VerifiedFacts) -> None:
+        """Return None when satisfied.
+
+        Raises:
+            PolicyError: With a ``policy.*`` code naming expected and actual values.
+        """
+
+
+@dataclass(frozen=True)
+class Identity(Policy):
+    """The signer must carry exactly ``identity`` (and, when given, be issued by ``issuer``)."""
+
+    identity: str
+    issuer: str | None = None
+    constrains_identity = True
+
+    def check(self, facts: VerifiedFacts) -> None:
+        if self.identity not in facts.signer.identities:
+            raise PolicyError(
+                f"identity {self.identity!r} required; actual identities: "
+                f"{list(facts.signer.identities)}",
+                code="policy.identity.mismatch",
+            )
+        if self.issuer is not None:
+            Issuer(self.issuer).check(facts)
+
+
+@dataclass(frozen=True)
+class IdentityPattern(Policy):
+    """Some identity of the signer must fully match the regular expression ``pattern``."""
+
+    pattern: str
+    constrains_identity = True
+
+    def check(self, facts: VerifiedFacts) -> None:
+        compiled = re.compile(self.pattern)
+        if not any(compiled.fullmatch(i) for i in facts.signer.identities):
+            raise PolicyError(
+                f"an identity matching /{self.pattern}/ required; actual identities: "
+                f"{list(facts.signer.identities)}",
+                code="policy.identity.mismatch",
+            )
+
+
+@dataclass(frozen=True)
+class Issuer(Policy):
+    """The issuing CA's subject (RFC 4514) or its common name must equal ``issuer``."""
+
+    issuer: str
+
+    def check(self, facts: VerifiedFacts) -> None:
+        actual = facts.signer.issuer
+        names = {actual, _common_name(actual)} if actual else set()
+        if self.issuer not in names:
+            raise PolicyError(
+                f"issuer {self.issuer!r} required; actual issuer: {actual!r}",
+                code="policy.issuer.mismatch",
+            )
+
+
+@dataclass(frozen=True)
+class RequireClaim(Policy):
+    """The statement must carry claim ``name`` (with ``value`` when one is given)."""
+
+    name: str
+    value: ClaimValue | None = None
+
+    def check(self, facts: VerifiedFacts) -> None:
+        claims = facts.statement.predicate.claims
+        if self.name not in claims:
+            raise PolicyError(
+                f"claim {self.name!r} required; claims present: {sorted(claims)}",
+                code="policy.claim.missing",
+            )
+        actual = claims[self.name]
+        if self.value is not None and (
+            actual != self.value or type(actual) is not type(self.value)
+        ):
+            raise PolicyError(
+                f"claim {self.name!r} must be {self.value!r}; actual {actual!r}",
+                code="policy.claim.mismatch",
+            )
+
+
+@dataclass(frozen=True)
+class MaxAge(Policy):
+    """The signature must be at most ``age`` old (log-proven time, else the signed creation time)."""
+
+    age: timedelta
+
+    def check(self, facts: VerifiedFacts) -> None:
+        actual = facts.now - facts.signing_time
+        if actual > self.age:
+            raise PolicyError(
+                f"signature at most {self.age} old required; it is {actual} old "
+                f"(time from {facts.time_source.value})",
+                code="policy.age.exceeded",
+            )
+
+
+class AllOf(Policy):
+    """Every policy must hold."""
+
+    def __init__(self, policies: Sequence[Policy]) -> None:
+        self.policies = tuple(policies)
+        self.constrains_identity = any(p.constrains_identity for p in self.policies)
+        self.warnings = tuple(w for p in self.policies for w in p.warnings)
+
+    def check(self, facts: VerifiedFacts) -> None:
+        for policy in self.policies:
+            policy.check(facts)
+
+
+class AnyOf(Policy):
+    """At least one policy must hold; the error lists why each failed."""
+
+    def __init__(self, policies: Sequence[Policy]) -> None:
+        if not policies:
+            raise ValueError("AnyOf needs at least one policy")
+        self.policies = tuple(policies)
+        self.constrains_identity = all(p.constrains_identity for p in self.policies)
+        self.warnings = tuple(w for p in self.policies for w in p.warnings)
+
+    def check(self, facts: VerifiedFacts) -> None:
+        errors: list[PolicyError] = []
+        for policy in self.policies:
+            try:
+                policy.check(facts)
+            except PolicyError as exc:
+                errors.append(exc)
+            else:
+                return
+        codes = {e.code for e in errors}
+        raise PolicyError(
+            "no alternative holds: " + "; ".join(e.message for e in errors),
+            code=codes.pop() if len(codes) == 1 else "policy.any_of.failed",
+        )
+
+
+class UnsafeAcceptAnyIdentity(Policy):
+    """Accepts any signer the trust root vouches for. Loudly unsafe: anyone the CA certified passes."""
+
+    constrains_identity = True
+    warnings = (
+        "UNSAFE: no identity was required; any signer certified by the trust root is accepted",
+    )
+
+    def check(self, facts: VerifiedFacts) -> None:
+        return None
+
+
+def _common_name(rfc4514: str) -> str | None:
+    try:
+        attributes = x509.Name.from_rfc4514_string(rfc4514).get_attributes_for_oid(
+            NameOID.COMMON_NAME
+        )
+    except ValueError:
+        return None
+    return str(attributes[0].value) if attributes else None

@@ -1,0 +1,281 @@
+"""The Verifier: the numbered steps of specs/verification.md, in the same order.
+
+1. parse: the bundle (caps, strict schema), the envelope (one signature, in-toto payload type) and
+   the statement.
+2. digest: the content's canonical SHA-256 equals the subject digest.
+3. signature: the signature over PAE verifies with the pinned key or the leaf certificate's key.
+4. log: every log entry binds this envelope and signer, its inclusion proof verifies against a
+   checkpoint signed by a log key of the trust root; its integrated time becomes the signing time.
+5. certificate: the chain leads to a trust-root anchor at the signing time.
+6. revocation: no CRL of the trust root revokes the leaf for a signature made at that time.
+7. policy: the caller's requirements hold.
+
+Verification takes bytes (or an open binary stream for large content), a trust root and an explicit
+time; it never opens files, reads the clock or touches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from provenance.bundle import DEFAULT_LIMITS, Bundle, BundleLimits
+from provenance.dsse import INTOTO_PAYLOAD_TYPE
+from provenance.errors import (
+    BundleFormatError,
+    CanonicalizationError,
+    CertificateError,
+    DigestMismatchError,
+    KeyFormatError,
+    KeyUntrustedError,
+    LogProofError,
+    PolicyError,
+    SignatureInvalidError,
+    VerificationError,
+)
+from provenance.identity.chain import ValidatedChain, validate_chain
+from provenance.identity.revocation import check_revocation
+from provenance.identity.trust import TrustRoot
+from provenance.keys import VerifyingKey, verifying_key_from_cryptography
+from provenance.statement import Statement
+from provenance.text import Content, content_sha256
+from provenance.tlog.entry import LogEntry, verify_tlog_entry
+from provenance.tlog.note import NoteVerifier
+from provenance.verify.policy import Policy, VerifiedFacts
+from provenance.verify.result import (
+    Finding,
+    LogProof,
+    Signer,
+    SignerKind,
+    TimeSource,
+    VerificationResult,
+)
+
+
+@dataclass
+class _Run:
+    """The facts established so far in one verification."""
+
+    content: Content
+    bundle_input: bytes | Bundle
+    policy: Policy
+    at: datetime
+    bundle: Bundle | None = None
+    statement: Statement | None = None
+    key: VerifyingKey | None = None
+    signer: Signer | None = None
+    chain: ValidatedChain | None = None
+    signing_time: datetime | None = None
+    time_source: TimeSource | None = None
+    log_proofs: list[LogProof] = field(default_factory=list)
+
+    def parsed(self) -> tuple[Bundle, Statement]:
+        assert self.bundle is not None and self.statement is not None
+        return self.bundle, self.statement
+
+
+@dataclass(frozen=True)
+class _Step:
+    name: str
+    run: Callable[[_Run], str]
+    fatal: bool = True
+
+
+class Verifier:
+    """Verifies bundles against one explicit trust root.
+
+    Args:
+        trust: The trust root; nothing else is ever trusted.
+        limits: Size caps for bundle parsing.
+    """
+
+    def __init__(self, trust: TrustRoot, limits: BundleLimits = DEFAULT_LIMITS) -> None:
+        self._trust = trust
+        self._limits = limits
+        self._log_verifiers = tuple(NoteVerifier.from_key_string(k) for k in trust.log_keys)
+        self._steps = (
+            _Step("parse", self._parse),
+            _Step("digest", self._digest, fatal=False),
+            _Step("signature", self._signature),
+            _Step("log", self._log),
+            _Step("certificate", self._certificate),
+            _Step("revocation", self._revocation, fatal=False),
+            _Step("policy", self._policy),
+        )
+
+    def verify(
+        self, content: Content, bundle: bytes | Bundle, policy: Policy, *, at: datetime
+    ) -> VerificationResult:
+        """Verify and return the result, raising on the first failed step.
+
+        Raises:
+            VerificationError: The precise subclass and ``code`` of the first failed step.
+        """
+        run = _Run(content, bundle, policy, _utc(at))
+        findings = [
+            Finding(step.name, f"{step.name}.ok", True, step.run(run)) for step in self._steps
+        ]
+        return self._result(run, findings)
+
+    def check(
+        self, content: Content, bundle: bytes | Bundle, policy: Policy, *, at: datetime
+    ) -> VerificationResult:
+        """Verify without raising for bad input: one finding per step that ran."""
+        run = _Run(content, bundle, policy, _utc(at))
+        findings: list[Finding] = []
+        for step in self._steps:
+            try:
+                findings.append(Finding(step.name, f"{step.name}.ok", True, step.run(run)))
+            except VerificationError as exc:
+                findings.append(Finding(step.name, exc.code, False, exc.message))
+                if step.fatal:
+                    break
+        return self._result(run, findings)
+
+    def _result(self, run: _Run, findings: list[Finding]) -> VerificationResult:
+        verified = len(findings) == len(self._steps) and all(f.ok for f in findings)
+        return VerificationResult(
+            verified=verified,
+            findings=tuple(findings),
+            signer=run.signer,
+            statement=run.statement if run.signer else None,
+            certificate_checked_at=run.signing_time if run.chain else None,
+            time_source=run.time_source,
+            log_proofs=tuple(run.log_proofs),
+            warnings=run.policy.warnings,
+        )
+
+    def _parse(self, run: _Run) -> str:
+        bundle = run.bundle_input
+        if isinstance(bundle, bytes):
+            bundle = Bundle.from_bytes(bundle, self._limits)
+        if bundle.envelope.payload_type != INTOTO_PAYLOAD_TYPE:
+            raise BundleFormatError(
+                f"payloadType {INTOTO_PAYLOAD_TYPE} expected, found "
+                f"{bundle.envelope.payload_type!r}",
+                code="envelope.payload_type",
+            )
+        run.bundle = bundle
+        run.statement = Statement.from_payload(bundle.envelope.payload)
+        return "bundle, envelope and statement are well formed"
+
+    def _digest(self, run: _Run) -> str:
+        _, statement = run.parsed()
+        profile = statement.predicate.canonicalization
+        try:
+            actual = content_sha256(run.content, profile)
+        except CanonicalizationError as exc:
+            raise DigestMismatchError(str(exc), code="content.invalid") from exc
+        if actual != statement.subject_sha256:
+            raise DigestMismatchError(
+                f"content sha256 {actual} (profile {profile.value}) differs from the signed "
+                f"subject digest {statement.subject_sha256}"
+            )
+        return f"content matches sha256 {actual} ({profile.value})"
+
+    def _signature(self, run: _Run) -> str:
+        bundle, _ = run.parsed()
+        key, signer = self._signing_key(bundle)
+        signature = bundle.envelope.signatures[0]
+        if signature.keyid and signature.keyid != key.key_id:
+            raise SignatureInvalidError(
+                f"signature keyid {signature.keyid} names another key than {key.key_id}",
+                code="key.mismatch",
+            )
+        key.verify(signature.sig, bundle.envelope.pae)
+        run.key = key
+        run.signer = signer
+        return f"signature by key {key.key_id} verifies"
+
+    def _signing_key(self, bundle: Bundle) -> tuple[VerifyingKey, Signer | None]:
+        if bundle.public_key_hint is not None:
+            pinned = self._trust.pinned_key(bundle.public_key_hint)
+            if pinned is None:
+                raise KeyUntrustedError(
+                    f"key {bundle.public_key_hint} is not pinned by trust root "
+                    f"{self._trust.name!r}; pinned: {[n for n, _ in self._trust.pinned_keys]}"
+                )
+            name, key = pinned
+            return key, Signer(SignerKind.PINNED_KEY, (name,), key.key_id)
+        try:
+            key = verifying_key_from_cryptography(bundle.certificates[0].public_key())
+        except KeyFormatError as exc:
+            raise CertificateError(str(exc), code="certificate.profile") from exc
+        return key, None
+
+    def _log(self, run: _Run) -> str:
+        bundle, _ = run.parsed()
+        if not bundle.tlog_entries:
+            if self._trust.require_log:
+                raise LogProofError(
+                    f"trust root {self._trust.name!r} requires log inclusion; the bundle has "
+                    "no log entry",
+                    code="log.missing",
+                )
+            run.signing_time, run.time_source = run.at, TimeSource.VERIFICATION
+            return "not logged: certificates are checked at the verification time"
+        signer_sha256, certificate_der = self._signer_binding(run)
+        envelope_sha256 = bundle.envelope.sha256()
+        for entry in bundle.tlog_entries:
+            expected = LogEntry(
+                envelope_sha256, signer_sha256, entry.integrated_time, certificate_der
+            )
+            seconds = verify_tlog_entry(entry, expected, self._log_verifiers)
+            moment = datetime.fromtimestamp(seconds, UTC)
+            run.log_proofs.append(LogProof(entry.origin, entry.log_index, moment))
+        run.signing_time = min(p.integrated_time for p in run.log_proofs)
+        run.time_source = TimeSource.LOG
+        return f"logged at {run.signing_time.isoformat()} in {len(run.log_proofs)} log(s)"
+
+    def _signer_binding(self, run: _Run) -> tuple[bytes, bytes | None]:
+        bundle, _ = run.parsed()
+        if bundle.certificates:
+            der = bundle.certificates[0].public_bytes(Encoding.DER)
+            return hashlib.sha256(der).digest(), der
+        assert run.key is not None
+        return bytes.fromhex(run.key.key_id), None
+
+    def _certificate(self, run: _Run) -> str:
+        bundle, _ = run.parsed()
+        assert run.key is not None and run.signing_time is not None
+        if not bundle.certificates:
+            return "pinned key: no certificate to check"
+        run.chain = validate_chain(bundle.certificates, self._trust, run.signing_time)
+        run.signer = Signer(
+            SignerKind.CERTIFICATE,
+            run.chain.identities,
+            run.key.key_id,
+            run.chain.issuer,
+            tuple(c.subject.rfc4514_string() for c in run.chain.chain[1:]),
+        )
+        return f"chain to {run.signer.issuer_chain[-1]} valid at {run.signing_time.isoformat()}"
+
+    def _revocation(self, run: _Run) -> str:
+        assert run.signing_time is not None
+        if run.chain is None:
+            return "pinned key: no certificate to check"
+        check_revocation(run.chain, self._trust, signing_time=run.signing_time, now=run.at)
+        return f"not revoked for a signature at {run.signing_time.isoformat()}"
+
+    def _policy(self, run: _Run) -> str:
+        _, statement = run.parsed()
+        assert run.signer is not None and run.signing_time and run.time_source
+        if run.chain is not None and not run.policy.constrains_identity:
+            raise PolicyError(
+                "a certificate-signed bundle needs an identity requirement (or an explicit "
+                f"UnsafeAcceptAnyIdentity); the certificate names {list(run.signer.identities)}",
+                code="policy.identity.required",
+            )
+        facts = VerifiedFacts(run.signer, statement, run.signing_time, run.time_source, run.at)
+        run.policy.check(facts)
+        return "policy satisfied"
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("verification time must be timezone-aware")
+    return moment.astimezone(UTC)
