@@ -242,7 +242,7 @@ def verify_inclusion(
         LogProofError: (code ``log.proof.invalid``) The index is not below the size, a hash is not
             32 bytes, the proof has the wrong length, or the computed root differs from ``root``.
     """
-    verify_subtree_inclusion(leaf_index, 0, tree_size, leaf_hash, proof, root)
+    verify_subtree_inclusion(leaf_index, 0, tree_size, leaf_hash, proof=proof, subtree_root=root)
 
 
 def verify_subtree_inclusion(
@@ -250,6 +250,7 @@ def verify_subtree_inclusion(
     start: int,
     end: int,
     leaf_hash: bytes,
+    *,
     proof: Sequence[bytes],
     subtree_root: bytes,
 ) -> None:
@@ -293,13 +294,14 @@ def verify_consistency(
     _check_size("size1", size1)
     _check_size("size2", size2)
     _require(0 < size1 <= size2, f"expected 0 < size1 <= size2, found {size1} and {size2}")
-    verify_subtree_consistency(0, size1, size2, root1, root2, proof)
+    verify_subtree_consistency(0, size1, size2, subtree_root=root1, root=root2, proof=proof)
 
 
 def verify_subtree_consistency(
     start: int,
     end: int,
     size: int,
+    *,
     subtree_root: bytes,
     root: bytes,
     proof: Sequence[bytes],

@@ -91,8 +91,8 @@ def test_subtree_inclusion_vector(path: Path) -> None:
             data["start"],
             data["end"],
             _b64(data["leafHash"]),
-            _proof(data),
-            _b64(data["root"]),
+            proof=_proof(data),
+            subtree_root=_b64(data["root"]),
         ),
     )
 
@@ -108,8 +108,8 @@ def test_subtree_consistency_vector(path: Path) -> None:
             data["start"],
             data["end"],
             data["size"],
-            _b64(data["root1"]),
-            _b64(data["root2"]),
-            _proof(data),
+            subtree_root=_b64(data["root1"]),
+            root=_b64(data["root2"]),
+            proof=_proof(data),
         ),
     )
