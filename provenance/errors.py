@@ -16,6 +16,10 @@ class KeyFormatError(ProvenanceError):
     """A key could not be read, written or used (bad PEM, wrong passphrase, unsupported type)."""
 
 
+class PassphraseRequiredError(KeyFormatError):
+    """The private key is encrypted and no passphrase was given."""
+
+
 class CanonicalizationError(ProvenanceError):
     """Content cannot be canonicalized under the requested profile (e.g. text that is not UTF-8)."""
 

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from provenance.errors import KeyFormatError, SignatureInvalidError
+from provenance.errors import KeyFormatError, PassphraseRequiredError, SignatureInvalidError
 
 P256_COORDINATE_BYTES = 32
 P256_SIGNATURE_BYTES = 2 * P256_COORDINATE_BYTES
@@ -89,7 +89,7 @@ class SigningKey(ABC):
 
     @abstractmethod
     def sign(self, data: bytes) -> bytes:
-        """Sign ``data`` (P1363 ``r || s`` for P-256, 64 bytes for Ed25519)."""
+        """Sign ``data`` (P1363 ``r || s``, RFC 6979 deterministic, for P-256; 64 bytes for Ed25519)."""
 
     @abstractmethod
     def to_cryptography(self) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
@@ -186,7 +186,8 @@ class P256SigningKey(SigningKey):
         return P256VerifyingKey(self._key.public_key())
 
     def sign(self, data: bytes) -> bytes:
-        r, s = decode_dss_signature(self._key.sign(data, ec.ECDSA(hashes.SHA256())))
+        der = self._key.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        r, s = decode_dss_signature(der)
         return r.to_bytes(P256_COORDINATE_BYTES, "big") + s.to_bytes(P256_COORDINATE_BYTES, "big")
 
     def to_cryptography(self) -> ec.EllipticCurvePrivateKey:
@@ -258,11 +259,11 @@ def load_private_key(pem: bytes, passphrase: bytes | None = None) -> SigningKey:
     try:
         key = serialization.load_pem_private_key(pem, password=passphrase or None)
     except TypeError as exc:
-        raise KeyFormatError(
-            "the private key is encrypted and needs a passphrase"
-            if passphrase is None
-            else "the private key is not encrypted but a passphrase was given"
-        ) from exc
+        if passphrase is None:
+            raise PassphraseRequiredError(
+                "the private key is encrypted and needs a passphrase"
+            ) from exc
+        raise KeyFormatError("the private key is not encrypted but a passphrase was given") from exc
     except ValueError as exc:
         raise KeyFormatError(
             "cannot read the private key: not a PEM private key or wrong passphrase"

@@ -1,0 +1,102 @@
+"""Shared pieces of the `prov` commands: exit codes, console, reading inputs, passphrases."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import IntEnum
+from getpass import getpass
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from provenance.errors import KeyFormatError, PassphraseRequiredError, ProvenanceError
+from provenance.keys import SigningKey, load_private_key
+
+PASSPHRASE_ENV = "PROVENANCE_PASSPHRASE"  # noqa: S105 (a variable name, not a secret)
+MAX_INPUT_FILE_BYTES = 16 * 1024 * 1024
+
+stderr = Console(stderr=True, highlight=False)
+
+
+class Exit(IntEnum):
+    """The exit codes of `prov`."""
+
+    VERIFIED = 0
+    NOT_VERIFIED = 1
+    USAGE = 2
+    UNREADABLE = 3
+
+
+def fail(message: str, code: Exit = Exit.UNREADABLE) -> NoReturn:
+    """Print ``message`` to stderr and exit with ``code``."""
+    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(int(code))
+
+
+def read_file(path: Path, what: str, max_bytes: int = MAX_INPUT_FILE_BYTES) -> bytes:
+    """Read a small input file, exiting with code 3 when it cannot be read."""
+    try:
+        if path.stat().st_size > max_bytes:
+            fail(f"{what} {path} is larger than {max_bytes} bytes")
+        return path.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {what} {path}: {exc.strerror}")
+
+
+def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes | None:
+    """The passphrase from --passphrase-file, else $PROVENANCE_PASSPHRASE, else a TTY prompt.
+
+    Returns None when there is no source at all and no terminal to ask on.
+    """
+    if passphrase_file is not None:
+        text = read_file(passphrase_file, "passphrase file").decode("utf-8", "replace")
+        return _non_empty(text.rstrip("\r\n"))
+    if env := os.environ.get(PASSPHRASE_ENV):
+        return _non_empty(env)
+    if not sys.stdin.isatty():
+        return None
+    first = getpass("Passphrase: ")
+    if confirm and getpass("Repeat passphrase: ") != first:
+        fail("the passphrases differ", Exit.USAGE)
+    return _non_empty(first)
+
+
+def _non_empty(text: str) -> bytes:
+    if not text:
+        fail("the passphrase is empty", Exit.USAGE)
+    return text.encode("utf-8")
+
+
+def load_signing_key(path: Path, passphrase_file: Path | None) -> SigningKey:
+    """Load a private key, asking for its passphrase only when it is encrypted."""
+    pem = read_file(path, "private key")
+    try:
+        return load_private_key(pem)
+    except PassphraseRequiredError:
+        pass
+    except KeyFormatError as exc:
+        fail(f"{path}: {exc}")
+    passphrase = read_passphrase(passphrase_file, confirm=False)
+    if passphrase is None:
+        fail(
+            f"{path} is encrypted: give --passphrase-file or set {PASSPHRASE_ENV}",
+            Exit.USAGE,
+        )
+    try:
+        return load_private_key(pem, passphrase)
+    except ProvenanceError as exc:
+        fail(f"{path}: {exc}")
+
+
+def write_new_file(path: Path, data: bytes, what: str) -> None:
+    """Write ``data`` to ``path`` atomically (temp file + rename), exiting 3 on failure."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        fail(f"cannot write {what} {path}: {exc.strerror}")

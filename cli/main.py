@@ -1,0 +1,19 @@
+"""The `prov` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import key_cmd, sign_cmd, verify_cmd
+
+app = typer.Typer(
+    name="prov",
+    help="Sign content with attested identities and verify it offline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(key_cmd.app, name="key")
+app.command("sign")(sign_cmd.sign)
+app.command("verify")(verify_cmd.verify)
+app.command("inspect")(verify_cmd.inspect)

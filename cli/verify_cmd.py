@@ -1,0 +1,146 @@
+"""`prov verify` and `prov inspect`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.common import Exit, fail, read_file, stderr
+from cli.render import print_json, print_verdict
+from provenance.bundle import Bundle
+from provenance.errors import ProvenanceError
+from provenance.identity.trust import TrustRoot
+from provenance.keys import load_public_key
+from provenance.verify.policy import (
+    AllOf,
+    Identity,
+    IdentityPattern,
+    Issuer,
+    Policy,
+    RequireClaim,
+    UnsafeAcceptAnyIdentity,
+)
+from provenance.verify.result import VerificationResult
+from provenance.verify.verifier import Verifier
+
+MAX_BUNDLE_FILE_BYTES = 1024 * 1024
+
+
+def load_trust(key: Path | None, trust: Path | None) -> TrustRoot:
+    """The trust root from --trust, or one pinning the --key public key; exactly one is needed."""
+    if (key is None) == (trust is None):
+        fail("give exactly one of --key PUBLIC_KEY or --trust TRUST_ROOT", Exit.USAGE)
+    try:
+        if trust is not None:
+            return TrustRoot.from_json(read_file(trust, "trust root"))
+        assert key is not None
+        public_key = load_public_key(read_file(key, "public key"))
+    except ProvenanceError as exc:
+        fail(f"{trust or key}: {exc}")
+    return TrustRoot(name=f"key {key.name}", pinned_keys=((key.name, public_key),))
+
+
+def build_policy(
+    identity: str | None,
+    identity_regex: str | None,
+    issuer: str | None,
+    claims: list[str],
+    unsafe_any_identity: bool,
+) -> Policy:
+    """The policy the verify options ask for."""
+    parts: list[Policy] = []
+    if identity:
+        parts.append(Identity(identity))
+    if identity_regex:
+        parts.append(IdentityPattern(identity_regex))
+    if issuer:
+        parts.append(Issuer(issuer))
+    for pair in claims:
+        name, sep, value = pair.partition("=")
+        parts.append(
+            RequireClaim(name, {"true": True, "false": False}.get(value, value) if sep else None)
+        )
+    if unsafe_any_identity:
+        if identity or identity_regex:
+            fail("--unsafe-any-identity contradicts --identity/--identity-regex", Exit.USAGE)
+        parts.append(UnsafeAcceptAnyIdentity())
+    return AllOf(parts)
+
+
+def verify(
+    file: Annotated[Path, typer.Argument(help="The signed file.")],
+    key: Annotated[Path | None, typer.Option(help="Trust this public key (PEM).")] = None,
+    trust: Annotated[Path | None, typer.Option(help="Trust root file (JSON).")] = None,
+    bundle: Annotated[Path | None, typer.Option(help="Bundle (default FILE.prov.json).")] = None,
+    identity: Annotated[
+        str | None, typer.Option(help="Required signer identity (exact SAN).")
+    ] = None,
+    identity_regex: Annotated[
+        str | None, typer.Option(help="Required signer identity, as a full-match regex.")
+    ] = None,
+    issuer: Annotated[
+        str | None, typer.Option(help="Required issuing CA (CN or RFC 4514).")
+    ] = None,
+    require_claim: Annotated[
+        list[str] | None, typer.Option(help="Required claim NAME or NAME=VALUE (repeatable).")
+    ] = None,
+    unsafe_any_identity: Annotated[
+        bool, typer.Option(help="Accept any identity the trust root certifies (unsafe).")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON result to stdout.")
+    ] = False,
+) -> None:
+    """Verify FILE against its bundle; exit 0 verified, 1 not verified, 2 usage, 3 unreadable."""
+    trust_root = load_trust(key, trust)
+    policy = build_policy(
+        identity, identity_regex, issuer, require_claim or [], unsafe_any_identity
+    )
+    bundle_path = bundle or file.with_name(file.name + ".prov.json")
+    bundle_bytes = read_file(bundle_path, "bundle", MAX_BUNDLE_FILE_BYTES)
+    result = _check_file(Verifier(trust_root), file, bundle_bytes, policy)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        print_verdict(result, str(file))
+    raise typer.Exit(int(Exit.VERIFIED if result.verified else Exit.NOT_VERIFIED))
+
+
+def _check_file(
+    verifier: Verifier, file: Path, bundle: bytes, policy: Policy
+) -> VerificationResult:
+    try:
+        with file.open("rb") as stream:
+            return verifier.check(stream, bundle, policy, at=datetime.now(UTC))
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+
+
+def inspect(
+    bundle: Annotated[Path, typer.Argument(help="The bundle to show.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False,
+) -> None:
+    """Show what a bundle says, WITHOUT verifying or trusting any of it."""
+    try:
+        parsed = Bundle.from_bytes(read_file(bundle, "bundle", MAX_BUNDLE_FILE_BYTES))
+        statement = json.loads(parsed.envelope.payload)
+    except (ProvenanceError, ValueError) as exc:
+        fail(f"{bundle}: {exc}", Exit.NOT_VERIFIED)
+    summary = {
+        "unverified": True,
+        "statement": statement,
+        "certificates": [c.subject.rfc4514_string() for c in parsed.certificates],
+        "publicKeyHint": parsed.public_key_hint,
+        "tlogEntries": [e.to_json() for e in parsed.tlog_entries],
+    }
+    if as_json:
+        print_json(summary)
+        return
+    stderr.print(
+        "[bold yellow]UNVERIFIED: this shows what the bundle claims; nothing is checked[/]"
+    )
+    stderr.print_json(json.dumps(summary))
