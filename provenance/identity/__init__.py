@@ -1,0 +1,47 @@
+"""X.509 identities: the authority (issue, CSR, CRL), trust roots, chain and revocation checks.
+
+See ``specs/identity-v1.md`` for the certificate profiles, the trust root format and the rules.
+"""
+
+from provenance.identity.authority import (
+    AuthorityState,
+    CertificateAuthority,
+    NewAuthority,
+    Revocation,
+    create_authority,
+    issue_certificate,
+)
+from provenance.identity.chain import ValidatedChain, validate_chain
+from provenance.identity.crl import build_crl, revoke
+from provenance.identity.csr import create_csr, issue_from_csr
+from provenance.identity.names import check_identity_text, parse_identity
+from provenance.identity.profile import DOCUMENT_SIGNING
+from provenance.identity.revocation import RevocationReport, check_revocation
+from provenance.identity.storage import load_authority, save_authority, save_state
+from provenance.identity.trust import MEDIA_TYPE, TrustRoot, export_trust_root
+
+__all__ = [
+    "DOCUMENT_SIGNING",
+    "MEDIA_TYPE",
+    "AuthorityState",
+    "CertificateAuthority",
+    "NewAuthority",
+    "Revocation",
+    "RevocationReport",
+    "TrustRoot",
+    "ValidatedChain",
+    "build_crl",
+    "check_identity_text",
+    "check_revocation",
+    "create_authority",
+    "create_csr",
+    "export_trust_root",
+    "issue_certificate",
+    "issue_from_csr",
+    "load_authority",
+    "parse_identity",
+    "revoke",
+    "save_authority",
+    "save_state",
+    "validate_chain",
+]

@@ -1,0 +1,256 @@
+"""Certificate chain validation through pyca/cryptography's ``x509.verification``.
+
+Only the trust root's roots are anchors. Certificates a bundle carries, and the trust root's
+intermediates, are untrusted path-building material. Profile rules (documentSigning EKU,
+digitalSignature, a SAN identity, AKI) are extension policies of the verifier; no path is built
+by hand. Failures map onto stable codes: ``certificate.untrusted``, ``certificate.expired``,
+``certificate.not_yet_valid``, ``certificate.profile``, ``certificate.malformed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.verification import (
+    ClientVerifier,
+    Criticality,
+    ExtensionPolicy,
+    Policy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from provenance.errors import AuthorityError, CertificateError
+from provenance.identity.names import check_identity_text, identity_of
+from provenance.identity.profile import (
+    DOCUMENT_SIGNING,
+    MAX_INTERMEDIATES,
+    as_utc,
+    describe,
+    within_validity,
+)
+from provenance.identity.trust import TrustRoot
+
+UNTRUSTED = "certificate.untrusted"
+EXPIRED = "certificate.expired"
+NOT_YET_VALID = "certificate.not_yet_valid"
+PROFILE = "certificate.profile"
+MALFORMED = "certificate.malformed"
+
+_PROFILE_MARKERS = (
+    "extension validator failed",
+    "invalid extension",
+    "basicConstraints",
+    "path length",
+    "EKU",
+    "Forbidden",
+    "key usage",
+)
+_EKU_NAMES = {
+    oid: name.lower()
+    for name, oid in vars(ExtendedKeyUsageOID).items()
+    if isinstance(oid, x509.ObjectIdentifier)
+} | {DOCUMENT_SIGNING: "document_signing"}
+_EXTENSION_NAMES = {
+    "2.5.29.37": "ExtendedKeyUsage",
+    "2.5.29.15": "KeyUsage",
+    "2.5.29.17": "SubjectAlternativeName",
+    "2.5.29.35": "AuthorityKeyIdentifier",
+    "2.5.29.19": "BasicConstraints",
+}
+
+
+@dataclass(frozen=True)
+class ValidatedChain:
+    """A chain that validated to a trust-root anchor.
+
+    Attributes:
+        leaf: The end-entity certificate.
+        chain: The validated path, leaf first, ending with the trust-root anchor.
+        identities: The leaf's SAN URIs and emails (never its CN), in certificate order.
+        issuer: The subject (RFC 4514) of the CA that issued the leaf.
+    """
+
+    leaf: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    identities: tuple[str, ...]
+    issuer: str
+
+
+class _ProfileViolationError(ValueError):
+    """Raised by extension validators; its message reaches the caller's CertificateError."""
+
+
+def validate_chain(
+    chain: Sequence[x509.Certificate], trust: TrustRoot, at: datetime
+) -> ValidatedChain:
+    """Validate ``chain`` (leaf first) to one of ``trust.roots`` at time ``at``.
+
+    Args:
+        chain: The leaf, then any intermediates (a root in here is never trusted).
+        trust: The trust root; only its ``roots`` are anchors.
+        at: The time to validate at: the proven signing time, else the verification time.
+
+    Raises:
+        CertificateError: ``certificate.untrusted``, ``certificate.expired``,
+            ``certificate.not_yet_valid``, ``certificate.profile`` or ``certificate.malformed``.
+    """
+    if not chain:
+        raise CertificateError("the certificate chain is empty", code=MALFORMED)
+    moment = as_utc(at, CertificateError, "validation time")
+    if not trust.roots:
+        raise CertificateError(f"trust root {trust.name!r} holds no root certificates")
+    leaf, untrusted = chain[0], [*chain[1:], *trust.intermediates]
+    try:
+        verified = _verifier(trust.roots, moment).verify(leaf, untrusted)
+    except VerificationError as exc:
+        raise _diagnose(leaf, untrusted, trust.roots, moment, str(exc)) from exc
+    except ValueError as exc:
+        raise CertificateError(f"unreadable certificate: {exc}", code=MALFORMED) from exc
+    path = tuple(verified.chain)
+    identities = tuple(
+        value for name in verified.subjects or () if (value := identity_of(name)) is not None
+    )
+    return ValidatedChain(leaf, path, identities, path[1].subject.rfc4514_string())
+
+
+def _diagnose(
+    leaf: x509.Certificate,
+    untrusted: list[x509.Certificate],
+    roots: tuple[x509.Certificate, ...],
+    moment: datetime,
+    reason: str,
+) -> CertificateError:
+    """Turn a verifier failure into a precise CertificateError.
+
+    A path that validates at another time is a time failure at ``moment``: the nearest time a
+    path can be valid is the edge of one certificate's validity, so trying each certificate's
+    validity clamped around ``moment`` finds such a path if there is one.
+    """
+    for probe in _probe_times([leaf, *untrusted, *roots], moment):
+        try:
+            path = _verifier(roots, probe).verify(leaf, untrusted).chain
+        except (VerificationError, ValueError):
+            continue
+        stale = next((cert for cert in path if not within_validity(cert, moment)), None)
+        if stale is not None:
+            return _time_error(stale, stale is path[0], moment)
+    if any(marker in reason for marker in _PROFILE_MARKERS):
+        return CertificateError(
+            f"certificate does not meet the profile: {_readable(reason)}", code=PROFILE
+        )
+    return CertificateError(
+        f"no valid path from {describe(leaf)} to a trust-root anchor: {_readable(reason)}",
+        code=UNTRUSTED,
+    )
+
+
+def _probe_times(certificates: list[x509.Certificate], moment: datetime) -> list[datetime]:
+    probes = {
+        min(max(moment, cert.not_valid_before_utc), cert.not_valid_after_utc)
+        for cert in certificates
+    }
+    probes.discard(moment)
+    return sorted(probes, key=lambda probe: abs(probe - moment))
+
+
+def _time_error(stale: x509.Certificate, is_leaf: bool, moment: datetime) -> CertificateError:
+    role = "leaf" if is_leaf else "CA"
+    window = f"{stale.not_valid_before_utc.isoformat()} to {stale.not_valid_after_utc.isoformat()}"
+    if moment > stale.not_valid_after_utc:
+        return CertificateError(
+            f"{role} certificate {describe(stale)} expired: valid {window}, checked at"
+            f" {moment.isoformat()}",
+            code=EXPIRED,
+        )
+    return CertificateError(
+        f"{role} certificate {describe(stale)} is not yet valid: valid {window}, checked at"
+        f" {moment.isoformat()}",
+        code=NOT_YET_VALID,
+    )
+
+
+def _readable(reason: str) -> str:
+    for oid, name in _EXTENSION_NAMES.items():
+        reason = reason.replace(oid, f"{name} ({oid})")
+    return reason
+
+
+@lru_cache(maxsize=8)
+def _store(roots: tuple[x509.Certificate, ...]) -> Store:
+    return Store(list(roots))
+
+
+@lru_cache(maxsize=256)
+def _verifier(roots: tuple[x509.Certificate, ...], moment: datetime) -> ClientVerifier:
+    return (
+        PolicyBuilder()
+        .store(_store(roots))
+        .time(moment)
+        .max_chain_depth(MAX_INTERMEDIATES)
+        .extension_policies(ca_policy=_CA_POLICY, ee_policy=_EE_POLICY)
+        .build_client_verifier()
+    )
+
+
+def _require_document_signing(
+    _policy: Policy, certificate: x509.Certificate, usage: x509.ExtendedKeyUsage
+) -> None:
+    if DOCUMENT_SIGNING not in list(usage):
+        raise _ProfileViolationError(
+            f"{describe(certificate)}: ExtendedKeyUsage lacks id-kp-documentSigning"
+            f" ({DOCUMENT_SIGNING.dotted_string}); found {_eku_names(usage)}"
+        )
+
+
+def _allow_ca_document_signing(
+    _policy: Policy, certificate: x509.Certificate, usage: x509.ExtendedKeyUsage | None
+) -> None:
+    if usage is None or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in list(usage):
+        return
+    _require_document_signing(_policy, certificate, usage)
+
+
+def _require_digital_signature(
+    _policy: Policy, certificate: x509.Certificate, usage: x509.KeyUsage
+) -> None:
+    if not usage.digital_signature:
+        raise _ProfileViolationError(f"{describe(certificate)}: KeyUsage lacks digitalSignature")
+
+
+def _require_identity(
+    _policy: Policy, certificate: x509.Certificate, names: x509.SubjectAlternativeName
+) -> None:
+    identities = [value for name in names if (value := identity_of(name)) is not None]
+    if not identities:
+        raise _ProfileViolationError(
+            f"{describe(certificate)}: SubjectAlternativeName carries no URI or email identity;"
+            f" found {[str(name) for name in names]}"
+        )
+    for identity in identities:
+        try:
+            check_identity_text(identity)
+        except AuthorityError as exc:
+            raise _ProfileViolationError(f"{describe(certificate)}: {exc}") from exc
+
+
+def _eku_names(usage: x509.ExtendedKeyUsage) -> list[str]:
+    return [f"{_EKU_NAMES.get(oid, 'unknown')} ({oid.dotted_string})" for oid in usage]
+
+
+_EE_POLICY = (
+    ExtensionPolicy.webpki_defaults_ee()
+    .require_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, _require_document_signing)
+    .require_present(x509.KeyUsage, Criticality.AGNOSTIC, _require_digital_signature)
+    .require_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, _require_identity)
+    .require_present(x509.AuthorityKeyIdentifier, Criticality.NON_CRITICAL, None)
+)
+_CA_POLICY = ExtensionPolicy.webpki_defaults_ca().may_be_present(
+    x509.ExtendedKeyUsage, Criticality.AGNOSTIC, _allow_ca_document_signing
+)

@@ -1,0 +1,47 @@
+"""Constants of the certificate profiles (specs/identity-v1.md) and time helpers shared by the
+identity modules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from cryptography import x509
+
+from provenance.errors import ProvenanceError
+
+DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+"""id-kp-documentSigning (RFC 9336), the extended key usage of every leaf certificate."""
+
+ROOT_PATH_LENGTH = 1
+ISSUING_PATH_LENGTH = 0
+MAX_INTERMEDIATES = 2
+"""The most CA certificates a validated path may hold between the leaf and the root."""
+
+ROOT_VALIDITY_DAYS = 20 * 365
+ISSUING_VALIDITY_DAYS = 5 * 365
+DEFAULT_LEAF_DAYS = 90
+MAX_LEAF_DAYS = 825
+
+MAX_COMMON_NAME_CHARS = 64
+"""ub-common-name (RFC 5280): longer identities are not copied into the subject's CN."""
+
+
+def as_utc(moment: datetime, error: type[ProvenanceError], what: str = "time") -> datetime:
+    """Return ``moment`` in UTC, refusing naive datetimes.
+
+    Raises:
+        ProvenanceError: ``error`` when ``moment`` has no time zone.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise error(f"{what} must be a timezone-aware datetime, found naive {moment.isoformat()}")
+    return moment.astimezone(UTC)
+
+
+def within_validity(certificate: x509.Certificate, moment: datetime) -> bool:
+    """Whether ``moment`` lies within the certificate's notBefore..notAfter (both inclusive)."""
+    return certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc
+
+
+def describe(certificate: x509.Certificate) -> str:
+    """A short human description: subject and serial in hex."""
+    return f"{certificate.subject.rfc4514_string() or '<empty subject>'} (serial {certificate.serial_number:x})"

@@ -1,0 +1,270 @@
+"""Trust roots: the explicit anchors a verifier is built from (specs/identity-v1.md §Trust root).
+
+A trust root file is a versioned JSON document of media type
+``application/vnd.provenance.trust-root.v1+json``. It names root CA certificates, optional
+intermediates, pinned raw public keys, transparency log keys, CRLs and CRL locations. Parsing is
+strict: unknown media types, versions and fields are refused, never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from provenance.encoding import StrictDecodeError, b64decode_strict, loads_strict
+from provenance.errors import KeyFormatError, TrustRootError
+from provenance.identity.authority import CertificateAuthority
+from provenance.keys import VerifyingKey, load_public_key
+
+MEDIA_TYPE = "application/vnd.provenance.trust-root.v1+json"
+MAX_TRUST_ROOT_BYTES = 1024 * 1024
+MAX_NAME_CHARS = 128
+_FIELDS = {
+    "mediaType",
+    "name",
+    "certificateAuthorities",
+    "intermediates",
+    "publicKeys",
+    "logKeys",
+    "crls",
+    "crlLocations",
+    "requireLog",
+}
+_REQUIRED_FIELDS = {"mediaType", "name"}
+_PUBLIC_KEY_FIELDS = {"name", "publicKey"}
+_LOG_KEY = re.compile(r"(?P<name>[^+\s]+)\+(?P<id>[0-9a-f]{8})\+(?P<key>[A-Za-z0-9+/]+=*)")
+_PEM_BEGIN = "-----BEGIN "
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class TrustRoot:
+    """What a verifier trusts, and nothing else.
+
+    Attributes:
+        name: A label for people (the publisher's name).
+        roots: Root CA certificates: the only trust anchors of chain validation.
+        intermediates: CA certificates offered as untrusted path-building help.
+        pinned_keys: ``(name, key)`` pairs trusted directly, without a certificate; names unique.
+        log_keys: Transparency log verifier keys, C2SP signed-note form ``<name>+<hex id>+<b64>``.
+        crls: CRLs to check revocation against.
+        crl_locations: https URLs where fresh CRLs are published (fetching them is the caller's act).
+        require_log: Whether every signature must be proven logged.
+    """
+
+    name: str
+    roots: tuple[x509.Certificate, ...] = ()
+    intermediates: tuple[x509.Certificate, ...] = ()
+    pinned_keys: tuple[tuple[str, VerifyingKey], ...] = ()
+    log_keys: tuple[str, ...] = ()
+    crls: tuple[x509.CertificateRevocationList, ...] = ()
+    crl_locations: tuple[str, ...] = ()
+    require_log: bool = False
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        for role, certificates in (("root", self.roots), ("intermediate", self.intermediates)):
+            for certificate in certificates:
+                _check_ca(certificate, role)
+        pinned_names = [name for name, _ in self.pinned_keys]
+        if len(set(pinned_names)) != len(pinned_names):
+            raise TrustRootError(f"pinned key names must be unique, found {pinned_names}")
+        for name in pinned_names:
+            _check_name(name)
+        for log_key in self.log_keys:
+            _check_log_key(log_key)
+        for location in self.crl_locations:
+            _check_https_url(location)
+
+    @classmethod
+    def from_json(cls, data: bytes) -> TrustRoot:
+        """Parse a trust root file strictly.
+
+        Raises:
+            TrustRootError: Too large, not strict JSON (duplicate keys, ...), an unknown media
+                type or field, a missing field, a wrong type, unreadable PEM, or a root that is
+                not a CA certificate.
+        """
+        try:
+            document = loads_strict(data, max_bytes=MAX_TRUST_ROOT_BYTES)
+        except StrictDecodeError as exc:
+            raise TrustRootError(f"trust root is not strict JSON: {exc}") from exc
+        _check_envelope(document)
+        return cls(
+            name=_typed(document["name"], str, "name"),
+            roots=_pem_items(document, "certificateAuthorities", _load_certificate),
+            intermediates=_pem_items(document, "intermediates", _load_certificate),
+            pinned_keys=tuple(_pinned_key(item) for item in _list(document, "publicKeys")),
+            log_keys=tuple(_typed(item, str, "logKeys[]") for item in _list(document, "logKeys")),
+            crls=_pem_items(document, "crls", _load_crl),
+            crl_locations=tuple(
+                _typed(item, str, "crlLocations[]") for item in _list(document, "crlLocations")
+            ),
+            require_log=_typed(document.get("requireLog", False), bool, "requireLog"),
+        )
+
+    def to_json(self) -> bytes:
+        """Serialize as a trust root file (every field written, UTF-8, newline-terminated)."""
+        document = {
+            "mediaType": MEDIA_TYPE,
+            "name": self.name,
+            "certificateAuthorities": [_pem_text(cert) for cert in self.roots],
+            "intermediates": [_pem_text(cert) for cert in self.intermediates],
+            "publicKeys": [
+                {"name": name, "publicKey": key.to_pem().decode("ascii")}
+                for name, key in self.pinned_keys
+            ],
+            "logKeys": list(self.log_keys),
+            "crls": [_pem_text(crl) for crl in self.crls],
+            "crlLocations": list(self.crl_locations),
+            "requireLog": self.require_log,
+        }
+        return json.dumps(document, indent=2).encode("utf-8") + b"\n"
+
+    def pinned_key(self, key_id: str) -> tuple[str, VerifyingKey] | None:
+        """The pinned ``(name, key)`` whose key id (hex SHA-256 of the SPKI) is ``key_id``."""
+        for name, key in self.pinned_keys:
+            if key.key_id == key_id:
+                return name, key
+        return None
+
+
+def export_trust_root(
+    ca: CertificateAuthority,
+    *,
+    crl: x509.CertificateRevocationList | None,
+    log_keys: Sequence[str] = (),
+    crl_locations: Sequence[str] = (),
+    require_log: bool = False,
+) -> TrustRoot:
+    """The trust root a publisher serves for its authority: its root, issuing CA and CRL."""
+    return TrustRoot(
+        name=ca.name,
+        roots=(ca.root_certificate,),
+        intermediates=(ca.issuing_certificate,),
+        log_keys=tuple(log_keys),
+        crls=() if crl is None else (crl,),
+        crl_locations=tuple(crl_locations),
+        require_log=require_log,
+    )
+
+
+def _check_envelope(document: Any) -> None:
+    if not isinstance(document, dict):
+        raise TrustRootError(f"trust root must be a JSON object, found {type(document).__name__}")
+    media_type = document.get("mediaType")
+    if media_type != MEDIA_TYPE:
+        raise TrustRootError(
+            f"unsupported trust root media type {media_type!r}; expected {MEDIA_TYPE}"
+        )
+    unknown = sorted(set(document) - _FIELDS)
+    if unknown:
+        raise TrustRootError(f"unknown trust root fields {unknown}")
+    missing = sorted(_REQUIRED_FIELDS - set(document))
+    if missing:
+        raise TrustRootError(f"trust root lacks required fields {missing}")
+
+
+def _typed(value: Any, kind: type[_T], where: str) -> _T:
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise TrustRootError(f"{where} must be a {kind.__name__}, found {type(value).__name__}")
+    return value
+
+
+def _list(document: dict[str, Any], field: str) -> list[Any]:
+    return _typed(document.get(field, []), list, field)
+
+
+def _pem_items(
+    document: dict[str, Any], field: str, load: Callable[[bytes, str], _T]
+) -> tuple[_T, ...]:
+    items = _list(document, field)
+    return tuple(
+        load(_single_pem(item, f"{field}[{i}]"), f"{field}[{i}]") for i, item in enumerate(items)
+    )
+
+
+def _single_pem(item: Any, where: str) -> bytes:
+    text = _typed(item, str, where)
+    if text.count(_PEM_BEGIN) != 1:
+        raise TrustRootError(f"{where} must hold exactly one PEM block")
+    return text.encode("ascii", errors="replace")
+
+
+def _load_certificate(pem: bytes, where: str) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(pem)
+    except ValueError as exc:
+        raise TrustRootError(f"{where} is not a PEM certificate: {exc}") from exc
+
+
+def _load_crl(pem: bytes, where: str) -> x509.CertificateRevocationList:
+    try:
+        return x509.load_pem_x509_crl(pem)
+    except ValueError as exc:
+        raise TrustRootError(f"{where} is not a PEM CRL: {exc}") from exc
+
+
+def _pinned_key(item: Any) -> tuple[str, VerifyingKey]:
+    entry = _typed(item, dict, "publicKeys[]")
+    if set(entry) != _PUBLIC_KEY_FIELDS:
+        raise TrustRootError(
+            f"publicKeys[] entries hold exactly {sorted(_PUBLIC_KEY_FIELDS)}, found {sorted(entry)}"
+        )
+    name = _typed(entry["name"], str, "publicKeys[].name")
+    pem = _single_pem(entry["publicKey"], f"publicKeys[{name!r}].publicKey")
+    try:
+        return name, load_public_key(pem)
+    except KeyFormatError as exc:
+        raise TrustRootError(f"publicKeys[{name!r}]: {exc}") from exc
+
+
+def _pem_text(item: x509.Certificate | x509.CertificateRevocationList) -> str:
+    return item.public_bytes(Encoding.PEM).decode("ascii")
+
+
+def _check_name(name: str) -> None:
+    if not 0 < len(name) <= MAX_NAME_CHARS or not name.isprintable():
+        raise TrustRootError(
+            f"a name has 1 to {MAX_NAME_CHARS} printable characters, found {name!r}"
+        )
+
+
+def _check_ca(certificate: x509.Certificate, role: str) -> None:
+    try:
+        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    except ValueError as exc:
+        raise TrustRootError(
+            f"{role} {certificate.subject.rfc4514_string()} has malformed extensions: {exc}"
+        ) from exc
+    if constraints is None or not constraints.ca:
+        raise TrustRootError(
+            f"{role} {certificate.subject.rfc4514_string()} is not a CA certificate"
+            " (basicConstraints CA is not true)"
+        )
+
+
+def _check_log_key(text: str) -> None:
+    match = _LOG_KEY.fullmatch(text)
+    try:
+        if match is None or not b64decode_strict(match["key"]):
+            raise TrustRootError(
+                f"log key {text!r} is not a signed-note verifier key <name>+<hex id>+<b64>"
+            )
+    except StrictDecodeError as exc:
+        raise TrustRootError(f"log key {text!r} carries bad base64: {exc}") from exc
+
+
+def _check_https_url(location: str) -> None:
+    parts = urlsplit(location)
+    if parts.scheme != "https" or not parts.hostname or not location.isascii():
+        raise TrustRootError(f"CRL location {location!r} must be an https URL")
