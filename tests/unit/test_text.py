@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from provenance.errors import CanonicalizationError
+from provenance.text import Canonicalization, canonicalize, content_sha256
+
+TEXT = Canonicalization.TEXT_V1
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        (b"", b"\n"),
+        (b"Great lamp.", b"Great lamp.\n"),
+        (b"Great lamp.  \r\nFive stars\t\r\n\r\n\r\n", b"Great lamp.\nFive stars\n"),
+        (b"one\rtwo\r", b"one\ntwo\n"),
+        (b"\n\nindented\n", b"\n\nindented\n"),
+        ("cafe\u0301\n".encode(), "caf\u00e9\n".encode()),
+    ],
+)
+def test_text_v1_canonical_form(raw: bytes, canonical: bytes) -> None:
+    assert canonicalize(raw, TEXT) == canonical
+
+
+def test_none_profile_keeps_exact_bytes() -> None:
+    raw = b"a \r\n\xff"
+    assert canonicalize(raw, Canonicalization.NONE) == raw
+
+
+def test_text_v1_refuses_invalid_utf8() -> None:
+    with pytest.raises(CanonicalizationError, match="UTF-8"):
+        canonicalize(b"caf\xe9", TEXT)
+
+
+def test_streamed_digest_equals_bytes_digest() -> None:
+    raw = ("line \u00e9  \r\n" * 50_000).encode()
+    assert content_sha256(io.BytesIO(raw), TEXT) == content_sha256(raw, TEXT)
+    assert content_sha256(io.BytesIO(raw), Canonicalization.NONE) == content_sha256(
+        raw, Canonicalization.NONE
+    )
+
+
+def test_copy_paste_variants_share_one_digest() -> None:
+    original = "Sturdy and bright.\nWould buy again.\n".encode()
+    pasted = "Sturdy and bright.   \r\nWould buy again.\r\n\r\n".encode()
+    assert content_sha256(original, TEXT) == content_sha256(pasted, TEXT)
