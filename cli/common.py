@@ -7,10 +7,11 @@ import sys
 from enum import IntEnum
 from getpass import getpass
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from provenance.errors import KeyFormatError, PassphraseRequiredError, ProvenanceError
 from provenance.keys import SigningKey, load_private_key
@@ -32,7 +33,7 @@ class Exit(IntEnum):
 
 def fail(message: str, code: Exit = Exit.UNREADABLE) -> NoReturn:
     """Print ``message`` to stderr and exit with ``code``."""
-    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    stderr.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(int(code))
 
 
@@ -62,6 +63,20 @@ def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes | N
     if confirm and getpass("Repeat passphrase: ") != first:
         fail("the passphrases differ", Exit.USAGE)
     return _non_empty(first)
+
+
+def new_key_passphrase(passphrase_file: Path | None, unencrypted: bool) -> bytes | None:
+    """The passphrase to encrypt new private keys with; None only with ``--unencrypted``."""
+    if unencrypted:
+        return None
+    passphrase = read_passphrase(passphrase_file, confirm=True)
+    if passphrase is None:
+        fail(
+            "no passphrase: give --passphrase-file, set PROVENANCE_PASSPHRASE, run on a terminal, "
+            "or pass --unencrypted",
+            Exit.USAGE,
+        )
+    return passphrase
 
 
 def _non_empty(text: str) -> bytes:
@@ -100,3 +115,12 @@ def write_new_file(path: Path, data: bytes, what: str) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         fail(f"cannot write {what} {path}: {exc.strerror}")
+
+
+PassphraseFile = Annotated[
+    Path | None,
+    typer.Option(
+        help="Read the passphrase from this file (else $PROVENANCE_PASSPHRASE or a prompt)."
+    ),
+]
+Unencrypted = Annotated[bool, typer.Option(help="Store new private keys without a passphrase.")]

@@ -7,37 +7,31 @@ from typing import Annotated
 
 import typer
 
-from cli.common import Exit, fail, read_passphrase, stderr
+from cli.common import (
+    Exit,
+    PassphraseFile,
+    Unencrypted,
+    fail,
+    load_signing_key,
+    new_key_passphrase,
+    stderr,
+    write_new_file,
+)
 from provenance.errors import ProvenanceError
+from provenance.identity.csr import create_csr
 from provenance.keys import KeyType, generate_key, write_private_key, write_public_key
 
 app = typer.Typer(help="Generate keys and certificate requests.", no_args_is_help=True)
-
-PassphraseFile = Annotated[
-    Path | None,
-    typer.Option(
-        help="Read the passphrase from this file (else $PROVENANCE_PASSPHRASE or a prompt)."
-    ),
-]
-
 
 @app.command("generate")
 def generate(
     out: Annotated[Path, typer.Option(help="Private key path; the public key goes to PATH.pub.")],
     key_type: Annotated[KeyType, typer.Option("--type", help="Key algorithm.")] = KeyType.P256,
     passphrase_file: PassphraseFile = None,
-    unencrypted: Annotated[
-        bool, typer.Option(help="Store the private key without a passphrase.")
-    ] = False,
+    unencrypted: Unencrypted = False,
 ) -> None:
     """Generate a key pair: PATH (private, mode 0600) and PATH.pub (public PEM)."""
-    passphrase = None if unencrypted else read_passphrase(passphrase_file, confirm=True)
-    if passphrase is None and not unencrypted:
-        fail(
-            "no passphrase: give --passphrase-file, set PROVENANCE_PASSPHRASE, run on a terminal, "
-            "or pass --unencrypted",
-            Exit.USAGE,
-        )
+    passphrase = new_key_passphrase(passphrase_file, unencrypted)
     key = generate_key(key_type)
     public_path = out.with_name(out.name + ".pub")
     if public_path.exists():
@@ -49,3 +43,20 @@ def generate(
         fail(str(exc))
     stderr.print(f"wrote {out} (private, {key_type.value}) and {public_path}")
     stderr.print(f"key id {key.public_key.key_id}")
+
+
+@app.command("csr")
+def csr(
+    key: Annotated[Path, typer.Option(help="The private key to certify (P-256).")],
+    identity: Annotated[str, typer.Option(help="The identity to ask for (https URI or email).")],
+    out: Annotated[Path, typer.Option(help="Where to write the PEM request.")],
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Write a certificate signing request for KEY (the authority decides the identity)."""
+    signing_key = load_signing_key(key, passphrase_file)
+    try:
+        request = create_csr(signing_key, identity)
+    except ProvenanceError as exc:
+        fail(str(exc), Exit.USAGE)
+    write_new_file(out, request, "certificate request")
+    stderr.print(f"wrote {out} asking for {identity}")
