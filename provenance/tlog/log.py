@@ -1,0 +1,165 @@
+"""The transparency log: a sequencer and proof server over a :class:`~provenance.tlog.store.LogStore`.
+
+Appends are acknowledged only after the store commits them. Proofs read O(log n) tiles, never all
+leaves. The checkpoint key's name is the log's origin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from provenance.errors import LogError
+from provenance.tlog import merkle, tiles
+from provenance.tlog.entry import InclusionProof, LogEntry, TlogEntry
+from provenance.tlog.note import Checkpoint, NoteSigner, sign_checkpoint
+from provenance.tlog.store import LogState, LogStore, LogWrite, TileSource
+
+DEFAULT_MAX_SKEW_SECONDS = 300
+MAX_BATCH = 4096
+
+
+class TransparencyLog:
+    """An append-only log of :class:`LogEntry` leaves with signed checkpoints.
+
+    Args:
+        store: Where tiles, bundles and the state live.
+        signer: Signs checkpoints; its name must be ``origin``.
+        origin: The log's origin (first checkpoint line).
+        clock: Returns the current Unix time in seconds.
+        max_skew: How far an entry's integrated time may be from the clock, in seconds.
+
+    Raises:
+        LogError: The signer's name is not the origin.
+    """
+
+    def __init__(
+        self,
+        store: LogStore,
+        signer: NoteSigner,
+        origin: str,
+        clock: Callable[[], int],
+        *,
+        max_skew: int = DEFAULT_MAX_SKEW_SECONDS,
+    ) -> None:
+        if signer.name != origin:
+            raise LogError(f"the checkpoint key is named {signer.name!r}, the origin is {origin!r}")
+        self._store = store
+        self._signer = signer
+        self.origin = origin
+        self._clock = clock
+        self._max_skew = max_skew
+
+    def new_entry(
+        self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None = None
+    ) -> LogEntry:
+        """A leaf for an envelope and signer, stamped with the log's clock."""
+        return LogEntry(envelope_sha256, signer_sha256, self._clock(), certificate_der)
+
+    def _check_batch(self, entries: Sequence[LogEntry]) -> list[bytes]:
+        if len(entries) > MAX_BATCH:
+            raise LogError(f"a batch holds at most {MAX_BATCH} entries, found {len(entries)}")
+        now = self._clock()
+        for entry in entries:
+            if abs(entry.integrated_time - now) > self._max_skew:
+                raise LogError(
+                    f"integrated time {entry.integrated_time} is more than {self._max_skew} s "
+                    f"from the log's clock {now}"
+                )
+        return [entry.to_bytes() for entry in entries]
+
+    def append_batch(self, entries: Sequence[LogEntry]) -> list[int]:
+        """Append ``entries`` in order; return their indices once the store has committed them.
+
+        Raises:
+            LogError: An entry's time is too far from the clock, the batch is too large, or the
+                store failed (then nothing was appended).
+        """
+        leaves = self._check_batch(entries)
+        if not leaves:
+            return []
+
+        def sequence(source: TileSource, state: LogState | None) -> LogWrite:
+            size = state.size if state else 0
+            update = tiles.append_leaves(source.read_tile, source.read_entry_bundle, size, leaves)
+            new_size = size + len(leaves)
+            root = tiles.tree_root(tiles.overlay(source.read_tile, update.tiles), new_size)
+            note = sign_checkpoint(Checkpoint(self.origin, new_size, root), self._signer)
+            return LogWrite(LogState(new_size, root, note), update.tiles, update.entry_bundles)
+
+        committed = self._store.append(sequence)
+        first = committed.size - len(leaves)
+        return list(range(first, committed.size))
+
+    def state(self) -> LogState:
+        """The latest committed state (an empty log has size 0 and a signed empty checkpoint)."""
+        state = self._store.read_state()
+        if state is None:
+            note = sign_checkpoint(Checkpoint(self.origin, 0, merkle.EMPTY_ROOT), self._signer)
+            return LogState(0, merkle.EMPTY_ROOT, note)
+        return state
+
+    def checkpoint(self) -> str:
+        """The latest signed checkpoint note."""
+        return self.state().checkpoint
+
+    def _reader(self) -> tiles.TileNodeReader:
+        return tiles.TileNodeReader(self._store.read_tile)
+
+    def _checked_size(self, tree_size: int | None) -> LogState:
+        state = self.state()
+        if tree_size is None or tree_size == state.size:
+            return state
+        if not 0 <= tree_size < state.size:
+            raise LogError(f"tree size {tree_size} is beyond the log's size {state.size}")
+        root = merkle.subtree_hash(0, tree_size, self._reader())
+        note = self._store.read_checkpoint(tree_size) or sign_checkpoint(
+            Checkpoint(self.origin, tree_size, root), self._signer
+        )
+        return LogState(tree_size, root, note)
+
+    def inclusion_proof(self, index: int, tree_size: int | None = None) -> InclusionProof:
+        """The inclusion proof of leaf ``index`` up to the signed checkpoint of ``tree_size``.
+
+        Args:
+            index: The leaf's index.
+            tree_size: A size up to the current one; None for the current size.
+
+        Raises:
+            LogError: ``tree_size`` exceeds the log, or ``index`` is not below it.
+        """
+        state = self._checked_size(tree_size)
+        if not 0 <= index < state.size:
+            raise LogError(f"leaf {index} is not in the tree of size {state.size}")
+        hashes = merkle.inclusion_proof(index, state.size, self._reader())
+        return InclusionProof(index, state.size, state.root_hash, tuple(hashes), state.checkpoint)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        """The consistency proof from ``size1`` to ``size2`` (None: the current size).
+
+        Raises:
+            LogError: Unless ``0 < size1 <= size2 <= size``.
+        """
+        state = self._checked_size(size2)
+        if not 0 < size1 <= state.size:
+            raise LogError(f"expected 0 < size1 <= {state.size}, found {size1}")
+        return merkle.consistency_proof(size1, state.size, self._reader())
+
+    def entry(self, index: int) -> LogEntry:
+        """The leaf at ``index``.
+
+        Raises:
+            LogError: No such leaf.
+        """
+        size = self.state().size
+        if not 0 <= index < size:
+            raise LogError(f"leaf {index} is not in the tree of size {size}")
+        bundle_index, offset = divmod(index, tiles.TILE_WIDTH)
+        entries = tiles.decode_entry_bundle(self._store.read_entry_bundle(bundle_index) or b"")
+        if len(entries) <= offset:
+            raise LogError(f"entry bundle {bundle_index} does not hold leaf {index}")
+        return LogEntry.from_bytes(entries[offset])
+
+    def tlog_entry_for(self, index: int) -> TlogEntry:
+        """The bundle's log entry for leaf ``index``, proven up to the current checkpoint."""
+        leaf = self.entry(index)
+        return TlogEntry(self.origin, index, leaf.integrated_time, self.inclusion_proof(index))
