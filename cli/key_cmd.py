@@ -23,6 +23,7 @@ from provenance.keys import KeyType, generate_key, write_private_key, write_publ
 
 app = typer.Typer(help="Generate keys and certificate requests.", no_args_is_help=True)
 
+
 @app.command("generate")
 def generate(
     out: Annotated[Path, typer.Option(help="Private key path; the public key goes to PATH.pub.")],

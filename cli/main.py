@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import key_cmd, sign_cmd, verify_cmd
+from cli import ca_cmd, key_cmd, sign_cmd, verify_cmd
 
 app = typer.Typer(
     name="prov",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(key_cmd.app, name="key")
+app.add_typer(ca_cmd.app, name="ca")
 app.command("sign")(sign_cmd.sign)
 app.command("verify")(verify_cmd.verify)
 app.command("inspect")(verify_cmd.inspect)

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography import x509
 
-from cli.common import Exit, fail, load_signing_key, stderr, write_new_file
+from cli.common import Exit, fail, load_signing_key, read_file, stderr, write_new_file
 from provenance.errors import ProvenanceError
 from provenance.sign import Signer
 from provenance.statement import Author, ContentPredicate, validate_claims
@@ -44,12 +45,19 @@ def sign(
     ] = None,
     author: Annotated[str | None, typer.Option(help="The author's identity (attested).")] = None,
     content_type: Annotated[str | None, typer.Option(help="Media type of the content.")] = None,
+    cert: Annotated[
+        Path | None, typer.Option(help="Certificate chain (PEM, leaf first) for the key.")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Bundle path (default FILE.prov.json).")] = None,
     passphrase_file: Annotated[Path | None, typer.Option(help="Passphrase file.")] = None,
 ) -> None:
     """Sign FILE and write its bundle."""
     claims = parse_claims(claim or [])
-    signer = Signer(load_signing_key(key, passphrase_file))
+    chain = load_chain(cert) if cert else []
+    try:
+        signer = Signer(load_signing_key(key, passphrase_file), chain)
+    except ProvenanceError as exc:
+        fail(str(exc), Exit.USAGE)
     profile = Canonicalization.TEXT_V1 if text else Canonicalization.NONE
     predicate = ContentPredicate(
         content_type=content_type or _guess_type(file, text),
@@ -68,6 +76,15 @@ def sign(
         fail(f"{file}: {exc}")
     write_new_file(bundle_path, bundle.to_bytes(), "bundle")
     stderr.print(f"signed {file} ({profile.value}) -> {bundle_path}")
+
+
+def load_chain(path: Path) -> list[x509.Certificate]:
+    """Read a PEM certificate chain, leaf first."""
+    try:
+        chain = x509.load_pem_x509_certificates(read_file(path, "certificate chain"))
+    except ValueError as exc:
+        fail(f"{path} is not a PEM certificate chain: {exc}")
+    return chain
 
 
 def _guess_type(file: Path, text: bool) -> str:

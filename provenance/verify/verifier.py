@@ -41,7 +41,7 @@ from provenance.identity.chain import ValidatedChain, validate_chain
 from provenance.identity.revocation import check_revocation
 from provenance.identity.trust import TrustRoot
 from provenance.keys import VerifyingKey, verifying_key_from_cryptography
-from provenance.statement import Statement
+from provenance.statement import Statement, format_time
 from provenance.text import Content, content_sha256
 from provenance.tlog.entry import LogEntry, verify_tlog_entry
 from provenance.tlog.note import NoteVerifier
@@ -229,7 +229,7 @@ class Verifier:
             run.log_proofs.append(LogProof(entry.origin, entry.log_index, moment))
         run.signing_time = min(p.integrated_time for p in run.log_proofs)
         run.time_source = TimeSource.LOG
-        return f"logged at {run.signing_time.isoformat()} in {len(run.log_proofs)} log(s)"
+        return f"logged at {format_time(run.signing_time)} in {len(run.log_proofs)} log(s)"
 
     def _signer_binding(self, run: _Run) -> tuple[bytes, bytes | None]:
         bundle, _ = run.parsed()
@@ -252,14 +252,14 @@ class Verifier:
             run.chain.issuer,
             tuple(c.subject.rfc4514_string() for c in run.chain.chain[1:]),
         )
-        return f"chain to {run.signer.issuer_chain[-1]} valid at {run.signing_time.isoformat()}"
+        return f"chain to {run.signer.issuer_chain[-1]} valid at {format_time(run.signing_time)}"
 
     def _revocation(self, run: _Run) -> str:
         assert run.signing_time is not None
         if run.chain is None:
             return "pinned key: no certificate to check"
         check_revocation(run.chain, self._trust, signing_time=run.signing_time, now=run.at)
-        return f"not revoked for a signature at {run.signing_time.isoformat()}"
+        return f"not revoked for a signature at {format_time(run.signing_time)}"
 
     def _policy(self, run: _Run) -> str:
         _, statement = run.parsed()
