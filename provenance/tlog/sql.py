@@ -1,0 +1,223 @@
+"""A SQL :class:`~provenance.tlog.store.LogStore` on SQLite or PostgreSQL (SQLModel tables).
+
+Tables (all prefixed ``tlog_``, registered on ``SQLModel.metadata`` so a migration includes them):
+``tlog_state`` (one row per log: size, root hash, latest checkpoint), ``tlog_tiles``,
+``tlog_entry_bundles`` and ``tlog_checkpoints`` (every committed checkpoint). Several processes may
+append to one database: each append runs in one transaction that first takes the log's state row
+with ``SELECT ... FOR UPDATE`` (PostgreSQL) or opens with ``BEGIN IMMEDIATE`` (SQLite), so appends
+are serialized by the database and the tree never forks. A restart rebuilds nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, Table, Text, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import Field, SQLModel
+
+from provenance.errors import LogError
+from provenance.tlog.store import LogState, LogWrite, Sequencer
+
+
+class TlogStateRow(SQLModel, table=True):
+    """The state of one log; the row appends lock. ``checkpoint`` is empty until the first append."""
+
+    __tablename__: ClassVar[Any] = "tlog_state"
+
+    log: str = Field(primary_key=True, max_length=255)
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    root_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    checkpoint: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class TlogTileRow(SQLModel, table=True):
+    """A hash tile (full, or the widest partial so far)."""
+
+    __tablename__: ClassVar[Any] = "tlog_tiles"
+
+    log: str = Field(primary_key=True, max_length=255)
+    level: int = Field(sa_column=Column(Integer, primary_key=True))
+    tile_index: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class TlogEntryBundleRow(SQLModel, table=True):
+    """An entry bundle (full, or the widest partial so far)."""
+
+    __tablename__: ClassVar[Any] = "tlog_entry_bundles"
+
+    log: str = Field(primary_key=True, max_length=255)
+    bundle_index: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class TlogCheckpointRow(SQLModel, table=True):
+    """A committed signed checkpoint, by tree size."""
+
+    __tablename__: ClassVar[Any] = "tlog_checkpoints"
+
+    log: str = Field(primary_key=True, max_length=255)
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    checkpoint: str = Field(sa_column=Column(Text, nullable=False))
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+STATE = _table(TlogStateRow)
+TILES = _table(TlogTileRow)
+BUNDLES = _table(TlogEntryBundleRow)
+CHECKPOINTS = _table(TlogCheckpointRow)
+TLOG_TABLES: tuple[Table, ...] = (STATE, TILES, BUNDLES, CHECKPOINTS)
+"""The log's tables, for ``metadata.create_all(tables=...)`` or a migration."""
+
+
+def create_tlog_tables(engine: Engine) -> None:
+    """Create the ``tlog_`` tables that do not exist yet (for tests and the embedded default)."""
+    SQLModel.metadata.create_all(engine, tables=list(TLOG_TABLES))
+
+
+class _ConnectionSource:
+    """Reads tiles and bundles inside the append transaction."""
+
+    def __init__(self, connection: Connection, log: str) -> None:
+        self._connection = connection
+        self._log = log
+
+    def read_tile(self, level: int, index: int) -> bytes | None:
+        return _read_tile(self._connection, self._log, level, index)
+
+    def read_entry_bundle(self, index: int) -> bytes | None:
+        return _read_bundle(self._connection, self._log, index)
+
+
+def _read_tile(connection: Connection, log: str, level: int, index: int) -> bytes | None:
+    query = select(TILES.c.data).where(
+        TILES.c.log == log, TILES.c.level == level, TILES.c.tile_index == index
+    )
+    data: bytes | None = connection.execute(query).scalar_one_or_none()
+    return None if data is None else bytes(data)
+
+
+def _read_bundle(connection: Connection, log: str, index: int) -> bytes | None:
+    query = select(BUNDLES.c.data).where(BUNDLES.c.log == log, BUNDLES.c.bundle_index == index)
+    data: bytes | None = connection.execute(query).scalar_one_or_none()
+    return None if data is None else bytes(data)
+
+
+def _upsert(
+    connection: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Update the row with ``key`` or insert it (safe: appends hold the log's lock)."""
+    condition = [table.c[name] == value for name, value in key.items()]
+    result = connection.execute(update(table).where(*condition).values(**values))
+    if result.rowcount == 0:
+        connection.execute(insert(table).values(**key, **values))
+
+
+class SqlLogStore:
+    """A :class:`~provenance.tlog.store.LogStore` in SQL tables, for the log named ``log``.
+
+    Args:
+        engine: A SQLAlchemy engine on SQLite or PostgreSQL; the ``tlog_`` tables must exist
+            (see :func:`create_tlog_tables`).
+        log: The log's name (its origin); several logs may share the tables.
+
+    Raises:
+        LogError: The database cannot be reached or the tables are missing.
+    """
+
+    def __init__(self, engine: Engine, log: str) -> None:
+        self._engine = engine
+        self._log = log
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._ensure_state_row()
+
+    def _ensure_state_row(self) -> None:
+        try:
+            with self._engine.begin() as connection:
+                if connection.execute(select(STATE.c.log).where(STATE.c.log == self._log)).first():
+                    return
+                connection.execute(
+                    insert(STATE).values(log=self._log, size=0, root_hash=b"", checkpoint="")
+                )
+        except IntegrityError:
+            return  # another process created it first
+        except SQLAlchemyError as exc:
+            raise LogError(f"cannot open the log store: {exc}") from exc
+
+    def read_tile(self, level: int, index: int) -> bytes | None:
+        """The stored tile, or None."""
+        with self._engine.connect() as connection:
+            return _read_tile(connection, self._log, level, index)
+
+    def read_entry_bundle(self, index: int) -> bytes | None:
+        """The stored entry bundle, or None."""
+        with self._engine.connect() as connection:
+            return _read_bundle(connection, self._log, index)
+
+    def read_state(self) -> LogState | None:
+        """The latest committed state, or None before the first append."""
+        with self._engine.connect() as connection:
+            row = connection.execute(select(STATE).where(STATE.c.log == self._log)).first()
+        if row is None or not row.checkpoint:
+            return None
+        return LogState(row.size, bytes(row.root_hash), row.checkpoint)
+
+    def read_checkpoint(self, size: int) -> str | None:
+        """The checkpoint committed for ``size``, or None."""
+        query = select(CHECKPOINTS.c.checkpoint).where(
+            CHECKPOINTS.c.log == self._log, CHECKPOINTS.c.size == size
+        )
+        with self._engine.connect() as connection:
+            note: str | None = connection.execute(query).scalar_one_or_none()
+        return note
+
+    def append(self, sequencer: Sequencer) -> LogState:
+        """Run ``sequencer`` holding the log's lock and commit its write in the same transaction.
+
+        Raises:
+            LogError: The transaction failed; nothing was committed.
+        """
+        try:
+            with self._engine.connect() as connection:
+                state = self._lock_state(connection)
+                write = sequencer(_ConnectionSource(connection, self._log), state)
+                self._write(connection, write)
+                connection.commit()
+        except SQLAlchemyError as exc:
+            raise LogError(f"the log store did not commit the append: {exc}") from exc
+        return write.state
+
+    def _lock_state(self, connection: Connection) -> LogState | None:
+        query = select(STATE).where(STATE.c.log == self._log)
+        if self._sqlite:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            query = query.with_for_update()
+        row = connection.execute(query).one()
+        if not row.checkpoint:
+            return None
+        return LogState(row.size, bytes(row.root_hash), row.checkpoint)
+
+    def _write(self, connection: Connection, write: LogWrite) -> None:
+        log = self._log
+        for (level, index), data in write.tiles.items():
+            _upsert(
+                connection, TILES, {"log": log, "level": level, "tile_index": index}, {"data": data}
+            )
+        for index, data in write.entry_bundles.items():
+            _upsert(connection, BUNDLES, {"log": log, "bundle_index": index}, {"data": data})
+        state = write.state
+        connection.execute(
+            insert(CHECKPOINTS).values(log=log, size=state.size, checkpoint=state.checkpoint)
+        )
+        connection.execute(
+            update(STATE)
+            .where(STATE.c.log == log)
+            .values(size=state.size, root_hash=state.root_hash, checkpoint=state.checkpoint)
+        )
