@@ -91,5 +91,5 @@ def _load_csr(csr_pem: bytes) -> x509.CertificateSigningRequest:
 
 def _key_description(public_key: object) -> str:
     if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return f"an EC key on {public_key.curve.name}"
-    return f"a {type(public_key).__name__.removeprefix('_')} key"
+        return f"key type EC on curve {public_key.curve.name}"
+    return f"key type {type(public_key).__name__.removesuffix('PublicKey')}"
