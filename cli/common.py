@@ -19,7 +19,7 @@ from provenance.keys import SigningKey, load_private_key
 PASSPHRASE_ENV = "PROVENANCE_PASSPHRASE"  # noqa: S105 (a variable name, not a secret)
 MAX_INPUT_FILE_BYTES = 16 * 1024 * 1024
 
-stderr = Console(stderr=True, highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Exit(IntEnum):

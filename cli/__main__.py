@@ -1,0 +1,5 @@
+"""`python -m cli` runs `prov`."""
+
+from cli.main import app
+
+app()
