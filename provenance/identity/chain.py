@@ -100,10 +100,11 @@ def validate_chain(
     Raises:
         CertificateError: ``certificate.untrusted``, ``certificate.expired``,
             ``certificate.not_yet_valid``, ``certificate.profile`` or ``certificate.malformed``.
+        ValueError: ``at`` is a naive datetime (a bug of the caller, not bad input).
     """
     if not chain:
         raise CertificateError("the certificate chain is empty", code=MALFORMED)
-    moment = as_utc(at, CertificateError, "validation time")
+    moment = as_utc(at, ValueError, "validation time")
     if not trust.roots:
         raise CertificateError(f"trust root {trust.name!r} holds no root certificates")
     leaf, untrusted = chain[0], [*chain[1:], *trust.intermediates]

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 
 from cryptography import x509
 
-from provenance.errors import ProvenanceError
-
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 """id-kp-documentSigning (RFC 9336), the extended key usage of every leaf certificate."""
 
@@ -26,11 +24,12 @@ MAX_COMMON_NAME_CHARS = 64
 """ub-common-name (RFC 5280): longer identities are not copied into the subject's CN."""
 
 
-def as_utc(moment: datetime, error: type[ProvenanceError], what: str = "time") -> datetime:
+def as_utc(moment: datetime, error: type[Exception], what: str = "time") -> datetime:
     """Return ``moment`` in UTC, refusing naive datetimes.
 
     Raises:
-        ProvenanceError: ``error`` when ``moment`` has no time zone.
+        Exception: ``error`` (an AuthorityError, or ValueError for a caller's bug in
+            verification) when ``moment`` has no time zone.
     """
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise error(f"{what} must be a timezone-aware datetime, found naive {moment.isoformat()}")

@@ -58,9 +58,10 @@ def check_revocation(
         CertificateError: ``certificate.revoked`` when a certificate of the chain was revoked
             at or before ``signing_time``; ``certificate.crl.invalid`` for a CRL that claims a
             chain CA as issuer but is badly signed, malformed or from the future.
+        ValueError: A naive ``signing_time`` or ``now`` (a bug of the caller, not bad input).
     """
-    signed_at = as_utc(signing_time, CertificateError, "signing time")
-    current = as_utc(now, CertificateError, "now")
+    signed_at = as_utc(signing_time, ValueError, "signing time")
+    current = as_utc(now, ValueError, "now")
     checked, stale = [], []
     issuers = validated.chain[1:]
     for issuer, subject in zip(issuers, validated.chain, strict=False):

@@ -194,3 +194,11 @@ def test_validate_chain_ignores_common_name_when_san_present() -> None:
     leaf = hand.leaf(CertSpec(common_name="https://other.example/u/1"))
     validated = validate_chain([leaf, hand.issuing], _trust(hand), NOW)
     assert validated.identities == (IDENTITY,)
+
+
+def test_validate_chain_refuses_naive_time(
+    authority: CertificateAuthority, author_key: SigningKey
+) -> None:
+    chain = issue_certificate(authority, author_key.public_key, IDENTITY, now=NOW)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        validate_chain(chain, export_trust_root(authority, crl=None), NOW.replace(tzinfo=None))
