@@ -25,7 +25,9 @@ def _signer(name: str = ORIGIN, seed: int = 3) -> NoteSigner:
 
 
 def _leaf(n: int, time: int = NOW) -> LogEntry:
-    return LogEntry(hashlib.sha256(b"env%d" % n).digest(), hashlib.sha256(CERT).digest(), time, CERT)
+    return LogEntry(
+        hashlib.sha256(b"env%d" % n).digest(), hashlib.sha256(CERT).digest(), time, CERT
+    )
 
 
 def _logged(count: int = 10) -> tuple[TransparencyLog, list[LogEntry], NoteSigner]:
@@ -80,7 +82,13 @@ def test_tlog_entry_json_round_trips_with_the_bundle_shape() -> None:
     obj = entry.to_json()
     assert set(obj) == {"logId", "logIndex", "integratedTime", "inclusionProof"}
     assert obj["logId"] == {"origin": ORIGIN}
-    assert set(obj["inclusionProof"]) == {"logIndex", "treeSize", "rootHash", "hashes", "checkpoint"}
+    assert set(obj["inclusionProof"]) == {
+        "logIndex",
+        "treeSize",
+        "rootHash",
+        "hashes",
+        "checkpoint",
+    }
     assert obj["inclusionProof"]["checkpoint"] == {"envelope": log.checkpoint()}
     assert TlogEntry.from_json(obj) == entry
 
@@ -191,9 +199,12 @@ def test_verify_accepts_a_checkpoint_cosigned_by_an_unknown_witness() -> None:
     proof = dataclasses.replace(
         entry.inclusion_proof, checkpoint=entry.inclusion_proof.checkpoint + witness_line
     )
-    assert verify_tlog_entry(dataclasses.replace(entry, inclusion_proof=proof), leaves[7], [
-        signer.verifier
-    ]) == NOW
+    assert (
+        verify_tlog_entry(
+            dataclasses.replace(entry, inclusion_proof=proof), leaves[7], [signer.verifier]
+        )
+        == NOW
+    )
 
 
 def test_inclusion_proof_json_shape() -> None:

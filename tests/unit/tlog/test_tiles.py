@@ -77,7 +77,9 @@ def test_entry_bundles_refuse_truncation_and_oversized_entries() -> None:
         tiles.encode_entry_bundle([b"x" * 65536])
 
 
-def _append_all(sizes: list[int]) -> tuple[dict[tuple[int, int], bytes], dict[int, bytes], list[bytes]]:
+def _append_all(
+    sizes: list[int],
+) -> tuple[dict[tuple[int, int], bytes], dict[int, bytes], list[bytes]]:
     stored: dict[tuple[int, int], bytes] = {}
     bundles: dict[int, bytes] = {}
     entries: list[bytes] = []
