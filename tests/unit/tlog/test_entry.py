@@ -141,7 +141,7 @@ def test_verify_rejects_swapped_log_entry() -> None:
 
 
 def test_verify_rejects_an_entry_recording_another_integrated_time() -> None:
-    log, leaves, signer = _logged()
+    log, _, signer = _logged()
     assert _code(log.tlog_entry_for(7), _leaf(7, NOW + 1), signer) == "log.entry.mismatch"
 
 

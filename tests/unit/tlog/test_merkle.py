@@ -167,5 +167,5 @@ def test_verify_consistency_rejects_a_proof_from_the_empty_tree() -> None:
 
 
 def test_verify_rejects_sizes_beyond_64_bits() -> None:
-    with pytest.raises(LogProofError, match="outside 0..2\\*\\*64-1"):
+    with pytest.raises(LogProofError, match=r"outside 0\.\.2\*\*64-1"):
         merkle.verify_inclusion(0, 2**64, bytes(32), [], bytes(32))

@@ -162,5 +162,5 @@ def test_open_checkpoint_returns_the_signed_checkpoint() -> None:
 def test_open_checkpoint_rejects_another_origin() -> None:
     signer = _signer()
     note = sign_checkpoint(Checkpoint("other.example/log", 3, ROOT), signer)
-    with pytest.raises(LogProofError, match="expected a checkpoint of log 'example.org/log'"):
+    with pytest.raises(LogProofError, match=r"expected a checkpoint of log 'example\.org/log'"):
         open_checkpoint(note, [signer.verifier], origin=ORIGIN)
