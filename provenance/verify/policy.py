@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from provenance.encoding import json_object
 from provenance.errors import PolicyError
 from provenance.statement import ClaimValue, Statement
 from provenance.verify.result import Signer, TimeSource
@@ -73,6 +74,15 @@ class IdentityPattern(Policy):
 
     pattern: str
     constrains_identity = True
+
+    def __post_init__(self) -> None:
+        try:
+            re.compile(self.pattern)
+        except re.error as exc:
+            raise PolicyError(
+                f"identity pattern {self.pattern!r} is not a regular expression: {exc}",
+                code="policy.malformed",
+            ) from exc
 
     def check(self, facts: VerifiedFacts) -> None:
         compiled = re.compile(self.pattern)
@@ -199,3 +209,65 @@ def _common_name(rfc4514: str) -> str | None:
     except ValueError:
         return None
     return str(attributes[0].value) if attributes else None
+
+
+POLICY_FIELDS = {
+    "identity",
+    "identityRegex",
+    "issuer",
+    "requiredClaims",
+    "maxAgeSeconds",
+    "unsafeAnyIdentity",
+}
+
+
+def policy_from_json(obj: object) -> Policy:
+    """Build a policy from its JSON form (used by the API and the test vectors).
+
+    The form is ``{"identity"?, "identityRegex"?, "issuer"?, "requiredClaims"?: {name: value|null},
+    "maxAgeSeconds"?, "unsafeAnyIdentity"?: bool}``; all given parts must hold.
+
+    Raises:
+        PolicyError: ``policy.malformed`` for an unknown field or a value of the wrong type.
+    """
+    fields = json_object(obj, "policy", set(), POLICY_FIELDS, _malformed)
+    parts: list[Policy] = []
+    for name, kind in (
+        ("identity", Identity),
+        ("identityRegex", IdentityPattern),
+        ("issuer", Issuer),
+    ):
+        if name in fields:
+            parts.append(kind(_string(fields[name], name)))
+    parts.extend(_claims(fields.get("requiredClaims", {})))
+    if "maxAgeSeconds" in fields:
+        seconds = fields["maxAgeSeconds"]
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
+            raise _malformed("policy.maxAgeSeconds must be a non-negative integer")
+        parts.append(MaxAge(timedelta(seconds=seconds)))
+    if fields.get("unsafeAnyIdentity") is True:
+        parts.append(UnsafeAcceptAnyIdentity())
+    return AllOf(parts)
+
+
+def _malformed(message: str) -> PolicyError:
+    return PolicyError(message, code="policy.malformed")
+
+
+def _string(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise _malformed(f"policy.{what} must be a non-empty string")
+    return value
+
+
+def _claims(obj: object) -> list[Policy]:
+    if not isinstance(obj, dict):
+        raise _malformed("policy.requiredClaims must be an object")
+    parts: list[Policy] = []
+    for name, value in obj.items():
+        if value is not None and not isinstance(value, str | bool | int):
+            raise _malformed(
+                f"policy.requiredClaims.{name} must be a string, boolean, integer or null"
+            )
+        parts.append(RequireClaim(name, value))
+    return parts

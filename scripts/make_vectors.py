@@ -1,0 +1,325 @@
+"""Write the test vectors of specs/vectors/ (run: make vectors).
+
+Pinned-key vectors are reproducible: their keys derive from fixed labels and signatures are
+deterministic (RFC 6979 for P-256, Ed25519 by construction). Certificate vectors use a fresh
+authority on each run, so regenerating them changes their bytes but not their outcomes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from provenance.bundle import Bundle
+from provenance.dsse import EnvelopeSignature
+from provenance.encoding import b64encode
+from provenance.identity.authority import create_authority, issue_certificate
+from provenance.identity.crl import build_crl, revoke
+from provenance.identity.trust import TrustRoot, export_trust_root
+from provenance.keys import Ed25519SigningKey, P256SigningKey, SigningKey
+from provenance.sign import Signer
+from provenance.statement import Author, ContentPredicate
+from provenance.text import Canonicalization
+
+OUT = Path(__file__).resolve().parents[1] / "specs" / "vectors" / "bundle-v1"
+VERIFY_AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+CREATED = VERIFY_AT - timedelta(hours=1)
+IDENTITY = "https://reviews.example/u/8841"
+REVIEW = b"The desk lamp is sturdy and bright.\r\nFive stars, would buy again.  \r\n"
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def label_key(label: str, kind: str) -> SigningKey:
+    """A well-known TEST key derived from a public label (never use it for anything real)."""
+    seed = hashlib.sha256(f"provenance-toolkit test vector {label}".encode()).digest()
+    if kind == "ed25519":
+        return Ed25519SigningKey(seed)
+    scalar = int.from_bytes(seed, "big") % (P256_ORDER - 1) + 1
+    return P256SigningKey(ec.derive_private_key(scalar, ec.SECP256R1()))
+
+
+@dataclass
+class Vector:
+    """One verification case."""
+
+    name: str
+    description: str
+    bundle: str
+    trust: TrustRoot
+    content: bytes = REVIEW
+    policy: dict[str, Any] = field(default_factory=dict)
+    verified: bool = False
+    codes: list[str] = field(default_factory=list)
+    at: datetime = VERIFY_AT
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "content": b64encode(self.content),
+            "bundle": self.bundle,
+            "trustRoot": json.loads(self.trust.to_json()),
+            "policy": self.policy,
+            "verificationTime": self.at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "expected": {"verified": self.verified, "failureCodes": self.codes},
+        }
+
+
+def predicate(profile: Canonicalization = Canonicalization.TEXT_V1) -> ContentPredicate:
+    return ContentPredicate(
+        content_type="text/plain",
+        canonicalization=profile,
+        created=CREATED,
+        author=Author(IDENTITY, "Dana"),
+        publisher="Reviews Example",
+        claims={"verifiedPurchase": True},
+    )
+
+
+def text(bundle: Bundle) -> str:
+    return bundle.to_bytes().decode()
+
+
+def edit(bundle: Bundle, change: Callable[[dict[str, Any]], None]) -> str:
+    document = bundle.to_json()
+    change(document)
+    return json.dumps(document, indent=2) + "\n"
+
+
+def pinned_vectors() -> list[Vector]:
+    ed, p256, stranger = (
+        label_key("ed25519", "ed25519"),
+        label_key("p256", "p256"),
+        label_key("stranger", "p256"),
+    )
+    trust = TrustRoot(
+        name="pinned test keys",
+        pinned_keys=(("ed25519-author", ed.public_key), ("p256-author", p256.public_key)),
+    )
+    ed_bundle = Signer(ed).sign(REVIEW, "review.txt", predicate())
+    p256_bundle = Signer(p256).sign(REVIEW, "review.txt", predicate(Canonicalization.NONE))
+    flipped = ed_bundle.envelope.signatures[0].sig
+    flipped_sig = bytes([flipped[0] ^ 1]) + flipped[1:]
+    return [
+        Vector(
+            "01-ed25519-text",
+            "Ed25519 pinned key, text-v1 profile",
+            text(ed_bundle),
+            trust,
+            verified=True,
+        ),
+        Vector(
+            "02-p256-exact-bytes",
+            "P-256 pinned key, exact bytes",
+            text(p256_bundle),
+            trust,
+            verified=True,
+        ),
+        Vector(
+            "03-copy-pasted-text",
+            "text-v1 survives LF endings and no trailing spaces",
+            text(ed_bundle),
+            trust,
+            content=b"The desk lamp is sturdy and bright.\nFive stars, would buy again.\n",
+            verified=True,
+        ),
+        Vector(
+            "04-word-changed",
+            "one word changed",
+            text(ed_bundle),
+            trust,
+            content=REVIEW.replace(b"Five", b"Four"),
+            codes=["digest.mismatch"],
+        ),
+        Vector(
+            "05-exact-bytes-changed",
+            "exact-bytes profile: a line ending changed",
+            text(p256_bundle),
+            trust,
+            content=REVIEW.replace(b"\r\n", b"\n"),
+            codes=["digest.mismatch"],
+        ),
+        Vector(
+            "06-signature-flipped",
+            "one bit of the signature flipped",
+            text(
+                replace(
+                    ed_bundle,
+                    envelope=replace(
+                        ed_bundle.envelope,
+                        signatures=(EnvelopeSignature(flipped_sig, ed.public_key.key_id),),
+                    ),
+                )
+            ),
+            trust,
+            codes=["signature.invalid"],
+        ),
+        Vector(
+            "07-key-not-pinned",
+            "signed by a key the trust root does not pin",
+            text(Signer(stranger).sign(REVIEW, "review.txt", predicate())),
+            trust,
+            codes=["key.untrusted"],
+        ),
+        Vector(
+            "08-payload-type",
+            "payloadType is not in-toto",
+            edit(ed_bundle, lambda d: d["dsseEnvelope"].update(payloadType="application/json")),
+            trust,
+            codes=["envelope.payload_type"],
+        ),
+        Vector(
+            "09-two-signatures",
+            "two signatures in one envelope",
+            edit(
+                ed_bundle,
+                lambda d: d["dsseEnvelope"].update(signatures=d["dsseEnvelope"]["signatures"] * 2),
+            ),
+            trust,
+            codes=["envelope.signatures"],
+        ),
+        Vector(
+            "10-other-media-type",
+            "unknown bundle version",
+            edit(
+                ed_bundle, lambda d: d.update(mediaType="application/vnd.provenance.bundle.v2+json")
+            ),
+            trust,
+            codes=["bundle.unsupported"],
+        ),
+        Vector(
+            "11-unknown-field",
+            "unknown field in the bundle",
+            edit(ed_bundle, lambda d: d.update(note="hi")),
+            trust,
+            codes=["bundle.malformed"],
+        ),
+        Vector(
+            "12-log-required",
+            "trust root requires log inclusion, bundle has none",
+            text(ed_bundle),
+            replace(trust, require_log=True),
+            codes=["log.missing"],
+        ),
+    ]
+
+
+def certificate_vectors() -> list[Vector]:
+    new = create_authority("Reviews Example", now=VERIFY_AT - timedelta(days=30))
+    authority = new.authority
+    author = label_key("x509-author", "p256")
+    chain = issue_certificate(
+        authority, author.public_key, IDENTITY, now=CREATED - timedelta(days=1), days=30
+    )
+    bundle = Signer(author, chain).sign(REVIEW, "review.txt", predicate())
+    revoked_author = label_key("x509-revoked-author", "p256")
+    revoked_chain = issue_certificate(
+        authority, revoked_author.public_key, IDENTITY, now=CREATED - timedelta(days=1), days=30
+    )
+    revoked_bundle = Signer(revoked_author, revoked_chain).sign(REVIEW, "review.txt", predicate())
+    revoke(
+        authority,
+        revoked_chain[0],
+        reason=x509.ReasonFlags.key_compromise,
+        now=VERIFY_AT - timedelta(minutes=30),
+    )
+    trust = export_trust_root(
+        authority, crl=build_crl(authority, now=VERIFY_AT - timedelta(minutes=20))
+    )
+    rogue = create_authority("Rogue Reviews", now=VERIFY_AT - timedelta(days=30)).authority
+    rogue_chain = issue_certificate(
+        rogue, author.public_key, IDENTITY, now=CREATED - timedelta(days=1)
+    )
+    rogue_bundle = Signer(author, rogue_chain).sign(REVIEW, "review.txt", predicate())
+    who = {"identity": IDENTITY}
+    return [
+        Vector(
+            "20-x509-identity",
+            "certified author, identity required",
+            text(bundle),
+            trust,
+            policy=who,
+            verified=True,
+        ),
+        Vector(
+            "21-x509-identity-and-claim",
+            "identity, issuer and claim required",
+            text(bundle),
+            trust,
+            policy={
+                "identity": IDENTITY,
+                "issuer": "Reviews Example Issuing CA",
+                "requiredClaims": {"verifiedPurchase": True},
+            },
+            verified=True,
+        ),
+        Vector(
+            "22-x509-no-identity-policy",
+            "certificate bundle verified without identity",
+            text(bundle),
+            trust,
+            codes=["policy.identity.required"],
+        ),
+        Vector(
+            "23-x509-wrong-identity",
+            "another identity required",
+            text(bundle),
+            trust,
+            policy={"identity": "https://reviews.example/u/1"},
+            codes=["policy.identity.mismatch"],
+        ),
+        Vector(
+            "24-x509-expired",
+            "verified after the leaf expired",
+            text(bundle),
+            trust,
+            policy=who,
+            at=VERIFY_AT + timedelta(days=60),
+            codes=["certificate.expired"],
+        ),
+        Vector(
+            "25-x509-revoked",
+            "leaf revoked (keyCompromise) before the verification time",
+            text(revoked_bundle),
+            trust,
+            policy=who,
+            codes=["certificate.revoked"],
+        ),
+        Vector(
+            "26-x509-unknown-authority",
+            "chain to another authority",
+            text(rogue_bundle),
+            trust,
+            policy=who,
+            codes=["certificate.untrusted"],
+        ),
+        Vector(
+            "27-x509-claim-missing",
+            "required claim absent",
+            text(bundle),
+            trust,
+            policy={"identity": IDENTITY, "requiredClaims": {"aiGenerated": False}},
+            codes=["policy.claim.missing"],
+        ),
+    ]
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for old in OUT.glob("*.json"):
+        old.unlink()
+    vectors = pinned_vectors() + certificate_vectors()
+    for vector in vectors:
+        (OUT / f"{vector.name}.json").write_text(json.dumps(vector.to_json(), indent=2) + "\n")
+    print(f"wrote {len(vectors)} vectors to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
