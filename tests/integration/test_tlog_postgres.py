@@ -1,0 +1,115 @@
+"""The SQL log store on PostgreSQL: several processes appending build one tree.
+
+Needs the server at 127.0.0.1:5432; skipped when it does not answer, except under CI (env ``CI``),
+where that is a failure. Each test works in a fresh schema that it drops afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from provenance.keys import Ed25519SigningKey
+from provenance.tlog import merkle
+from provenance.tlog.entry import LogEntry, verify_tlog_entry
+from provenance.tlog.log import TransparencyLog
+from provenance.tlog.note import NoteSigner, open_checkpoint
+from provenance.tlog.sql import SqlLogStore, create_tlog_tables
+
+pytestmark = pytest.mark.postgres
+
+URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ORIGIN = "example.org/log"
+NOW = 1_700_000_000
+SIGNER = NoteSigner(ORIGIN, Ed25519SigningKey(bytes([3]) * 32))
+WORKERS, PER_WORKER, BATCH = 4, 500, 10
+
+
+def _engine(schema: str) -> Engine:
+    return create_engine(URL, connect_args={"options": f"-csearch_path={schema}"})
+
+
+def _leaf(worker: int, n: int) -> LogEntry:
+    return LogEntry(hashlib.sha256(b"%d-%d" % (worker, n)).digest(), bytes(32), NOW)
+
+
+def _log(engine: Engine) -> TransparencyLog:
+    return TransparencyLog(SqlLogStore(engine, ORIGIN), SIGNER, ORIGIN, lambda: NOW)
+
+
+@pytest.fixture
+def schema() -> Iterator[str]:
+    name = f"tlog_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    except OperationalError as exc:
+        reason = f"PostgreSQL at 127.0.0.1:5432 does not answer: {exc.orig}"
+        if os.environ.get("CI"):
+            pytest.fail(reason + " (CI is set, so this is a failure)")
+        pytest.skip(reason)
+    create_tlog_tables(_engine(name))
+    yield name
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    admin.dispose()
+
+
+def append_worker(schema: str, worker: int) -> list[int]:
+    """Append PER_WORKER leaves in batches of BATCH from a separate process."""
+    engine = _engine(schema)
+    log = _log(engine)
+    indices: list[int] = []
+    for start in range(0, PER_WORKER, BATCH):
+        indices += log.append_batch([_leaf(worker, n) for n in range(start, start + BATCH)])
+    engine.dispose()
+    return indices
+
+
+def test_processes_appending_to_one_database_build_one_tree(schema: str) -> None:
+    with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
+        results = pool.starmap(append_worker, [(schema, worker) for worker in range(WORKERS)])
+    total = WORKERS * PER_WORKER
+    indices = sorted(index for result in results for index in result)
+    assert indices == list(range(total))
+    log = _log(_engine(schema))
+    entries = [log.entry(index) for index in range(total)]
+    assert set(entries) == {_leaf(w, n) for w in range(WORKERS) for n in range(PER_WORKER)}
+    assert len(set(entries)) == total
+    checkpoint = open_checkpoint(log.checkpoint(), [SIGNER.verifier], origin=ORIGIN)
+    root = merkle.root_from_hashes([entry.leaf_hash for entry in entries])
+    assert (checkpoint.size, checkpoint.root_hash) == (total, root)
+    assert verify_tlog_entry(log.tlog_entry_for(1777), entries[1777], [SIGNER.verifier]) == NOW
+
+
+def test_every_committed_checkpoint_is_consistent_with_the_last(schema: str) -> None:
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.starmap(append_worker, [(schema, worker) for worker in range(2)])
+    engine = _engine(schema)
+    log, store = _log(engine), SqlLogStore(engine, ORIGIN)
+    latest = open_checkpoint(log.checkpoint(), [SIGNER.verifier], origin=ORIGIN)
+    for size in range(BATCH, latest.size, BATCH * 7):
+        note = store.read_checkpoint(size)
+        assert note is not None
+        old = open_checkpoint(note, [SIGNER.verifier], origin=ORIGIN)
+        proof = log.consistency_proof(size)
+        merkle.verify_consistency(size, latest.size, old.root_hash, latest.root_hash, proof)
+
+
+def test_a_restarted_store_serves_the_same_checkpoint(schema: str) -> None:
+    engine = _engine(schema)
+    _log(engine).append_batch([_leaf(0, n) for n in range(300)])
+    checkpoint = _log(engine).checkpoint()
+    engine.dispose()
+    restarted = _engine(schema)
+    assert _log(restarted).checkpoint() == checkpoint
+    assert _log(restarted).append_batch([_leaf(1, 0)]) == [300]
