@@ -10,7 +10,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_PACKAGES = ("fastapi", "starlette", "uvicorn", "typer", "rich", "click")
-ONLY_IN = {"sqlmodel": "provenance/tlog/sql.py", "sqlalchemy": "provenance/tlog/sql.py", "c2pa": "provenance/media.py"}
+ONLY_IN = {
+    "sqlmodel": "provenance/tlog/sql.py",
+    "sqlalchemy": "provenance/tlog/sql.py",
+    "c2pa": "provenance/media.py",
+}
 
 
 def _imports(path: Path) -> Iterator[tuple[str, list[str]]]:
@@ -33,7 +37,9 @@ def test_library_imports_neither_cli_nor_service(path: Path) -> None:
     for module, _ in _imports(path):
         top = module.split(".")[0]
         assert top not in {"cli", "verifier_api"}, f"{relative} imports {module}"
-        assert top not in SERVICE_PACKAGES, f"{relative} imports {module}: no UI or web in the library"
+        assert top not in SERVICE_PACKAGES, (
+            f"{relative} imports {module}: no UI or web in the library"
+        )
         if top in ONLY_IN:
             assert relative == ONLY_IN[top], f"{relative} imports {module}; only {ONLY_IN[top]} may"
 
@@ -54,6 +60,8 @@ def test_frontends_use_only_public_library_names(path: Path) -> None:
 
 def test_cli_does_not_import_the_service_and_back() -> None:
     for path in _files("cli"):
-        assert all(m.split(".")[0] != "verifier_api" or "serve" in path.name for m, _ in _imports(path))
+        assert all(
+            m.split(".")[0] != "verifier_api" or "serve" in path.name for m, _ in _imports(path)
+        )
     for path in _files("verifier_api"):
         assert all(m.split(".")[0] != "cli" for m, _ in _imports(path)), path

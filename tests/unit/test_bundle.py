@@ -18,10 +18,14 @@ BUNDLE = sign(KEY)
 
 
 def _document() -> dict[str, Any]:
-    return json.loads(BUNDLE.to_bytes())
+    document: dict[str, Any] = json.loads(BUNDLE.to_bytes())
+    return document
 
 
-def _code(data: bytes, limits: BundleLimits = BundleLimits()) -> str:
+DEFAULT = BundleLimits()
+
+
+def _code(data: bytes, limits: BundleLimits = DEFAULT) -> str:
     with pytest.raises(BundleFormatError) as info:
         Bundle.from_bytes(data, limits)
     return info.value.code

@@ -5,7 +5,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from provenance.errors import KeyFormatError, PassphraseRequiredError, SignatureInvalidError
@@ -48,8 +48,6 @@ def test_p256_rejects_der_encoded_signature() -> None:
     key = generate_key(KeyType.P256)
     private = key.to_cryptography()
     assert isinstance(private, ec.EllipticCurvePrivateKey)
-    from cryptography.hazmat.primitives import hashes
-
     der = private.sign(b"x", ec.ECDSA(hashes.SHA256()))
     with pytest.raises(SignatureInvalidError, match="64-byte"):
         key.public_key.verify(der, b"x")

@@ -44,6 +44,6 @@ def test_streamed_digest_equals_bytes_digest() -> None:
 
 
 def test_copy_paste_variants_share_one_digest() -> None:
-    original = "Sturdy and bright.\nWould buy again.\n".encode()
-    pasted = "Sturdy and bright.   \r\nWould buy again.\r\n\r\n".encode()
+    original = b"Sturdy and bright.\nWould buy again.\n"
+    pasted = b"Sturdy and bright.   \r\nWould buy again.\r\n\r\n"
     assert content_sha256(original, TEXT) == content_sha256(pasted, TEXT)
