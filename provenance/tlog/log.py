@@ -55,6 +55,19 @@ class TransparencyLog:
         """A leaf for an envelope and signer, stamped with the log's clock."""
         return LogEntry(envelope_sha256, signer_sha256, self._clock(), certificate_der)
 
+    def submit(
+        self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None
+    ) -> TlogEntry:
+        """Log one signature now and return its bundle entry (a ``sign.LogSubmitter``).
+
+        Raises:
+            LogError: The store did not commit the entry.
+        """
+        (index,) = self.append_batch(
+            [self.new_entry(envelope_sha256, signer_sha256, certificate_der)]
+        )
+        return self.tlog_entry_for(index)
+
     def _check_batch(self, entries: Sequence[LogEntry]) -> list[bytes]:
         if len(entries) > MAX_BATCH:
             raise LogError(f"a batch holds at most {MAX_BATCH} entries, found {len(entries)}")

@@ -122,3 +122,14 @@ def test_tiles_are_stored_full_and_partial() -> None:
     assert len(store.read_tile(0, 1) or b"") == 44 * 32
     assert len(store.read_tile(1, 0) or b"") == 32
     assert store.read_tile(0, 2) is None
+
+
+def test_submit_logs_one_signature_and_returns_a_verifiable_entry() -> None:
+    log = _log()
+    log.append_batch([_leaf(0)])
+    cert = b"certificate DER"
+    signer_sha256 = hashlib.sha256(cert).digest()
+    entry = log.submit(bytes([9]) * 32, signer_sha256, cert)
+    assert entry.log_index == 1
+    expected = LogEntry(bytes([9]) * 32, signer_sha256, NOW, cert)
+    assert verify_tlog_entry(entry, expected, [SIGNER.verifier]) == NOW
