@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
     ClientVerifier,
@@ -92,6 +93,10 @@ def validate_chain(
 ) -> ValidatedChain:
     """Validate ``chain`` (leaf first) to one of ``trust.roots`` at time ``at``.
 
+    Self-signed certificates in ``chain`` are dropped before path building: a root carried in
+    a bundle is never an anchor, and as an intermediate it would only lead the path builder in
+    circles (into misleading pathLen errors).
+
     Args:
         chain: The leaf, then any intermediates (a root in here is never trusted).
         trust: The trust root; only its ``roots`` are anchors.
@@ -107,7 +112,8 @@ def validate_chain(
     moment = as_utc(at, ValueError, "validation time")
     if not trust.roots:
         raise CertificateError(f"trust root {trust.name!r} holds no root certificates")
-    leaf, untrusted = chain[0], [*chain[1:], *trust.intermediates]
+    leaf = chain[0]
+    untrusted = [cert for cert in chain[1:] if not _self_signed(cert)] + list(trust.intermediates)
     try:
         verified = _verifier(trust.roots, moment).verify(leaf, untrusted)
     except VerificationError as exc:
@@ -132,7 +138,8 @@ def _diagnose(
 
     A path that validates at another time is a time failure at ``moment``: the nearest time a
     path can be valid is the edge of one certificate's validity, so trying each certificate's
-    validity clamped around ``moment`` finds such a path if there is one.
+    validity clamped around ``moment`` finds such a path if there is one. Otherwise the
+    verifier's reason tells a profile rule from a missing path.
     """
     for probe in _probe_times([leaf, *untrusted, *roots], moment):
         try:
@@ -150,6 +157,17 @@ def _diagnose(
         f"no valid path from {describe(leaf)} to a trust-root anchor: {_readable(reason)}",
         code=UNTRUSTED,
     )
+
+
+def _self_signed(certificate: x509.Certificate) -> bool:
+    """Whether ``certificate`` is a self-signed root: never useful as an untrusted intermediate."""
+    if certificate.issuer != certificate.subject:
+        return False
+    try:
+        certificate.verify_directly_issued_by(certificate)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def _probe_times(certificates: list[x509.Certificate], moment: datetime) -> list[datetime]:

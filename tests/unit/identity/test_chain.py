@@ -12,6 +12,7 @@ from provenance.errors import CertificateError
 from provenance.identity import (
     CertificateAuthority,
     TrustRoot,
+    create_authority,
     export_trust_root,
     issue_certificate,
     validate_chain,
@@ -202,3 +203,13 @@ def test_validate_chain_refuses_naive_time(
     chain = issue_certificate(authority, author_key.public_key, IDENTITY, now=NOW)
     with pytest.raises(ValueError, match="timezone-aware"):
         validate_chain(chain, export_trust_root(authority, crl=None), NOW.replace(tzinfo=None))
+
+
+def test_validate_chain_calls_foreign_chain_with_its_root_untrusted(
+    authority: CertificateAuthority, author_key: SigningKey
+) -> None:
+    rogue = create_authority("Rogue Reviews", now=NOW - timedelta(days=1)).authority
+    chain = issue_certificate(rogue, author_key.public_key, IDENTITY, now=NOW)
+    error = _code([*chain, rogue.root_certificate], export_trust_root(authority, crl=None))
+    assert error.code == "certificate.untrusted"
+    assert "all candidates exhausted with no interior errors" in error.message
