@@ -13,7 +13,7 @@ SERVICE_PACKAGES = ("fastapi", "starlette", "uvicorn", "typer", "rich", "click")
 ONLY_IN = {
     "sqlmodel": "provenance/tlog/sql.py",
     "sqlalchemy": "provenance/tlog/sql.py",
-    "c2pa": "provenance/media.py",
+    "c2pa": "provenance/media/engine.py",
 }
 
 

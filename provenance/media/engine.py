@@ -1,0 +1,167 @@
+"""Signing and reading C2PA manifests through c2pa-python: the only module that imports c2pa.
+
+c2pa is configured explicitly for every call: trust anchors from the caller's trust root only, the
+allowed EKUs of :mod:`provenance.media.profile` as the trust configuration, remote manifest
+fetching off, thumbnails off unless asked for.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, BinaryIO
+
+import c2pa
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from provenance.errors import MediaError, VerificationError
+from provenance.media.profile import trust_config
+
+MANIFEST_STORE_MIME_TYPE = "application/c2pa"
+
+
+class MediaUnsupportedError(MediaError):
+    """c2pa-python does not support this MIME type."""
+
+
+class MediaReadError(VerificationError):
+    """The asset has no manifest, an unsupported type, or a manifest c2pa cannot read."""
+
+    default_code = "media.malformed"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What c2pa read from an asset: not yet judged.
+
+    Attributes:
+        state: c2pa's validation state: ``Invalid``, ``Valid`` or ``Trusted``.
+        report: c2pa's reader JSON (``active_manifest``, ``manifests``, ...).
+        results: c2pa's ``validation_results`` (``activeManifest``, ``ingredientDeltas``).
+        store: The JUMBF manifest store bytes.
+    """
+
+    state: str
+    report: dict[str, Any]
+    results: dict[str, Any]
+    store: bytes
+
+    @property
+    def active_label(self) -> str:
+        """The label of the active manifest."""
+        return str(self.report.get("active_manifest", ""))
+
+    @property
+    def active_manifest(self) -> dict[str, Any]:
+        """The active manifest of the reader JSON (empty when absent)."""
+        manifest = (self.report.get("manifests") or {}).get(self.active_label)
+        return manifest if isinstance(manifest, dict) else {}
+
+
+@cache
+def supported_mime_types() -> frozenset[str]:
+    """The MIME types (and file extensions) c2pa-python can read and sign."""
+    readable = set(c2pa.Reader.get_supported_mime_types())
+    return frozenset(readable & set(c2pa.Builder.get_supported_mime_types()))
+
+
+def check_mime_type(mime_type: str) -> None:
+    """Refuse a MIME type c2pa-python cannot handle.
+
+    Raises:
+        MediaUnsupportedError: Naming the type; text types are never supported.
+    """
+    if mime_type not in supported_mime_types():
+        raise MediaUnsupportedError(
+            f"c2pa cannot handle MIME type {mime_type!r} (images, video, audio, PDF and other "
+            "documents only; sign text with a bundle instead)"
+        )
+
+
+def sign_with_c2pa(
+    source: BinaryIO,
+    mime_type: str,
+    *,
+    sign: Any,
+    chain: Sequence[x509.Certificate],
+    definition: dict[str, Any],
+    anchors: Sequence[x509.Certificate],
+    sidecar: bool,
+    thumbnail: bool,
+) -> bytes:
+    """Sign with an ES256 callback signer; return the signed asset or the sidecar manifest.
+
+    Raises:
+        MediaError: c2pa refused to sign (its message is kept).
+    """
+    chain_pem = _pem(chain).decode("ascii")
+    context = _context(anchors, thumbnail=thumbnail)
+    output = io.BytesIO()
+    try:
+        with (
+            c2pa.Signer.from_callback(sign, c2pa.C2paSigningAlg.ES256, chain_pem, None) as signer,
+            c2pa.Builder.from_json(definition, context=context) as builder,
+        ):
+            builder.set_intent(c2pa.C2paBuilderIntent.EDIT)
+            if sidecar:
+                builder.set_no_embed()
+            manifest = builder.sign(signer, mime_type, source, output)
+    except c2pa.C2paError as exc:
+        raise MediaError(f"c2pa refused to sign: {exc}") from exc
+    return bytes(manifest) if sidecar else output.getvalue()
+
+
+def read_with_c2pa(
+    source: BinaryIO,
+    mime_type: str,
+    *,
+    anchors: Sequence[x509.Certificate],
+    sidecar: bytes | None,
+) -> Reading:
+    """Read and validate the manifest store of an asset (or of its sidecar).
+
+    Raises:
+        MediaReadError: ``media.unsupported``, ``media.unsigned`` or ``media.malformed``.
+    """
+    try:
+        check_mime_type(mime_type)
+    except MediaUnsupportedError as exc:
+        raise MediaReadError(str(exc), code="media.unsupported") from exc
+    try:
+        with c2pa.Reader(mime_type, source, sidecar, _context(anchors, thumbnail=False)) as reader:
+            report = json.loads(reader.json())
+            label = str(report.get("active_manifest", ""))
+            store = io.BytesIO()
+            reader.resource_to_stream(f"self#jumbf=/c2pa/{label}", store)
+            return Reading(
+                state=str(reader.get_validation_state()),
+                report=report,
+                results=reader.get_validation_results() or {},
+                store=store.getvalue(),
+            )
+    except c2pa.C2paError.ManifestNotFound as exc:
+        raise MediaReadError("the asset carries no C2PA manifest", code="media.unsigned") from exc
+    except c2pa.C2paError.NotSupported as exc:
+        raise MediaReadError(f"c2pa: {exc}", code="media.unsupported") from exc
+    except (c2pa.C2paError, ValueError) as exc:
+        raise MediaReadError(f"c2pa cannot read the manifest: {exc}") from exc
+
+
+def _context(anchors: Sequence[x509.Certificate], *, thumbnail: bool) -> c2pa.Context:
+    trust: dict[str, str] = {"trust_config": trust_config()}
+    if anchors:
+        trust["trust_anchors"] = _pem(anchors).decode("ascii")
+    settings = {
+        "trust": trust,
+        "verify": {"verify_trust": True, "remote_manifest_fetch": False},
+        "builder": {"thumbnail": {"enabled": thumbnail}},
+    }
+    return c2pa.Context(c2pa.Settings.from_dict(settings))
+
+
+def _pem(certificates: Sequence[x509.Certificate]) -> bytes:
+    return b"".join(certificate.public_bytes(Encoding.PEM) for certificate in certificates)

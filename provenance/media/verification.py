@@ -1,0 +1,278 @@
+"""Verify media: c2pa's validation mapped onto the project's result model (specs/media-v1.md).
+
+Steps, in order: parse (fatal), manifest, ingredients, certificate (fatal), policy (fatal). The
+media verifies only when all five ran and every finding is ok.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, BinaryIO
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from provenance.errors import CertificateError, MediaError, PolicyError, VerificationError
+from provenance.identity.names import identity_of
+from provenance.identity.profile import describe, within_validity
+from provenance.identity.trust import TrustRoot
+from provenance.media.assertion import read_content_assertion
+from provenance.media.engine import Reading, read_with_c2pa
+from provenance.media.findings import (
+    CLAIM_SIGNATURE_FAILURE,
+    STEP_CERTIFICATE,
+    STEP_PARSE,
+    STEP_POLICY,
+    STEPS,
+    credential_findings,
+    has_trusted_timestamp,
+    ingredient_findings,
+    manifest_findings,
+)
+from provenance.media.store import signer_chain
+from provenance.statement import Author, ContentPredicate, Statement, format_time
+from provenance.text import Canonicalization
+from provenance.verify.policy import Policy, VerifiedFacts
+from provenance.verify.result import Finding, Signer, SignerKind, TimeSource, VerificationResult
+
+_CHUNK_BYTES = 1024 * 1024
+
+
+@dataclass
+class _Run:
+    at: datetime
+    sha256: str
+    mime_type: str
+    reading: Reading | None = None
+    author: str | None = None
+    claims: dict[str, Any] = field(default_factory=dict)
+    signer: Signer | None = None
+    checked_at: datetime | None = None
+    time_source: TimeSource | None = None
+
+
+def verify_media(
+    source: BinaryIO | bytes,
+    mime_type: str,
+    trust: TrustRoot,
+    policy: Policy,
+    *,
+    at: datetime,
+    sidecar: bytes | None = None,
+) -> VerificationResult:
+    """Verify an asset's C2PA manifest against ``trust`` and ``policy``; never raises for bad media.
+
+    Args:
+        source: The asset's bytes or a seekable binary stream.
+        mime_type: Its MIME type (or extension), e.g. ``image/png``.
+        trust: The trust root: its roots are c2pa's only trust anchors.
+        policy: The caller's requirements; identities match the signer certificate's SANs.
+        at: The verification time (timezone-aware).
+        sidecar: A ``.c2pa`` manifest store to verify the asset with, instead of an embedded one.
+
+    Returns:
+        The result: one finding per C2PA failure (code ``c2pa.<C2PA code>``) or per step passed.
+        When the claim signature does not verify, the certificate step only reports c2pa's
+        credential failures and establishes no signer, and the policy step does not run.
+    """
+    if at.tzinfo is None:
+        raise ValueError("verification time must be timezone-aware")
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    run = _Run(at.astimezone(UTC), _sha256(stream), mime_type)
+    findings = _parse(run, stream, trust, sidecar)
+    if findings[0].ok:
+        reading = _reading(run)
+        manifest = manifest_findings(reading.results, reading.state)
+        findings += manifest + ingredient_findings(reading.results)
+        signature_ok = not any(f.code.startswith(CLAIM_SIGNATURE_FAILURE) for f in manifest)
+        certificate = _certificate(run) if signature_ok else credential_findings(reading.results)
+        findings += certificate
+        if signature_ok and all(f.ok for f in certificate):
+            findings.append(_policy(run, policy))
+    return _result(run, findings, policy)
+
+
+def _parse(run: _Run, stream: BinaryIO, trust: TrustRoot, sidecar: bytes | None) -> list[Finding]:
+    try:
+        run.reading = read_with_c2pa(stream, run.mime_type, anchors=trust.roots, sidecar=sidecar)
+        content = read_content_assertion(run.reading.active_manifest)
+    except VerificationError as exc:
+        return [Finding(STEP_PARSE, exc.code, False, exc.message)]
+    except MediaError as exc:
+        return [Finding(STEP_PARSE, "media.assertion.malformed", False, str(exc))]
+    if content is not None:
+        run.author, run.claims = content
+    count = len(run.reading.report.get("manifests") or {})
+    return [
+        Finding(
+            STEP_PARSE,
+            f"{STEP_PARSE}.ok",
+            True,
+            f"{count} C2PA manifest(s), active {run.reading.active_label}",
+        )
+    ]
+
+
+def _certificate(run: _Run) -> list[Finding]:
+    reading = _reading(run)
+    failures = credential_findings(reading.results)
+    if failures:
+        return failures
+    try:
+        chain = signer_chain(reading.store, reading.active_label)
+        _check_reported_leaf(chain[0], reading.active_manifest)
+        checked_at = _check_time(run, chain)
+    except VerificationError as exc:
+        return [Finding(STEP_CERTIFICATE, exc.code, False, exc.message)]
+    except MediaError as exc:
+        return [Finding(STEP_CERTIFICATE, "certificate.malformed", False, str(exc))]
+    leaf = chain[0]
+    run.signer = Signer(
+        SignerKind.CERTIFICATE,
+        _identities(leaf),
+        _key_id(leaf),
+        leaf.issuer.rfc4514_string(),
+        tuple(cert.subject.rfc4514_string() for cert in chain[1:]),
+    )
+    return [
+        Finding(
+            STEP_CERTIFICATE,
+            f"{STEP_CERTIFICATE}.ok",
+            True,
+            f"c2pa trusts {describe(leaf)} (issued by {run.signer.issuer}); valid at "
+            f"{format_time(checked_at)}",
+        )
+    ]
+
+
+def _check_reported_leaf(leaf: x509.Certificate, manifest: dict[str, Any]) -> None:
+    info = manifest.get("signature_info") or {}
+    reported = str(info.get("cert_serial_number", ""))
+    if reported != str(leaf.serial_number):
+        raise CertificateError(
+            f"the x5chain leaf (serial {leaf.serial_number}) is not the certificate c2pa "
+            f"reported (serial {reported or 'none'})",
+            code="certificate.malformed",
+        )
+
+
+def _check_time(run: _Run, chain: tuple[x509.Certificate, ...]) -> datetime:
+    reading = _reading(run)
+    stamped = (reading.active_manifest.get("signature_info") or {}).get("time")
+    if has_trusted_timestamp(reading.results) and isinstance(stamped, str):
+        moment, source = datetime.fromisoformat(stamped).astimezone(UTC), None
+    else:
+        moment, source = run.at, TimeSource.VERIFICATION
+    for index, certificate in enumerate(chain):
+        if not within_validity(certificate, moment):
+            role = "leaf" if index == 0 else "CA"
+            expired = moment > certificate.not_valid_after_utc
+            raise CertificateError(
+                f"{role} certificate {describe(certificate)} is valid "
+                f"{certificate.not_valid_before_utc.isoformat()} to "
+                f"{certificate.not_valid_after_utc.isoformat()}, not at {moment.isoformat()}",
+                code="certificate.expired" if expired else "certificate.not_yet_valid",
+            )
+    run.checked_at, run.time_source = moment, source
+    return moment
+
+
+def _policy(run: _Run, policy: Policy) -> Finding:
+    assert run.signer is not None and run.checked_at is not None
+    if not policy.constrains_identity:
+        return Finding(
+            STEP_POLICY,
+            "policy.identity.required",
+            False,
+            "signed media needs an identity requirement (or an explicit "
+            f"UnsafeAcceptAnyIdentity); the certificate names {list(run.signer.identities)}",
+        )
+    facts = VerifiedFacts(
+        run.signer,
+        _statement(run),
+        run.checked_at,
+        run.time_source or TimeSource.VERIFICATION,
+        run.at,
+    )
+    try:
+        policy.check(facts)
+    except PolicyError as exc:
+        return Finding(STEP_POLICY, exc.code, False, exc.message)
+    return Finding(STEP_POLICY, f"{STEP_POLICY}.ok", True, "policy satisfied")
+
+
+def _statement(run: _Run) -> Statement:
+    """The verified facts as a statement: subject = the asset, predicate = the content assertion."""
+    reading = _reading(run)
+    predicate = ContentPredicate(
+        content_type=run.mime_type,
+        canonicalization=Canonicalization.NONE,
+        created=run.checked_at or run.at,
+        author=Author(run.author) if run.author else None,
+        claims=run.claims,
+    )
+    title = reading.active_manifest.get("title")
+    return Statement(title if isinstance(title, str) else "media", run.sha256, predicate)
+
+
+def _result(run: _Run, findings: list[Finding], policy: Policy) -> VerificationResult:
+    verified = {f.step for f in findings} == set(STEPS) and all(f.ok for f in findings)
+    trusted_signer = run.signer is not None
+    return VerificationResult(
+        verified=verified,
+        findings=tuple(findings),
+        signer=run.signer,
+        statement=_statement(run) if trusted_signer else None,
+        certificate_checked_at=run.checked_at,
+        time_source=run.time_source,
+        warnings=policy.warnings,
+    )
+
+
+def inspect_media(
+    source: BinaryIO | bytes, mime_type: str, *, sidecar: bytes | None = None
+) -> dict[str, Any]:
+    """What the manifest store says, WITHOUT trusting any of it (no trust anchors configured).
+
+    Raises:
+        MediaReadError: ``media.unsupported``, ``media.unsigned`` or ``media.malformed``.
+    """
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    reading = read_with_c2pa(stream, mime_type, anchors=(), sidecar=sidecar)
+    return {
+        "unverified": True,
+        "validationState": reading.state,
+        "activeManifest": reading.active_label,
+        "manifests": reading.report.get("manifests") or {},
+        "validationResults": reading.results,
+    }
+
+
+def _reading(run: _Run) -> Reading:
+    assert run.reading is not None
+    return run.reading
+
+
+def _identities(leaf: x509.Certificate) -> tuple[str, ...]:
+    try:
+        names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (x509.ExtensionNotFound, ValueError):
+        return ()
+    return tuple(value for name in names if (value := identity_of(name)) is not None)
+
+
+def _key_id(leaf: x509.Certificate) -> str:
+    spki = leaf.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).hexdigest()
+
+
+def _sha256(stream: BinaryIO) -> str:
+    start = stream.tell()
+    digest = hashlib.sha256()
+    while chunk := stream.read(_CHUNK_BYTES):
+        digest.update(chunk)
+    stream.seek(start)
+    return digest.hexdigest()
