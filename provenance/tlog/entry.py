@@ -216,6 +216,7 @@ class TlogEntry:
     origin: str
     log_index: int
     integrated_time: int
+    leaf_hash: bytes
     inclusion_proof: InclusionProof
 
     def to_json(self) -> dict[str, Any]:
@@ -224,6 +225,7 @@ class TlogEntry:
             "logId": {"origin": self.origin},
             "logIndex": self.log_index,
             "integratedTime": self.integrated_time,
+            "leafHash": b64encode(self.leaf_hash),
             "inclusionProof": self.inclusion_proof.to_json(),
         }
 
@@ -236,7 +238,7 @@ class TlogEntry:
             BundleFormatError: (code ``bundle.malformed``) Anything else.
         """
         try:
-            fields = {"logId", "logIndex", "integratedTime", "inclusionProof"}
+            fields = {"logId", "logIndex", "integratedTime", "leafHash", "inclusionProof"}
             item = _exact_keys(obj, fields, set(), "tlogEntry")
             origin = _exact_keys(item["logId"], {"origin"}, set(), "logId")["origin"]
             if not isinstance(origin, str) or not origin:
@@ -245,6 +247,7 @@ class TlogEntry:
                 origin=origin,
                 log_index=_integer(item["logIndex"], "logIndex"),
                 integrated_time=_integer(item["integratedTime"], "integratedTime"),
+                leaf_hash=_hash(item["leafHash"], "leafHash"),
                 inclusion_proof=InclusionProof.from_json(item["inclusionProof"]),
             )
         except ValueError as exc:
@@ -279,6 +282,13 @@ def verify_tlog_entry(
     if entry.log_index != proof.log_index:
         raise LogProofError(
             f"log entry index {entry.log_index} differs from its proof's index {proof.log_index}",
+            code="log.entry.mismatch",
+        )
+    if entry.leaf_hash != expected_leaf.leaf_hash:
+        raise LogProofError(
+            f"log entry {entry.origin} #{entry.log_index} records leaf {entry.leaf_hash.hex()}; "
+            f"this envelope and signer make leaf {expected_leaf.leaf_hash.hex()} (an entry of "
+            "another signature)",
             code="log.entry.mismatch",
         )
     trusted = [verifier for verifier in verifiers if verifier.name == entry.origin]

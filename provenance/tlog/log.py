@@ -175,4 +175,6 @@ class TransparencyLog:
     def tlog_entry_for(self, index: int) -> TlogEntry:
         """The bundle's log entry for leaf ``index``, proven up to the current checkpoint."""
         leaf = self.entry(index)
-        return TlogEntry(self.origin, index, leaf.integrated_time, self.inclusion_proof(index))
+        return TlogEntry(
+            self.origin, index, leaf.integrated_time, leaf.leaf_hash, self.inclusion_proof(index)
+        )

@@ -80,7 +80,7 @@ def test_tlog_entry_json_round_trips_with_the_bundle_shape() -> None:
     log, _, _ = _logged()
     entry = log.tlog_entry_for(4)
     obj = entry.to_json()
-    assert set(obj) == {"logId", "logIndex", "integratedTime", "inclusionProof"}
+    assert set(obj) == {"logId", "logIndex", "integratedTime", "leafHash", "inclusionProof"}
     assert obj["logId"] == {"origin": ORIGIN}
     assert set(obj["inclusionProof"]) == {
         "logIndex",
@@ -116,6 +116,8 @@ def _mutated(change: Any) -> dict[str, Any]:
         lambda o: o["inclusionProof"].update(hashes=["A" * 43 + "="] * 65),
         lambda o: o["inclusionProof"]["checkpoint"].update(envelope="x" * (64 * 1024 + 1)),
         lambda o: o["logId"].update(origin=""),
+        lambda o: o.update(leafHash="AAAA"),
+        lambda o: o.pop("leafHash"),
     ],
 )
 def test_tlog_entry_parsing_refuses_malformed_json(change: Any) -> None:
@@ -137,7 +139,24 @@ def _code(entry: TlogEntry, leaf: LogEntry, signer: NoteSigner) -> str:
 
 def test_verify_rejects_swapped_log_entry() -> None:
     log, leaves, signer = _logged()
-    assert _code(log.tlog_entry_for(3), leaves[7], signer) == "log.proof.invalid"
+    swapped = dataclasses.replace(log.tlog_entry_for(3), integrated_time=NOW)
+    assert _code(swapped, leaves[7], signer) == "log.entry.mismatch"
+
+
+def test_verify_rejects_an_entry_whose_leaf_hash_was_edited_to_match() -> None:
+    log, leaves, signer = _logged()
+    forged = dataclasses.replace(log.tlog_entry_for(3), leaf_hash=leaves[7].leaf_hash)
+    assert _code(forged, leaves[7], signer) == "log.proof.invalid"
+
+
+def test_verify_rejects_a_corrupted_proof_hash() -> None:
+    log, leaves, signer = _logged()
+    entry = log.tlog_entry_for(7)
+    hashes = (bytes(32), *entry.inclusion_proof.hashes[1:])
+    corrupted = dataclasses.replace(
+        entry, inclusion_proof=dataclasses.replace(entry.inclusion_proof, hashes=hashes)
+    )
+    assert _code(corrupted, leaves[7], signer) == "log.proof.invalid"
 
 
 def test_verify_rejects_an_entry_recording_another_integrated_time() -> None:
