@@ -22,6 +22,7 @@ from cli.common import (
     stderr,
     write_new_file,
 )
+from cli.log_cmd import log_settings
 from provenance.errors import PassphraseRequiredError, ProvenanceError
 from provenance.identity.authority import CertificateAuthority, create_authority
 from provenance.identity.crl import build_crl, revoke
@@ -167,12 +168,22 @@ def crl(
 def export_trust(
     ca: CaDir,
     out: Annotated[Path, typer.Option(help="Where to write the trust root (JSON).")],
+    log: Annotated[
+        Path | None, typer.Option(help="Trust this log's checkpoint key (from `prov log init`).")
+    ] = None,
+    require_log: Annotated[
+        bool, typer.Option(help="Refuse bundles without a log inclusion proof.")
+    ] = False,
     passphrase_file: PassphraseFile = None,
 ) -> None:
-    """Write the trust root verifiers use: the root, issuing CA and a fresh CRL."""
+    """Write the trust root verifiers use: the root, issuing CA, a fresh CRL (and log key)."""
+    if require_log and log is None:
+        fail("--require-log needs --log", Exit.USAGE)
+    log_keys = [log_settings(log)["verifierKey"]] if log else []
     authority = open_authority(ca, passphrase_file)
     try:
-        trust = export_trust_root(authority, crl=build_crl(authority, now=datetime.now(UTC)))
+        crl = build_crl(authority, now=datetime.now(UTC))
+        trust = export_trust_root(authority, crl=crl, log_keys=log_keys, require_log=require_log)
     except ProvenanceError as exc:
         fail(str(exc))
     write_new_file(out, trust.to_json(), "trust root")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import ca_cmd, key_cmd, media_cmd, sign_cmd, verify_cmd
+from cli import ca_cmd, key_cmd, log_cmd, media_cmd, sign_cmd, verify_cmd
 
 app = typer.Typer(
     name="prov",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(key_cmd.app, name="key")
 app.add_typer(ca_cmd.app, name="ca")
+app.add_typer(log_cmd.app, name="log")
 app.add_typer(media_cmd.app, name="media")
 app.command("sign")(sign_cmd.sign)
 app.command("verify")(verify_cmd.verify)

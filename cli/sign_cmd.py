@@ -11,6 +11,7 @@ import typer
 from cryptography import x509
 
 from cli.common import Exit, fail, load_signing_key, read_file, stderr, write_new_file
+from cli.log_cmd import open_local_log
 from provenance.errors import ProvenanceError
 from provenance.sign import Signer
 from provenance.statement import Author, ContentPredicate, validate_claims
@@ -48,6 +49,9 @@ def sign(
     cert: Annotated[
         Path | None, typer.Option(help="Certificate chain (PEM, leaf first) for the key.")
     ] = None,
+    log: Annotated[
+        Path | None, typer.Option(help="Log the signature in this log (from `prov log init`).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Bundle path (default FILE.prov.json).")] = None,
     passphrase_file: Annotated[Path | None, typer.Option(help="Passphrase file.")] = None,
 ) -> None:
@@ -55,7 +59,8 @@ def sign(
     claims = parse_claims(claim or [])
     chain = load_chain(cert) if cert else []
     try:
-        signer = Signer(load_signing_key(key, passphrase_file), chain)
+        transparency_log = open_local_log(log, passphrase_file) if log else None
+        signer = Signer(load_signing_key(key, passphrase_file), chain, transparency_log)
     except ProvenanceError as exc:
         fail(str(exc), Exit.USAGE)
     profile = Canonicalization.TEXT_V1 if text else Canonicalization.NONE
