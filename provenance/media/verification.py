@@ -35,7 +35,7 @@ from provenance.media.findings import (
 from provenance.media.store import signer_chain
 from provenance.statement import Author, ContentPredicate, Statement, format_time
 from provenance.text import Canonicalization
-from provenance.verify.policy import Policy, VerifiedFacts
+from provenance.verify.policy import Policy, VerifiedFacts, check_certified
 from provenance.verify.result import Finding, Signer, SignerKind, TimeSource, VerificationResult
 
 _CHUNK_BYTES = 1024 * 1024
@@ -163,7 +163,7 @@ def _check_time(run: _Run, chain: tuple[x509.Certificate, ...]) -> datetime:
     reading = _reading(run)
     stamped = (reading.active_manifest.get("signature_info") or {}).get("time")
     if has_trusted_timestamp(reading.results) and isinstance(stamped, str):
-        moment, source = datetime.fromisoformat(stamped).astimezone(UTC), None
+        moment, source = datetime.fromisoformat(stamped).astimezone(UTC), TimeSource.TIMESTAMP
     else:
         moment, source = run.at, TimeSource.VERIFICATION
     for index, certificate in enumerate(chain):
@@ -182,14 +182,6 @@ def _check_time(run: _Run, chain: tuple[x509.Certificate, ...]) -> datetime:
 
 def _policy(run: _Run, policy: Policy) -> Finding:
     assert run.signer is not None and run.checked_at is not None
-    if not policy.constrains_identity:
-        return Finding(
-            STEP_POLICY,
-            "policy.identity.required",
-            False,
-            "signed media needs an identity requirement (or an explicit "
-            f"UnsafeAcceptAnyIdentity); the certificate names {list(run.signer.identities)}",
-        )
     facts = VerifiedFacts(
         run.signer,
         _statement(run),
@@ -198,7 +190,7 @@ def _policy(run: _Run, policy: Policy) -> Finding:
         run.at,
     )
     try:
-        policy.check(facts)
+        check_certified(policy, facts)
     except PolicyError as exc:
         return Finding(STEP_POLICY, exc.code, False, exc.message)
     return Finding(STEP_POLICY, f"{STEP_POLICY}.ok", True, "policy satisfied")

@@ -211,6 +211,22 @@ def _common_name(rfc4514: str) -> str | None:
     return str(attributes[0].value) if attributes else None
 
 
+def check_certified(policy: Policy, facts: VerifiedFacts) -> None:
+    """Apply ``policy`` to a certificate signer: an identity requirement is mandatory.
+
+    Raises:
+        PolicyError: ``policy.identity.required`` when ``policy`` does not constrain the identity,
+            else whatever ``policy.check`` raises.
+    """
+    if not policy.constrains_identity:
+        raise PolicyError(
+            "a certificate-signed signature needs an identity requirement (or an explicit "
+            f"UnsafeAcceptAnyIdentity); the certificate names {list(facts.signer.identities)}",
+            code="policy.identity.required",
+        )
+    policy.check(facts)
+
+
 POLICY_FIELDS = {
     "identity",
     "identityRegex",

@@ -16,6 +16,7 @@ class TimeSource(StrEnum):
     """Where the time a certificate was checked at came from."""
 
     LOG = "log"
+    TIMESTAMP = "timestamp"
     VERIFICATION = "verification"
 
 

@@ -33,7 +33,6 @@ from provenance.errors import (
     KeyFormatError,
     KeyUntrustedError,
     LogProofError,
-    PolicyError,
     SignatureInvalidError,
     VerificationError,
 )
@@ -45,7 +44,7 @@ from provenance.statement import Statement, format_time
 from provenance.text import Content, content_sha256
 from provenance.tlog.entry import LogEntry, verify_tlog_entry
 from provenance.tlog.note import NoteVerifier
-from provenance.verify.policy import Policy, VerifiedFacts
+from provenance.verify.policy import Policy, VerifiedFacts, check_certified
 from provenance.verify.result import (
     Finding,
     LogProof,
@@ -264,14 +263,11 @@ class Verifier:
     def _policy(self, run: _Run) -> str:
         _, statement = run.parsed()
         assert run.signer is not None and run.signing_time and run.time_source
-        if run.chain is not None and not run.policy.constrains_identity:
-            raise PolicyError(
-                "a certificate-signed bundle needs an identity requirement (or an explicit "
-                f"UnsafeAcceptAnyIdentity); the certificate names {list(run.signer.identities)}",
-                code="policy.identity.required",
-            )
         facts = VerifiedFacts(run.signer, statement, run.signing_time, run.time_source, run.at)
-        run.policy.check(facts)
+        if run.chain is not None:
+            check_certified(run.policy, facts)
+        else:
+            run.policy.check(facts)
         return "policy satisfied"
 
 
