@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance.bundle import Bundle
 from provenance.dsse import INTOTO_PAYLOAD_TYPE, sign_envelope
@@ -15,7 +13,7 @@ from provenance.errors import KeyFormatError
 from provenance.keys import SigningKey, verifying_key_from_cryptography
 from provenance.statement import ContentPredicate, Statement
 from provenance.text import Content, content_sha256
-from provenance.tlog.entry import TlogEntry
+from provenance.tlog.entry import TlogEntry, signer_binding
 
 
 class LogSubmitter(Protocol):
@@ -69,7 +67,7 @@ class Signer:
         envelope = sign_envelope(statement.to_payload(), INTOTO_PAYLOAD_TYPE, self._key, keyid)
         entries: tuple[TlogEntry, ...] = ()
         if self._log is not None:
-            signer_sha256, certificate_der = self._signer_binding()
+            signer_sha256, certificate_der = signer_binding(self._chain, self._key.public_key)
             entries = (self._log.submit(envelope.sha256(), signer_sha256, certificate_der),)
         return Bundle(
             envelope=envelope,
@@ -77,9 +75,3 @@ class Signer:
             public_key_hint=None if self._chain else self._key.public_key.key_id,
             tlog_entries=entries,
         )
-
-    def _signer_binding(self) -> tuple[bytes, bytes | None]:
-        if self._chain:
-            der = self._chain[0].public_bytes(Encoding.DER)
-            return hashlib.sha256(der).digest(), der
-        return bytes.fromhex(self._key.public_key.key_id), None

@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance.encoding import StrictDecodeError, b64decode_strict, b64encode, loads_strict
 from provenance.errors import BundleFormatError, LogProofError
+from provenance.keys import VerifyingKey
 from provenance.tlog.merkle import HASH_SIZE, leaf_hash, verify_inclusion
 from provenance.tlog.note import MAX_NOTE_BYTES, NoteVerifier, open_checkpoint
 
@@ -147,6 +150,17 @@ class LogEntry:
         if entry.to_bytes() != data:
             raise _entry_error("log entry is not in RFC 8785 canonical form")
         return entry
+
+
+def signer_binding(
+    certificates: Sequence[x509.Certificate], key: VerifyingKey
+) -> tuple[bytes, bytes | None]:
+    """What a leaf binds of the signer: the SHA-256 of the leaf certificate's DER and that DER, or
+    for a pinned key its key id (SHA-256 of the SPKI DER) and no certificate."""
+    if certificates:
+        der = certificates[0].public_bytes(Encoding.DER)
+        return hashlib.sha256(der).digest(), der
+    return bytes.fromhex(key.key_id), None
 
 
 @dataclass(frozen=True)

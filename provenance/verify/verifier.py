@@ -16,12 +16,9 @@ time; it never opens files, reads the clock or touches the network.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance.bundle import DEFAULT_LIMITS, Bundle, BundleLimits
 from provenance.dsse import INTOTO_PAYLOAD_TYPE
@@ -42,7 +39,7 @@ from provenance.identity.trust import TrustRoot
 from provenance.keys import VerifyingKey, verifying_key_from_cryptography
 from provenance.statement import Statement, format_time
 from provenance.text import Content, content_sha256
-from provenance.tlog.entry import LogEntry, verify_tlog_entry
+from provenance.tlog.entry import LogEntry, signer_binding, verify_tlog_entry
 from provenance.tlog.note import NoteVerifier
 from provenance.verify.policy import Policy, VerifiedFacts, check_certified
 from provenance.verify.result import (
@@ -217,7 +214,8 @@ class Verifier:
                 )
             run.signing_time, run.time_source = run.at, TimeSource.VERIFICATION
             return "not logged: certificates are checked at the verification time"
-        signer_sha256, certificate_der = self._signer_binding(run)
+        assert run.key is not None
+        signer_sha256, certificate_der = signer_binding(bundle.certificates, run.key)
         envelope_sha256 = bundle.envelope.sha256()
         for entry in bundle.tlog_entries:
             expected = LogEntry(
@@ -229,14 +227,6 @@ class Verifier:
         run.signing_time = min(p.integrated_time for p in run.log_proofs)
         run.time_source = TimeSource.LOG
         return f"logged at {format_time(run.signing_time)} in {len(run.log_proofs)} log(s)"
-
-    def _signer_binding(self, run: _Run) -> tuple[bytes, bytes | None]:
-        bundle, _ = run.parsed()
-        if bundle.certificates:
-            der = bundle.certificates[0].public_bytes(Encoding.DER)
-            return hashlib.sha256(der).digest(), der
-        assert run.key is not None
-        return bytes.fromhex(run.key.key_id), None
 
     def _certificate(self, run: _Run) -> str:
         bundle, _ = run.parsed()
