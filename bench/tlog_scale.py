@@ -1,0 +1,190 @@
+"""The transparency log at scale: fill a SQL log store on PostgreSQL and measure it.
+
+Appends ``--entries`` realistic leaves (each carries a real P-256 leaf certificate of about 550
+bytes DER, as a certified signature's entry does) through :meth:`TransparencyLog.append_batch` in
+batches, in a fresh schema that is dropped at the end unless ``--keep``. Records:
+
+- the append rate (entries per second, wall clock, building the leaves included);
+- server-side inclusion proof latency (p50, p99) at the final size, over random indices;
+- bytes per entry: ``pg_total_relation_size`` of the ``tlog_`` tables divided by the entries.
+
+Usage::
+
+    .venv/bin/python -m bench.tlog_scale --entries 1000000
+
+This is a benchmark, not a test: it asserts nothing about timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from provenance.identity.authority import create_authority, issue_certificate
+from provenance.keys import Ed25519SigningKey, KeyType, generate_key
+from provenance.tlog.entry import LogEntry
+from provenance.tlog.log import MAX_BATCH, TransparencyLog
+from provenance.tlog.note import NoteSigner
+from provenance.tlog.sql import TLOG_TABLES, SqlLogStore, create_tlog_tables
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ORIGIN = "bench.reviews.example/log"
+AUTHORS = 50
+
+
+def author_certificates(count: int) -> list[bytes]:
+    """DER leaf certificates of ``count`` authors, issued by one real authority."""
+    now = datetime.now(UTC)
+    authority = create_authority("Bench Reviews", now=now).authority
+    certificates = []
+    for number in range(count):
+        key = generate_key(KeyType.P256)
+        chain = issue_certificate(
+            authority, key.public_key, f"https://reviews.example/u/{number}", now=now, days=90
+        )
+        certificates.append(chain[0].public_bytes(Encoding.DER))
+    return certificates
+
+
+def leaves(first: int, count: int, certificates: Sequence[bytes], now: int) -> list[LogEntry]:
+    """``count`` distinct leaves numbered from ``first``, signed by rotating authors."""
+    entries = []
+    for number in range(first, first + count):
+        certificate = certificates[number % len(certificates)]
+        entries.append(
+            LogEntry(
+                hashlib.sha256(b"envelope %d" % number).digest(),
+                hashlib.sha256(certificate).digest(),
+                now,
+                certificate,
+            )
+        )
+    return entries
+
+
+def batches(total: int, size: int) -> Iterator[tuple[int, int]]:
+    """(first, count) pairs covering ``total`` entries."""
+    for first in range(0, total, size):
+        yield first, min(size, total - first)
+
+
+def fill(log: TransparencyLog, total: int, batch: int, certificates: Sequence[bytes]) -> float:
+    """Append ``total`` leaves; return the elapsed seconds. Prints progress every 10%."""
+    started = time.perf_counter()
+    step = max(1, total // 10)
+    for first, count in batches(total, batch):
+        log.append_batch(leaves(first, count, certificates, int(time.time())))
+        done = first + count
+        if done // step != first // step or done == total:
+            elapsed = time.perf_counter() - started
+            print(f"  {done:>10,} entries  {elapsed:8.1f} s  {done / elapsed:8.0f} entries/s")
+    return time.perf_counter() - started
+
+
+def proof_latencies(log: TransparencyLog, size: int, samples: int) -> list[float]:
+    """Seconds per :meth:`TransparencyLog.inclusion_proof` for ``samples`` random indices."""
+    chooser = random.Random(9162)
+    timings = []
+    for _ in range(samples):
+        index = chooser.randrange(size)
+        started = time.perf_counter()
+        log.inclusion_proof(index)
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The ``fraction`` quantile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def storage_bytes(engine: Engine, schema: str) -> dict[str, int]:
+    """``pg_total_relation_size`` (heap, TOAST and indexes) of each ``tlog_`` table."""
+    sizes = {}
+    with engine.connect() as connection:
+        for table in TLOG_TABLES:
+            query = text("SELECT pg_total_relation_size(:name)")
+            sizes[table.name] = int(
+                connection.execute(query, {"name": f'"{schema}"."{table.name}"'}).scalar_one()
+            )
+    return sizes
+
+
+def server_version(engine: Engine) -> str:
+    """The PostgreSQL server's version string."""
+    with engine.connect() as connection:
+        return str(connection.execute(text("SHOW server_version")).scalar_one())
+
+
+def run(url: str, total: int, batch: int, samples: int, keep: bool) -> dict[str, Any]:
+    """Fill a fresh schema, measure, and drop it unless ``keep``."""
+    schema = f"tlog_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        create_tlog_tables(engine)
+        signer = NoteSigner(ORIGIN, Ed25519SigningKey(bytes(range(32))))
+        log = TransparencyLog(SqlLogStore(engine, ORIGIN), signer, ORIGIN, lambda: int(time.time()))
+        certificates = author_certificates(AUTHORS)
+        sample_leaf = leaves(0, 1, certificates, int(time.time()))[0].to_bytes()
+        print(f"schema {schema}: {total:,} entries of {len(sample_leaf)} bytes, batches of {batch}")
+        elapsed = fill(log, total, batch, certificates)
+        timings = proof_latencies(log, total, samples)
+        sizes = storage_bytes(admin, schema)
+        return {
+            "entries": total,
+            "batch": batch,
+            "leafBytes": len(sample_leaf),
+            "certificateDerBytes": len(certificates[0]),
+            "appendSeconds": round(elapsed, 1),
+            "appendRate": round(total / elapsed),
+            "proofSamples": samples,
+            "proofP50Ms": round(percentile(timings, 0.50) * 1000, 2),
+            "proofP99Ms": round(percentile(timings, 0.99) * 1000, 2),
+            "proofMeanMs": round(statistics.fmean(timings) * 1000, 2),
+            "tableBytes": sizes,
+            "bytesPerEntry": round(sum(sizes.values()) / total, 1),
+            "postgres": server_version(admin),
+            "python": platform.python_version(),
+            "schema": schema,
+            "kept": keep,
+        }
+    finally:
+        engine.dispose()
+        if not keep:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> None:
+    """Parse the options, run, print the figures as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--url", default=DEFAULT_URL, help="SQLAlchemy URL of the database")
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=MAX_BATCH, help=f"at most {MAX_BATCH}")
+    parser.add_argument("--samples", type=int, default=1000, help="inclusion proofs to time")
+    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    options = parser.parse_args()
+    figures = run(options.url, options.entries, options.batch, options.samples, options.keep)
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
