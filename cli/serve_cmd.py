@@ -1,0 +1,121 @@
+"""`prov init` (a publisher home) and `prov serve` (the verifier service, API keys)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.common import Exit, PassphraseFile, fail, new_key_passphrase, stderr
+from provenance.errors import ProvenanceError
+from verifier_api import crud
+from verifier_api.models import Scope
+from verifier_api.publisher import home_settings, init_home
+from verifier_api.service import open_database
+from verifier_api.settings import Settings, SettingsError, check_secret
+
+app = typer.Typer(help="Serve a publisher home; manage its API keys.", no_args_is_help=False)
+Home = Annotated[Path, typer.Option(help="The publisher home (made by `prov init`).")]
+
+
+def init(
+    home: Home,
+    name: Annotated[str, typer.Option(help="The publisher's name (the authority's name).")],
+    origin: Annotated[
+        str | None, typer.Option(help="Log origin (default <host of base URL>/log).")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Public https base URL (default https://<name>.example)."),
+    ] = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Create a publisher home: authority, signing-service key and chain, log key, database."""
+    passphrase = new_key_passphrase(passphrase_file, unencrypted=False)
+    assert passphrase is not None
+    try:
+        check_secret(passphrase.decode("utf-8", "replace"), "the passphrase")
+        settings = home_settings(name, origin, base_url)
+        init_home(home, settings, passphrase, now=datetime.now(UTC))
+        open_database(Settings(home=home, passphrase_file=None)).dispose()
+    except SettingsError as exc:
+        fail(str(exc), Exit.USAGE)
+    except ProvenanceError as exc:
+        fail(str(exc))
+    stderr.print(f"[bold green]publisher home created[/] in {home}")
+    stderr.print(f"  name {settings.name}, base URL {settings.base_url}, log {settings.origin}")
+
+
+@app.callback(invoke_without_command=True)
+def serve(
+    ctx: typer.Context,
+    home: Annotated[Path | None, typer.Option(help="The publisher home to serve.")] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the publisher home (keys' passphrase from PROVENANCE_PASSPHRASE[_FILE])."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if home is None:
+        fail("give --home DIR (made by `prov init`)", Exit.USAGE)
+    import uvicorn  # noqa: PLC0415 (only the serving command needs the server)
+
+    os.environ["PROVENANCE_HOME"] = str(home)
+    uvicorn.run(
+        "verifier_api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=True,
+    )
+
+
+def _settings(home: Path) -> Settings:
+    try:
+        return Settings(home=home)
+    except ValueError as exc:
+        fail(f"invalid settings: {exc}", Exit.USAGE)
+
+
+@app.command("create-key")
+def create_key(
+    home: Home,
+    scope: Annotated[Scope, typer.Option(help="verify, sign or admin.")],
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "default",
+) -> None:
+    """Create an API key and print it ONCE to stdout (only its hash is stored)."""
+    engine = open_database(_settings(home))
+    row, full_key = crud.create_api_key(engine, name, scope, now=datetime.now(UTC))
+    engine.dispose()
+    stderr.print(f"created key {row.id} ({row.scope}, {row.name!r}); it is shown only now:")
+    typer.echo(full_key)
+
+
+@app.command("revoke-key")
+def revoke_key(
+    home: Home,
+    key_id: Annotated[str, typer.Argument(help="The key id (the part after prov_).")],
+) -> None:
+    """Revoke an API key by its id."""
+    engine = open_database(_settings(home))
+    revoked = crud.revoke_api_key(engine, key_id, now=datetime.now(UTC))
+    engine.dispose()
+    if not revoked:
+        fail(f"no unrevoked key {key_id}", Exit.USAGE)
+    stderr.print(f"revoked key {key_id}")
+
+
+@app.command("list-keys")
+def list_keys(home: Home) -> None:
+    """List API keys (ids, names, scopes; never secrets)."""
+    engine = open_database(_settings(home))
+    for row in crud.list_api_keys(engine):
+        state = f"revoked {row.revoked_at.isoformat()}" if row.revoked_at else "active"
+        typer.echo(f"{row.id}\t{row.scope}\t{row.name}\t{state}")
+    engine.dispose()

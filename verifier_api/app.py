@@ -1,0 +1,66 @@
+"""The app factory: ``create_app(settings)`` builds the service and mounts the routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from verifier_api.errors import install_error_handlers
+from verifier_api.limits import BodyLimitMiddleware
+from verifier_api.metrics import MetricsMiddleware
+from verifier_api.routes import authority, health, log, sign, verify
+from verifier_api.schemas import ErrorResponse
+from verifier_api.service import build_service
+from verifier_api.settings import Settings
+
+API_VERSION = "1.0.0"
+_ERRORS = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in (
+        (400, "Malformed request"),
+        (401, "Missing, unknown or revoked API key"),
+        (403, "The key's scope does not allow this route"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (413, "Body too large"),
+        (422, "Invalid request"),
+        (429, "Rate limited (see Retry-After)"),
+        (503, "Log or database unavailable"),
+    )
+}
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app: load the publisher, migrate the database, mount the routes.
+
+    Raises:
+        SettingsError: The home, its keys or the settings are unusable.
+    """
+    service = build_service(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    app = FastAPI(
+        title="Provenance verifier service",
+        version=API_VERSION,
+        summary="Sign at submission, verify server side, identities, revocation, transparency log.",
+        lifespan=lifespan,
+        responses=_ERRORS,  # type: ignore[arg-type]
+    )
+    app.state.service = service
+    for router in (verify.router, sign.router, authority.router, log.router, health.router):
+        app.include_router(router)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=service.metrics)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for ``uvicorn --factory verifier_api.app:app_from_environment``."""
+    return create_app(Settings())  # type: ignore[call-arg]

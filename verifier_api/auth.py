@@ -1,0 +1,86 @@
+"""API key authentication, scopes and the per-key rate limit (FastAPI dependencies).
+
+Clients send ``Authorization: Bearer prov_<id>_<secret>``. Only the key id is ever logged. The
+rate limit counts requests per key in fixed one-minute windows stored in the database, so that
+every replica shares one budget; past the limit the answer is 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from verifier_api import crud
+from verifier_api.errors import ApiError
+from verifier_api.models import ApiKey, Scope
+from verifier_api.service import Service, unix_now
+
+logger = logging.getLogger(__name__)
+RATE_WINDOW_SECONDS = 60
+_bearer = HTTPBearer(auto_error=False, description="An API key: prov_<id>_<secret>")
+
+
+def get_service(request: Request) -> Service:
+    """The app's :class:`Service`."""
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(401, "auth.required", message, {"WWW-Authenticate": "Bearer"})
+
+
+def _authenticated(service: Service, credentials: HTTPAuthorizationCredentials | None) -> ApiKey:
+    if credentials is None:
+        raise _unauthorized("send Authorization: Bearer <api key>")
+    key = crud.authenticate(service.engine, credentials.credentials)
+    if key is None:
+        raise _unauthorized("the API key is unknown, malformed or revoked")
+    return key
+
+
+def _enforce_rate_limit(service: Service, key: ApiKey) -> None:
+    now = unix_now()
+    window = now - now % RATE_WINDOW_SECONDS
+    count = crud.count_request(service.engine, key.id, window)
+    if count > service.settings.rate_limit_per_minute:
+        logger.warning("rate limit reached by key %s", key.id)
+        retry_after = window + RATE_WINDOW_SECONDS - now
+        raise ApiError(
+            429,
+            "rate.limited",
+            f"at most {service.settings.rate_limit_per_minute} requests per minute per key",
+            {"Retry-After": str(max(retry_after, 1))},
+        )
+
+
+def require_scope(*scopes: Scope) -> Callable[[Service, Credentials], ApiKey]:
+    """A dependency admitting keys with one of ``scopes`` (401 without a valid key, 403 else)."""
+    allowed = frozenset(scopes)
+
+    def dependency(service: ServiceDep, credentials: Credentials) -> ApiKey:
+        key = _authenticated(service, credentials)
+        if key.scope not in allowed:
+            raise ApiError(
+                403,
+                "auth.forbidden",
+                f"this route needs a key with scope {' or '.join(sorted(allowed))};"
+                f" key {key.id} has scope {key.scope}",
+            )
+        _enforce_rate_limit(service, key)
+        return key
+
+    return dependency
+
+
+AnyKey = Annotated[ApiKey, Depends(require_scope(Scope.VERIFY, Scope.SIGN, Scope.ADMIN))]
+SignKey = Annotated[ApiKey, Depends(require_scope(Scope.SIGN))]
+AdminKey = Annotated[ApiKey, Depends(require_scope(Scope.ADMIN))]

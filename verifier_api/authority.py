@@ -1,0 +1,136 @@
+"""The publisher's authority over the database: issuance, revocation, CRLs and the trust root.
+
+Issued certificates and revocations live in the database so that every replica sees them; the CRL
+is rebuilt from those rows (signed by the issuing key) whenever a revocation is added or the
+current CRL is less than a day from its nextUpdate. The verifier for ``/v1/verify`` is built once
+per CRL number and rebuilt when the CRL changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from sqlalchemy.engine import Engine
+
+from provenance.identity import (
+    AuthorityState,
+    CertificateAuthority,
+    Revocation,
+    TrustRoot,
+    build_crl,
+    export_trust_root,
+    issue_from_csr,
+    revoke,
+)
+from provenance.verify.verifier import Verifier
+from verifier_api import crud
+from verifier_api.models import CrlState
+from verifier_api.publisher import Publisher
+
+CRL_REFRESH_MARGIN = timedelta(days=1)
+
+
+class Authority:
+    """The publisher's CA, its trust root and verifier, with state in the database.
+
+    Args:
+        engine: The service database.
+        publisher: The loaded publisher home.
+    """
+
+    def __init__(self, engine: Engine, publisher: Publisher) -> None:
+        self._engine = engine
+        self._publisher = publisher
+        self._lock = threading.Lock()
+        self._cached: tuple[int, TrustRoot, Verifier] | None = None
+
+    def _in_memory_ca(self, crl_number: int) -> CertificateAuthority:
+        state = AuthorityState(crl_number, crud.revocations(self._engine))
+        return dataclasses.replace(self._publisher.authority, state=state, directory=None)
+
+    def current_crl(self, now: datetime) -> CrlState:
+        """The current CRL, published anew when missing or close to its nextUpdate."""
+        state = crud.read_crl(self._engine)
+        if (
+            state is not None
+            and state.crl_der
+            and crud.utc(state.next_update) - now > CRL_REFRESH_MARGIN
+        ):
+            return state
+        return self.publish_crl(now)
+
+    def publish_crl(self, now: datetime) -> CrlState:
+        """Publish the next CRL over every recorded revocation."""
+
+        def build(number: int, revocations: list[Revocation]) -> x509.CertificateRevocationList:
+            ca = dataclasses.replace(
+                self._publisher.authority,
+                state=AuthorityState(number - 1, revocations),
+                directory=None,
+            )
+            return build_crl(ca, now=now)
+
+        return crud.publish_crl(self._engine, build)
+
+    def trust_root(self, now: datetime) -> tuple[TrustRoot, Verifier]:
+        """This publisher's trust root (root, issuing CA, log key, current CRL) and its verifier."""
+        state = self.current_crl(now)
+        with self._lock:
+            if self._cached is None or self._cached[0] != state.crl_number:
+                crl = x509.load_der_x509_crl(state.crl_der)
+                trust = self._export(crl)
+                self._cached = (state.crl_number, trust, Verifier(trust))
+            return self._cached[1], self._cached[2]
+
+    def _export(self, crl: x509.CertificateRevocationList) -> TrustRoot:
+        base_url = self._publisher.settings.base_url
+        locations = [f"{base_url}/v1/crl"] if base_url.startswith("https://") else []
+        return export_trust_root(
+            self._publisher.authority,
+            crl=crl,
+            log_keys=[self._publisher.log_signer.verifier.key_string],
+            crl_locations=locations,
+        )
+
+    def issue(
+        self, csr_pem: bytes, identity: str, days: int, now: datetime
+    ) -> list[x509.Certificate]:
+        """Certify a CSR's key for ``identity`` and record the certificate.
+
+        Raises:
+            AuthorityError: See :func:`provenance.identity.issue_from_csr`.
+        """
+        chain = issue_from_csr(self._publisher.authority, csr_pem, identity, now=now, days=days)
+        crud.record_issued(self._engine, chain[0], identity, now=now)
+        return chain
+
+    def record_service_certificate(self, now: datetime) -> None:
+        """Record the signing service's own certificate (so that it can be revoked)."""
+        leaf = self._publisher.service_chain[0]
+        crud.record_issued(self._engine, leaf, self._publisher.service_identity, now=now)
+
+    def revoke(
+        self,
+        certificate: x509.Certificate,
+        reason: x509.ReasonFlags,
+        invalidity_date: datetime | None,
+        now: datetime,
+    ) -> Revocation:
+        """Revoke a certificate this CA issued and publish the next CRL.
+
+        Raises:
+            AuthorityError: Not issued by this CA, a refused reason or bad times.
+            ConflictError: Revoked already.
+        """
+        ca = self._in_memory_ca(0)
+        if any(known.serial_number == certificate.serial_number for known in ca.state.revocations):
+            raise crud.ConflictError(
+                f"certificate {certificate.serial_number:x} is revoked already"
+            )
+        entry = revoke(ca, certificate, reason=reason, now=now, invalidity_date=invalidity_date)
+        crud.add_revocation(self._engine, entry)
+        self.publish_crl(now)
+        return entry

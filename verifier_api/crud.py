@@ -1,0 +1,246 @@
+"""Storage functions over the service's tables; free of FastAPI so the CLI and tests use them too."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+from sqlmodel import select as select_rows
+
+from provenance.identity import Revocation
+from verifier_api.models import (
+    ApiKey,
+    CrlState,
+    IdempotencyRecord,
+    IssuedCertificate,
+    RateWindow,
+    Scope,
+)
+from verifier_api.models import Revocation as RevocationRow
+
+API_KEY_PREFIX = "prov"
+KEY_ID_BYTES = 6
+SECRET_BYTES = 32
+CRL_ROW_ID = 1
+
+
+class ConflictError(Exception):
+    """A row that must be unique exists already."""
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC time (SQLite returns naive times, stored in UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _secret_sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def create_api_key(engine: Engine, name: str, scope: Scope, *, now: datetime) -> tuple[ApiKey, str]:
+    """Store a new key and return it with its full text ``prov_<id>_<secret>`` (shown once)."""
+    key_id, secret = secrets.token_hex(KEY_ID_BYTES), secrets.token_hex(SECRET_BYTES)
+    row = ApiKey(
+        id=key_id, name=name, scope=scope, secret_sha256=_secret_sha256(secret), created_at=now
+    )
+    with Session(engine) as session:
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+    return row, f"{API_KEY_PREFIX}_{key_id}_{secret}"
+
+
+def authenticate(engine: Engine, presented: str) -> ApiKey | None:
+    """The unrevoked key whose full text is ``presented`` (constant-time secret comparison)."""
+    prefix, _, rest = presented.partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != API_KEY_PREFIX or not key_id or not secret.isascii():
+        return None
+    with Session(engine) as session:
+        row = session.get(ApiKey, key_id)
+    if row is None or not hmac.compare_digest(row.secret_sha256, _secret_sha256(secret)):
+        return None
+    return None if row.revoked_at is not None else row
+
+
+def revoke_api_key(engine: Engine, key_id: str, *, now: datetime) -> bool:
+    """Revoke a key; False when there is no such unrevoked key."""
+    with Session(engine) as session:
+        row = session.get(ApiKey, key_id)
+        if row is None or row.revoked_at is not None:
+            return False
+        row.revoked_at = now
+        session.add(row)
+        session.commit()
+    return True
+
+
+def list_api_keys(engine: Engine) -> list[ApiKey]:
+    """Every key, oldest first."""
+    with Session(engine) as session:
+        return list(session.exec(select_rows(ApiKey).order_by(col(ApiKey.created_at))))
+
+
+def count_request(engine: Engine, key_id: str, window_start: int) -> int:
+    """Count one request of ``key_id`` in the window and return the window's count so far."""
+    table: Table = RateWindow.__table__  # type: ignore[attr-defined]
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(key_id=key_id, window_start=window_start, count=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key_id, table.c.window_start],
+        set_={"count": table.c.count + 1},
+    ).returning(table.c.count)
+    with engine.begin() as connection:
+        count: int = connection.execute(statement).scalar_one()
+        connection.execute(
+            table.delete().where(table.c.key_id == key_id, table.c.window_start < window_start)
+        )
+    return count
+
+
+def record_issued(engine: Engine, leaf: x509.Certificate, identity: str, *, now: datetime) -> None:
+    """Record a certificate this CA issued (no-op when recorded already)."""
+    serial_hex = f"{leaf.serial_number:x}"
+    with Session(engine) as session:
+        if session.get(IssuedCertificate, serial_hex) is not None:
+            return
+        session.add(
+            IssuedCertificate(
+                serial_hex=serial_hex,
+                identity=identity,
+                pem=leaf.public_bytes(Encoding.PEM).decode("ascii"),
+                issued_at=now,
+                not_after=leaf.not_valid_after_utc,
+            )
+        )
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # another replica recorded it first
+
+
+def issued_certificate(engine: Engine, serial_number: int) -> x509.Certificate | None:
+    """The issued certificate with ``serial_number``, or None when this CA did not issue it."""
+    with Session(engine) as session:
+        row = session.get(IssuedCertificate, f"{serial_number:x}")
+    return None if row is None else x509.load_pem_x509_certificate(row.pem.encode("ascii"))
+
+
+def revocations(engine: Engine) -> list[Revocation]:
+    """Every recorded revocation, oldest first."""
+    with Session(engine) as session:
+        rows = session.exec(select_rows(RevocationRow).order_by(col(RevocationRow.revoked_at)))
+        return [_revocation(row) for row in rows]
+
+
+def _revocation(row: RevocationRow) -> Revocation:
+    return Revocation(
+        serial_number=int(row.serial_hex, 16),
+        revoked_at=utc(row.revoked_at),
+        reason=x509.ReasonFlags(row.reason),
+        invalidity_date=None if row.invalidity_date is None else utc(row.invalidity_date),
+    )
+
+
+def add_revocation(engine: Engine, revocation: Revocation) -> None:
+    """Record a revocation.
+
+    Raises:
+        ConflictError: The certificate is revoked already.
+    """
+    row = RevocationRow(
+        serial_hex=f"{revocation.serial_number:x}",
+        reason=revocation.reason.value,
+        revoked_at=revocation.revoked_at,
+        invalidity_date=revocation.invalidity_date,
+    )
+    with Session(engine) as session:
+        session.add(row)
+        try:
+            session.commit()
+        except IntegrityError as exc:
+            raise ConflictError(f"certificate {row.serial_hex} is revoked already") from exc
+
+
+def read_crl(engine: Engine) -> CrlState | None:
+    """The current CRL row, or None before the first CRL."""
+    with Session(engine) as session:
+        return session.get(CrlState, CRL_ROW_ID)
+
+
+CrlBuilder = Callable[[int, list[Revocation]], x509.CertificateRevocationList]
+"""Builds the CRL with a given number over the given revocations."""
+
+
+def publish_crl(engine: Engine, build: CrlBuilder) -> CrlState:
+    """Build and store the next CRL, holding the CRL row's lock so replicas never fork numbers."""
+    table: Table = CrlState.__table__  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        number = _lock_crl_row(connection, table)
+        crl = build(number + 1, revocations(engine))
+        assert crl.next_update_utc is not None  # build_crl always sets nextUpdate
+        state = CrlState(
+            id=CRL_ROW_ID,
+            crl_number=number + 1,
+            crl_der=crl.public_bytes(Encoding.DER),
+            next_update=crl.next_update_utc,
+        )
+        connection.execute(
+            update(table)
+            .where(table.c.id == CRL_ROW_ID)
+            .values(
+                crl_number=state.crl_number, crl_der=state.crl_der, next_update=state.next_update
+            )
+        )
+        connection.commit()
+    return state
+
+
+def _lock_crl_row(connection: Connection, table: Table) -> int:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    query = select(table.c.crl_number).where(table.c.id == CRL_ROW_ID)
+    if connection.dialect.name != "sqlite":
+        query = query.with_for_update()
+    number: int | None = connection.execute(query).scalar_one_or_none()
+    if number is not None:
+        return number
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    values = {"id": CRL_ROW_ID, "crl_number": 0, "crl_der": b"", "next_update": epoch}
+    try:
+        with connection.begin_nested():
+            connection.execute(insert(table).values(**values))
+    except IntegrityError:
+        pass  # another replica inserted it; lock it below
+    return int(connection.execute(query).scalar_one())
+
+
+def find_idempotent(engine: Engine, key_id: str, idempotency_key: str) -> IdempotencyRecord | None:
+    """The stored answer for ``(key_id, idempotency_key)``, if any."""
+    with Session(engine) as session:
+        return session.get(IdempotencyRecord, (key_id, idempotency_key))
+
+
+def save_idempotent(engine: Engine, record: IdempotencyRecord) -> IdempotencyRecord:
+    """Store an answer; when a concurrent request stored one first, return that one instead."""
+    with Session(engine) as session:
+        session.add(record)
+        try:
+            session.commit()
+            session.refresh(record)
+            return record
+        except IntegrityError:
+            session.rollback()
+    stored = find_idempotent(engine, record.key_id, record.idempotency_key)
+    assert stored is not None
+    return stored

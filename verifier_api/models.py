@@ -1,0 +1,127 @@
+"""SQLModel tables and their API models (Base / Create / Public per entity).
+
+Tables: ``api_keys`` (hashed secrets), ``issued_certificates`` (every certificate this CA issued),
+``revocations``, ``crl_state`` (one row: the CRL number and the current CRL), ``rate_windows``
+(per-key request counts of fixed windows) and ``idempotency_keys`` (stored ``/v1/sign`` answers).
+The log's ``tlog_*`` tables come from :mod:`provenance.tlog.sql`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, Text
+from sqlmodel import Field, SQLModel
+
+
+class Scope(StrEnum):
+    """What an API key may do: ``verify`` (verify only), ``sign`` (sign and verify), ``admin``
+    (certificates, revocations and verify)."""
+
+    VERIFY = "verify"
+    SIGN = "sign"
+    ADMIN = "admin"
+
+
+def _utc_column(*, nullable: bool) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+class ApiKeyBase(SQLModel):
+    """What an operator chooses for a key."""
+
+    name: str = Field(max_length=64)
+    scope: Scope = Field(max_length=16)
+
+
+class ApiKeyCreate(ApiKeyBase):
+    """A request for a new key."""
+
+
+class ApiKeyPublic(ApiKeyBase):
+    """A key as shown to operators: never its secret."""
+
+    id: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class ApiKey(ApiKeyBase, table=True):
+    """A stored API key: id, scope and the SHA-256 of its 32-byte random secret."""
+
+    __tablename__: ClassVar[Any] = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=32)
+    secret_sha256: str = Field(max_length=64)
+    created_at: datetime = _utc_column(nullable=False)
+    revoked_at: datetime | None = _utc_column(nullable=True)
+
+
+class IssuedCertificateBase(SQLModel):
+    """A certificate this publisher's CA issued."""
+
+    serial_hex: str = Field(primary_key=True, max_length=64)
+    identity: str = Field(max_length=512)
+
+
+class IssuedCertificate(IssuedCertificateBase, table=True):
+    """The stored record of an issued certificate (PEM)."""
+
+    __tablename__: ClassVar[Any] = "issued_certificates"
+
+    pem: str = Field(sa_column=Column(Text, nullable=False))
+    issued_at: datetime = _utc_column(nullable=False)
+    not_after: datetime = _utc_column(nullable=False)
+
+
+class RevocationBase(SQLModel):
+    """A revocation as recorded."""
+
+    serial_hex: str = Field(
+        primary_key=True, max_length=64, foreign_key="issued_certificates.serial_hex"
+    )
+    reason: str = Field(max_length=32)
+
+
+class Revocation(RevocationBase, table=True):
+    """A stored revocation; the primary key makes a second revocation of one serial fail."""
+
+    __tablename__: ClassVar[Any] = "revocations"
+
+    revoked_at: datetime = _utc_column(nullable=False)
+    invalidity_date: datetime | None = _utc_column(nullable=True)
+
+
+class CrlState(SQLModel, table=True):
+    """The one row (id 1) holding the last CRL number and that CRL (DER)."""
+
+    __tablename__: ClassVar[Any] = "crl_state"
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    crl_number: int = Field(sa_column=Column(BigInteger, nullable=False))
+    crl_der: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    next_update: datetime = _utc_column(nullable=False)
+
+
+class RateWindow(SQLModel, table=True):
+    """How many requests one key made in one fixed window (start in Unix seconds)."""
+
+    __tablename__: ClassVar[Any] = "rate_windows"
+
+    key_id: str = Field(primary_key=True, max_length=32)
+    window_start: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    count: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The stored answer of a ``/v1/sign`` request made with an ``Idempotency-Key``."""
+
+    __tablename__: ClassVar[Any] = "idempotency_keys"
+
+    key_id: str = Field(primary_key=True, max_length=32)
+    idempotency_key: str = Field(primary_key=True, max_length=128)
+    request_sha256: str = Field(max_length=64)
+    response_json: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _utc_column(nullable=False)

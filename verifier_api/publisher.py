@@ -1,0 +1,152 @@
+"""The publisher home: its authority, signing-service key and chain, and log key.
+
+Layout of a home (made by :func:`init_home`): ``ca/`` (the authority; see
+:mod:`provenance.identity.storage`), ``service.key`` + ``service.pem`` (the signing service's P-256
+key, encrypted, and the chain the CA issued for ``<base-url>/signing-service``), ``log.key`` (the
+Ed25519 checkpoint key, encrypted; its note name is the log origin) and ``settings.json``. Keys are
+read from these encrypted PEM files only: never from the database, never returned by the API.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from provenance.errors import KeyFormatError, ProvenanceError
+from provenance.identity import (
+    CertificateAuthority,
+    create_authority,
+    issue_certificate,
+    load_authority,
+    parse_identity,
+    save_authority,
+)
+from provenance.keys import (
+    Ed25519SigningKey,
+    KeyType,
+    SigningKey,
+    generate_key,
+    load_private_key,
+    write_private_key,
+)
+from provenance.tlog.note import NoteSigner, is_valid_key_name
+from verifier_api.settings import HOME_SETTINGS_FILE, HomeSettings, SettingsError
+
+CA_DIR = "ca"
+SERVICE_KEY = "service.key"
+SERVICE_CHAIN = "service.pem"
+LOG_KEY = "log.key"
+SERVICE_CERTIFICATE_DAYS = 825
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """Everything the service signs and certifies with, loaded from a home.
+
+    Attributes:
+        settings: Name, log origin and base URL.
+        authority: The issuing CA (its root key stays offline in the home).
+        service_key: The signing service's private key.
+        service_chain: The signing service's chain, leaf first.
+        log_signer: Signs checkpoints as the log origin.
+    """
+
+    settings: HomeSettings
+    authority: CertificateAuthority
+    service_key: SigningKey
+    service_chain: tuple[x509.Certificate, ...]
+    log_signer: NoteSigner
+
+    @property
+    def service_identity(self) -> str:
+        """The identity the signing service's certificate carries."""
+        return service_identity(self.settings.base_url)
+
+
+def service_identity(base_url: str) -> str:
+    """The signing service's identity for a publisher at ``base_url``."""
+    return f"{base_url}/signing-service"
+
+
+def default_base_url(name: str) -> str:
+    """A placeholder public base URL derived from the publisher's name (e.g. for demos)."""
+    return f"https://{_SLUG.sub('-', name.lower()).strip('-') or 'publisher'}.example"
+
+
+def default_origin(base_url: str) -> str:
+    """The default log origin: ``<host of base_url>/log``."""
+    return f"{urlsplit(base_url).hostname}/log"
+
+
+def home_settings(name: str, origin: str | None, base_url: str | None) -> HomeSettings:
+    """Check and complete the public settings of a new home.
+
+    Raises:
+        SettingsError: A base URL that cannot carry identities or an invalid origin.
+    """
+    url = (base_url or default_base_url(name)).rstrip("/")
+    try:
+        parse_identity(service_identity(url))
+    except ProvenanceError as exc:
+        raise SettingsError(f"base URL {url!r} cannot name identities: {exc}") from exc
+    log_origin = origin or default_origin(url)
+    if not is_valid_key_name(log_origin):
+        raise SettingsError(f"log origin {log_origin!r} is not a valid note key name")
+    return HomeSettings(name, log_origin, url)
+
+
+def init_home(home: Path, settings: HomeSettings, passphrase: bytes, *, now: datetime) -> None:
+    """Create a publisher home: authority, service key and chain, log key, settings.
+
+    Raises:
+        SettingsError: The home holds a publisher already.
+        ProvenanceError: Key or certificate creation failed.
+    """
+    if (home / HOME_SETTINGS_FILE).exists():
+        raise SettingsError(f"{home} holds a publisher already")
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    authority = save_authority(
+        home / CA_DIR, create_authority(settings.name, now=now), passphrase=passphrase
+    )
+    service_key = generate_key(KeyType.P256)
+    chain = issue_certificate(
+        authority,
+        service_key.public_key,
+        service_identity(settings.base_url),
+        now=now,
+        days=SERVICE_CERTIFICATE_DAYS,
+    )
+    write_private_key(home / SERVICE_KEY, service_key, passphrase)
+    (home / SERVICE_CHAIN).write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in chain))
+    write_private_key(home / LOG_KEY, generate_key(KeyType.ED25519), passphrase)
+    (home / HOME_SETTINGS_FILE).write_bytes(settings.to_json())
+
+
+def load_publisher(home: Path, passphrase: bytes) -> Publisher:
+    """Load the publisher of ``home`` (decrypting its keys with ``passphrase``).
+
+    Raises:
+        SettingsError: A file is missing, a key does not decrypt or is of the wrong type.
+    """
+    settings = HomeSettings.read(home)
+    try:
+        authority = load_authority(home / CA_DIR, passphrase=passphrase)
+        service_key = load_private_key((home / SERVICE_KEY).read_bytes(), passphrase)
+        chain = tuple(x509.load_pem_x509_certificates((home / SERVICE_CHAIN).read_bytes()))
+        log_key = load_private_key((home / LOG_KEY).read_bytes(), passphrase)
+    except (OSError, ValueError, ProvenanceError) as exc:
+        raise SettingsError(f"cannot load the publisher home {home}: {exc}") from exc
+    if not isinstance(log_key, Ed25519SigningKey):
+        raise SettingsError(f"{home / LOG_KEY} must be an Ed25519 key")
+    try:
+        signer = NoteSigner(settings.origin, log_key)
+    except KeyFormatError as exc:
+        raise SettingsError(f"log origin {settings.origin!r}: {exc}") from exc
+    return Publisher(settings, authority, service_key, chain, signer)

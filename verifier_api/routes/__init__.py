@@ -1,0 +1,1 @@
+"""The API's routers; thin: they parse, authorize and call the service parts."""

@@ -1,0 +1,124 @@
+"""The log's read API: checkpoint and tiles (C2SP tlog-tiles layout), entries and proofs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from provenance.encoding import b64encode
+from provenance.tlog import tiles
+from verifier_api.auth import ServiceDep
+from verifier_api.errors import ApiError
+from verifier_api.schemas import (
+    ConsistencyProofResponse,
+    InclusionProofResponse,
+    LogEntryResponse,
+)
+from verifier_api.service import Service
+
+router = APIRouter(prefix="/v1/log", tags=["log"])
+MAX_INDEX = 2**53 - 1
+Index = Annotated[int, Path(ge=0, le=MAX_INDEX)]
+TILE_CACHE = "public, max-age=31536000, immutable"
+
+
+def _size(service: Service) -> int:
+    return service.log.state().size
+
+
+def _not_found(message: str) -> ApiError:
+    return ApiError(404, "log.not_found", message)
+
+
+@router.get(
+    "/checkpoint", response_class=Response, responses={200: {"content": {"text/plain": {}}}}
+)
+def checkpoint(service: ServiceDep) -> Response:
+    """The latest signed checkpoint (C2SP signed note)."""
+    return Response(
+        service.log.checkpoint(),
+        media_type="text/plain; charset=utf-8",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _tile_bytes(service: Service, path: str) -> bytes:
+    tile = tiles.parse_tile_path(path)
+    data = service.store.read_tile(tile.level, tile.index) or b""
+    wanted = tile.width * 32
+    if len(data) < wanted:
+        raise _not_found(f"tile {path} does not exist (yet)")
+    return data[:wanted]
+
+
+def _entries_bytes(service: Service, path: str) -> bytes:
+    tile = tiles.parse_entries_path(path)
+    data = service.store.read_entry_bundle(tile.index) or b""
+    entries = tiles.decode_entry_bundle(data)
+    if len(entries) < tile.width:
+        raise _not_found(f"entry bundle {path} does not exist (yet)")
+    return tiles.encode_entry_bundle(entries[: tile.width])
+
+
+@router.get(
+    "/tile/{path:path}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def tile(path: str, service: ServiceDep) -> Response:
+    """A hash tile ``tile/<L>/<N>[.p/<W>]`` or entry bundle ``tile/entries/<N>[.p/<W>]``."""
+    full = f"tile/{path}"
+    try:
+        data = (
+            _entries_bytes(service, full)
+            if path.startswith("entries/")
+            else _tile_bytes(service, full)
+        )
+    except ValueError as exc:
+        raise _not_found(f"{full} is not a tile path: {exc}") from exc
+    return Response(
+        data, media_type="application/octet-stream", headers={"Cache-Control": TILE_CACHE}
+    )
+
+
+@router.get("/entries/{index}", response_model=LogEntryResponse)
+def entry(index: Index, service: ServiceDep) -> Any:
+    """The leaf at ``index``."""
+    if index >= _size(service):
+        raise _not_found(f"leaf {index} is not in the log")
+    leaf = service.log.entry(index)
+    return LogEntryResponse(index=index, leaf_hash=b64encode(leaf.leaf_hash), entry=leaf.to_json())
+
+
+@router.get("/proofs/inclusion", response_model=InclusionProofResponse)
+def inclusion_proof(
+    service: ServiceDep,
+    index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    tree_size: Annotated[int | None, Query(alias="treeSize", ge=1, le=MAX_INDEX)] = None,
+) -> Any:
+    """The inclusion proof of leaf ``index`` up to ``treeSize`` (default: the current size)."""
+    size = tree_size or _size(service)
+    if index >= size or size > _size(service):
+        raise _not_found(f"leaf {index} is not in a tree of size {size} of this log")
+    proof = service.log.inclusion_proof(index, size)
+    return InclusionProofResponse(**proof.to_json() | {"checkpoint": proof.checkpoint})
+
+
+@router.get("/proofs/consistency", response_model=ConsistencyProofResponse)
+def consistency_proof(
+    service: ServiceDep,
+    first: Annotated[int, Query(ge=1, le=MAX_INDEX)],
+    second: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None,
+) -> Any:
+    """The consistency proof from tree size ``first`` to ``second`` (default: the current)."""
+    size = second or _size(service)
+    if not first <= size <= _size(service):
+        raise _not_found(f"expected first <= second <= {_size(service)}")
+    hashes = service.log.consistency_proof(first, size)
+    note = service.store.read_checkpoint(size)
+    if note is None:
+        raise _not_found(f"no checkpoint was committed at tree size {size}")
+    return ConsistencyProofResponse(
+        first=first, second=size, hashes=[b64encode(h) for h in hashes], checkpoint=note
+    )

@@ -1,0 +1,87 @@
+"""``POST /v1/sign``: sign a submission at the publisher (scope ``sign``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+
+from verifier_api import crud
+from verifier_api.auth import ServiceDep, SignKey
+from verifier_api.errors import ApiError
+from verifier_api.models import IdempotencyRecord
+from verifier_api.schemas import SignRequest, SignResponse
+from verifier_api.service import Service, utc_now
+from verifier_api.signing import Submission, sign_submission
+
+router = APIRouter(prefix="/v1", tags=["sign"])
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[A-Za-z0-9_.:-]{1,128}$",
+        description="Retry-safe key: the same key and body return the first answer again.",
+    ),
+]
+
+
+def _sign(service: Service, request: SignRequest) -> dict[str, Any]:
+    submission = Submission(
+        content=request.content_bytes(),
+        content_type=request.content_type,
+        account_id=request.author.account_id,
+        display_name=request.author.display_name,
+        claims=request.claims,
+    )
+    signed = sign_submission(service.publisher, service.sequencer, submission, now=utc_now())
+    service.metrics.signatures.inc()
+    response = SignResponse(
+        bundle=signed.bundle.to_json(),
+        log_index=signed.log_index,
+        content_sha256=signed.content_sha256,
+        canonicalization=signed.canonicalization.value,
+        author_id=signed.author_id,
+    )
+    return response.model_dump(by_alias=True)
+
+
+def _request_sha256(request: SignRequest) -> str:
+    canonical = json.dumps(request.model_dump(by_alias=True), sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _replayed(record: IdempotencyRecord, request_sha256: str) -> JSONResponse:
+    if record.request_sha256 != request_sha256:
+        raise ApiError(
+            409,
+            "idempotency.conflict",
+            "this Idempotency-Key was used with a different request body",
+        )
+    return JSONResponse(json.loads(record.response_json), headers={"Idempotent-Replayed": "true"})
+
+
+@router.post("/sign", response_model=SignResponse, summary="Sign and log a submission")
+def sign(
+    request: SignRequest, service: ServiceDep, key: SignKey, idempotency_key: IdempotencyKey = None
+) -> Any:
+    """Sign content for an author the publisher attests, log it, return the bundle."""
+    if idempotency_key is None:
+        return _sign(service, request)
+    digest = _request_sha256(request)
+    stored = crud.find_idempotent(service.engine, key.id, idempotency_key)
+    if stored is not None:
+        return _replayed(stored, digest)
+    record = IdempotencyRecord(
+        key_id=key.id,
+        idempotency_key=idempotency_key,
+        request_sha256=digest,
+        response_json=json.dumps(_sign(service, request)),
+        created_at=utc_now(),
+    )
+    saved = crud.save_idempotent(service.engine, record)
+    if saved.response_json != record.response_json:
+        return _replayed(saved, digest)
+    return JSONResponse(json.loads(record.response_json))

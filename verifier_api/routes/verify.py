@@ -1,0 +1,53 @@
+"""``POST /v1/verify`` and ``POST /v1/verify/batch``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter
+
+from provenance.verify.policy import Identity, Policy, policy_from_json
+from verifier_api.auth import AnyKey, ServiceDep
+from verifier_api.errors import ApiError
+from verifier_api.schemas import VerifyBatchRequest, VerifyBatchResponse, VerifyRequest
+from verifier_api.service import Service, utc_now
+
+router = APIRouter(prefix="/v1", tags=["verify"])
+
+
+def _policy(service: Service, policy: dict[str, Any] | None) -> Policy:
+    if policy is None:
+        return Identity(service.publisher.service_identity)
+    return policy_from_json(policy)
+
+
+def _check(service: Service, item: VerifyRequest) -> dict[str, Any]:
+    policy = _policy(service, item.policy)
+    now = utc_now()
+    _, verifier = service.authority.trust_root(now)
+    bundle = json.dumps(item.bundle).encode("utf-8")
+    result = verifier.check(item.content_bytes(), bundle, policy, at=now)
+    service.metrics.verifications.labels(str(result.verified).lower()).inc()
+    return result.to_json()
+
+
+@router.post("/verify", summary="Verify content against its bundle")
+def verify(request: VerifyRequest, service: ServiceDep, _key: AnyKey) -> dict[str, Any]:
+    """Verify against this publisher's trust root; 200 with ``verified: false`` when it fails."""
+    return _check(service, request)
+
+
+@router.post(
+    "/verify/batch", response_model=VerifyBatchResponse, summary="Verify several items in order"
+)
+def verify_batch(request: VerifyBatchRequest, service: ServiceDep, _key: AnyKey) -> dict[str, Any]:
+    """Verify up to ``PROVENANCE_MAX_BATCH_ITEMS`` items; results in the order of the items."""
+    limit = service.settings.max_batch_items
+    if len(request.items) > limit:
+        raise ApiError(
+            422,
+            "batch.too_large",
+            f"a batch holds at most {limit} items, found {len(request.items)}",
+        )
+    return {"results": [_check(service, item) for item in request.items]}

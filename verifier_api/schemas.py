@@ -1,0 +1,216 @@
+"""The JSON shapes of the API (camelCase on the wire, unknown fields refused)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
+
+from provenance.encoding import StrictDecodeError, b64decode_strict
+from provenance.statement import CONTENT_TYPE
+
+MAX_TEXT_CHARS = 1024
+
+ClaimValue = str | bool | int | None
+ContentType = Annotated[str, StringConstraints(pattern=CONTENT_TYPE.pattern, max_length=255)]
+RevocationReason = Literal[
+    "unspecified",
+    "keyCompromise",
+    "cACompromise",
+    "affiliationChanged",
+    "superseded",
+    "cessationOfOperation",
+    "certificateHold",
+    "privilegeWithdrawn",
+    "aACompromise",
+]
+
+
+class ApiModel(BaseModel):
+    """Base of every request and response model: camelCase aliases, unknown fields refused."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class ContentInput(ApiModel):
+    """Content as UTF-8 text (``content``) or base64 bytes (``contentBase64``): exactly one."""
+
+    content: str | None = Field(default=None, description="The content as UTF-8 text.")
+    content_base64: str | None = Field(
+        default=None, description="The content's bytes, standard padded base64."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one_content(self) -> ContentInput:
+        if (self.content is None) == (self.content_base64 is None):
+            raise ValueError("give exactly one of content or contentBase64")
+        if self.content_base64 is not None:
+            try:
+                b64decode_strict(self.content_base64)
+            except StrictDecodeError as exc:
+                raise ValueError(f"contentBase64: {exc}") from exc
+        return self
+
+    def content_bytes(self) -> bytes:
+        """The content's bytes."""
+        if self.content is not None:
+            return self.content.encode("utf-8")
+        assert self.content_base64 is not None
+        return b64decode_strict(self.content_base64)
+
+
+class VerifyRequest(ContentInput):
+    """``POST /v1/verify``: content, its bundle, and an optional policy."""
+
+    bundle: dict[str, Any] = Field(description="The bundle (JSON object).")
+    policy: dict[str, Any] | None = Field(
+        default=None,
+        description="identity | identityRegex, issuer, requiredClaims, maxAgeSeconds, "
+        "unsafeAnyIdentity (see specs/api-v1.md); default: signed by this publisher's "
+        "signing service.",
+    )
+
+
+class VerifyBatchRequest(ApiModel):
+    """``POST /v1/verify/batch``: up to the configured number of items."""
+
+    items: list[VerifyRequest] = Field(min_length=1, max_length=1000)
+
+
+class Finding(ApiModel):
+    """One verification step's outcome."""
+
+    step: str
+    code: str
+    ok: bool
+    message: str
+
+
+class VerifyResponse(BaseModel):
+    """The VerificationResult as JSON (see specs/verification.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    verified: bool
+    findings: list[Finding]
+    signer: dict[str, Any] | None = None
+    claims: dict[str, Any]
+
+
+class VerifyBatchResponse(ApiModel):
+    """Results in the order of the items."""
+
+    results: list[VerifyResponse]
+
+
+class AuthorInput(ApiModel):
+    """The author as the publisher knows them."""
+
+    account_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+
+
+class SignRequest(ContentInput):
+    """``POST /v1/sign``: content, its type, the author, the attested claims."""
+
+    content_type: ContentType = Field(examples=["text/plain; charset=utf-8"])
+    author: AuthorInput
+    claims: dict[str, str | bool | int] = Field(default_factory=dict, max_length=64)
+
+
+class SignResponse(ApiModel):
+    """The logged bundle and what to refer to it by."""
+
+    bundle: dict[str, Any]
+    log_index: int
+    content_sha256: str
+    canonicalization: str
+    author_id: str
+
+
+class CertificateRequest(ApiModel):
+    """``POST /v1/certificates``: a CSR and the identity the publisher asserts."""
+
+    csr: Annotated[str, StringConstraints(min_length=1, max_length=64 * 1024)] = Field(
+        description="PEM PKCS#10 request; only its key is used."
+    )
+    identity: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    days: int = Field(default=90, ge=1, le=825)
+
+
+class CertificateResponse(ApiModel):
+    """The issued chain, leaf first, as PEM."""
+
+    certificate_chain: list[str]
+    serial_number: str
+
+
+class RevocationRequest(ApiModel):
+    """``POST /v1/revocations``: which certificate (serial or PEM), why, since when."""
+
+    serial_number: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{1,40}$")] | None = None
+    certificate: Annotated[str, StringConstraints(max_length=64 * 1024)] | None = None
+    reason: RevocationReason = "unspecified"
+    invalidity_date: datetime | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_certificate(self) -> RevocationRequest:
+        if (self.serial_number is None) == (self.certificate is None):
+            raise ValueError("give exactly one of serialNumber or certificate")
+        if self.invalidity_date is not None and self.invalidity_date.tzinfo is None:
+            raise ValueError("invalidityDate needs a time zone (e.g. Z)")
+        return self
+
+
+class RevocationResponse(ApiModel):
+    """The recorded revocation and the CRL that now lists it."""
+
+    serial_number: str
+    revoked_at: datetime
+    reason: str
+    invalidity_date: datetime | None
+    crl_number: int
+
+
+class LogEntryResponse(ApiModel):
+    """A leaf of the log."""
+
+    index: int
+    leaf_hash: str
+    entry: dict[str, Any]
+
+
+class InclusionProofResponse(ApiModel):
+    """An inclusion proof up to a signed checkpoint."""
+
+    log_index: int
+    tree_size: int
+    root_hash: str
+    hashes: list[str]
+    checkpoint: str
+
+
+class ConsistencyProofResponse(ApiModel):
+    """A consistency proof between two tree sizes, with the checkpoint of the larger."""
+
+    first: int
+    second: int
+    hashes: list[str]
+    checkpoint: str
+
+
+class ErrorBody(ApiModel):
+    """An error's code and message."""
+
+    code: str
+    message: str
+
+
+class ErrorResponse(ApiModel):
+    """Every error answer: ``{"error": {"code", "message"}}``."""
+
+    error: ErrorBody

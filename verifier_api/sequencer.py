@@ -1,0 +1,121 @@
+"""The log sequencer: batches concurrent ``/v1/sign`` appends into one database commit.
+
+Request threads call :meth:`LogSequencer.submit` (it is a ``provenance.sign.LogSubmitter``). One
+worker thread per process takes every entry waiting, appends them with one
+``TransparencyLog.append_batch`` (one transaction holding the log's row lock, so replicas on one
+database are serialized and never fork the tree) and wakes the waiting requests only after the
+commit: an acknowledged signature is durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from provenance.errors import LogError
+from provenance.tlog.entry import LogEntry, TlogEntry
+from provenance.tlog.log import TransparencyLog
+
+logger = logging.getLogger(__name__)
+SUBMIT_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class _Pending:
+    entry: LogEntry
+    index: Future[int]
+
+
+class LogSequencer:
+    """Appends log entries in batches from one worker thread.
+
+    Args:
+        log: The transparency log (over the SQL store).
+        max_batch: The most entries one commit appends.
+        on_commit: Called with the batch size after each commit (for metrics).
+    """
+
+    def __init__(
+        self,
+        log: TransparencyLog,
+        max_batch: int,
+        on_commit: Callable[[int], None] = lambda _size: None,
+    ) -> None:
+        self._log = log
+        self._max_batch = max_batch
+        self._on_commit = on_commit
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(
+        self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None
+    ) -> TlogEntry:
+        """Log one signature and return its entry once the batch holding it is committed.
+
+        Raises:
+            LogError: The batch was not committed (nothing of it was), or it timed out.
+        """
+        pending = _Pending(
+            self._log.new_entry(envelope_sha256, signer_sha256, certificate_der), Future()
+        )
+        self._ensure_worker()
+        self._queue.put(pending)
+        try:
+            index = pending.index.result(timeout=SUBMIT_TIMEOUT_SECONDS)
+        except TimeoutError as exc:
+            raise LogError("the log did not commit the entry in time") from exc
+        return self._log.tlog_entry_for(index)
+
+    def close(self) -> None:
+        """Stop the worker after the entries already queued."""
+        with self._start_lock:
+            if self._worker is not None:
+                self._queue.put(None)
+                self._worker.join(timeout=SUBMIT_TIMEOUT_SECONDS)
+                self._worker = None
+
+    def _ensure_worker(self) -> None:
+        with self._start_lock:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._run, name="log-sequencer", daemon=True)
+                self._worker.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = self._drain(batch)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _drain(self, batch: list[_Pending]) -> bool:
+        while len(batch) < self._max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if item is None:
+                return True
+            batch.append(item)
+        return False
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            indices = self._log.append_batch([pending.entry for pending in batch])
+        except Exception as exc:  # the worker must outlive any failed batch
+            logger.error("log append of %d entries failed: %s", len(batch), exc)
+            failure = exc if isinstance(exc, LogError) else LogError(f"log append failed: {exc}")
+            for pending in batch:
+                pending.index.set_exception(failure)
+            return
+        self._on_commit(len(batch))
+        for pending, index in zip(batch, indices, strict=True):
+            pending.index.set_result(index)

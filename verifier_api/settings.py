@@ -1,0 +1,162 @@
+"""Service settings from the environment (prefix ``PROVENANCE_``), validated at start.
+
+A publisher home holds the keys and ``settings.json`` (name, origin, base URL: no secrets); the
+environment says where the home is, which database to use, the passphrase of the encrypted keys
+and the limits. Placeholder or empty secrets are refused before anything is served.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from provenance.encoding import StrictDecodeError, loads_strict
+
+HOME_SETTINGS_FILE = "settings.json"
+DEFAULT_DATABASE_FILE = "provenance.db"
+MAX_HOME_SETTINGS_BYTES = 64 * 1024
+MIN_PASSPHRASE_CHARS = 8
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "changethis",
+        "change-this",
+        "secret",
+        "password",
+        "passphrase",
+        "example",
+        "placeholder",
+        "todo",
+        "xxx",
+        "default",
+        "test",
+    }
+)
+
+
+class SettingsError(ValueError):
+    """The settings or the publisher home are unusable; the service refuses to start."""
+
+
+def check_secret(value: str, what: str) -> str:
+    """Refuse an empty, short or placeholder secret; return it unchanged otherwise.
+
+    Raises:
+        SettingsError: The secret is empty, shorter than 8 characters or a known placeholder.
+    """
+    if not value.strip():
+        raise SettingsError(f"{what} is empty")
+    if value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < MIN_PASSPHRASE_CHARS:
+        raise SettingsError(
+            f"{what} is a placeholder or shorter than {MIN_PASSPHRASE_CHARS} characters;"
+            " set a real secret"
+        )
+    return value
+
+
+class Settings(BaseSettings):
+    """The service's settings (environment variables ``PROVENANCE_<NAME>``).
+
+    Attributes:
+        home: The publisher home created by ``prov init``.
+        database_url: SQLAlchemy URL; default a SQLite file inside the home.
+        passphrase: The passphrase of the encrypted keys in the home.
+        passphrase_file: A file holding that passphrase (first line), instead of ``passphrase``.
+        max_body_bytes: Request bodies above this are refused with 413 before parsing.
+        max_batch_items: The most items one ``/v1/verify/batch`` request may hold.
+        rate_limit_per_minute: Requests one API key may make per fixed one-minute window.
+        sign_batch_max: The most signatures the sequencer appends to the log in one commit.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PROVENANCE_", extra="ignore")
+
+    home: Path
+    database_url: str | None = None
+    passphrase: SecretStr | None = None
+    passphrase_file: Path | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_batch_items: int = Field(default=32, ge=1, le=1000)
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    sign_batch_max: int = Field(default=256, ge=1, le=4096)
+
+    @field_validator("passphrase")
+    @classmethod
+    def _passphrase_is_real(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_secret(value.get_secret_value(), "PROVENANCE_PASSPHRASE")
+        return value
+
+    @model_validator(mode="after")
+    def _one_passphrase_source(self) -> Settings:
+        if self.passphrase is not None and self.passphrase_file is not None:
+            raise SettingsError("set PROVENANCE_PASSPHRASE or PROVENANCE_PASSPHRASE_FILE, not both")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the SQLite file in the home."""
+        return self.database_url or f"sqlite:///{self.home / DEFAULT_DATABASE_FILE}"
+
+    def passphrase_bytes(self) -> bytes:
+        """The keys' passphrase from the environment or the passphrase file.
+
+        Raises:
+            SettingsError: None is set, the file is unreadable, or the secret is a placeholder.
+        """
+        if self.passphrase is not None:
+            return self.passphrase.get_secret_value().encode("utf-8")
+        if self.passphrase_file is None:
+            raise SettingsError(
+                "the keys are encrypted: set PROVENANCE_PASSPHRASE or PROVENANCE_PASSPHRASE_FILE"
+            )
+        try:
+            text = self.passphrase_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"cannot read PROVENANCE_PASSPHRASE_FILE: {exc}") from exc
+        secret = text[0] if text else ""
+        return check_secret(secret, "PROVENANCE_PASSPHRASE_FILE").encode("utf-8")
+
+
+@dataclass(frozen=True)
+class HomeSettings:
+    """The public facts of a publisher home (``settings.json``).
+
+    Attributes:
+        name: The publisher's name (the authority's name, the predicate's publisher).
+        origin: The log's origin, also the checkpoint key's name.
+        base_url: The public https base URL (author ids are ``<base_url>/u/<accountId>``).
+    """
+
+    name: str
+    origin: str
+    base_url: str
+
+    def to_json(self) -> bytes:
+        """The ``settings.json`` document."""
+        document = {"name": self.name, "origin": self.origin, "baseUrl": self.base_url}
+        return json.dumps(document, indent=2).encode("utf-8") + b"\n"
+
+    @classmethod
+    def read(cls, home: Path) -> HomeSettings:
+        """Read ``settings.json`` from ``home``.
+
+        Raises:
+            SettingsError: Missing, unreadable or malformed.
+        """
+        path = home / HOME_SETTINGS_FILE
+        try:
+            document: Any = loads_strict(path.read_bytes(), max_bytes=MAX_HOME_SETTINGS_BYTES)
+        except (OSError, StrictDecodeError) as exc:
+            raise SettingsError(f"cannot read {path}: {exc}; run `prov init` first") from exc
+        fields = {"name", "origin", "baseUrl"}
+        if not isinstance(document, dict) or set(document) != fields:
+            raise SettingsError(f"{path} must hold exactly {sorted(fields)}")
+        if not all(isinstance(document[field], str) and document[field] for field in fields):
+            raise SettingsError(f"{path}: every field must be a non-empty string")
+        return cls(document["name"], document["origin"], document["baseUrl"].rstrip("/"))
