@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 from cryptography import x509
+from rich.markup import escape
 
 from cli.common import Exit, fail, load_signing_key, read_file, stderr, write_new_file
 from cli.log_cmd import open_local_log
+from provenance.armor import DEFAULT_ARMOR_LIMITS, armor
 from provenance.errors import ProvenanceError
 from provenance.sign import Signer
 from provenance.statement import Author, ContentPredicate, validate_claims
@@ -41,6 +43,13 @@ def sign(
     text: Annotated[
         bool, typer.Option(help="Sign under the text-v1 profile (survives copy and paste).")
     ] = False,
+    armored: Annotated[
+        bool,
+        typer.Option(
+            "--armor",
+            help="Write clear-signed text (default FILE.asc) instead of a bundle; implies --text.",
+        ),
+    ] = False,
     claim: Annotated[
         list[str] | None, typer.Option(help="A claim NAME=VALUE (repeatable).")
     ] = None,
@@ -52,10 +61,13 @@ def sign(
     log: Annotated[
         Path | None, typer.Option(help="Log the signature in this log (from `prov log init`).")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Bundle path (default FILE.prov.json).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output path (default FILE.prov.json, or FILE.asc with --armor)."),
+    ] = None,
     passphrase_file: Annotated[Path | None, typer.Option(help="Passphrase file.")] = None,
 ) -> None:
-    """Sign FILE and write its bundle."""
+    """Sign FILE and write its bundle (or, with --armor, its clear-signed text)."""
     claims = parse_claims(claim or [])
     chain = load_chain(cert) if cert else []
     try:
@@ -63,14 +75,18 @@ def sign(
         signer = Signer(load_signing_key(key, passphrase_file), chain, transparency_log)
     except ProvenanceError as exc:
         fail(str(exc), Exit.USAGE)
-    profile = Canonicalization.TEXT_V1 if text else Canonicalization.NONE
+    as_text = text or armored
+    profile = Canonicalization.TEXT_V1 if as_text else Canonicalization.NONE
     predicate = ContentPredicate(
-        content_type=content_type or _guess_type(file, text),
+        content_type=content_type or _guess_type(file, as_text),
         canonicalization=profile,
         created=datetime.now(UTC),
         author=Author(author) if author else None,
         claims=claims,
     )
+    if armored:
+        _sign_armored(file, signer, predicate, out or file.with_name(file.name + ".asc"))
+        return
     bundle_path = out or file.with_name(file.name + ".prov.json")
     try:
         with file.open("rb") as stream:
@@ -81,6 +97,20 @@ def sign(
         fail(f"{file}: {exc}")
     write_new_file(bundle_path, bundle.to_bytes(), "bundle")
     stderr.print(f"signed {file} ({profile.value}) -> {bundle_path}")
+
+
+def _sign_armored(file: Path, signer: Signer, predicate: ContentPredicate, out: Path) -> None:
+    data = read_file(file, "text", DEFAULT_ARMOR_LIMITS.max_document_bytes)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        fail(f"{file} is not UTF-8 text ({exc.reason} at byte {exc.start}); --armor signs text")
+    try:
+        armored = armor(text, signer.sign(data, file.name, predicate))
+    except ProvenanceError as exc:
+        fail(f"{file}: {exc}")
+    write_new_file(out, armored.encode("utf-8"), "armored text")
+    stderr.print(f"signed {escape(str(file))} (text-v1, clear-signed) -> {escape(str(out))}")
 
 
 def load_chain(path: Path) -> list[x509.Certificate]:

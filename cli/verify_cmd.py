@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from cli.common import Exit, fail, read_file, stderr
-from cli.render import print_json, print_verdict
+from cli.render import print_armored_verdict, print_json, print_verdict
+from provenance.armor import DEFAULT_ARMOR_LIMITS, check_armored, contains_armor
 from provenance.bundle import Bundle
 from provenance.errors import ProvenanceError
 from provenance.identity.trust import TrustRoot
@@ -75,7 +76,10 @@ def verify(
     file: Annotated[Path, typer.Argument(help="The signed file.")],
     key: Annotated[Path | None, typer.Option(help="Trust this public key (PEM).")] = None,
     trust: Annotated[Path | None, typer.Option(help="Trust root file (JSON).")] = None,
-    bundle: Annotated[Path | None, typer.Option(help="Bundle (default FILE.prov.json).")] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(help="Detached bundle (default: the armor in FILE, else FILE.prov.json)."),
+    ] = None,
     identity: Annotated[
         str | None, typer.Option(help="Required signer identity (exact SAN).")
     ] = None,
@@ -95,11 +99,17 @@ def verify(
         bool, typer.Option("--json", help="Print one JSON result to stdout.")
     ] = False,
 ) -> None:
-    """Verify FILE against its bundle; exit 0 verified, 1 not verified, 2 usage, 3 unreadable."""
+    """Verify FILE: its clear-signed blocks, else its bundle (--bundle, else FILE.prov.json).
+
+    Exit 0 verified, 1 not verified (partly signed text included), 2 usage, 3 unreadable.
+    """
     trust_root = load_trust(key, trust)
     policy = build_policy(
         identity, identity_regex, issuer, require_claim or [], unsafe_any_identity
     )
+    armored = None if bundle else _armored_document(file)
+    if armored is not None:
+        _verify_armored(Verifier(trust_root), file, armored, policy, as_json)
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
     bundle_bytes = read_file(bundle_path, "bundle", MAX_BUNDLE_FILE_BYTES)
     result = _check_file(Verifier(trust_root), file, bundle_bytes, policy)
@@ -108,6 +118,27 @@ def verify(
     else:
         print_verdict(result, str(file))
     raise typer.Exit(int(Exit.VERIFIED if result.verified else Exit.NOT_VERIFIED))
+
+
+def _armored_document(file: Path) -> bytes | None:
+    """FILE's bytes when they hold a signed text block (one byte past the cap, to report it)."""
+    try:
+        with file.open("rb") as stream:
+            data = stream.read(DEFAULT_ARMOR_LIMITS.max_document_bytes + 1)
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror}")
+    return data if contains_armor(data) else None
+
+
+def _verify_armored(
+    verifier: Verifier, file: Path, document: bytes, policy: Policy, as_json: bool
+) -> NoReturn:
+    outcome = check_armored(verifier, document, policy, at=datetime.now(UTC))
+    if as_json:
+        print_json(outcome.to_json())
+    else:
+        print_armored_verdict(outcome, str(file))
+    raise typer.Exit(int(Exit.VERIFIED if outcome.verified else Exit.NOT_VERIFIED))
 
 
 def _check_file(
