@@ -35,14 +35,17 @@ from provenance.keys import Ed25519SigningKey, KeyType, generate_key, write_priv
 from provenance.tlog.audit import CHECKPOINT_PATH, AuditReport, Fetch, audit, monitor
 from provenance.tlog.files import FileStore
 from provenance.tlog.log import TransparencyLog
+from provenance.tlog.merkle import EMPTY_ROOT
 from provenance.tlog.note import (
     Checkpoint,
     NoteSigner,
     NoteVerifier,
     is_valid_key_name,
     open_checkpoint,
+    sign_checkpoint,
     verifier_key_string,
 )
+from provenance.tlog.store import LogState, LogWrite
 
 app = typer.Typer(help="Run and audit a transparency log.", no_args_is_help=True)
 
@@ -77,6 +80,12 @@ def open_local_log(directory: Path, passphrase_file: Path | None) -> Transparenc
         fail(str(exc))
 
 
+def _publish_empty_checkpoint(store: FileStore, signer: NoteSigner) -> None:
+    """Commit the signed checkpoint of the empty tree, so a new log can be audited at once."""
+    note = sign_checkpoint(Checkpoint(signer.name, 0, EMPTY_ROOT), signer)
+    store.append(lambda _source, _state: LogWrite(LogState(0, EMPTY_ROOT, note)))
+
+
 @app.command("init")
 def init(
     out: Annotated[Path, typer.Option(help="New log directory.")],
@@ -96,6 +105,7 @@ def init(
     try:
         (out / TILES).mkdir(parents=True, exist_ok=True)
         write_private_key(out / LOG_KEY, key, passphrase)
+        _publish_empty_checkpoint(FileStore(out / TILES), NoteSigner(origin, key))
     except (OSError, ProvenanceError) as exc:
         fail(f"cannot create the log in {out}: {exc}")
     settings = {"origin": origin, "verifierKey": verifier_key}
