@@ -17,6 +17,7 @@ from provenance.tlog.entry import LogEntry
 from provenance.tlog.files import FileStore
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.note import Checkpoint, NoteSigner, open_checkpoint, sign_checkpoint
+from provenance.tlog.tiles import TileId, append_leaves, tree_root
 from tests.factories import certified_author, make_authority
 
 ORIGIN = "reviews.example/log"
@@ -218,3 +219,32 @@ def test_audit_ignores_verifiers_for_other_origins(pristine: Path) -> None:
     with pytest.raises(LogProofError) as caught:
         audit(_fetch(pristine), [other], ORIGIN, previous=None)
     assert caught.value.code == "log.checkpoint.unsigned"
+
+
+def _raw_log(leaves: list[bytes]) -> Fetch:
+    """A log of arbitrary leaf bytes (which TransparencyLog would never write), served from memory."""
+    update = append_leaves(lambda *_: None, lambda _: None, 0, leaves)
+    served = {
+        TileId(level, index, len(data) // 32).path: data
+        for (level, index), data in update.tiles.items()
+    }
+    served |= {
+        TileId(0, index, len(leaves)).entries_path: data
+        for index, data in update.entry_bundles.items()
+    }
+    root = tree_root(lambda level, index: update.tiles.get((level, index)), len(leaves))
+    served["checkpoint"] = sign_checkpoint(Checkpoint(ORIGIN, len(leaves), root), SIGNER).encode()
+    return served.get
+
+
+def test_audit_rejects_an_entry_that_does_not_parse_strictly() -> None:
+    good = _leaves(0, 1, [None])[0].to_bytes()
+    assert audit(_raw_log([good]), VERIFIERS, ORIGIN, previous=None).entries == 1
+    assert _code(_raw_log([good, good.replace(b":1}", b": 1}")])) == "log.entry.malformed"
+
+
+def test_monitor_rejects_a_certificate_that_is_not_der() -> None:
+    junk = LogEntry(bytes(32), hashlib.sha256(b"junk").digest(), NOW, b"junk").to_bytes()
+    with pytest.raises(LogProofError) as caught:
+        monitor(_raw_log([junk]), VERIFIERS, ORIGIN, previous=None, since=0, identity=DANA)
+    assert caught.value.code == "log.entry.malformed"
