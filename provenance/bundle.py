@@ -184,5 +184,5 @@ def _certificate(obj: object, limits: BundleLimits) -> x509.Certificate:
         )
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise BundleFormatError(f"certificate is not DER X.509: {exc}") from exc

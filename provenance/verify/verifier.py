@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from cryptography.exceptions import UnsupportedAlgorithm
+
 from provenance.bundle import DEFAULT_LIMITS, Bundle, BundleLimits
 from provenance.dsse import INTOTO_PAYLOAD_TYPE
 from provenance.errors import (
@@ -198,7 +200,14 @@ class Verifier:
             name, key = pinned
             return key, Signer(SignerKind.PINNED_KEY, (name,), key.key_id)
         try:
-            key = verifying_key_from_cryptography(bundle.certificates[0].public_key())
+            public_key = bundle.certificates[0].public_key()
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise CertificateError(
+                f"the leaf certificate's public key cannot be read: {exc}",
+                code="certificate.malformed",
+            ) from exc
+        try:
+            key = verifying_key_from_cryptography(public_key)
         except KeyFormatError as exc:
             raise CertificateError(str(exc), code="certificate.profile") from exc
         return key, None
@@ -222,7 +231,7 @@ class Verifier:
                 envelope_sha256, signer_sha256, entry.integrated_time, certificate_der
             )
             seconds = verify_tlog_entry(entry, expected, self._log_verifiers)
-            moment = datetime.fromtimestamp(seconds, UTC)
+            moment = _integrated_moment(seconds)
             run.log_proofs.append(LogProof(entry.origin, entry.log_index, moment))
         run.signing_time = min(p.integrated_time for p in run.log_proofs)
         run.time_source = TimeSource.LOG
@@ -233,7 +242,13 @@ class Verifier:
         assert run.key is not None and run.signing_time is not None
         if not bundle.certificates:
             return "pinned key: no certificate to check"
-        run.chain = validate_chain(bundle.certificates, self._trust, run.signing_time)
+        try:
+            run.chain = validate_chain(bundle.certificates, self._trust, run.signing_time)
+        except ValueError as exc:
+            # DER is parsed lazily: a field that fails to parse surfaces only when read.
+            raise CertificateError(
+                f"a certificate of the chain cannot be read: {exc}", code="certificate.malformed"
+            ) from exc
         run.signer = Signer(
             SignerKind.CERTIFICATE,
             run.chain.identities,
@@ -259,6 +274,17 @@ class Verifier:
         else:
             run.policy.check(facts)
         return "policy satisfied"
+
+
+def _integrated_moment(seconds: int) -> datetime:
+    """The proven integrated time as a datetime; a time past year 9999 (which only a log key
+    holder can sign) is a malformed entry, not a crash."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise LogProofError(
+            f"integrated time {seconds} is not a representable date", code="log.entry.malformed"
+        ) from exc
 
 
 def _utc(moment: datetime) -> datetime:
