@@ -43,6 +43,7 @@ from provenance.tlog.sql import TLOG_TABLES, SqlLogStore, create_tlog_tables
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ORIGIN = "bench.reviews.example/log"
 AUTHORS = 50
+"""Distinct signing certificates; entries rotate through them (PostgreSQL compresses repeats)."""
 
 
 def author_certificates(count: int) -> list[bytes]:
@@ -130,7 +131,9 @@ def server_version(engine: Engine) -> str:
         return str(connection.execute(text("SHOW server_version")).scalar_one())
 
 
-def run(url: str, total: int, batch: int, samples: int, keep: bool) -> dict[str, Any]:
+def run(
+    url: str, total: int, batch: int, samples: int, keep: bool, authors: int = AUTHORS
+) -> dict[str, Any]:
     """Fill a fresh schema, measure, and drop it unless ``keep``."""
     schema = f"tlog_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url)
@@ -141,7 +144,7 @@ def run(url: str, total: int, batch: int, samples: int, keep: bool) -> dict[str,
         create_tlog_tables(engine)
         signer = NoteSigner(ORIGIN, Ed25519SigningKey(bytes(range(32))))
         log = TransparencyLog(SqlLogStore(engine, ORIGIN), signer, ORIGIN, lambda: int(time.time()))
-        certificates = author_certificates(AUTHORS)
+        certificates = author_certificates(authors)
         sample_leaf = leaves(0, 1, certificates, int(time.time()))[0].to_bytes()
         print(f"schema {schema}: {total:,} entries of {len(sample_leaf)} bytes, batches of {batch}")
         elapsed = fill(log, total, batch, certificates)
@@ -152,6 +155,7 @@ def run(url: str, total: int, batch: int, samples: int, keep: bool) -> dict[str,
             "batch": batch,
             "leafBytes": len(sample_leaf),
             "certificateDerBytes": len(certificates[0]),
+            "authors": authors,
             "appendSeconds": round(elapsed, 1),
             "appendRate": round(total / elapsed),
             "proofSamples": samples,
@@ -180,9 +184,12 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=MAX_BATCH, help=f"at most {MAX_BATCH}")
     parser.add_argument("--samples", type=int, default=1000, help="inclusion proofs to time")
+    parser.add_argument("--authors", type=int, default=AUTHORS, help="distinct certificates")
     parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
     options = parser.parse_args()
-    figures = run(options.url, options.entries, options.batch, options.samples, options.keep)
+    figures = run(
+        options.url, options.entries, options.batch, options.samples, options.keep, options.authors
+    )
     print(json.dumps(figures, indent=2))
 
 

@@ -125,6 +125,32 @@ def _signed_checkpoint(transparency_log: TransparencyLog, size: int) -> str:
     return transparency_log.inclusion_proof(0, size).checkpoint
 
 
+def _inclusion_document(
+    transparency_log: TransparencyLog, index: int, size: int | None
+) -> dict[str, Any]:
+    inclusion = transparency_log.inclusion_proof(index, size)
+    return {
+        "origin": transparency_log.origin,
+        "leafHash": b64encode(transparency_log.entry(index).leaf_hash),
+        **inclusion.to_json(),
+    }
+
+
+def _consistency_document(
+    transparency_log: TransparencyLog, old_size: int, size: int | None
+) -> dict[str, Any]:
+    hashes = transparency_log.consistency_proof(old_size, size)
+    new_size = transparency_log.state().size if size is None else size
+    return {
+        "origin": transparency_log.origin,
+        "size1": old_size,
+        "size2": new_size,
+        "hashes": [b64encode(item) for item in hashes],
+        "checkpoint1": {"envelope": _signed_checkpoint(transparency_log, old_size)},
+        "checkpoint2": {"envelope": _signed_checkpoint(transparency_log, new_size)},
+    }
+
+
 @app.command("proof")
 def proof(
     log: LogDir,
@@ -143,25 +169,10 @@ def proof(
     transparency_log = open_local_log(log, passphrase_file)
     try:
         if index is not None:
-            inclusion = transparency_log.inclusion_proof(index, size)
-            leaf = transparency_log.entry(index)
-            document = {
-                "origin": transparency_log.origin,
-                "leafHash": b64encode(leaf.leaf_hash),
-                **inclusion.to_json(),
-            }
+            document = _inclusion_document(transparency_log, index, size)
         else:
             assert from_size is not None
-            hashes = transparency_log.consistency_proof(from_size, size)
-            new_size = size if size is not None else transparency_log.state().size
-            document = {
-                "origin": transparency_log.origin,
-                "size1": from_size,
-                "size2": new_size,
-                "hashes": [b64encode(item) for item in hashes],
-                "checkpoint1": {"envelope": _signed_checkpoint(transparency_log, from_size)},
-                "checkpoint2": {"envelope": _signed_checkpoint(transparency_log, new_size)},
-            }
+            document = _consistency_document(transparency_log, from_size, size)
     except LogError as exc:
         fail(str(exc), Exit.USAGE)
     print_json(document)
