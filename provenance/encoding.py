@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,13 @@ def _reject_constant(name: str) -> Any:
     raise StrictDecodeError(f"non-finite number {name} is not JSON")
 
 
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise StrictDecodeError(f"number {text[:40]} overflows to a non-finite value")
+    return value
+
+
 def _parse_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
         raise StrictDecodeError(f"integer of {len(text)} digits exceeds {MAX_INTEGER_DIGITS}")
@@ -58,8 +66,8 @@ def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_
     """Parse UTF-8 JSON strictly.
 
     Raises:
-        StrictDecodeError: Too large, not UTF-8, not JSON, duplicate keys, NaN/Infinity, huge
-            integers, or nested deeper than ``max_depth``.
+        StrictDecodeError: Too large, not UTF-8, not JSON, duplicate keys, NaN/Infinity (also as
+            an overflowing literal such as 1e400), huge integers, or nested deeper than ``max_depth``.
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > max_bytes:
@@ -71,6 +79,7 @@ def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_
             object_pairs_hook=_reject_duplicates,
             parse_constant=_reject_constant,
             parse_int=_parse_int,
+            parse_float=_parse_float,
         )
     except UnicodeDecodeError as exc:
         raise StrictDecodeError(f"not UTF-8: {exc.reason} at byte {exc.start}") from exc
