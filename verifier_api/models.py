@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, Text
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -33,7 +33,7 @@ class ApiKeyBase(SQLModel):
     """What an operator chooses for a key."""
 
     name: str = Field(max_length=64)
-    scope: Scope = Field(max_length=16)
+    scope: Scope = Field(sa_type=String(16))
 
 
 class ApiKeyCreate(ApiKeyBase):
