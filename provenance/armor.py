@@ -166,7 +166,7 @@ def find_signed_blocks(
     cursor = _Cursor(lines)
     unsigned: list[str] = []
     while cursor.more():
-        line = cursor.take()
+        line = cursor.next()
         if line.rstrip() == ARMOR_BEGIN:
             segments.extend(_unsigned(unsigned, cursor.number - len(unsigned)))
             unsigned = []
@@ -219,11 +219,14 @@ class _Cursor:
     def more(self) -> bool:
         return self.number < len(self.lines)
 
-    def take(self, within: int | None = None) -> str:
-        if not self.more():
-            raise ArmorError(f"the signed text block of line {within} has no {BUNDLE_END} line")
+    def next(self) -> str:
         self.number += 1
         return self.lines[self.number - 1]
+
+    def take(self, block_start: int) -> str:
+        if not self.more():
+            raise ArmorError(f"the signed text block of line {block_start} has no {BUNDLE_END}")
+        return self.next()
 
 
 def _unsigned(lines: list[str], first: int) -> list[UnsignedSegment]:
