@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 run: $(STAMP)
-	bash scripts/demo.sh
+	bash scripts/run_demo_service.sh
 
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile

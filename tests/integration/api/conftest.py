@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from tests.integration.api.support import PASSPHRASE, make_home, postgres_database
 from verifier_api import crud
@@ -67,7 +68,10 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def open_api(home: Path, database_url: str, **limits: int) -> Iterator[Api]:
     """Build an app on ``database_url`` and run it (lifespan included) while the caller uses it."""
     settings = Settings(
-        home=home, database_url=database_url, passphrase=PASSPHRASE, **limits  # type: ignore[arg-type]
+        home=home,
+        database_url=database_url,
+        passphrase=SecretStr(PASSPHRASE),
+        **limits,  # type: ignore[arg-type]
     )
     app = create_app(settings)
     with TestClient(app) as client:

@@ -34,9 +34,13 @@ PUBLIC = [
 def test_route_authorization(
     api: Api, path: str, body: dict[str, object], allowed: set[str], key: str
 ) -> None:
-    headers = {} if key == "none" else api.keys.header(key) if key != "garbage" else {
-        "Authorization": "Bearer prov_nope_nope"
-    }
+    headers = (
+        {}
+        if key == "none"
+        else api.keys.header(key)
+        if key != "garbage"
+        else {"Authorization": "Bearer prov_nope_nope"}
+    )
     response = api.client.post(path, json=body, headers=headers)
     if key in {"none", "revoked", "garbage"}:
         assert response.status_code == 401

@@ -19,7 +19,11 @@ CASES = [
     ("/v1/verify", b'{"content": "x", "contentBase64": "eA==", "bundle": {}}', "request.invalid"),
     ("/v1/verify", b'{"content": "x", "bundle": {}, "extra": 1}', "request.invalid"),
     ("/v1/verify", b'{"content": "x", "bundle": {}, "policy": {"nope": 1}}', "policy.malformed"),
-    ("/v1/verify", b'{"content": "x", "bundle": {}, "policy": {"identity": 7}}', "policy.malformed"),
+    (
+        "/v1/verify",
+        b'{"content": "x", "bundle": {}, "policy": {"identity": 7}}',
+        "policy.malformed",
+    ),
     ("/v1/verify/batch", b'{"items": []}', "request.invalid"),
     ("/v1/verify/batch", b'{"items": {"a": 1}}', "request.invalid"),
 ]
