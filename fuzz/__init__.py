@@ -1,0 +1,1 @@
+"""Atheris fuzz targets (see fuzz/README.md); not part of the test suite."""
