@@ -15,9 +15,19 @@ from typing import Annotated
 import typer
 
 from cli.common import Exit, fail, load_signing_key, read_file, stderr, write_new_file
-from cli.render import print_json, print_verdict
+from cli.policy_options import (
+    IdentityOption,
+    IdentityRegexOption,
+    IssuerOption,
+    JsonOption,
+    RequireClaimOption,
+    UnsafeAnyIdentityOption,
+    build_policy,
+    report,
+)
+from cli.render import print_json
 from cli.sign_cmd import load_chain, parse_claims
-from cli.verify_cmd import build_policy, load_trust
+from cli.verify_cmd import load_trust
 from provenance.errors import ProvenanceError, VerificationError
 
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
@@ -30,7 +40,6 @@ MimeType = Annotated[
 SidecarManifest = Annotated[
     Path | None, typer.Option(help="Verify with this .c2pa sidecar manifest instead.")
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 
 
 def media_type(file: Path, given: str | None) -> str:
@@ -94,32 +103,20 @@ def sign(
 def verify(
     file: Annotated[Path, typer.Argument(help="The signed media file.")],
     trust: Annotated[Path, typer.Option(help="Trust root file (JSON).")],
-    identity: Annotated[
-        str | None, typer.Option(help="Required signer identity (exact SAN).")
-    ] = None,
-    identity_regex: Annotated[
-        str | None, typer.Option(help="Required signer identity, as a full-match regex.")
-    ] = None,
-    issuer: Annotated[
-        str | None, typer.Option(help="Required issuing CA (CN or RFC 4514).")
-    ] = None,
-    require_claim: Annotated[
-        list[str] | None, typer.Option(help="Required claim NAME or NAME=VALUE (repeatable).")
-    ] = None,
-    unsafe_any_identity: Annotated[
-        bool, typer.Option(help="Accept any identity the trust root certifies (unsafe).")
-    ] = False,
+    identity: IdentityOption = None,
+    identity_regex: IdentityRegexOption = None,
+    issuer: IssuerOption = None,
+    require_claim: RequireClaimOption = None,
+    unsafe_any_identity: UnsafeAnyIdentityOption = False,
     sidecar_manifest: SidecarManifest = None,
     mime_type: MimeType = None,
-    as_json: AsJson = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Verify FILE's C2PA manifest; exit 0 verified, 1 not verified, 2 usage, 3 unreadable."""
     from provenance.media import verify_media  # noqa: PLC0415 (optional extra)
 
     trust_root = load_trust(None, trust)
-    policy = build_policy(
-        identity, identity_regex, issuer, require_claim or [], unsafe_any_identity
-    )
+    policy = build_policy(identity, identity_regex, issuer, require_claim, unsafe_any_identity)
     sidecar = _read_sidecar(sidecar_manifest)
     try:
         with file.open("rb") as stream:
@@ -133,11 +130,7 @@ def verify(
             )
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
-    if as_json:
-        print_json(result.to_json())
-    else:
-        print_verdict(result, str(file))
-    raise typer.Exit(int(Exit.VERIFIED if result.verified else Exit.NOT_VERIFIED))
+    report(result, str(file), as_json)
 
 
 @app.command("inspect")
@@ -145,7 +138,7 @@ def inspect(
     file: Annotated[Path, typer.Argument(help="The media file to show.")],
     sidecar_manifest: SidecarManifest = None,
     mime_type: MimeType = None,
-    as_json: AsJson = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show FILE's C2PA manifests WITHOUT trusting any of them."""
     from provenance.media import inspect_media  # noqa: PLC0415 (optional extra)

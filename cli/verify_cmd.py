@@ -10,20 +10,24 @@ from typing import Annotated, NoReturn
 import typer
 
 from cli.common import Exit, fail, read_file, stderr
-from cli.render import print_armored_verdict, print_json, print_verdict
+from cli.policy_options import (
+    IdentityOption,
+    IdentityRegexOption,
+    IssuerOption,
+    JsonOption,
+    RequireClaimOption,
+    UnsafeAnyIdentityOption,
+    build_policy,
+    report,
+)
+from cli.render import print_armored_verdict, print_json
 from provenance.armor import DEFAULT_ARMOR_LIMITS, check_armored, contains_armor
 from provenance.bundle import Bundle
 from provenance.errors import ProvenanceError
 from provenance.identity.trust import TrustRoot
 from provenance.keys import load_public_key
 from provenance.verify.policy import (
-    AllOf,
-    Identity,
-    IdentityPattern,
-    Issuer,
     Policy,
-    RequireClaim,
-    UnsafeAcceptAnyIdentity,
 )
 from provenance.verify.result import VerificationResult
 from provenance.verify.verifier import Verifier
@@ -45,33 +49,6 @@ def load_trust(key: Path | None, trust: Path | None) -> TrustRoot:
     return TrustRoot(name=f"key {key.name}", pinned_keys=((key.name, public_key),))
 
 
-def build_policy(
-    identity: str | None,
-    identity_regex: str | None,
-    issuer: str | None,
-    claims: list[str],
-    unsafe_any_identity: bool,
-) -> Policy:
-    """The policy the verify options ask for."""
-    parts: list[Policy] = []
-    if identity:
-        parts.append(Identity(identity))
-    if identity_regex:
-        parts.append(IdentityPattern(identity_regex))
-    if issuer:
-        parts.append(Issuer(issuer))
-    for pair in claims:
-        name, sep, value = pair.partition("=")
-        parts.append(
-            RequireClaim(name, {"true": True, "false": False}.get(value, value) if sep else None)
-        )
-    if unsafe_any_identity:
-        if identity or identity_regex:
-            fail("--unsafe-any-identity contradicts --identity/--identity-regex", Exit.USAGE)
-        parts.append(UnsafeAcceptAnyIdentity())
-    return AllOf(parts)
-
-
 def verify(
     file: Annotated[Path, typer.Argument(help="The signed file.")],
     key: Annotated[Path | None, typer.Option(help="Trust this public key (PEM).")] = None,
@@ -80,44 +57,25 @@ def verify(
         Path | None,
         typer.Option(help="Detached bundle (default: the armor in FILE, else FILE.prov.json)."),
     ] = None,
-    identity: Annotated[
-        str | None, typer.Option(help="Required signer identity (exact SAN).")
-    ] = None,
-    identity_regex: Annotated[
-        str | None, typer.Option(help="Required signer identity, as a full-match regex.")
-    ] = None,
-    issuer: Annotated[
-        str | None, typer.Option(help="Required issuing CA (CN or RFC 4514).")
-    ] = None,
-    require_claim: Annotated[
-        list[str] | None, typer.Option(help="Required claim NAME or NAME=VALUE (repeatable).")
-    ] = None,
-    unsafe_any_identity: Annotated[
-        bool, typer.Option(help="Accept any identity the trust root certifies (unsafe).")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON result to stdout.")
-    ] = False,
+    identity: IdentityOption = None,
+    identity_regex: IdentityRegexOption = None,
+    issuer: IssuerOption = None,
+    require_claim: RequireClaimOption = None,
+    unsafe_any_identity: UnsafeAnyIdentityOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Verify FILE: its clear-signed blocks, else its bundle (--bundle, else FILE.prov.json).
 
     Exit 0 verified, 1 not verified (partly signed text included), 2 usage, 3 unreadable.
     """
     trust_root = load_trust(key, trust)
-    policy = build_policy(
-        identity, identity_regex, issuer, require_claim or [], unsafe_any_identity
-    )
+    policy = build_policy(identity, identity_regex, issuer, require_claim, unsafe_any_identity)
     armored = None if bundle else _armored_document(file)
     if armored is not None:
         _verify_armored(Verifier(trust_root), file, armored, policy, as_json)
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
     bundle_bytes = read_file(bundle_path, "bundle", MAX_BUNDLE_FILE_BYTES)
-    result = _check_file(Verifier(trust_root), file, bundle_bytes, policy)
-    if as_json:
-        print_json(result.to_json())
-    else:
-        print_verdict(result, str(file))
-    raise typer.Exit(int(Exit.VERIFIED if result.verified else Exit.NOT_VERIFIED))
+    report(_check_file(Verifier(trust_root), file, bundle_bytes, policy), str(file), as_json)
 
 
 def _armored_document(file: Path) -> bytes | None:

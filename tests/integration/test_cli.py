@@ -215,3 +215,10 @@ def test_authority_flow_issues_asserted_identity_and_verifies(
     assert [f["code"] for f in json.loads(out)["findings"] if not f["ok"]] == [
         "certificate.revoked"
     ]
+
+
+def test_bad_identity_regex_is_a_usage_error(runner: CliRunner, signed: Path) -> None:
+    pub = signed.with_name("author.key.pub")
+    code, _, err = _prov(runner, "verify", signed, "--key", pub, "--identity-regex", "(")
+    assert code == 2
+    assert "not a regular expression" in err
