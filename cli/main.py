@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import ca_cmd, key_cmd, log_cmd, media_cmd, sign_cmd, verify_cmd
+from cli import ca_cmd, key_cmd, log_cmd, media_cmd, serve_cmd, sign_cmd, verify_cmd
 
 app = typer.Typer(
     name="prov",
@@ -20,3 +20,5 @@ app.add_typer(media_cmd.app, name="media")
 app.command("sign")(sign_cmd.sign)
 app.command("verify")(verify_cmd.verify)
 app.command("inspect")(verify_cmd.inspect)
+app.command("init")(serve_cmd.init)
+app.add_typer(serve_cmd.app, name="serve")
