@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 run: $(STAMP)
 	bash scripts/run_demo_service.sh
 
+demo: $(STAMP)
+	bash scripts/demo.sh
+
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest -n 2 --dist loadfile
 
