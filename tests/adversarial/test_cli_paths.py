@@ -1,0 +1,199 @@
+"""Path tricks against `prov` file arguments: symlinks, existing files, `-`, directories, devices
+and FIFOs. Inputs are capped and read without following the stream forever; outputs never clobber
+a file the user did not name."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+
+REVIEW = "The desk lamp is sturdy and bright.\nFive stars.\n"
+PASSPHRASE = "correct horse battery"
+READ_TIMEOUT_SECONDS = 20
+MEMORY_LIMIT_BYTES = 1 << 30
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("PROVENANCE_PASSPHRASE", PASSPHRASE)
+    return CliRunner()
+
+
+def _prov(runner: CliRunner, *args: str | Path) -> tuple[int, str]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stderr
+
+
+@pytest.fixture
+def signed(runner: CliRunner, tmp_path: Path) -> tuple[Path, Path]:
+    key = tmp_path / "author.key"
+    assert _prov(runner, "key", "generate", "--out", key)[0] == 0
+    review = tmp_path / "review.txt"
+    review.write_text(REVIEW)
+    assert _prov(runner, "sign", review, "--key", key, "--text")[0] == 0
+    return review, tmp_path / "author.key.pub"
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+
+
+def _prov_process(*args: str | Path) -> tuple[int, str, float]:
+    """Run `prov` in a child with 1 GiB of address space and a timeout (so a hole cannot hang or
+    exhaust the machine); return exit code, stderr and seconds taken."""
+    env = {**os.environ, "PROVENANCE_PASSPHRASE": PASSPHRASE}
+    started = time.monotonic()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "cli", *[str(a) for a in args]],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=READ_TIMEOUT_SECONDS,
+            preexec_fn=_limit_memory,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return -1, "timed out", time.monotonic() - started
+    return result.returncode, result.stderr, time.monotonic() - started
+
+
+def test_sign_out_through_a_symlink_does_not_clobber_its_target(
+    runner: CliRunner, tmp_path: Path, signed: tuple[Path, Path]
+) -> None:
+    review, _ = signed
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    link = tmp_path / "out.prov.json"
+    link.symlink_to(precious)
+    code, _ = _prov(runner, "sign", review, "--key", tmp_path / "author.key", "--out", link)
+    assert code == 0
+    assert precious.read_text() == "keep me"
+    assert not link.is_symlink()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="HOLE (cli/common.py write_new_file): the temporary file name .NAME.tmp-PID is "
+    "predictable and opened following symlinks, so a planted symlink is written through",
+)
+def test_sign_does_not_write_through_a_planted_temporary_file_symlink(
+    runner: CliRunner, tmp_path: Path, signed: tuple[Path, Path]
+) -> None:
+    review, _ = signed
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    (tmp_path / f".out.prov.json.tmp-{os.getpid()}").symlink_to(precious)
+    _prov(
+        runner,
+        "sign",
+        review,
+        "--key",
+        tmp_path / "author.key",
+        "--out",
+        tmp_path / "out.prov.json",
+    )
+    assert precious.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink-to-file", "dangling-symlink"])
+def test_key_generate_refuses_an_existing_path(
+    runner: CliRunner, tmp_path: Path, kind: str
+) -> None:
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    out = tmp_path / "new.key"
+    if kind == "file":
+        out.write_text("keep me too")
+    elif kind == "symlink-to-file":
+        out.symlink_to(precious)
+    else:
+        out.symlink_to(tmp_path / "nowhere")
+    code, err = _prov(runner, "key", "generate", "--out", out)
+    assert code == 3, err
+    assert precious.read_text() == "keep me"
+    assert not (tmp_path / "nowhere").exists()
+    assert not (tmp_path / "new.key.pub").exists()
+
+
+def test_key_generate_refuses_when_the_public_key_path_exists(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "new.key.pub").write_text("keep me")
+    code, _ = _prov(runner, "key", "generate", "--out", tmp_path / "new.key")
+    assert code == 2
+    assert not (tmp_path / "new.key").exists()
+    assert (tmp_path / "new.key.pub").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("bundle", ["-", "directory", "missing"])
+def test_verify_with_an_unreadable_bundle_path_exits_3(
+    tmp_path: Path, signed: tuple[Path, Path], bundle: str
+) -> None:
+    review, public = signed
+    path = {"-": Path("-"), "directory": tmp_path, "missing": tmp_path / "nope.json"}[bundle]
+    code, err, seconds = _prov_process("verify", review, "--key", public, "--bundle", path)
+    assert code == 3, err
+    assert seconds < READ_TIMEOUT_SECONDS
+
+
+def test_verify_refuses_an_oversized_bundle_file_with_exit_3(
+    tmp_path: Path, signed: tuple[Path, Path]
+) -> None:
+    review, public = signed
+    huge = tmp_path / "huge.json"
+    huge.write_bytes(b" " * (2 << 20))
+    code, err, _ = _prov_process("verify", review, "--key", public, "--bundle", huge)
+    assert code == 3, err
+    assert "larger than" in err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="HOLE (cli/common.py read_file): the size cap trusts stat().st_size, which is 0 for "
+    "/dev/zero and FIFOs, then read_bytes() reads without bound",
+)
+@pytest.mark.parametrize("argument", ["--bundle", "--key"])
+def test_verify_reading_dev_zero_exits_3_quickly(signed: tuple[Path, Path], argument: str) -> None:
+    review, public = signed
+    args = {"--bundle": ("--key", public, "--bundle", "/dev/zero"), "--key": ("--key", "/dev/zero")}
+    code, err, seconds = _prov_process("verify", review, *args[argument])
+    assert code == 3, err
+    assert seconds < READ_TIMEOUT_SECONDS
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="HOLE (cli/common.py read_file): a FIFO reports size 0 and is read without bound",
+)
+def test_verify_reading_a_fifo_that_never_ends_exits_3_quickly(
+    tmp_path: Path, signed: tuple[Path, Path]
+) -> None:
+    review, public = signed
+    fifo = tmp_path / "bundle.fifo"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(  # keeps the FIFO open and full for the reader
+        [
+            sys.executable,
+            "-c",
+            f"import sys\nwith open({str(fifo)!r}, 'wb') as f:\n  while True: f.write(b' ' * 65536)",
+        ],
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        code, err, seconds = _prov_process("verify", review, "--key", public, "--bundle", fifo)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert code == 3, err
+    assert seconds < READ_TIMEOUT_SECONDS
