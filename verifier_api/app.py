@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from verifier_api.errors import install_error_handlers
 from verifier_api.limits import BodyLimitMiddleware
 from verifier_api.metrics import MetricsMiddleware
-from verifier_api.routes import authority, health, log, sign, verify
+from verifier_api.routes import authority, health, log, media, sign, verify
 from verifier_api.schemas import ErrorResponse
 from verifier_api.service import build_service
 from verifier_api.settings import Settings
@@ -53,10 +53,19 @@ def create_app(settings: Settings) -> FastAPI:
         responses=_ERRORS,  # type: ignore[arg-type]
     )
     app.state.service = service
-    for router in (verify.router, sign.router, authority.router, log.router, health.router):
+    routers = (
+        verify.router,
+        sign.router,
+        media.router,
+        authority.router,
+        log.router,
+        health.router,
+    )
+    for router in routers:
         app.include_router(router)
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    media_caps = dict.fromkeys(media.MEDIA_ROUTES, settings.max_media_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, path_caps=media_caps)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
     return app
 

@@ -11,6 +11,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from provenance.errors import (
@@ -18,6 +20,7 @@ from provenance.errors import (
     CanonicalizationError,
     KeyFormatError,
     LogError,
+    MediaError,
     ProvenanceError,
     VerificationError,
 )
@@ -41,7 +44,19 @@ _LIBRARY_ERRORS: tuple[tuple[type[ProvenanceError], int, str], ...] = (
     (CanonicalizationError, 422, "content.not_canonicalizable"),
     (KeyFormatError, 422, "key.malformed"),
     (LogError, 503, "log.unavailable"),
+    (MediaError, 422, "media.refused"),
 )
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+"""Errors of a database that is away, read-only or out of space: 503, never 500."""
+_SQLITE_READ_ONLY = 8  # SQLITE_READONLY (primary result code)
+_SQLITE_IO_ERROR = 10  # SQLITE_IOERR (e.g. a write refused by the file-size limit)
+_SQLITE_FULL = 13  # SQLITE_FULL
+_DATABASE_FAULTS: dict[int, tuple[str, str]] = {
+    _SQLITE_READ_ONLY: ("database.read_only", "the database is read-only; nothing was written"),
+    _SQLITE_FULL: ("database.disk_full", "the database's disk is full; nothing was written"),
+    _SQLITE_IO_ERROR: ("database.io_error", "the database could not write; nothing was written"),
+}
+_UNREACHABLE = ("database.unreachable", "the database does not answer; retry later")
 
 
 class ApiError(Exception):
@@ -82,6 +97,41 @@ def library_error_status(exc: ProvenanceError) -> tuple[int, str]:
     return 400, "provenance.error"
 
 
+def database_fault(exc: SQLAlchemyError) -> tuple[str, str]:
+    """The stable code and a secret-free message of a database that cannot serve.
+
+    SQLite's result code tells a read-only file or a full disk from other faults; any other
+    operational error (a lost connection, a server that does not answer) is ``unreachable``.
+    """
+    orig = getattr(exc, "orig", None)
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return _DATABASE_FAULTS.get(sqlite_code & 0xFF, _UNREACHABLE)
+    return _UNREACHABLE
+
+
+def _database_cause(exc: BaseException) -> SQLAlchemyError | None:
+    """The database error behind ``exc`` (itself or a ``raise ... from`` cause), if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DATABASE_UNAVAILABLE):
+            return seen
+        seen = seen.__cause__
+    return None
+
+
+def _database_response(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+    code, message = database_fault(exc)
+    orig = getattr(exc, "orig", None) or exc
+    logger.error("%s on %s %s: %s", code, request.method, request.url.path, type(orig).__name__)
+    return error_response(503, code, message)
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SQLAlchemyError)
+    return _database_response(request, exc)
+
+
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.code, exc.message, exc.headers)
@@ -103,8 +153,11 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, str(exc.detail), headers)
 
 
-async def _library_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _library_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProvenanceError)
+    cause = _database_cause(exc)
+    if cause is not None:
+        return _database_response(request, cause)
     status, code = library_error_status(exc)
     if status >= 500:
         logger.error("service error %s: %s", code, exc)
@@ -127,4 +180,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ProvenanceError, _library_error)
     app.add_exception_handler(ConflictError, _conflict)
+    for database_error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(database_error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

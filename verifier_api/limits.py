@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,25 +18,30 @@ class BodyTooLargeError(HTTPException):
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over ``max_bytes``: by Content-Length up front, else while streaming.
+    """Refuse bodies over the cap: by Content-Length up front, else while streaming.
 
     Args:
         app: The wrapped app.
         max_bytes: The cap.
+        path_caps: Other caps for some paths (e.g. media uploads).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, path_caps: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_caps = dict(path_caps or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_caps.get(scope.get("path", ""), self.max_bytes)
         declared = _content_length(scope)
-        if declared is None or declared > self.max_bytes:
+        if declared is None or declared > limit:
             message = (
-                f"the request body exceeds {self.max_bytes} bytes"
+                f"the request body exceeds {limit} bytes"
                 if declared is not None
                 else "the Content-Length header is malformed"
             )
@@ -49,8 +56,8 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLargeError(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLargeError(limit)
             return message
 
         await self.app(scope, counting_receive, send)

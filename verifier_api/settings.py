@@ -69,6 +69,7 @@ class Settings(BaseSettings):
         passphrase: The passphrase of the encrypted keys in the home.
         passphrase_file: A file holding that passphrase (first line), instead of ``passphrase``.
         max_body_bytes: Request bodies above this are refused with 413 before parsing.
+        max_media_bytes: The same cap for the media upload routes.
         max_batch_items: The most items one ``/v1/verify/batch`` request may hold.
         rate_limit_per_minute: Requests one API key may make per fixed one-minute window.
         sign_batch_max: The most signatures the sequencer appends to the log in one commit.
@@ -81,6 +82,7 @@ class Settings(BaseSettings):
     passphrase: SecretStr | None = None
     passphrase_file: Path | None = None
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_media_bytes: int = Field(default=32 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     max_batch_items: int = Field(default=32, ge=1, le=1000)
     rate_limit_per_minute: int = Field(default=600, ge=1)
     sign_batch_max: int = Field(default=256, ge=1, le=4096)
