@@ -14,6 +14,7 @@ from verifier_api.routes import authority, health, log, media, sign, verify
 from verifier_api.schemas import ErrorResponse
 from verifier_api.service import build_service
 from verifier_api.settings import Settings
+from verifier_api.web import install_web
 
 API_VERSION = "1.0.0"
 _ERRORS = {
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    install_web(app)
     install_error_handlers(app)
     media_caps = dict.fromkeys(media.MEDIA_ROUTES, settings.max_media_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, path_caps=media_caps)

@@ -1,0 +1,203 @@
+"""The pages: ``/`` and ``/verify`` (public verification), ``/demo`` (demo review site).
+
+Verification uses this publisher's trust root, the verifier ``/v1/verify`` uses. Signing on
+``/demo`` goes through :func:`verifier_api.signing.sign_submission`, the path of ``/v1/sign``,
+without an API key: the demo is therefore off unless ``PROVENANCE_DEMO=1``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFile
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from provenance.armor import armor, check_armored
+from provenance.errors import BundleFormatError
+from provenance.text import Canonicalization, canonicalize
+from provenance.verify.policy import Identity, Policy, UnsafeAcceptAnyIdentity
+from verifier_api.auth import ServiceDep
+from verifier_api.service import Service, utc_now
+from verifier_api.signing import ACCOUNT_ID, SignedSubmission, Submission, sign_submission
+from verifier_api.web.pages import render_page, static_file
+from verifier_api.web.views import armored_outcome, content_outcome, visible, visible_text
+
+MAX_FIELD_CHARS = 1024
+VERIFIED_PURCHASE = "verifiedPurchase"
+router = APIRouter(include_in_schema=False)
+TextField = Annotated[str, Form()]
+
+
+class WebSettings(BaseSettings):
+    """Settings of the pages (environment ``PROVENANCE_DEMO``).
+
+    Attributes:
+        demo: Serve the demo review site at ``/demo``. It signs with the publisher's key for
+            anyone who asks, so it is for demo homes only (``make run`` turns it on).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PROVENANCE_", extra="ignore")
+
+    demo: bool = False
+
+
+def install_web(app: FastAPI) -> None:
+    """Mount the pages on ``app``, reading :class:`WebSettings` from the environment."""
+    app.state.web_settings = WebSettings()
+    app.include_router(router)
+
+
+def _demo_enabled(request: Request) -> bool:
+    settings: WebSettings = request.app.state.web_settings
+    return settings.demo
+
+
+def _base_context(request: Request, service: Service) -> dict[str, Any]:
+    return {
+        "publisher": visible(service.publisher.settings.name),
+        "demo_enabled": _demo_enabled(request),
+    }
+
+
+def _policy(identity: str) -> Policy:
+    """``Identity(identity)`` when one is given, else the loudly unsafe any-identity policy."""
+    return Identity(identity) if identity else UnsafeAcceptAnyIdentity()
+
+
+@router.get("/")
+def index(request: Request, service: ServiceDep) -> Response:
+    """The verification page: paste signed text, or upload content and its bundle."""
+    context = {**_base_context(request, service), "outcome": None, "document": "", "identity": ""}
+    return render_page("verify.html", context)
+
+
+@router.post("/verify")
+def verify_pasted(
+    request: Request, service: ServiceDep, document: TextField = "", identity: TextField = ""
+) -> Response:
+    """Verify pasted signed text and show the verdict card (works without JavaScript)."""
+    identity = identity.strip()
+    now = utc_now()
+    _, verifier = service.authority.trust_root(now)
+    checked = check_armored(verifier, document, _policy(identity), at=now)
+    service.metrics.verifications.labels(str(checked.verified).lower()).inc()
+    outcome = armored_outcome(checked, identity or None)
+    context = {**_base_context(request, service), "outcome": outcome}
+    return render_page("verify.html", {**context, "document": document, "identity": identity})
+
+
+@router.post("/verify/upload")
+def verify_upload(
+    request: Request,
+    service: ServiceDep,
+    content: Annotated[UploadFile, File()],
+    bundle: Annotated[UploadFile, File()],
+    identity: TextField = "",
+) -> Response:
+    """Verify uploaded content against an uploaded bundle file and show the verdict card."""
+    identity = identity.strip()
+    content_bytes = content.file.read()
+    now = utc_now()
+    _, verifier = service.authority.trust_root(now)
+    result = verifier.check(content_bytes, bundle.file.read(), _policy(identity), at=now)
+    service.metrics.verifications.labels(str(result.verified).lower()).inc()
+    outcome = content_outcome(content_bytes, result, identity or None)
+    context = {**_base_context(request, service), "outcome": outcome}
+    return render_page("verify.html", {**context, "document": "", "identity": identity})
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    """The page's CSS and script, served from the package (no CDN)."""
+    response = static_file(name)
+    if response is None:
+        return render_page("not_found.html", {"what": "This file"}, 404)
+    return response
+
+
+@router.get("/demo")
+def demo_form(request: Request, service: ServiceDep) -> Response:
+    """The demo review site's form (404 unless the demo is enabled)."""
+    if not _demo_enabled(request):
+        return _demo_off()
+    return _demo_page(request, service, errors=[], form=_empty_form())
+
+
+@router.post("/demo")
+def demo_sign(
+    request: Request,
+    service: ServiceDep,
+    *,
+    account_id: TextField = "",
+    display_name: TextField = "",
+    text: TextField = "",
+    verified_purchase: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Sign a review as a demo account (the ``/v1/sign`` path) and show it with its armor."""
+    if not _demo_enabled(request):
+        return _demo_off()
+    form = {
+        "account_id": account_id,
+        "display_name": display_name,
+        "text": text,
+        "verified_purchase": verified_purchase is not None,
+    }
+    errors = _demo_errors(account_id, display_name, text)
+    if errors:
+        return _demo_page(request, service, errors=errors, form=form, status_code=422)
+    claims = {VERIFIED_PURCHASE: True} if form["verified_purchase"] else {}
+    submission = Submission(text.encode("utf-8"), "text/plain", account_id, display_name, claims)
+    try:
+        signed = sign_submission(service.publisher, service.sequencer, submission, now=utc_now())
+    except BundleFormatError as exc:
+        errors = [f"{exc.code}: {exc.message}"]
+        return _demo_page(request, service, errors=errors, form=form, status_code=422)
+    service.metrics.signatures.inc()
+    return _signed_review_page(request, service, signed, form)
+
+
+def _empty_form() -> dict[str, Any]:
+    return {"account_id": "", "display_name": "", "text": "", "verified_purchase": True}
+
+
+def _demo_errors(account_id: str, display_name: str, text: str) -> list[str]:
+    errors = []
+    if not ACCOUNT_ID.fullmatch(account_id):
+        errors.append("Account id: 1 to 64 letters, digits, '_' or '-'.")
+    if not display_name.strip() or len(display_name) > MAX_FIELD_CHARS:
+        errors.append(f"Display name: 1 to {MAX_FIELD_CHARS} characters.")
+    if not text.strip():
+        errors.append("Review: write some text.")
+    return errors
+
+
+def _demo_page(
+    request: Request,
+    service: Service,
+    *,
+    errors: list[str],
+    form: dict[str, Any],
+    status_code: int = 200,
+) -> Response:
+    context = {**_base_context(request, service), "errors": errors, "form": form}
+    return render_page("demo.html", context, status_code)
+
+
+def _signed_review_page(
+    request: Request, service: Service, signed: SignedSubmission, form: dict[str, Any]
+) -> Response:
+    text = canonicalize(form["text"].encode("utf-8"), Canonicalization.TEXT_V1).decode("utf-8")
+    context = {
+        **_base_context(request, service),
+        "author_name": visible(form["display_name"]),
+        "author_id": visible(signed.author_id),
+        "verified_purchase": form["verified_purchase"],
+        "log_index": signed.log_index,
+        "text": visible_text(text),
+        "armored": armor(text, signed.bundle),
+    }
+    return render_page("demo_signed.html", context)
+
+
+def _demo_off() -> Response:
+    return render_page("not_found.html", {"what": "The demo review site (PROVENANCE_DEMO=1)"}, 404)
