@@ -20,6 +20,7 @@ from provenance.errors import (
     CanonicalizationError,
     KeyFormatError,
     LogError,
+    MediaError,
     ProvenanceError,
     VerificationError,
 )
@@ -43,6 +44,7 @@ _LIBRARY_ERRORS: tuple[tuple[type[ProvenanceError], int, str], ...] = (
     (CanonicalizationError, 422, "content.not_canonicalizable"),
     (KeyFormatError, 422, "key.malformed"),
     (LogError, 503, "log.unavailable"),
+    (MediaError, 422, "media.refused"),
 )
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 """Errors of a database that is away, read-only or out of space: 503, never 500."""
