@@ -24,6 +24,7 @@ from verifier_api.web.views import armored_outcome, content_outcome, visible, vi
 
 MAX_FIELD_CHARS = 1024
 VERIFIED_PURCHASE = "verifiedPurchase"
+DEMO_OFF = "The demo review site (PROVENANCE_DEMO=1)"
 router = APIRouter(include_in_schema=False)
 TextField = Annotated[str, Form()]
 
@@ -107,19 +108,17 @@ def verify_upload(
 
 
 @router.get("/static/{name}")
-def static(name: str) -> Response:
+def static(request: Request, service: ServiceDep, name: str) -> Response:
     """The page's CSS and script, served from the package (no CDN)."""
     response = static_file(name)
-    if response is None:
-        return render_page("not_found.html", {"what": "This file"}, 404)
-    return response
+    return response or _not_found(request, service, "This file")
 
 
 @router.get("/demo")
 def demo_form(request: Request, service: ServiceDep) -> Response:
     """The demo review site's form (404 unless the demo is enabled)."""
     if not _demo_enabled(request):
-        return _demo_off()
+        return _not_found(request, service, DEMO_OFF)
     return _demo_page(request, service, errors=[], form=_empty_form())
 
 
@@ -135,7 +134,7 @@ def demo_sign(
 ) -> Response:
     """Sign a review as a demo account (the ``/v1/sign`` path) and show it with its armor."""
     if not _demo_enabled(request):
-        return _demo_off()
+        return _not_found(request, service, DEMO_OFF)
     form = {
         "account_id": account_id,
         "display_name": display_name,
@@ -199,5 +198,5 @@ def _signed_review_page(
     return render_page("demo_signed.html", context)
 
 
-def _demo_off() -> Response:
-    return render_page("not_found.html", {"what": "The demo review site (PROVENANCE_DEMO=1)"}, 404)
+def _not_found(request: Request, service: Service, what: str) -> Response:
+    return render_page("not_found.html", {**_base_context(request, service), "what": what}, 404)
