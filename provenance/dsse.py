@@ -9,9 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
-
-from provenance.encoding import b64_field, b64encode, json_object
+from provenance.encoding import b64_field, b64encode, canonical_json, json_object
 from provenance.errors import BundleFormatError
 from provenance.keys import SigningKey
 
@@ -56,7 +54,7 @@ class Envelope:
 
     def sha256(self) -> bytes:
         """SHA-256 of the envelope's RFC 8785 canonical JSON (what a log entry binds)."""
-        return hashlib.sha256(rfc8785.dumps(self.to_json())).digest()
+        return hashlib.sha256(canonical_json(self.to_json())).digest()
 
     @classmethod
     def from_json(cls, obj: object, *, max_payload_bytes: int) -> Envelope:

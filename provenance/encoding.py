@@ -10,8 +10,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import rfc8785
+
 DEFAULT_MAX_DEPTH = 32
 MAX_INTEGER_DIGITS = 40
+MAX_EXACT_INTEGER = 2**53 - 1
 
 
 class StrictDecodeError(ValueError):
@@ -50,15 +53,12 @@ def _parse_int(text: str) -> int:
 
 def _depth(value: Any) -> int:
     deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
     while stack:
         item, level = stack.pop()
-        if isinstance(item, dict):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in item.values())
-        elif isinstance(item, list):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in item)
+        deepest = max(deepest, level)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
     return deepest
 
 
@@ -92,6 +92,45 @@ def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_
     if _depth(value) > max_depth:
         raise StrictDecodeError(f"JSON nested deeper than {max_depth} levels")
     return value
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 (JCS) canonical JSON of ``value``.
+
+    A value made of ASCII strings, integers within +-(2**53-1), booleans and null (the shape of
+    envelopes and log entries) serializes identically through the standard library's compact,
+    key-sorted encoder, which is far faster; anything else goes through ``rfc8785``.
+
+    Raises:
+        rfc8785.CanonicalizationError: A value JCS cannot represent.
+    """
+    if _is_plain(value):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return text.encode("ascii")
+    data: bytes = rfc8785.dumps(value)
+    return data
+
+
+def _is_plain(value: Any) -> bool:
+    """Whether ``value`` holds only ASCII strings, exact integers, booleans and null."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                return False
+        elif isinstance(item, dict):
+            if not all(isinstance(key, str) and key.isascii() for key in item):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > MAX_EXACT_INTEGER:
+                return False
+        elif not (item is None or isinstance(item, bool)):
+            return False
+    return True
 
 
 def b64encode(data: bytes) -> str:

@@ -9,10 +9,12 @@ by hand. Failures map onto stable codes: ``certificate.untrusted``, ``certificat
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -83,6 +85,56 @@ class ValidatedChain:
     identities: tuple[str, ...]
     issuer: str
 
+    @cached_property
+    def issuer_subjects(self) -> tuple[str, ...]:
+        """The subjects (RFC 4514) of the chain's CAs, issuer of the leaf first, anchor last."""
+        return tuple(certificate.subject.rfc4514_string() for certificate in self.chain[1:])
+
+
+_ChainKey = tuple[
+    tuple[x509.Certificate, ...], tuple[x509.Certificate, ...], tuple[x509.Certificate, ...]
+]
+VALIDATED_CACHE_SIZE = 4096
+
+
+class _ValidatedChains:
+    """Chains that validated, each with the window in which that validation holds.
+
+    ``x509.verification`` uses the time only to check each certificate's validity, so a path that
+    validated at one moment validates at every moment inside the intersection of its certificates'
+    validity periods, and nowhere else is it reused. Keys are the certificates themselves (equal and
+    hashed by DER) with the trust root's anchors and intermediates: nothing is shared across trust
+    roots.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[_ChainKey, tuple[ValidatedChain, datetime, datetime]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def get(self, key: _ChainKey, moment: datetime) -> ValidatedChain | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+        validated, start, end = entry
+        return validated if start <= moment <= end else None
+
+    def put(self, key: _ChainKey, validated: ValidatedChain) -> None:
+        start = max(cert.not_valid_before_utc for cert in validated.chain)
+        end = min(cert.not_valid_after_utc for cert in validated.chain)
+        with self._lock:
+            self._entries[key] = (validated, start, end)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_VALIDATED = _ValidatedChains(VALIDATED_CACHE_SIZE)
+
 
 class _ProfileViolationError(ValueError):
     """Raised by extension validators; its message reaches the caller's CertificateError."""
@@ -112,6 +164,18 @@ def validate_chain(
     moment = as_utc(at, ValueError, "validation time")
     if not trust.roots:
         raise CertificateError(f"trust root {trust.name!r} holds no root certificates")
+    key = (tuple(chain), trust.roots, trust.intermediates)
+    cached = _VALIDATED.get(key, moment)
+    if cached is not None:
+        return cached
+    validated = _validate_uncached(chain, trust, moment)
+    _VALIDATED.put(key, validated)
+    return validated
+
+
+def _validate_uncached(
+    chain: Sequence[x509.Certificate], trust: TrustRoot, moment: datetime
+) -> ValidatedChain:
     leaf = chain[0]
     untrusted = [cert for cert in chain[1:] if not _self_signed(cert)] + list(trust.intermediates)
     try:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance.errors import CertificateError
 from provenance.identity.chain import ValidatedChain
@@ -64,28 +66,24 @@ def check_revocation(
     current = as_utc(now, ValueError, "now")
     checked, stale = [], []
     issuers = validated.chain[1:]
-    for issuer, subject in zip(issuers, validated.chain, strict=False):
+    names = validated.issuer_subjects
+    for issuer, subject, name in zip(issuers, validated.chain, names, strict=False):
         crls = [crl for crl in trust.crls if crl.issuer == issuer.subject]
         for crl in crls:
             _check_crl(crl, issuer, current)
             _check_entry(crl, subject, signed_at)
             if crl.next_update_utc is not None and crl.next_update_utc < current:
-                stale.append(issuer.subject.rfc4514_string())
+                stale.append(name)
         if crls:
-            checked.append(issuer.subject.rfc4514_string())
-    unchecked = [
-        ca.subject.rfc4514_string() for ca in issuers if ca.subject.rfc4514_string() not in checked
-    ]
+            checked.append(name)
+    unchecked = [name for name in names if name not in checked]
     return RevocationReport(tuple(checked), tuple(unchecked), tuple(stale))
 
 
 def _check_crl(
     crl: x509.CertificateRevocationList, issuer: x509.Certificate, now: datetime
 ) -> None:
-    public_key = issuer.public_key()
-    if not isinstance(
-        public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey
-    ) or not crl.is_signature_valid(public_key):
+    if not _signed_by(crl.public_bytes(Encoding.DER), issuer.public_bytes(Encoding.DER)):
         raise CertificateError(
             f"CRL naming {issuer.subject.rfc4514_string()} as issuer is not signed by that CA's key",
             code=CRL_INVALID,
@@ -96,6 +94,18 @@ def _check_crl(
             f" after the verification time {now.isoformat()}",
             code=CRL_INVALID,
         )
+
+
+@lru_cache(maxsize=256)
+def _signed_by(crl_der: bytes, issuer_der: bytes) -> bool:
+    """Whether the CRL ``crl_der`` is signed by the key of the certificate ``issuer_der``.
+
+    Cached per (CRL, issuer) bytes: the answer depends on nothing else.
+    """
+    public_key = x509.load_der_x509_certificate(issuer_der).public_key()
+    return isinstance(
+        public_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+    ) and x509.load_der_x509_crl(crl_der).is_signature_valid(public_key)
 
 
 def _check_entry(

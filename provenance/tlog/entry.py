@@ -14,11 +14,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from provenance.encoding import StrictDecodeError, b64decode_strict, b64encode, loads_strict
+from provenance.encoding import (
+    StrictDecodeError,
+    b64decode_strict,
+    b64encode,
+    canonical_json,
+    loads_strict,
+)
 from provenance.errors import BundleFormatError, LogProofError
 from provenance.keys import VerifyingKey
 from provenance.tlog.merkle import HASH_SIZE, leaf_hash, verify_inclusion
@@ -111,8 +116,7 @@ class LogEntry:
 
     def to_bytes(self) -> bytes:
         """The leaf data: RFC 8785 canonical JSON."""
-        data: bytes = rfc8785.dumps(self.to_json())
-        return data
+        return canonical_json(self.to_json())
 
     @property
     def leaf_hash(self) -> bytes:

@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from provenance.encoding import StrictDecodeError, b64decode_strict, b64encode
 from provenance.errors import KeyFormatError, LogProofError, SignatureInvalidError
@@ -296,6 +297,12 @@ def open_checkpoint(note: str, verifiers: Sequence[NoteVerifier], *, origin: str
         LogProofError: ``log.checkpoint.invalid`` (malformed, bad signature, other origin) or
             ``log.checkpoint.unsigned`` (no signature by a given verifier).
     """
+    return _open_checkpoint(note, tuple(verifiers), origin)
+
+
+@lru_cache(maxsize=1024)
+def _open_checkpoint(note: str, verifiers: tuple[NoteVerifier, ...], origin: str) -> Checkpoint:
+    """:func:`open_checkpoint`, cached per (note, keys, origin): only successes are kept."""
     text, _ = open_note(note, verifiers)
     checkpoint = Checkpoint.from_text(text)
     if checkpoint.origin != origin:

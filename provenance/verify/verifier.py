@@ -19,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
+from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
 from provenance.bundle import DEFAULT_LIMITS, Bundle, BundleLimits
@@ -199,18 +201,7 @@ class Verifier:
                 )
             name, key = pinned
             return key, Signer(SignerKind.PINNED_KEY, (name,), key.key_id)
-        try:
-            public_key = bundle.certificates[0].public_key()
-        except (ValueError, UnsupportedAlgorithm) as exc:
-            raise CertificateError(
-                f"the leaf certificate's public key cannot be read: {exc}",
-                code="certificate.malformed",
-            ) from exc
-        try:
-            key = verifying_key_from_cryptography(public_key)
-        except KeyFormatError as exc:
-            raise CertificateError(str(exc), code="certificate.profile") from exc
-        return key, None
+        return _certificate_key(bundle.certificates[0]), None
 
     def _log(self, run: _Run) -> str:
         bundle, _ = run.parsed()
@@ -254,7 +245,7 @@ class Verifier:
             run.chain.identities,
             run.key.key_id,
             run.chain.issuer,
-            tuple(c.subject.rfc4514_string() for c in run.chain.chain[1:]),
+            run.chain.issuer_subjects,
         )
         return f"chain to {run.signer.issuer_chain[-1]} valid at {format_time(run.signing_time)}"
 
@@ -274,6 +265,26 @@ class Verifier:
         else:
             run.policy.check(facts)
         return "policy satisfied"
+
+
+@lru_cache(maxsize=1024)
+def _certificate_key(certificate: x509.Certificate) -> VerifyingKey:
+    """The leaf certificate's key, cached per certificate (equal and hashed by its DER).
+
+    Raises:
+        CertificateError: ``certificate.malformed`` (unreadable key) or ``certificate.profile``.
+    """
+    try:
+        public_key = certificate.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise CertificateError(
+            f"the leaf certificate's public key cannot be read: {exc}",
+            code="certificate.malformed",
+        ) from exc
+    try:
+        return verifying_key_from_cryptography(public_key)
+    except KeyFormatError as exc:
+        raise CertificateError(str(exc), code="certificate.profile") from exc
 
 
 def _integrated_moment(seconds: int) -> datetime:
