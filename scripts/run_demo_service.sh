@@ -20,5 +20,7 @@ if [ ! -f "$home/settings.json" ]; then
 else
   printf 'Reusing the publisher in %s (API key in %s/demo-api-key).\n' "$home" "$home"
 fi
-printf 'Serving on http://127.0.0.1:8000 (API docs at /docs). Ctrl-C stops.\n'
+# The demo review site at /demo signs for anyone who asks, without an API key: demo homes only.
+export PROVENANCE_DEMO=1
+printf 'Serving on http://127.0.0.1:8000: verify at /, write a demo review at /demo, API docs at /docs. Ctrl-C stops.\n'
 exec $prov serve --home "$home" --host 127.0.0.1 --port 8000
