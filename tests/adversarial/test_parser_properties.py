@@ -172,7 +172,7 @@ def test_text_v1_is_idempotent(text: str) -> None:
 
 
 @SETTINGS
-@given(st.text(st.characters(codec="utf-8"), max_size=200))
+@given(st.text(st.characters(codec="utf-8", exclude_characters="\r"), max_size=200))
 def test_text_v1_ignores_normalization_form_line_endings_and_trailing_space(text: str) -> None:
     variant = unicodedata.normalize("NFD", text).replace("\n", " \r\n")
     assert canonicalize(variant.encode(), TEXT_V1) == canonicalize(text.encode(), TEXT_V1)
