@@ -51,15 +51,20 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
-def _depth(value: Any) -> int:
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
-    while stack:
-        item, level = stack.pop()
-        deepest = max(deepest, level)
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return deepest
+def _nested_deeper(value: Any, allowed: int) -> bool:
+    """Whether ``value`` nests containers more than ``allowed`` levels (recursion stays bounded
+    by ``allowed``: the walk stops at the first container past it)."""
+    if isinstance(value, dict):
+        children: Any = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return False
+    if allowed == 0:
+        return True
+    return any(
+        _nested_deeper(child, allowed - 1) for child in children if isinstance(child, dict | list)
+    )
 
 
 def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
@@ -89,7 +94,7 @@ def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_
         raise StrictDecodeError(
             f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
-    if _depth(value) > max_depth:
+    if _nested_deeper(value, max_depth):
         raise StrictDecodeError(f"JSON nested deeper than {max_depth} levels")
     return value
 

@@ -39,22 +39,42 @@ def _raw_chunks(content: Content) -> Iterator[bytes]:
 
 
 def _text_lines(content: Content) -> Iterator[str]:
-    stream: BinaryIO = io.BytesIO(content) if isinstance(content, bytes) else content
+    if isinstance(content, bytes):
+        return iter(_decoded_lines(content))
+    return _streamed_lines(content)
+
+
+def _decoded_lines(content: bytes) -> list[str]:
+    """The lines of in-memory text, as universal-newline reading splits them (without the LF)."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(exc) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _streamed_lines(stream: BinaryIO) -> Iterator[str]:
     reader = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline=None)
     try:
         yield from reader
     except UnicodeDecodeError as exc:
-        raise CanonicalizationError(
-            f"text-v1 needs UTF-8 text; found invalid byte sequence ({exc.reason})"
-        ) from exc
+        raise _not_utf8(exc) from exc
     finally:
         reader.detach()
+
+
+def _not_utf8(exc: UnicodeDecodeError) -> CanonicalizationError:
+    return CanonicalizationError(
+        f"text-v1 needs UTF-8 text; found invalid byte sequence ({exc.reason})"
+    )
 
 
 def _text_v1_chunks(content: Content) -> Iterator[bytes]:
     pending_empty = 0
     for line in _text_lines(content):
-        text = unicodedata.normalize("NFC", line.rstrip("\n").rstrip())
+        text = line.rstrip("\n").rstrip()
+        if not text.isascii():
+            text = unicodedata.normalize("NFC", text)
         if not text:
             pending_empty += 1
             continue
