@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
+import tempfile
 from enum import IntEnum
 from getpass import getpass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, BinaryIO, NoReturn
 
 import typer
 from rich.console import Console
@@ -37,14 +39,33 @@ def fail(message: str, code: Exit = Exit.UNREADABLE) -> NoReturn:
     raise typer.Exit(int(code))
 
 
-def read_file(path: Path, what: str, max_bytes: int = MAX_INPUT_FILE_BYTES) -> bytes:
-    """Read a small input file, exiting with code 3 when it cannot be read."""
+def open_input(path: Path, what: str) -> BinaryIO:
+    """Open a regular file for reading, exiting with code 3 otherwise.
+
+    Devices, FIFOs and directories are refused before anything is read (a FIFO is opened without
+    blocking), so an input can never keep `prov` reading or waiting forever.
+    """
     try:
-        if path.stat().st_size > max_bytes:
-            fail(f"{what} {path} is larger than {max_bytes} bytes")
-        return path.read_bytes()
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         fail(f"cannot read {what} {path}: {exc.strerror}")
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        fail(f"{what} {path} is not a regular file")
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
+
+
+def read_file(path: Path, what: str, max_bytes: int = MAX_INPUT_FILE_BYTES) -> bytes:
+    """Read a small regular input file, at most ``max_bytes``; exit 3 when it cannot be read."""
+    with open_input(path, what) as handle:
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            fail(f"cannot read {what} {path}: {exc.strerror}")
+    if len(data) > max_bytes:
+        fail(f"{what} {path} is larger than {max_bytes} bytes")
+    return data
 
 
 def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes | None:
@@ -107,13 +128,18 @@ def load_signing_key(path: Path, passphrase_file: Path | None) -> SigningKey:
 
 
 def write_new_file(path: Path, data: bytes, what: str) -> None:
-    """Write ``data`` to ``path`` atomically (temp file + rename), exiting 3 on failure."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    """Write ``data`` to ``path`` atomically (a new randomly named temporary file, then a rename
+    that replaces ``path`` itself, never a file a symlink points to); exit 3 on failure."""
     try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        fail(f"cannot write {what} {path}: {exc.strerror}")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
         fail(f"cannot write {what} {path}: {exc.strerror}")
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import Exit, fail, load_signing_key, read_file, stderr, write_new_file
+from cli.common import Exit, fail, load_signing_key, open_input, read_file, stderr, write_new_file
 from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
@@ -76,7 +76,7 @@ def sign(
     chain = load_chain(cert)
     signing_key = load_signing_key(key, passphrase_file)
     try:
-        with file.open("rb") as stream:
+        with open_input(file, "input file") as stream:
             signed = sign_media(
                 stream,
                 media_type(file, mime_type),
@@ -119,7 +119,7 @@ def verify(
     policy = build_policy(identity, identity_regex, issuer, require_claim, unsafe_any_identity)
     sidecar = _read_sidecar(sidecar_manifest)
     try:
-        with file.open("rb") as stream:
+        with open_input(file, "input file") as stream:
             result = verify_media(
                 stream,
                 media_type(file, mime_type),
@@ -145,7 +145,7 @@ def inspect(
 
     sidecar = _read_sidecar(sidecar_manifest)
     try:
-        with file.open("rb") as stream:
+        with open_input(file, "input file") as stream:
             summary = inspect_media(stream, media_type(file, mime_type), sidecar=sidecar)
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")

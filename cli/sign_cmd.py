@@ -11,7 +11,15 @@ import typer
 from cryptography import x509
 from rich.markup import escape
 
-from cli.common import Exit, fail, load_signing_key, read_file, stderr, write_new_file
+from cli.common import (
+    Exit,
+    fail,
+    load_signing_key,
+    open_input,
+    read_file,
+    stderr,
+    write_new_file,
+)
 from cli.log_cmd import open_local_log
 from provenance.armor import DEFAULT_ARMOR_LIMITS, armor
 from provenance.errors import ProvenanceError
@@ -89,7 +97,7 @@ def sign(
         return
     bundle_path = out or file.with_name(file.name + ".prov.json")
     try:
-        with file.open("rb") as stream:
+        with open_input(file, "input file") as stream:
             bundle = signer.sign(stream, file.name, predicate)
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")

@@ -9,7 +9,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from cli.common import Exit, fail, read_file, stderr
+from cli.common import Exit, fail, open_input, read_file, stderr
 from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
@@ -81,7 +81,7 @@ def verify(
 def _armored_document(file: Path) -> bytes | None:
     """FILE's bytes when they hold a signed text block (one byte past the cap, to report it)."""
     try:
-        with file.open("rb") as stream:
+        with open_input(file, "input file") as stream:
             data = stream.read(DEFAULT_ARMOR_LIMITS.max_document_bytes + 1)
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
@@ -103,7 +103,7 @@ def _check_file(
     verifier: Verifier, file: Path, bundle: bytes, policy: Policy
 ) -> VerificationResult:
     try:
-        with file.open("rb") as stream:
+        with open_input(file, "input file") as stream:
             return verifier.check(stream, bundle, policy, at=datetime.now(UTC))
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")

@@ -82,11 +82,6 @@ def test_sign_out_through_a_symlink_does_not_clobber_its_target(
     assert not link.is_symlink()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (cli/common.py write_new_file): the temporary file name .NAME.tmp-PID is "
-    "predictable and opened following symlinks, so a planted symlink is written through",
-)
 def test_sign_does_not_write_through_a_planted_temporary_file_symlink(
     runner: CliRunner, tmp_path: Path, signed: tuple[Path, Path]
 ) -> None:
@@ -158,11 +153,6 @@ def test_verify_refuses_an_oversized_bundle_file_with_exit_3(
     assert "larger than" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (cli/common.py read_file): the size cap trusts stat().st_size, which is 0 for "
-    "/dev/zero and FIFOs, then read_bytes() reads without bound",
-)
 @pytest.mark.parametrize("argument", ["--bundle", "--key"])
 def test_verify_reading_dev_zero_exits_3_quickly(signed: tuple[Path, Path], argument: str) -> None:
     review, public = signed
@@ -172,10 +162,6 @@ def test_verify_reading_dev_zero_exits_3_quickly(signed: tuple[Path, Path], argu
     assert seconds < READ_TIMEOUT_SECONDS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="HOLE (cli/common.py read_file): a FIFO reports size 0 and is read without bound",
-)
 def test_verify_reading_a_fifo_that_never_ends_exits_3_quickly(
     tmp_path: Path, signed: tuple[Path, Path]
 ) -> None:
