@@ -6,8 +6,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from provenance.errors import LogError
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.sql import SqlLogStore
 from verifier_api.authority import Authority
@@ -16,7 +18,7 @@ from verifier_api.metrics import Metrics
 from verifier_api.migrations import upgrade_database
 from verifier_api.publisher import Publisher, load_publisher
 from verifier_api.sequencer import LogSequencer
-from verifier_api.settings import Settings
+from verifier_api.settings import Settings, SettingsError
 
 
 def utc_now() -> datetime:
@@ -49,26 +51,54 @@ class Service:
 
 
 def open_database(settings: Settings) -> Engine:
-    """The engine for the settings' database, migrated to the latest revision."""
+    """The engine for the settings' database, migrated to the latest revision.
+
+    Raises:
+        SettingsError: The database cannot be opened (see :func:`database_refused`).
+    """
     engine = make_engine(settings.resolved_database_url)
-    upgrade_database(engine)
+    try:
+        upgrade_database(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise database_refused(settings, exc) from exc
     return engine
+
+
+def database_refused(settings: Settings, exc: Exception) -> SettingsError:
+    """The start-up error of a database that is unreachable, read-only or full.
+
+    It names the database (never its password) and the driver's reason only.
+    """
+    cause: BaseException = exc
+    while cause.__cause__ is not None and not hasattr(cause, "orig"):
+        cause = cause.__cause__
+    reason = str(getattr(cause, "orig", None) or cause).splitlines()[0]
+    url = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    return SettingsError(
+        f"cannot open the database {url} for writing: {reason}"
+        " (is it running, or is its directory read-only, full or missing?)"
+    )
 
 
 def build_service(settings: Settings) -> Service:
     """Load the publisher, migrate the database and wire the parts together.
 
     Raises:
-        SettingsError: The home or its keys are unusable.
-        LogError: The log store cannot be opened.
+        SettingsError: The home or its keys are unusable, or the database cannot be opened and
+            written at start (unreachable, read-only or full).
     """
     publisher = load_publisher(settings.home, settings.passphrase_bytes())
     engine = open_database(settings)
-    authority = Authority(engine, publisher)
-    authority.record_service_certificate(utc_now())
-    authority.current_crl(utc_now())
-    origin = publisher.settings.origin
-    store = SqlLogStore(engine, origin)
+    try:
+        authority = Authority(engine, publisher)
+        authority.record_service_certificate(utc_now())
+        authority.current_crl(utc_now())
+        origin = publisher.settings.origin
+        store = SqlLogStore(engine, origin)
+    except (SQLAlchemyError, LogError) as exc:
+        engine.dispose()
+        raise database_refused(settings, exc) from exc
     log = TransparencyLog(store, publisher.log_signer, origin, unix_now)
     metrics = Metrics()
     sequencer = LogSequencer(log, settings.sign_batch_max, metrics.log_batches.observe)

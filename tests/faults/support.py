@@ -52,6 +52,7 @@ class ServerProcess:
         home: The publisher home (the server's log is written next to it).
         database_url: The database; None for the SQLite default in the home.
         preexec: Run in the child before exec (e.g. to set resource limits).
+        log_dir: Where the server's output goes (default: next to the home).
     """
 
     def __init__(
@@ -59,12 +60,13 @@ class ServerProcess:
         home: Path,
         database_url: str | None = None,
         preexec: Callable[[], None] | None = None,
+        log_dir: Path | None = None,
     ) -> None:
         self.home = home
         self.database_url = database_url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = home.parent / f"server-{self.port}.log"
+        self.log_path = (log_dir or home.parent) / f"server-{self.port}.log"
         self._preexec = preexec
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -125,10 +127,13 @@ class ServerProcess:
 
 @contextmanager
 def running_server(
-    home: Path, database_url: str | None = None, preexec: Callable[[], None] | None = None
+    home: Path,
+    database_url: str | None = None,
+    preexec: Callable[[], None] | None = None,
+    log_dir: Path | None = None,
 ) -> Iterator[ServerProcess]:
     """A started :class:`ServerProcess`, stopped on exit."""
-    server = ServerProcess(home, database_url, preexec)
+    server = ServerProcess(home, database_url, preexec, log_dir)
     try:
         server.start()
         yield server
