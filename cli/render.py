@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
 from typing import Any
 
 from rich.panel import Panel
@@ -19,10 +18,10 @@ from rich.text import Text
 
 from cli.common import stderr
 from provenance.armor import ArmoredVerification, ArmorVerdict, BlockVerification, UnsignedSegment
+from provenance.display import printable
 from provenance.statement import format_time
 from provenance.verify.result import SignerKind, VerificationResult
 
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 MAX_UNSIGNED_LINES_SHOWN = 20
 _QUOTE = "  │ "
 
@@ -30,13 +29,6 @@ _QUOTE = "  │ "
 def print_json(document: Any) -> None:
     """Print one JSON document to stdout."""
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-
-
-def printable(value: str) -> str:
-    """``value`` with control, format and line separator characters shown as ``\\uXXXX``."""
-    return "".join(
-        f"\\u{ord(c):04x}" if unicodedata.category(c) in _HIDDEN_CATEGORIES else c for c in value
-    )
 
 
 def verdict_line(result: VerificationResult, subject: str) -> str:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFil
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from provenance.armor import armor, check_armored
+from provenance.display import printable
 from provenance.errors import BundleFormatError
 from provenance.text import Canonicalization, canonicalize
 from provenance.verify.policy import Identity, Policy, UnsafeAcceptAnyIdentity
@@ -20,7 +21,7 @@ from verifier_api.auth import ServiceDep
 from verifier_api.service import Service, utc_now
 from verifier_api.signing import ACCOUNT_ID, SignedSubmission, Submission, sign_submission
 from verifier_api.web.pages import render_page, static_file
-from verifier_api.web.views import armored_outcome, content_outcome, visible, visible_text
+from verifier_api.web.views import armored_outcome, content_outcome, visible_text
 
 MAX_FIELD_CHARS = 1024
 VERIFIED_PURCHASE = "verifiedPurchase"
@@ -55,7 +56,7 @@ def _demo_enabled(request: Request) -> bool:
 
 def _base_context(request: Request, service: Service) -> dict[str, Any]:
     return {
-        "publisher": visible(service.publisher.settings.name),
+        "publisher": printable(service.publisher.settings.name),
         "demo_enabled": _demo_enabled(request),
     }
 
@@ -188,8 +189,8 @@ def _signed_review_page(
     text = canonicalize(form["text"].encode("utf-8"), Canonicalization.TEXT_V1).decode("utf-8")
     context = {
         **_base_context(request, service),
-        "author_name": visible(form["display_name"]),
-        "author_id": visible(signed.author_id),
+        "author_name": printable(form["display_name"]),
+        "author_id": printable(signed.author_id),
         "verified_purchase": form["verified_purchase"],
         "log_index": signed.log_index,
         "text": visible_text(text),

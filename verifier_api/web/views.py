@@ -1,22 +1,21 @@
 """What the pages show, built only from verification results, never from the content.
 
 Every string that comes from a bundle, a document or a form (names, identities, claims, messages,
-text) passes :func:`visible` here and HTML autoescaping in the templates: it can neither carry
+text) passes :func:`provenance.display.printable` and HTML autoescaping in the templates: it can neither carry
 markup nor hide, reorder or fake characters with control, format or separator code points.
 """
 
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
 from provenance.armor import ArmoredVerification, ArmorVerdict, BlockVerification, UnsignedSegment
+from provenance.display import printable
 from provenance.statement import format_time
 from provenance.verify.result import Finding, SignerKind, VerificationResult
 
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 VERDICT_LABELS = {
     ArmorVerdict.VERIFIED: "VERIFIED",
     ArmorVerdict.PARTLY_SIGNED: "PARTLY SIGNED",
@@ -24,19 +23,9 @@ VERDICT_LABELS = {
 }
 
 
-def visible(value: str) -> str:
-    """``value`` with control, format and line separator characters shown as ``\\uXXXX``.
-
-    The same rule as the CLI's ``printable``: what is shown is every code point there is.
-    """
-    return "".join(
-        f"\\u{ord(c):04x}" if unicodedata.category(c) in _HIDDEN_CATEGORIES else c for c in value
-    )
-
-
 def visible_text(text: str) -> str:
-    """Multi-line ``text`` with every line made :func:`visible`; line breaks are kept."""
-    return "\n".join(visible(line) for line in text.rstrip("\n").split("\n"))
+    """Multi-line ``text`` with every line made :func:`~provenance.display.printable`; line breaks are kept."""
+    return "\n".join(printable(line) for line in text.rstrip("\n").split("\n"))
 
 
 @dataclass(frozen=True)
@@ -50,7 +39,7 @@ class FailureView:
     @classmethod
     def of(cls, finding: Finding) -> FailureView:
         """The view of ``finding``."""
-        return cls(visible(finding.step), visible(finding.code), visible(finding.message))
+        return cls(printable(finding.step), printable(finding.code), printable(finding.message))
 
 
 @dataclass(frozen=True)
@@ -83,7 +72,7 @@ def result_view(result: VerificationResult) -> ResultView:
         checked = f"{format_time(result.certificate_checked_at)} ({result.time_source.value} time)"
     return ResultView(
         verified=result.verified,
-        signer=tuple(visible(i) for i in signer.identities) if signer else (),
+        signer=tuple(printable(i) for i in signer.identities) if signer else (),
         vouched_for_by=_vouched_for_by(result),
         key_id=signer.key_id if signer else None,
         author_name=_maybe_visible(author.display_name if author else None),
@@ -91,17 +80,17 @@ def result_view(result: VerificationResult) -> ResultView:
         publisher=_maybe_visible(predicate.publisher if predicate else None),
         created=format_time(predicate.created) if predicate else None,
         claims=tuple(
-            (visible(name), visible(json.dumps(value, ensure_ascii=False)))
+            (printable(name), printable(json.dumps(value, ensure_ascii=False)))
             for name, value in result.claims.items()
         ),
         logged_at=tuple(
-            visible(f"{p.origin} #{p.index} at {format_time(p.integrated_time)}")
+            printable(f"{p.origin} #{p.index} at {format_time(p.integrated_time)}")
             for p in result.log_proofs
         ),
         checked_at=checked,
-        passed=tuple(visible(f.code) for f in result.findings if f.ok),
+        passed=tuple(printable(f.code) for f in result.findings if f.ok),
         failures=tuple(FailureView.of(f) for f in result.failures),
-        warnings=tuple(visible(w) for w in result.warnings),
+        warnings=tuple(printable(w) for w in result.warnings),
     )
 
 
@@ -109,14 +98,14 @@ def _vouched_for_by(result: VerificationResult) -> str | None:
     if result.signer is None:
         return None
     if result.signer.issuer:
-        return visible(result.signer.issuer)
+        return printable(result.signer.issuer)
     if result.signer.kind is SignerKind.PINNED_KEY:
         return "a key pinned by the trust root"
     return None
 
 
 def _maybe_visible(value: str | None) -> str | None:
-    return visible(value) if value is not None else None
+    return printable(value) if value is not None else None
 
 
 class PartKind(StrEnum):
@@ -218,7 +207,7 @@ def _armored_summary(checked: ArmoredVerification) -> str:
     failed = next((b for b in checked.blocks if not b.result.verified), None)
     finding = failed.result.failures[0] if failed and failed.result.failures else None
     finding = finding or (checked.findings[0] if checked.findings else None)
-    return visible(f"{finding.code}: {finding.message}") if finding else "Not verified."
+    return printable(f"{finding.code}: {finding.message}") if finding else "Not verified."
 
 
 def content_outcome(
