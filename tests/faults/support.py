@@ -53,6 +53,7 @@ class ServerProcess:
         database_url: The database; None for the SQLite default in the home.
         preexec: Run in the child before exec (e.g. to set resource limits).
         log_dir: Where the server's output goes (default: next to the home).
+        extra_env: More environment variables (e.g. ``PROVENANCE_RATE_LIMIT_PER_MINUTE``).
     """
 
     def __init__(
@@ -61,8 +62,10 @@ class ServerProcess:
         database_url: str | None = None,
         preexec: Callable[[], None] | None = None,
         log_dir: Path | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.home = home
+        self._extra_env = extra_env or {}
         self.database_url = database_url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -86,7 +89,7 @@ class ServerProcess:
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
                 command,
-                env=service_environment(self.home, self.database_url),
+                env=service_environment(self.home, self.database_url) | self._extra_env,
                 stdout=log,
                 stderr=log,
                 preexec_fn=self._preexec,  # noqa: PLW1509 - only resource limits, no threads yet
