@@ -11,12 +11,17 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance.bundle import Bundle
 from provenance.identity import build_crl
-from provenance.identity.authority import create_authority, issue_certificate
+from provenance.identity.authority import (
+    CertificateAuthority,
+    create_authority,
+    issue_certificate,
+)
 from provenance.identity.trust import TrustRoot, export_trust_root
 from provenance.keys import Ed25519SigningKey, KeyType, generate_key
 from provenance.sign import Signer
@@ -52,6 +57,7 @@ class ReviewFixture:
     policy: Identity
     at: datetime
     log: TransparencyLog
+    authority: CertificateAuthority
 
 
 LOG_SIGNER = NoteSigner(ORIGIN, Ed25519SigningKey(bytes(range(32))))
@@ -80,15 +86,9 @@ def review_fixture(content_size: int = REVIEW_BYTES, log_size: int = 1024) -> Re
     chain = issue_certificate(authority, key.public_key, IDENTITY, now=NOW - timedelta(days=1))
     log = filled_log(log_size)
     content = review_text(content_size)
-    predicate = ContentPredicate(
-        content_type="text/plain",
-        canonicalization=Canonicalization.TEXT_V1,
-        created=NOW,
-        author=Author(IDENTITY, "Dana"),
-        publisher="Bench Reviews",
-        claims={"verifiedPurchase": True},
+    bundle = Signer(key, chain, log).sign(
+        content, "review.txt", _predicate(Canonicalization.TEXT_V1)
     )
-    bundle = Signer(key, chain, log).sign(content, "review.txt", predicate)
     trust = export_trust_root(
         authority,
         crl=build_crl(authority, now=NOW - timedelta(hours=1)),
@@ -96,8 +96,51 @@ def review_fixture(content_size: int = REVIEW_BYTES, log_size: int = 1024) -> Re
         require_log=True,
     )
     return ReviewFixture(
-        content, bundle.to_bytes(), bundle, trust, Identity(IDENTITY), NOW + timedelta(hours=1), log
+        content,
+        bundle.to_bytes(),
+        bundle,
+        trust,
+        Identity(IDENTITY),
+        NOW + timedelta(hours=1),
+        log,
+        authority,
     )
+
+
+def _predicate(profile: Canonicalization) -> ContentPredicate:
+    return ContentPredicate(
+        content_type="text/plain"
+        if profile is Canonicalization.TEXT_V1
+        else "application/octet-stream",
+        canonicalization=profile,
+        created=NOW,
+        author=Author(IDENTITY, "Dana"),
+        publisher="Bench Reviews",
+        claims={"verifiedPurchase": True},
+    )
+
+
+def sign_review(
+    fixture: ReviewFixture,
+    *,
+    author: int,
+    content_path: Path | None = None,
+    profile: Canonicalization = Canonicalization.TEXT_V1,
+    size: int = REVIEW_BYTES,
+) -> tuple[bytes, bytes]:
+    """A new key for the fixture's identity, certified anew (a new leaf), signs new content and
+    logs it (a new checkpoint). Returns the content (empty when read from ``content_path``) and
+    the bundle bytes."""
+    key = generate_key(KeyType.P256)
+    chain = issue_certificate(
+        fixture.authority, key.public_key, IDENTITY, now=NOW - timedelta(days=1)
+    )
+    signer = Signer(key, chain, fixture.log)
+    if content_path is not None:
+        with content_path.open("rb") as stream:
+            return b"", signer.sign(stream, content_path.name, _predicate(profile)).to_bytes()
+    content = review_text(size)[:-9] + b"#%07d\n" % author
+    return content, signer.sign(content, "review.txt", _predicate(profile)).to_bytes()
 
 
 def leaf_der(fixture: ReviewFixture) -> bytes:
