@@ -299,9 +299,9 @@ class CheckpointWatcher:
                     self.notes.append(response.text)
 
 
-def log_verifiers(base: str) -> list[NoteVerifier]:
-    """The checkpoint verifiers of the served trust root."""
-    trust = TrustRoot.from_json(httpx.get(f"{base}{TRUST_ROOT_PATH}").content)
+def log_verifiers(client: httpx.Client) -> list[NoteVerifier]:
+    """The checkpoint verifiers of the trust root the server behind ``client`` serves."""
+    trust = TrustRoot.from_json(client.get(TRUST_ROOT_PATH).content)
     return [NoteVerifier.from_key_string(key) for key in trust.log_keys]
 
 
@@ -310,36 +310,33 @@ def _tlog_entry(answer: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
-def latest_checkpoint(base: str, verifiers: list[NoteVerifier], origin: str) -> Checkpoint:
-    """The served checkpoint, its signature checked."""
-    return open_checkpoint(httpx.get(f"{base}/v1/log/checkpoint").text, verifiers, origin=origin)
+def audit_served_log(
+    client: httpx.Client, acknowledged: list[Signed], notes: list[str]
+) -> Checkpoint:
+    """Check, offline with ``provenance.tlog``, what the server behind ``client`` now serves.
 
-
-def audit_served_log(base: str, acknowledged: list[Signed], notes: list[str]) -> Checkpoint:
-    """Check, offline with ``provenance.tlog``, what the server at ``base`` now serves.
-
-    Every acknowledged entry is the leaf at its index and is proven under the latest signed
+    ``client`` is an ``httpx.Client`` with the server's base URL (or a ``TestClient``). Every
+    acknowledged entry is the leaf at its index and is proven under the latest signed
     checkpoint; every earlier checkpoint in ``notes`` is consistent with the latest one.
 
     Returns:
         The latest checkpoint.
     """
-    origin = _tlog_entry(acknowledged[0][1])["logId"]["origin"]
-    verifiers = log_verifiers(base)
-    latest = latest_checkpoint(base, verifiers, origin)
-    with httpx.Client(base_url=base, timeout=30) as client:
-        for _, answer in acknowledged:
-            entry = _tlog_entry(answer)
-            index, leaf = entry["logIndex"], b64decode_strict(entry["leafHash"])
-            served = client.get(f"/v1/log/entries/{index}").json()
-            assert b64decode_strict(served["leafHash"]) == leaf, f"leaf {index} differs"
-            proof = client.get(
-                "/v1/log/proofs/inclusion", params={"index": index, "treeSize": latest.size}
-            ).json()
-            hashes = [b64decode_strict(h) for h in proof["hashes"]]
-            merkle.verify_inclusion(index, latest.size, leaf, hashes, latest.root_hash)
-        for note in notes:
-            _check_consistent(client, open_checkpoint(note, verifiers, origin=origin), latest)
+    origin = origin_of(acknowledged)
+    verifiers = log_verifiers(client)
+    latest = open_checkpoint(client.get("/v1/log/checkpoint").text, verifiers, origin=origin)
+    for _, answer in acknowledged:
+        entry = _tlog_entry(answer)
+        index, leaf = entry["logIndex"], b64decode_strict(entry["leafHash"])
+        served = client.get(f"/v1/log/entries/{index}").json()
+        assert b64decode_strict(served["leafHash"]) == leaf, f"leaf {index} differs"
+        proof = client.get(
+            "/v1/log/proofs/inclusion", params={"index": index, "treeSize": latest.size}
+        ).json()
+        hashes = [b64decode_strict(h) for h in proof["hashes"]]
+        merkle.verify_inclusion(index, latest.size, leaf, hashes, latest.root_hash)
+    for note in notes:
+        _check_consistent(client, open_checkpoint(note, verifiers, origin=origin), latest)
     return latest
 
 

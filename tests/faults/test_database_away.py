@@ -117,6 +117,7 @@ def test_database_going_away_mid_request_gives_503_json_and_recovers(
         after = _sign(server.base, key, "After the outage.\n")
         assert after.status_code == 200, after.text
         acknowledged: list[Signed] = [("", first.json()), ("", after.json())]
-        latest = audit_served_log(server.base, acknowledged, [])
+        with httpx.Client(base_url=server.base, timeout=30) as client:
+            latest = audit_served_log(client, acknowledged, [])
         assert latest.size == after.json()["logIndex"] + 1
         assert server_errors(server.log_text()) == []

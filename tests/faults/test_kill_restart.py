@@ -70,7 +70,8 @@ def test_kill_9_during_concurrent_signing_loses_no_acknowledged_entry(
         stack.callback(restarted.stop)
         restarted.start()
         assert len(watcher.notes) > 1
-        latest = audit_served_log(restarted.base, run.acknowledged, watcher.notes)
+        with httpx.Client(base_url=restarted.base, timeout=30) as client:
+            latest = audit_served_log(client, run.acknowledged, watcher.notes)
         assert latest.size >= max(a["logIndex"] for _, a in run.acknowledged) + 1
         assert audit_database(database_url, origin_of(run.acknowledged), []) == latest.size
         trust = httpx.get(f"{restarted.base}/.well-known/provenance/trust-root.json").content

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import resource
 import signal
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +39,7 @@ from tests.faults.support import (
 )
 from tests.integration.api.support import PASSPHRASE, make_home, sign_body
 from verifier_api.app import create_app
-from verifier_api.settings import DEFAULT_DATABASE_FILE, Settings
+from verifier_api.settings import DEFAULT_DATABASE_FILE, Settings, SettingsError
 
 FILESYSTEM_BYTES = 8 * 1024 * 1024
 SIGNED_FIRST = 3
@@ -69,27 +71,40 @@ def small_filesystem(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
-def _sign(base: str, key: str, content: str) -> httpx.Response:
+@contextmanager
+def _in_process(home: Path) -> Iterator[TestClient]:
+    """The app as ``uvicorn --factory`` builds it, on the home's SQLite default, in this process."""
+    with TestClient(create_app(Settings(home=home, passphrase=SecretStr(PASSPHRASE)))) as client:
+        yield client
+
+
+@contextmanager
+def _client(server: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        yield client
+
+
+def _sign(client: httpx.Client, key: str, content: str) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}"}
-    return httpx.post(f"{base}/v1/sign", json=sign_body(content=content), headers=headers)
+    return client.post("/v1/sign", json=sign_body(content=content), headers=headers)
 
 
-def _sign_some(base: str, key: str, label: str) -> list[Signed]:
+def _sign_some(client: httpx.Client, key: str, label: str) -> list[Signed]:
     signed: list[Signed] = []
     for n in range(SIGNED_FIRST):
         text = f"{label} {n}: sturdy and bright.\n"
-        response = _sign(base, key, text)
+        response = _sign(client, key, text)
         assert response.status_code == 200, response.text
         signed.append((text, response.json()))
     return signed
 
 
-def _sign_until_refused(base: str, key: str) -> tuple[list[Signed], dict[str, Any]]:
+def _sign_until_refused(client: httpx.Client, key: str) -> tuple[list[Signed], dict[str, Any]]:
     """Sign until the server refuses; every answer before that is a 200."""
     signed: list[Signed] = []
     for n in range(MAX_SIGNS_TO_FILL):
         text = f"Filling {n}: sturdy and bright.\n"
-        response = _sign(base, key, text)
+        response = _sign(client, key, text)
         if response.status_code != 200:
             assert response.status_code == 503, response.text
             assert response.headers["content-type"] == "application/json"
@@ -125,22 +140,20 @@ def data_directory(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_read_only_data_directory_refuses_to_start_clearly_and_keeps_the_log(
-    tmp_path: Path, data_directory: Path
+    data_directory: Path,
 ) -> None:
     home = make_home(data_directory / "home")
     key = sign_key(_database_url(home))
-    with running_server(home, log_dir=tmp_path) as server:
-        signed = _sign_some(server.base, key, "Before")
+    with _in_process(home) as client:
+        signed = _sign_some(client, key, "Before")
     _set_read_only(data_directory, True)
-    refused = ServerProcess(home, log_dir=tmp_path)
-    with pytest.raises(AssertionError, match="the server exited"):
-        refused.start()
     message = f"cannot open the database sqlite:///{home / DEFAULT_DATABASE_FILE} for writing"
-    assert message in refused.log_text()
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        create_app(Settings(home=home, passphrase=SecretStr(PASSPHRASE)))
     _set_read_only(data_directory, False)
-    with running_server(home, log_dir=tmp_path) as server:
-        audit_served_log(server.base, signed, [])
-        assert _sign(server.base, key, "After.\n").status_code == 200
+    with _in_process(home) as client:
+        audit_served_log(client, signed, [])
+        assert _sign(client, key, "After.\n").status_code == 200
     assert audit_database(_database_url(home), origin_of(signed), signed) == SIGNED_FIRST + 1
 
 
@@ -152,9 +165,8 @@ def test_database_turning_read_only_at_runtime_gives_503_and_reads_go_on(tmp_pat
     home = make_home(tmp_path / "home")
     url = _database_url(home)
     key = sign_key(url)
-    settings = Settings(home=home, passphrase=SecretStr(PASSPHRASE))
     auth = {"Authorization": f"Bearer {key}"}
-    with TestClient(create_app(settings)) as client:
+    with _in_process(home) as client:
         engine = client.app.state.service.engine  # type: ignore[attr-defined]
         first = client.post("/v1/sign", json=sign_body(content="Before.\n"), headers=auth)
         assert first.status_code == 200, first.text
@@ -192,17 +204,17 @@ def test_full_disk_gives_503_disk_full_and_recovers_without_corruption(
 ) -> None:
     home = make_home(small_filesystem / "home")
     key = sign_key(_database_url(home))
-    with running_server(home, log_dir=tmp_path) as server:
-        signed = _sign_some(server.base, key, "Before")
+    with running_server(home, log_dir=tmp_path) as server, _client(server) as client:
+        signed = _sign_some(client, key, "Before")
         filler = _fill(small_filesystem)
-        more, error = _sign_until_refused(server.base, key)
+        more, error = _sign_until_refused(client, key)
         assert error["code"] == "database.disk_full"
-        assert httpx.get(f"{server.base}/v1/log/checkpoint").status_code == 200
+        assert client.get("/v1/log/checkpoint").status_code == 200
         filler.unlink()
-        after = _sign(server.base, key, "After.\n")
+        after = _sign(client, key, "After.\n")
         assert after.status_code == 200, after.text
         acknowledged = [*signed, *more, ("After.\n", after.json())]
-        audit_served_log(server.base, acknowledged, [])
+        audit_served_log(client, acknowledged, [])
         assert server_errors(server.log_text()) == []
     size = audit_database(_database_url(home), origin_of(acknowledged), acknowledged)
     assert size == len(acknowledged)
@@ -220,17 +232,18 @@ def test_file_size_limit_gives_503_and_no_corruption(tmp_path: Path) -> None:
     home = make_home(tmp_path / "home")
     url = _database_url(home)
     key = sign_key(url)
-    with running_server(home) as server:
-        signed = _sign_some(server.base, key, "Warm-up")
+    with _in_process(home) as client:
+        signed = _sign_some(client, key, "Warm-up")
     largest = max(path.stat().st_size for path in home.iterdir() if path.is_file())
     limited = running_server(home, preexec=_file_size_limit(largest + FILE_SIZE_MARGIN))
-    with limited as server:
-        more, error = _sign_until_refused(server.base, key)
+    with limited as server, _client(server) as client:
+        more, error = _sign_until_refused(client, key)
         assert error["code"] in WRITE_REFUSED
-        assert httpx.get(f"{server.base}/v1/log/checkpoint").status_code == 200
+        assert client.get("/v1/log/checkpoint").status_code == 200
+        assert server_errors(server.log_text()) == []
     acknowledged = [*signed, *more]
-    with running_server(home) as server:
-        audit_served_log(server.base, acknowledged, [])
-        after = _sign(server.base, key, "After.\n")
+    with _in_process(home) as client:
+        audit_served_log(client, acknowledged, [])
+        after = _sign(client, key, "After.\n")
         assert after.status_code == 200, after.text
     assert audit_database(url, origin_of(acknowledged), acknowledged) == len(acknowledged) + 1

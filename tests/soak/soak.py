@@ -233,7 +233,8 @@ def _audit(base: str, acknowledged: list[Signed], notes: list[str], report: Soak
     if not acknowledged:
         return
     try:
-        latest = audit_served_log(base, acknowledged, notes)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            latest = audit_served_log(client, acknowledged, notes)
     except AssertionError as exc:
         report.errors.append(f"audit failed: {exc}")
         report.lost_entries = len(acknowledged)

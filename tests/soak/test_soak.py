@@ -12,7 +12,7 @@ import pytest
 
 from tests.soak.soak import SoakConfig, SoakReport, run_soak
 
-QUICK_SECONDS = 8.0
+QUICK_SECONDS = 6.0
 QUICK_MAX_RSS_GROWTH_PERCENT = 50.0
 FULL_SECONDS = 120.0
 FULL_MAX_RSS_GROWTH_PERCENT = 20.0
