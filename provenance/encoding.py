@@ -26,12 +26,19 @@ class TooLargeError(StrictDecodeError):
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise StrictDecodeError(f"duplicate JSON key {key!r}")
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise StrictDecodeError(f"duplicate JSON key {_first_duplicate(pairs)!r}")
     return result
+
+
+def _first_duplicate(pairs: list[tuple[str, Any]]) -> str:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return key
+        seen.add(key)
+    raise AssertionError("no duplicate key")
 
 
 def _reject_constant(name: str) -> Any:
