@@ -33,5 +33,12 @@ typecheck: $(STAMP)
 vectors: $(STAMP)
 	$(BIN)/python -m scripts.make_vectors
 
+# Side-by-side benchmarks; rewrites bench/RESULTS.md and its plots (about 15 minutes on 2 cores;
+# BENCH_QUICK=1 for a smoke run). wrk is the load generator when it installs, else httpx.
+bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	-command -v wrk >/dev/null 2>&1 || apt-get install -y -q wrk >/dev/null 2>&1
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache

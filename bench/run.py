@@ -77,7 +77,7 @@ def main() -> None:
     _section(results, "large", lambda: large.large_figures(big, scaled(3, 1)))
     sizes = [1 << 10, 1 << 14, 1 << 18, 1 << 22, 1 << 26, *([GIB] if not QUICK else [])]
     _section(results, "content_curve", lambda: library.content_curve(sizes, big))
-    log_sizes = [1_000, 10_000, *([100_000, 1_000_000] if not QUICK else [])]
+    log_sizes = [1_000, 10_000, *([100_000, 1_000_000, 10_000_000] if not QUICK else [])]
     _section(results, "log_curve", lambda: library.log_curve(log_sizes))
     _section(results, "profiles", _profiles)
     results["elapsed_seconds"] = round(time.time() - started)
