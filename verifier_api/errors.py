@@ -123,7 +123,10 @@ def _database_cause(exc: BaseException) -> SQLAlchemyError | None:
 def _database_response(request: Request, exc: SQLAlchemyError) -> JSONResponse:
     code, message = database_fault(exc)
     orig = getattr(exc, "orig", None) or exc
-    logger.error("%s on %s %s: %s", code, request.method, request.url.path, type(orig).__name__)
+    reason = (str(orig).splitlines() or [""])[0]  # the driver's reason, never the SQL or its values
+    logger.error(
+        "%s on %s %s: %s: %s", code, request.method, request.url.path, type(orig).__name__, reason
+    )
     return error_response(503, code, message)
 
 
