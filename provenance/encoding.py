@@ -59,19 +59,19 @@ def _parse_int(text: str) -> int:
 
 
 def _nested_deeper(value: Any, allowed: int) -> bool:
-    """Whether ``value`` nests containers more than ``allowed`` levels (recursion stays bounded
-    by ``allowed``: the walk stops at the first container past it)."""
-    if isinstance(value, dict):
-        children: Any = value.values()
-    elif isinstance(value, list):
-        children = value
-    else:
-        return False
-    if allowed == 0:
-        return True
-    return any(
-        _nested_deeper(child, allowed - 1) for child in children if isinstance(child, dict | list)
-    )
+    """Whether ``value`` nests containers more than ``allowed`` levels, walking level by level."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > allowed:
+            return True
+        deeper: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            deeper.extend(child for child in children if isinstance(child, dict | list))
+        level = deeper
+    return False
 
 
 def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
@@ -101,7 +101,9 @@ def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_
         raise StrictDecodeError(
             f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
-    if _nested_deeper(value, max_depth):
+    # Nesting depth cannot exceed the number of opening brackets: only then walk the value.
+    openings = raw.count(b"{") + raw.count(b"[")
+    if openings > max_depth and _nested_deeper(value, max_depth):
         raise StrictDecodeError(f"JSON nested deeper than {max_depth} levels")
     return value
 
