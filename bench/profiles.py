@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -28,11 +29,12 @@ def pyinstrument_top(action: Callable[[], object], count: int, lines: int = 28) 
 def py_spy_top(pid: int, seconds: int, load: Callable[[], object], lines: int = 15) -> str:
     """Sample ``pid`` and its worker processes while ``load`` runs; the functions with the most
     own samples (leaf frames) and the most total samples, as text."""
-    if shutil.which("py-spy") is None:
+    py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if py_spy is None:
         return "(py-spy is not installed)"
     with tempfile.TemporaryDirectory() as directory:
         output = Path(directory) / "stacks.txt"
-        command = ["py-spy", "record", "--pid", str(pid), "--subprocesses", "--format", "raw"]
+        command = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--format", "raw"]
         recorder = subprocess.Popen(
             [*command, "--duration", str(seconds), "--rate", "200", "--output", str(output)],
             stdout=subprocess.DEVNULL,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -347,11 +348,11 @@ def _previous_tlog_section() -> str | None:
     if not RESULTS.exists():
         return None
     text = RESULTS.read_text()
-    start = text.find(TLOG_HEADING)
-    if start < 0:
+    match = re.search(rf"^{re.escape(TLOG_HEADING)}[ \t]*$", text, re.MULTILINE)
+    if match is None:
         return None
-    end = text.find("\n## ", start + len(TLOG_HEADING))
-    return text[start:] if end < 0 else text[start : end + 1]
+    end = text.find("\n## ", match.end())
+    return text[match.start() :] if end < 0 else text[match.start() : end + 1]
 
 
 def _postgres_points(results: dict[str, Any]) -> list[tuple[int, float]]:

@@ -10,14 +10,17 @@ INTRO = """\
 # Benchmark results
 
 Written by `make bench` (`bench/run.py`); do not edit by hand: the next run rewrites it, except for
-the section "{tlog}", which `bench/tlog_scale.py`'s owner records and this harness keeps verbatim.
+the section on the transparency log at scale, which `bench/tlog_scale.py`'s owner records and this
+harness keeps verbatim.
 Benchmarks are not tests: nothing here asserts on timings.
 """
 
 METHOD = """\
 ## How it was measured
 
-- Side by side, in one run, on one machine. Figures compared with each other run in alternating
+- Side by side, in one run, on one machine shared with other work: before each section the
+  harness waits up to 30 s for the 1-minute load average to fall under 1.5 and records it (see
+  Detail); a section that ran on a loaded machine reads low on parallel and latency figures. Figures compared with each other run in alternating
   rounds (A, B, A, B, ...), so that whatever else the machine does weighs on both sides alike. Each
   figure is the median of its rounds; the spread is the interquartile range (IQR). A ratio is the
   median of the per-round ratios.
@@ -135,7 +138,7 @@ def render(results: dict[str, Any], table: str, plots: list[str], tlog: str | No
     machine = results["machine"]
     service = results.get("service") if isinstance(results.get("service"), dict) else {}
     parts = [
-        INTRO.format(tlog="## Transparency log at scale (PostgreSQL)"),
+        INTRO,
         _section("Machine, versions, command", _machine_text(machine, results)),
         _section("Figures against targets", table),
         METHOD.format(
@@ -175,7 +178,7 @@ def _machine_text(machine: dict[str, Any], results: dict[str, Any]) -> str:
 
 
 def _details(results: dict[str, Any]) -> str:
-    keep = {}
+    keep = {"load_average_before_each_section": results.get("load_average", {})}
     for name in (
         "library",
         "sigstore",

@@ -12,6 +12,7 @@ Usage::
 from __future__ import annotations
 
 import json
+import os
 import time
 import traceback
 from collections.abc import Callable
@@ -25,10 +26,23 @@ from bench.stats import QUICK, scaled
 from provenance.verify.verifier import Verifier
 
 GIB = 1 << 30
+QUIET_LOAD = 1.5
+QUIET_WAIT = scaled(30, 0)
+
+
+def _quiet_moment() -> float:
+    """Wait (at most QUIET_WAIT seconds) for the 1-minute load average to fall under QUIET_LOAD:
+    other work on the machine would take cores from a side-by-side figure. Returns the load."""
+    deadline = time.monotonic() + QUIET_WAIT
+    while os.getloadavg()[0] > QUIET_LOAD and time.monotonic() < deadline:
+        time.sleep(2)
+    return round(os.getloadavg()[0], 2)
 
 
 def _section(results: dict[str, Any], name: str, run: Callable[[], Any]) -> None:
-    print(f"[bench] {name} ...", flush=True)
+    load = _quiet_moment()
+    results.setdefault("load_average", {})[name] = load
+    print(f"[bench] {name} (load {load}) ...", flush=True)
     started = time.perf_counter()
     try:
         results[name] = run()
