@@ -27,14 +27,24 @@ def pyinstrument_top(action: Callable[[], object], count: int, lines: int = 28) 
 
 
 def py_spy_top(pid: int, seconds: int, load: Callable[[], object], lines: int = 15) -> str:
-    """Sample ``pid`` and its worker processes while ``load`` runs; the functions with the most
-    own samples (leaf frames) and the most total samples, as text."""
+    """Sample ``pid`` and its worker processes while ``load`` runs, only threads holding the GIL
+    (the CPU-bound Python work); the functions with the most own samples (leaf frames) and the
+    project's functions with the most total samples, as text."""
     py_spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if py_spy is None:
         return "(py-spy is not installed)"
     with tempfile.TemporaryDirectory() as directory:
         output = Path(directory) / "stacks.txt"
-        command = [py_spy, "record", "--pid", str(pid), "--subprocesses", "--format", "raw"]
+        command = [
+            py_spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--subprocesses",
+            "--gil",
+            "--format",
+            "raw",
+        ]
         recorder = subprocess.Popen(
             [*command, "--duration", str(seconds), "--rate", "200", "--output", str(output)],
             stdout=subprocess.DEVNULL,
@@ -67,7 +77,7 @@ def _collapsed_summary(text: str, lines: int) -> str:
     relevant = [
         (name, n)
         for name, n in total.most_common(200)
-        if "provenance" in name or "verifier_api" in name
+        if "provenance/" in name or "verifier_api/" in name
     ][:lines]
     total_lines = [f"{100 * n / samples:5.1f}%  {name}" for name, n in relevant]
     return "\n".join(
@@ -83,5 +93,5 @@ def _collapsed_summary(text: str, lines: int) -> str:
 def _short(frame: str) -> str:
     """``function (path/to/module.py:123)`` -> ``function (module.py)``."""
     name, _, where = frame.partition(" (")
-    module = where.rstrip(")").rsplit("/", 1)[-1].split(":", 1)[0]
+    module = "/".join(where.rstrip(")").split(":", 1)[0].split("/")[-2:])
     return f"{name} ({module})" if module else name

@@ -79,16 +79,18 @@ bounded only by the chunk hand-off. What would help: run on an idle machine; lar
 """,
     "service": """\
 **Service: /v1/verify throughput against /healthz (target >= 0.6): not met.** The server profile
-(py-spy, below) shows where a verify request's time goes besides the library verify: the API key
-check reads the database, the per-key rate limit writes and commits a row for every request
-(`crud.count_request`, an fsync on SQLite), and the current CRL is read from the database for every
-request (`Authority.current_crl`), then the bundle is re-serialized from the parsed request
-(`json.dumps(item.bundle)`) and parsed again. /healthz does none of this. What would fix it (in
-`verifier_api/`, whose engineer was still committing during this run, so left alone here):
-authenticate API keys from an in-process cache with a short TTL, count rate-limit windows in
-memory per process (or in one batched UPDATE per second), cache the current CRL state until its
-nextUpdate or a revocation (the `Authority` already caches the verifier per CRL number), and verify
-the raw request bytes rather than re-encoding them.
+(py-spy, below, sampling only threads that hold the GIL) shows that a verify request is not bound
+by verification: the library's verify is a few percent of the samples, and the server holds the GIL
+only a small part of the time. The time goes to the database, three times per request, none of which
+/healthz does: the API key is read (`crud.authenticate`), the per-key rate limit inserts or updates
+and commits a row (`crud.count_request`, a write transaction, serialized by SQLite's single writer
+and its fsync), and the current CRL row is read (`Authority.current_crl`); each opens a pooled
+connection and compiles its statement. What would fix it (in `verifier_api/`, whose engineer was
+still committing during this run, so this harness left it alone): authenticate API keys from an
+in-process cache with a short TTL, count rate-limit windows in memory and flush them in one batched
+UPDATE per second (or a token bucket per process), cache the current CRL state until its nextUpdate
+or a revocation (the `Authority` already caches the verifier per CRL number), and verify the raw
+request bytes instead of re-encoding the parsed bundle (`json.dumps(item.bundle)`).
 """,
     "media": """\
 **Media overhead against raw c2pa-python (target <= +10%): see the table.** Signing adds the
