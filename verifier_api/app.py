@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from verifier_api.errors import install_error_handlers
-from verifier_api.limits import BodyLimitMiddleware
+from verifier_api.limits import BodyLimitMiddleware, StrictJsonMiddleware
 from verifier_api.metrics import MetricsMiddleware
 from verifier_api.routes import authority, health, log, media, sign, verify
 from verifier_api.schemas import ErrorResponse
@@ -66,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     install_web(app)
     install_error_handlers(app)
+    app.add_middleware(StrictJsonMiddleware)
     media_caps = dict.fromkeys(media.MEDIA_ROUTES, settings.max_media_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, path_caps=media_caps)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)

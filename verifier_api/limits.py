@@ -1,4 +1,4 @@
-"""The request body cap: bodies above the limit get 413 JSON before anything parses them."""
+"""Request bodies: the size cap (413 before anything parses them) and strict JSON (422)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from provenance.encoding import StrictDecodeError, loads_strict
 from verifier_api.errors import error_response
+
+MAX_REQUEST_DEPTH = 32
 
 
 class BodyTooLargeError(HTTPException):
@@ -70,3 +73,75 @@ def _content_length(scope: Scope) -> int | None:
             text = value.decode("latin-1").strip()
             return int(text) if text.isdigit() else None
     return 0
+
+
+class StrictJsonMiddleware:
+    """Refuse JSON bodies that are not strict JSON before the lenient framework parser sees them.
+
+    Python's ``json`` (which FastAPI uses) keeps the last of duplicate keys and accepts ``NaN``:
+    a parser differential an attacker could use between this service and the tools that store the
+    same bundle. Bodies sent as JSON must pass :func:`provenance.encoding.loads_strict` (no
+    duplicate keys, no non-finite numbers, bounded integers and nesting), else 422
+    ``request.invalid``. Runs inside the body cap, so it only ever holds a capped body.
+
+    Args:
+        app: The wrapped app.
+        max_depth: The deepest nesting a request may have.
+    """
+
+    def __init__(self, app: ASGIApp, max_depth: int = MAX_REQUEST_DEPTH) -> None:
+        self.app = app
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await _read_body(receive)
+        except BodyTooLargeError as exc:
+            await error_response(413, "request.too_large", str(exc.detail))(scope, receive, send)
+            return
+        if body:
+            try:
+                loads_strict(body, max_bytes=len(body), max_depth=self.max_depth)
+            except StrictDecodeError as exc:
+                response = error_response(
+                    422, "request.invalid", f"the body is not strict JSON: {exc}"
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, _replay(body), send)
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            media_type: str = value.decode("latin-1").split(";", 1)[0].strip().lower()
+            return media_type == "application/json" or media_type.endswith("+json")
+    return False
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive

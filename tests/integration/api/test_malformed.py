@@ -24,6 +24,23 @@ CASES = [
         b'{"content": "x", "bundle": {}, "policy": {"identity": 7}}',
         "policy.malformed",
     ),
+    ("/v1/verify", b'{"content": "x", "content": "y", "bundle": {}}', "request.invalid"),
+    (
+        "/v1/verify",
+        b'{"content": "x", "bundle": {"mediaType": 1, "mediaType": 2}}',
+        "request.invalid",
+    ),
+    ("/v1/verify", b'{"content": "x", "bundle": {"n": NaN}}', "request.invalid"),
+    (
+        "/v1/verify",
+        b'{"content": "x", "bundle": ' + b"[" * 200 + b"]" * 200 + b"}",
+        "request.invalid",
+    ),
+    (
+        "/v1/sign",
+        b'{"content": "x", "contentType": "text/plain", "contentType": "image/png"}',
+        "request.invalid",
+    ),
     ("/v1/verify/batch", b'{"items": []}', "request.invalid"),
     ("/v1/verify/batch", b'{"items": {"a": 1}}', "request.invalid"),
 ]
