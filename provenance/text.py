@@ -3,7 +3,8 @@
 ``none`` signs the exact bytes. ``text-v1`` makes a text survive copy and paste: the bytes must be
 UTF-8; line endings CRLF and CR become LF; each line is NFC-normalized and loses its trailing
 whitespace; trailing empty lines are dropped and the text ends in exactly one LF (an empty text
-canonicalizes to a single LF). The profile is named inside the signed statement.
+canonicalizes to a single LF). A line may hold at most ``MAX_TEXT_LINE_CHARS`` characters, so a
+stream is never held in memory whole. The profile is named inside the signed statement.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import BinaryIO
 from provenance.errors import CanonicalizationError
 
 CHUNK_BYTES = 1 << 20
+MAX_TEXT_LINE_CHARS = 1 << 20
 
 
 class Canonicalization(StrEnum):
@@ -56,7 +58,8 @@ def _decoded_lines(content: bytes) -> list[str]:
 def _streamed_lines(stream: BinaryIO) -> Iterator[str]:
     reader = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline=None)
     try:
-        yield from reader
+        while line := reader.readline(MAX_TEXT_LINE_CHARS + 2):
+            yield line
     except UnicodeDecodeError as exc:
         raise _not_utf8(exc) from exc
     finally:
@@ -72,6 +75,10 @@ def _not_utf8(exc: UnicodeDecodeError) -> CanonicalizationError:
 def _text_v1_chunks(content: Content) -> Iterator[bytes]:
     pending_empty = 0
     for line in _text_lines(content):
+        if len(line.rstrip("\n")) > MAX_TEXT_LINE_CHARS:
+            raise CanonicalizationError(
+                f"text-v1 lines are at most {MAX_TEXT_LINE_CHARS} characters; found a longer one"
+            )
         text = line.rstrip("\n").rstrip()
         if not text.isascii():
             text = unicodedata.normalize("NFC", text)
