@@ -95,10 +95,12 @@ def _check(value: float, target: float, at_least: bool) -> tuple[str, str]:
     return f"{ratio:.2f}", "yes" if met else "**no**"
 
 
-def _failed(section: Any) -> bool:
-    return not isinstance(section, dict | list) or (
-        isinstance(section, dict) and "error" in section
-    )
+def _ok(results: dict[str, Any], key: str, needed: str | None = None) -> dict[str, Any] | None:
+    """The section ``key`` when it ran without error (and holds ``needed``), else None."""
+    section = results.get(key)
+    if not isinstance(section, dict) or "error" in section or (needed and needed not in section):
+        return None
+    return section
 
 
 def _rows(results: dict[str, Any]) -> list[Row]:
@@ -127,8 +129,8 @@ def _missing(name: str, results: dict[str, Any], key: str) -> list[Row]:
 
 
 def _library_rows(results: dict[str, Any]) -> list[Row]:
-    lib = results.get("library")
-    if _failed(lib) or "verify" not in lib:
+    lib = _ok(results, "library", "verify")
+    if lib is None:
         return _missing("Library verify", results, "library")
     ratio, met = _check(lib["verify_ratio"]["median"], 0.6, True)
     return [
@@ -154,8 +156,8 @@ def _library_rows(results: dict[str, Any]) -> list[Row]:
 
 
 def _sigstore_rows(results: dict[str, Any]) -> list[Row]:
-    side = results.get("sigstore")
-    if _failed(side) or "ratio" not in side:
+    side = _ok(results, "sigstore", "ratio")
+    if side is None:
         return _missing("sigstore-python comparison", results, "sigstore")
     ratio, met = _check(side["ratio"]["median"], 20, True)
     cold_ratio, cold_met = _check(side["ratio_cold"]["median"], 20, True)
@@ -180,8 +182,8 @@ def _sigstore_rows(results: dict[str, Any]) -> list[Row]:
 
 
 def _batch_rows(results: dict[str, Any]) -> list[Row]:
-    batch = results.get("batch")
-    if _failed(batch):
+    batch = _ok(results, "batch")
+    if batch is None:
         return _missing("Batch verify", results, "batch")
     ratio, met = _check(batch["ratio"]["median"], 1.7, True)
     return [
@@ -196,8 +198,8 @@ def _batch_rows(results: dict[str, Any]) -> list[Row]:
 
 
 def _service_rows(results: dict[str, Any]) -> list[Row]:
-    svc = results.get("service")
-    if _failed(svc):
+    svc = _ok(results, "service")
+    if svc is None:
         return _missing("Service verify/healthz", results, "service")
     ratio, met = _check(svc["ratio"]["median"], 0.6, True)
     verify, health = svc["verify"], svc["healthz"]
@@ -218,8 +220,8 @@ def _service_rows(results: dict[str, Any]) -> list[Row]:
 
 
 def _sign_rows(results: dict[str, Any]) -> list[Row]:
-    sign = results.get("sign_postgres")
-    if _failed(sign):
+    sign = _ok(results, "sign_postgres")
+    if sign is None:
         return _missing("Sign at submission (PostgreSQL)", results, "sign_postgres")
     every = sign["bundlesVerified"] == sign["bundlesReturned"] > 0 and sign["errors"] == 0
     return [
@@ -241,8 +243,8 @@ def _sign_rows(results: dict[str, Any]) -> list[Row]:
 
 
 def _tlog_rows(results: dict[str, Any]) -> list[Row]:
-    scale = results.get("tlog_scale")
-    if _failed(scale):
+    scale = _ok(results, "tlog_scale")
+    if scale is None:
         return _missing("Log on PostgreSQL", results, "tlog_scale")
     ratio, met = _check(scale["appendRate"], 5000, True)
     p50_ratio, p50_met = _check(scale["proofP50Ms"], 2.0, False)
@@ -267,8 +269,8 @@ def _tlog_rows(results: dict[str, Any]) -> list[Row]:
 
 
 def _media_rows(results: dict[str, Any]) -> list[Row]:
-    med = results.get("media")
-    if _failed(med):
+    med = _ok(results, "media")
+    if med is None:
         return _missing("Media", results, "media")
     rows = []
     for step in ("sign", "verify"):
@@ -299,8 +301,8 @@ def _media_rows(results: dict[str, Any]) -> list[Row]:
 
 
 def _large_rows(results: dict[str, Any]) -> list[Row]:
-    big = results.get("large")
-    if _failed(big):
+    big = _ok(results, "large")
+    if big is None:
         return _missing("Large content", results, "large")
     size = f"{big['bytes'] / 2**30:.3g} GiB"
     rows = [Row(f"sha256sum of {size}, s", _m(big["sha256sum_seconds"]), "", "", "")]
@@ -356,15 +358,15 @@ def _previous_tlog_section() -> str | None:
 
 
 def _postgres_points(results: dict[str, Any]) -> list[tuple[int, float]]:
-    scale = results.get("tlog_scale")
-    return [] if _failed(scale) else [(scale["entries"], scale["proofP50Ms"])]
+    scale = _ok(results, "tlog_scale")
+    return [] if scale is None else [(scale["entries"], scale["proofP50Ms"])]
 
 
 def write_plots(results: dict[str, Any]) -> list[str]:
     """Draw the plots the results allow; return their file names."""
     names = []
-    service = results.get("service")
-    if not _failed(service):
+    service = _ok(results, "service")
+    if service is not None:
         plots.latency_vs_concurrency(service["sweep"], HERE / "latency_vs_concurrency.png")
         names.append("latency_vs_concurrency.png")
     if isinstance(results.get("log_curve"), list):
@@ -372,8 +374,8 @@ def write_plots(results: dict[str, Any]) -> list[str]:
             results["log_curve"], _postgres_points(results), HERE / "proof_vs_log_size.png"
         )
         names.append("proof_vs_log_size.png")
-    library = results.get("library")
-    if isinstance(results.get("content_curve"), list) and not _failed(library):
+    library = _ok(results, "library")
+    if isinstance(results.get("content_curve"), list) and library is not None:
         plots.verify_vs_content_size(
             results["content_curve"],
             library["sha256"]["median"],

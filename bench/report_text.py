@@ -148,7 +148,8 @@ def _met(table: str, needle: str) -> bool:
 def render(results: dict[str, Any], table: str, plots: list[str], tlog: str | None) -> str:
     """The whole of RESULTS.md."""
     machine = results["machine"]
-    service = results.get("service") if isinstance(results.get("service"), dict) else {}
+    found = results.get("service")
+    service: dict[str, Any] = found if isinstance(found, dict) else {}
     parts = [
         INTRO,
         _section("Machine, versions, command", _machine_text(machine, results)),
@@ -211,7 +212,8 @@ def _details(results: dict[str, Any]) -> str:
 
 
 def _notes(results: dict[str, Any], table: str) -> str:
-    profiles = results.get("profiles") if isinstance(results.get("profiles"), dict) else {}
+    found = results.get("profiles")
+    profiles: dict[str, str] = found if isinstance(found, dict) else {}
     checks = [
         ("verify", "verify rate / raw P-256", "library_verify"),
         ("sigstore", "sigstore time / our time", None),
