@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import Exit, PassphraseFile, fail, new_key_passphrase, stderr
 from provenance.errors import ProvenanceError
-from verifier_api import crud
-from verifier_api.models import Scope
-from verifier_api.publisher import home_settings, init_home
-from verifier_api.service import open_database
-from verifier_api.settings import Settings, SettingsError, check_secret
+from verifier_api.scopes import Scope
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+# The service's modules (FastAPI, SQLModel, pydantic-settings) load only inside these commands, so
+# every other `prov` command starts without them.
 
 app = typer.Typer(help="Serve a publisher home; manage its API keys.", no_args_is_help=False)
 Home = Annotated[Path, typer.Option(help="The publisher home (made by `prov init`).")]
@@ -34,6 +36,10 @@ def init(
     passphrase_file: PassphraseFile = None,
 ) -> None:
     """Create a publisher home: authority, signing-service key and chain, log key, database."""
+    from verifier_api.publisher import home_settings, init_home  # noqa: PLC0415
+    from verifier_api.service import open_database  # noqa: PLC0415
+    from verifier_api.settings import Settings, SettingsError, check_secret  # noqa: PLC0415
+
     passphrase = new_key_passphrase(passphrase_file, unencrypted=False)
     assert passphrase is not None
     try:
@@ -76,11 +82,15 @@ def serve(
     )
 
 
-def _settings(home: Path) -> Settings:
+def _engine(home: Path) -> Engine:
+    from verifier_api.service import open_database  # noqa: PLC0415
+    from verifier_api.settings import Settings  # noqa: PLC0415
+
     try:
-        return Settings(home=home)
+        settings = Settings(home=home)
     except ValueError as exc:
         fail(f"invalid settings: {exc}", Exit.USAGE)
+    return open_database(settings)
 
 
 @app.command("create-key")
@@ -90,7 +100,9 @@ def create_key(
     name: Annotated[str, typer.Option(help="A label for the key.")] = "default",
 ) -> None:
     """Create an API key and print it ONCE to stdout (only its hash is stored)."""
-    engine = open_database(_settings(home))
+    from verifier_api import crud  # noqa: PLC0415
+
+    engine = _engine(home)
     row, full_key = crud.create_api_key(engine, name, scope, now=datetime.now(UTC))
     engine.dispose()
     stderr.print(f"created key {row.id} ({row.scope}, {row.name!r}); it is shown only now:")
@@ -103,7 +115,9 @@ def revoke_key(
     key_id: Annotated[str, typer.Argument(help="The key id (the part after prov_).")],
 ) -> None:
     """Revoke an API key by its id."""
-    engine = open_database(_settings(home))
+    from verifier_api import crud  # noqa: PLC0415
+
+    engine = _engine(home)
     revoked = crud.revoke_api_key(engine, key_id, now=datetime.now(UTC))
     engine.dispose()
     if not revoked:
@@ -114,7 +128,9 @@ def revoke_key(
 @app.command("list-keys")
 def list_keys(home: Home) -> None:
     """List API keys (ids, names, scopes; never secrets)."""
-    engine = open_database(_settings(home))
+    from verifier_api import crud  # noqa: PLC0415
+
+    engine = _engine(home)
     for row in crud.list_api_keys(engine):
         state = f"revoked {row.revoked_at.isoformat()}" if row.revoked_at else "active"
         typer.echo(f"{row.id}\t{row.scope}\t{row.name}\t{state}")

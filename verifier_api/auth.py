@@ -16,7 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from verifier_api import crud
 from verifier_api.errors import ApiError
-from verifier_api.models import ApiKey, Scope
+from verifier_api.models import ApiKey
+from verifier_api.scopes import Scope
 from verifier_api.service import Service, unix_now
 
 logger = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ from verifier_api.models import (
     IdempotencyRecord,
     IssuedCertificate,
     RateWindow,
-    Scope,
 )
 from verifier_api.models import Revocation as RevocationRow
+from verifier_api.scopes import Scope
 
 API_KEY_PREFIX = "prov"
 KEY_ID_BYTES = 6

@@ -9,20 +9,12 @@ The log's ``tlog_*`` tables come from :mod:`provenance.tlog.sql`.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
-
-class Scope(StrEnum):
-    """What an API key may do: ``verify`` (verify only), ``sign`` (sign and verify), ``admin``
-    (certificates, revocations and verify)."""
-
-    VERIFY = "verify"
-    SIGN = "sign"
-    ADMIN = "admin"
+from verifier_api.scopes import Scope
 
 
 def _utc_column(*, nullable: bool) -> Any:

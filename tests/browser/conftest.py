@@ -21,7 +21,7 @@ from tests.integration.api.support import make_home, server_process
 from verifier_api import crud
 from verifier_api.db import make_engine
 from verifier_api.migrations import upgrade_database
-from verifier_api.models import Scope
+from verifier_api.scopes import Scope
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

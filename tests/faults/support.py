@@ -27,7 +27,7 @@ from tests.integration.api.support import free_port, service_environment, sign_b
 from verifier_api import crud
 from verifier_api.db import make_engine
 from verifier_api.migrations import upgrade_database
-from verifier_api.models import Scope
+from verifier_api.scopes import Scope
 from verifier_api.service import utc_now
 
 READY_TIMEOUT_SECONDS = 30.0

@@ -29,7 +29,7 @@ from tests.integration.api.support import (
 from verifier_api import crud
 from verifier_api.db import make_engine
 from verifier_api.migrations import upgrade_database
-from verifier_api.models import Scope
+from verifier_api.scopes import Scope
 from verifier_api.service import utc_now
 
 pytestmark = pytest.mark.postgres

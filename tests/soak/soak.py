@@ -39,7 +39,7 @@ from tests.integration.api.support import make_home, postgres_database, sign_bod
 from verifier_api import crud
 from verifier_api.db import make_engine
 from verifier_api.migrations import upgrade_database
-from verifier_api.models import Scope
+from verifier_api.scopes import Scope
 from verifier_api.service import utc_now
 
 WARM_UP_FRACTION = 0.2

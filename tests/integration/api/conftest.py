@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from tests.integration.api.support import PASSPHRASE, make_home, postgres_database
 from verifier_api import crud
 from verifier_api.app import create_app
-from verifier_api.models import Scope
+from verifier_api.scopes import Scope
 from verifier_api.service import Service
 from verifier_api.settings import Settings
 

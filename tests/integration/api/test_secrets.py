@@ -35,7 +35,7 @@ from tests.faults.support import running_server
 from tests.integration.api.conftest import Api
 from tests.integration.api.support import BASE_URL, PASSPHRASE, REVIEW, TAMPERED, sign_body
 from verifier_api import crud
-from verifier_api.models import Scope
+from verifier_api.scopes import Scope
 from verifier_api.service import utc_now
 from verifier_api.settings import Settings
 

@@ -22,7 +22,7 @@ from verifier_api import crud
 from verifier_api.app import create_app
 from verifier_api.db import make_engine
 from verifier_api.migrations import upgrade_database
-from verifier_api.models import Scope
+from verifier_api.scopes import Scope
 from verifier_api.service import utc_now
 from verifier_api.settings import Settings, SettingsError
 

@@ -27,7 +27,7 @@ from tests.integration.api.support import (
 )
 from verifier_api import crud
 from verifier_api.app import create_app
-from verifier_api.models import Scope
+from verifier_api.scopes import Scope
 from verifier_api.service import Service, utc_now
 from verifier_api.settings import Settings
 

@@ -1,0 +1,14 @@
+"""API key scopes (kept apart from the tables so the CLI can name them without SQLModel)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    """What an API key may do: ``verify`` (verify only), ``sign`` (sign and verify), ``admin``
+    (certificates, revocations and verify)."""
+
+    VERIFY = "verify"
+    SIGN = "sign"
+    ADMIN = "admin"
