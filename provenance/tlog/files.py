@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 from provenance.errors import LogError, ProvenanceError
@@ -33,6 +34,11 @@ class FileStore:
     def read_tile(self, level: int, index: int) -> bytes | None:
         """The full tile, else the widest partial one, else None."""
         return self._widest(TileId(level, index).path)
+
+    def read_tiles(self, coordinates: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored tiles among ``coordinates``."""
+        found = {key: self.read_tile(*key) for key in coordinates}
+        return {key: data for key, data in found.items() if data is not None}
 
     def read_entry_bundle(self, index: int) -> bytes | None:
         """The full entry bundle, else the widest partial one, else None."""

@@ -7,6 +7,7 @@ leaves. The checkpoint key's name is the log's origin.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from provenance.errors import LogError
 from provenance.tlog import merkle, tiles
@@ -15,6 +16,7 @@ from provenance.tlog.note import Checkpoint, NoteSigner, sign_checkpoint
 from provenance.tlog.store import LogState, LogStore, LogWrite, TileSource
 
 DEFAULT_MAX_SKEW_SECONDS = 300
+_T = TypeVar("_T")
 MAX_BATCH = 4096
 
 
@@ -118,6 +120,22 @@ class TransparencyLog:
     def _reader(self) -> tiles.TileNodeReader:
         return tiles.TileNodeReader(self._store.read_tile)
 
+    def _with_tiles(self, tree_size: int, proof: Callable[[merkle.NodeReader], _T]) -> _T:
+        """Run ``proof`` over the tree of ``tree_size`` after reading its tiles in one store read.
+
+        Which tiles a proof reads depends only on coordinates, so a dry run over zero-filled
+        tiles of the right widths names them; then the real run reads the fetched tiles.
+        """
+        planned: set[tuple[int, int]] = set()
+
+        def plan(level: int, index: int) -> bytes:
+            planned.add((level, index))
+            return bytes(merkle.HASH_SIZE * tiles.tile_width(level, index, tree_size))
+
+        proof(tiles.TileNodeReader(plan))
+        fetched = self._store.read_tiles(planned)
+        return proof(tiles.TileNodeReader(lambda level, index: fetched.get((level, index))))
+
     def _checked_size(self, tree_size: int | None) -> LogState:
         state = self.state()
         if tree_size is None or tree_size == state.size:
@@ -143,7 +161,9 @@ class TransparencyLog:
         state = self._checked_size(tree_size)
         if not 0 <= index < state.size:
             raise LogError(f"leaf {index} is not in the tree of size {state.size}")
-        hashes = merkle.inclusion_proof(index, state.size, self._reader())
+        hashes = self._with_tiles(
+            state.size, lambda read: merkle.inclusion_proof(index, state.size, read)
+        )
         return InclusionProof(index, state.size, state.root_hash, tuple(hashes), state.checkpoint)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
@@ -155,7 +175,9 @@ class TransparencyLog:
         state = self._checked_size(size2)
         if not 0 < size1 <= state.size:
             raise LogError(f"expected 0 < size1 <= {state.size}, found {size1}")
-        return merkle.consistency_proof(size1, state.size, self._reader())
+        return self._with_tiles(
+            state.size, lambda read: merkle.consistency_proof(size1, state.size, read)
+        )
 
     def entry(self, index: int) -> LogEntry:
         """The leaf at ``index``.

@@ -10,9 +10,22 @@ are serialized by the database and the tree never forks. A restart rebuilds noth
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, Table, Text, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    Table,
+    Text,
+    and_,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel
@@ -154,6 +167,21 @@ class SqlLogStore:
         """The stored tile, or None."""
         with self._engine.connect() as connection:
             return _read_tile(connection, self._log, level, index)
+
+    def read_tiles(self, coordinates: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored tiles among ``coordinates``, in one query."""
+        if not coordinates:
+            return {}
+        wanted = [
+            and_(TILES.c.level == level, TILES.c.tile_index == index)
+            for level, index in coordinates
+        ]
+        query = select(TILES.c.level, TILES.c.tile_index, TILES.c.data).where(
+            TILES.c.log == self._log, or_(*wanted)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return {(row.level, row.tile_index): bytes(row.data) for row in rows}
 
     def read_entry_bundle(self, index: int) -> bytes | None:
         """The stored entry bundle, or None."""

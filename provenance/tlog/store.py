@@ -9,7 +9,7 @@ against a consistent view and commits its writes atomically: one tree, however m
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -53,6 +53,9 @@ Sequencer = Callable[[TileSource, LogState | None], LogWrite]
 class LogStore(TileSource, Protocol):
     """The storage port of a transparency log."""
 
+    def read_tiles(self, coordinates: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored tiles among ``coordinates`` (``(tile level, index)``), in one read."""
+
     def read_state(self) -> LogState | None:
         """The latest committed state, or None when nothing was ever appended."""
 
@@ -89,6 +92,10 @@ class MemoryStore:
     def read_entry_bundle(self, index: int) -> bytes | None:
         """The stored entry bundle, or None."""
         return self._bundles.get(index)
+
+    def read_tiles(self, coordinates: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        """The stored tiles among ``coordinates``."""
+        return {key: self._tiles[key] for key in coordinates if key in self._tiles}
 
     def read_state(self) -> LogState | None:
         """The latest committed state, or None."""
