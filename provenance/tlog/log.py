@@ -123,16 +123,17 @@ class TransparencyLog:
     def _with_tiles(self, tree_size: int, proof: Callable[[merkle.NodeReader], _T]) -> _T:
         """Run ``proof`` over the tree of ``tree_size`` after reading its tiles in one store read.
 
-        Which tiles a proof reads depends only on coordinates, so a dry run over zero-filled
-        tiles of the right widths names them; then the real run reads the fetched tiles.
+        Which nodes a proof reads depends only on their coordinates, so a dry run whose node
+        reader records coordinates (and hashes nothing) names the tiles to fetch.
         """
         planned: set[tuple[int, int]] = set()
 
         def plan(level: int, index: int) -> bytes:
-            planned.add((level, index))
-            return bytes(merkle.HASH_SIZE * tiles.tile_width(level, index, tree_size))
+            where = tiles.locate_node(level, index)
+            planned.add((where.tile_level, where.tile_index))
+            return bytes(merkle.HASH_SIZE)
 
-        proof(tiles.TileNodeReader(plan))
+        proof(plan)
         fetched = self._store.read_tiles(planned)
         return proof(tiles.TileNodeReader(lambda level, index: fetched.get((level, index))))
 
