@@ -150,3 +150,4 @@ PassphraseFile = Annotated[
     ),
 ]
 Unencrypted = Annotated[bool, typer.Option(help="Store new private keys without a passphrase.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]

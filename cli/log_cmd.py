@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from cli.common import (
     Exit,
+    JsonOption,
     PassphraseFile,
     Unencrypted,
     fail,
@@ -359,7 +360,6 @@ LogKey = Annotated[
 TrustFile = Annotated[Path | None, typer.Option(help="Trust the log keys of this trust root.")]
 Origin = Annotated[str | None, typer.Option(help="The log's origin (default: the key's name).")]
 StateFile = Annotated[Path | None, typer.Option(help="Where the last accepted checkpoint is kept.")]
-JsonOutput = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 
 
 @app.command("audit")
@@ -369,7 +369,7 @@ def audit_command(
     trust: TrustFile = None,
     origin: Origin = None,
     state: StateFile = None,
-    json_output: JsonOutput = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Verify every tile and entry of a log and its consistency with the last audit."""
     origin, verifiers = log_verifiers(log_key, trust, origin)
@@ -400,7 +400,7 @@ def monitor_command(
     trust: TrustFile = None,
     origin: Origin = None,
     state: StateFile = None,
-    json_output: JsonOutput = False,
+    json_output: JsonOption = False,
 ) -> None:
     """Audit the log, then list the entries signed for IDENTITY since the last run."""
     origin, verifiers = log_verifiers(log_key, trust, origin)

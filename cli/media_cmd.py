@@ -14,12 +14,20 @@ from typing import Annotated
 
 import typer
 
-from cli.common import Exit, fail, load_signing_key, open_input, read_file, stderr, write_new_file
+from cli.common import (
+    Exit,
+    JsonOption,
+    fail,
+    load_signing_key,
+    open_input,
+    read_file,
+    stderr,
+    write_new_file,
+)
 from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
     IssuerOption,
-    JsonOption,
     RequireClaimOption,
     UnsafeAnyIdentityOption,
     build_policy,

@@ -40,7 +40,6 @@ UnsafeAnyIdentityOption = Annotated[
         "--unsafe-any-identity", help="Accept any identity the trust root certifies (unsafe)."
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 
 
 def build_policy(

@@ -9,12 +9,11 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from cli.common import Exit, fail, open_input, read_file, stderr
+from cli.common import Exit, JsonOption, fail, open_input, read_file, stderr
 from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
     IssuerOption,
-    JsonOption,
     RequireClaimOption,
     UnsafeAnyIdentityOption,
     build_policy,
@@ -111,7 +110,7 @@ def _check_file(
 
 def inspect(
     bundle: Annotated[Path, typer.Argument(help="The bundle to show.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Show what a bundle says, WITHOUT verifying or trusting any of it."""
     try:
