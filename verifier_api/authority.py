@@ -54,13 +54,13 @@ class Authority:
     def current_crl(self, now: datetime) -> CrlState:
         """The current CRL, published anew when missing or close to its nextUpdate."""
         state = crud.read_crl(self._engine)
-        if (
-            state is not None
-            and state.crl_der
-            and crud.utc(state.next_update) - now > CRL_REFRESH_MARGIN
-        ):
+        if state is not None and state.crl_der and self._fresh(crud.utc(state.next_update), now):
             return state
         return self.publish_crl(now)
+
+    @staticmethod
+    def _fresh(next_update: datetime, now: datetime) -> bool:
+        return next_update - now > CRL_REFRESH_MARGIN
 
     def publish_crl(self, now: datetime) -> CrlState:
         """Publish the next CRL over every recorded revocation."""
@@ -76,7 +76,14 @@ class Authority:
         return crud.publish_crl(self._engine, build)
 
     def trust_root(self, now: datetime) -> tuple[TrustRoot, Verifier]:
-        """This publisher's trust root (root, issuing CA, log key, current CRL) and its verifier."""
+        """This publisher's trust root (root, issuing CA, log key, current CRL) and its verifier.
+
+        Every call reads the current CRL's number (a revocation on any replica counts at once);
+        the CRL's bytes are read, and the verifier rebuilt, only when that number changed.
+        """
+        hit = self._still_current(crud.read_crl_version(self._engine), now)
+        if hit is not None:
+            return hit
         state = self.current_crl(now)
         with self._lock:
             if self._cached is None or self._cached[0] != state.crl_number:
@@ -84,6 +91,19 @@ class Authority:
                 trust = self._export(crl)
                 self._cached = (state.crl_number, trust, Verifier(trust))
             return self._cached[1], self._cached[2]
+
+    def _still_current(
+        self, version: tuple[int, datetime] | None, now: datetime
+    ) -> tuple[TrustRoot, Verifier] | None:
+        """The cached trust root and verifier if the CRL ``version`` is theirs and still fresh."""
+        with self._lock:
+            cached = self._cached
+        if cached is None or version is None:
+            return None
+        number, next_update = version
+        if number != cached[0] or not self._fresh(next_update, now):
+            return None
+        return cached[1], cached[2]
 
     def _export(self, crl: x509.CertificateRevocationList) -> TrustRoot:
         base_url = self._publisher.settings.base_url

@@ -102,9 +102,10 @@ def count_request(engine: Engine, key_id: str, window_start: int) -> int:
     ).returning(table.c.count)
     with engine.begin() as connection:
         count: int = connection.execute(statement).scalar_one()
-        connection.execute(
-            table.delete().where(table.c.key_id == key_id, table.c.window_start < window_start)
-        )
+        if count == 1:  # a new window: drop this key's older ones (once per window, not per call)
+            connection.execute(
+                table.delete().where(table.c.key_id == key_id, table.c.window_start < window_start)
+            )
     return count
 
 
@@ -170,6 +171,15 @@ def add_revocation(engine: Engine, revocation: Revocation) -> None:
             session.commit()
         except IntegrityError as exc:
             raise ConflictError(f"certificate {row.serial_hex} is revoked already") from exc
+
+
+def read_crl_version(engine: Engine) -> tuple[int, datetime] | None:
+    """The current CRL's number and nextUpdate (without its bytes), or None before the first."""
+    table: Table = CrlState.__table__  # type: ignore[attr-defined]
+    query = select(table.c.crl_number, table.c.next_update).where(table.c.id == CRL_ROW_ID)
+    with engine.connect() as connection:
+        row = connection.execute(query).first()
+    return None if row is None else (row.crl_number, utc(row.next_update))
 
 
 def read_crl(engine: Engine) -> CrlState | None:
