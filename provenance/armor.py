@@ -55,7 +55,7 @@ class ArmorLimits:
     max_document_bytes: int = 1024 * 1024
     max_line_chars: int = 16 * 1024
     max_blocks: int = 32
-    max_bundle_bytes: int = DEFAULT_LIMITS.max_bundle_bytes
+    max_bundle_chars: int = DEFAULT_LIMITS.max_bundle_bytes  # counted in base64 characters (§8)
 
 
 DEFAULT_ARMOR_LIMITS = ArmorLimits()
@@ -143,13 +143,17 @@ def _dash_escape(line: str) -> str:
 
 
 def contains_armor(document: str | bytes) -> bool:
-    """Whether ``document`` contains the BEGIN marker of a signed text block anywhere.
+    """Whether ``document`` holds a BEGIN line (specs/armor-v1.md §2, §10).
 
-    A cheap test to choose between armored and detached verification; it parses nothing.
+    A BEGIN line is a whole line (CRLF, CR or LF breaks; one leading BOM ignored) equal to the
+    marker after removing trailing white space; the marker mid-line or indented is text. Bytes that
+    are not UTF-8 still count, so that the document parse reports them as ``armor.malformed``.
     """
-    if isinstance(document, bytes):
-        return ARMOR_BEGIN.encode("ascii") in document
-    return ARMOR_BEGIN in document
+    text = document.decode("utf-8", "replace") if isinstance(document, bytes) else document
+    if ARMOR_BEGIN not in text:
+        return False
+    lines = _LINE_BREAK.split(text.removeprefix(_BOM))
+    return any(line.startswith(ARMOR_BEGIN) and line.rstrip() == ARMOR_BEGIN for line in lines)
 
 
 def find_signed_blocks(
@@ -285,7 +289,6 @@ def _read_text(cursor: _Cursor, start: int) -> str:
 
 
 def _read_bundle(cursor: _Cursor, start: int, limits: ArmorLimits) -> bytes:
-    max_chars = 4 * -(-limits.max_bundle_bytes // 3)
     chunks: list[str] = []
     total = 0
     while (line := cursor.take(start).rstrip()) != BUNDLE_END:
@@ -300,9 +303,10 @@ def _read_bundle(cursor: _Cursor, start: int, limits: ArmorLimits) -> bytes:
             raise ArmorError(f"line {cursor.number}: not a base64 line of at most 64 characters")
         chunks.append(line)
         total += len(line)
-        if total > max_chars:
+        if total > limits.max_bundle_chars:
             raise ArmorError(
-                f"the bundle of line {start} exceeds {limits.max_bundle_bytes} bytes",
+                f"the bundle of line {start} exceeds the cap of {limits.max_bundle_chars} "
+                "base64 characters",
                 code="armor.too_large",
             )
     if not chunks:

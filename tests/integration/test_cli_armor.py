@@ -224,3 +224,23 @@ def test_certificate_signed_armor_shows_the_verdict_panel(
     assert err.splitlines()[0] == f"VERIFIED: {armored} signed by {IDENTITY}"
     assert "vouched for by" in err and "Reviews Example" in err
     assert "certificate checked at" in err and "(verification time)" in err
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        "It quotes " + ARMOR_BEGIN + " mid-line.\n",
+        "  " + ARMOR_BEGIN + "\n",
+        "\ufeff\ufeff" + ARMOR_BEGIN + "\n",
+    ],
+    ids=["mid-line", "indented", "two-boms"],
+)
+def test_detached_review_quoting_the_marker_verifies_with_its_sidecar(
+    runner: CliRunner, key: Path, quoted: str
+) -> None:
+    review = key.with_name("quoting.txt")
+    review.write_text(REVIEW + quoted)
+    code, _, err = _prov(runner, "sign", review, "--key", key)
+    assert code == 0, err
+    code, document = _verify_json(runner, review, "--key", key.with_name("author.key.pub"))
+    assert (code, _failures(document)) == (0, [])

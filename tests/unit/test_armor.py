@@ -313,7 +313,7 @@ def test_garbage_bundle_is_a_finding_of_the_block() -> None:
         (ArmorLimits(max_document_bytes=100), "\u00e9" * 51),
         (ArmorLimits(max_line_chars=10), "short\n" + "y" * 11 + "\n"),
         (ArmorLimits(max_blocks=1), None),
-        (ArmorLimits(max_bundle_bytes=500), None),
+        (ArmorLimits(max_bundle_chars=500), None),
     ],
     ids=["document", "document-utf8-bytes", "line", "blocks", "bundle"],
 )
@@ -364,3 +364,47 @@ def test_signed_block_is_a_plain_value() -> None:
     (block,) = find_signed_blocks(_armored()).blocks
     assert isinstance(block, SignedBlock)
     assert Bundle.from_bytes(block.bundle_bytes).public_key_hint == KEY.public_key.key_id
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A review that quotes " + ARMOR_BEGIN + " mid-line.\n",
+        "  " + ARMOR_BEGIN + "\n",
+        "\ufeff\ufeff" + ARMOR_BEGIN + "\n",
+        "x" + ARMOR_BEGIN + "\n",
+    ],
+    ids=["mid-line", "indented", "two-boms", "prefixed"],
+)
+def test_marker_that_is_not_a_begin_line_is_not_a_document(text: str) -> None:
+    assert not contains_armor(text)
+    assert not contains_armor(text.encode())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ARMOR_BEGIN + "\n",
+        "\ufeff" + ARMOR_BEGIN + "\r\n",
+        "intro\r" + ARMOR_BEGIN + " \t\n",
+        "intro\n" + ARMOR_BEGIN,
+    ],
+    ids=["first-line", "one-bom-crlf", "cr-trailing-space", "last-line"],
+)
+def test_begin_line_anywhere_makes_a_document(text: str) -> None:
+    assert contains_armor(text)
+    assert contains_armor(text.encode())
+
+
+def test_begin_line_in_bytes_that_are_not_utf8_still_makes_a_document() -> None:
+    assert contains_armor(b"\xff\n" + ARMOR_BEGIN.encode() + b"\n")
+
+
+def test_bundle_cap_counts_base64_characters() -> None:
+    bundle = sign(KEY, TEXT.encode())
+    document = armor(TEXT, bundle)
+    encoded_chars = sum(len(line) for line in _bundle_lines(document))
+    under = ArmorLimits(max_bundle_chars=encoded_chars)
+    over = ArmorLimits(max_bundle_chars=encoded_chars - 1)
+    assert len(find_signed_blocks(document, under).blocks) == 1
+    assert _code(document, over) == "armor.too_large"
