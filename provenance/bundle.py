@@ -8,6 +8,7 @@ carry exactly one signature. Nothing in a bundle is trusted by being there: the 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,7 @@ from provenance.errors import BundleFormatError
 from provenance.tlog.entry import TlogEntry
 
 BUNDLE_MEDIA_TYPE = "application/vnd.provenance.bundle.v1+json"
-KEY_ID_HEX_CHARS = 64
+_KEY_ID = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,9 @@ class Bundle:
         """Parse a bundle strictly.
 
         Raises:
-            BundleFormatError: ``bundle.malformed``, ``bundle.too_large``, ``bundle.unsupported``
-                or ``envelope.signatures``.
+            BundleFormatError: ``bundle.malformed`` (including a missing or non-string
+                ``mediaType``), ``bundle.too_large``, ``bundle.unsupported`` (a string
+                ``mediaType`` other than v1's) or ``envelope.signatures``.
         """
         try:
             obj = loads_strict(data, max_bytes=limits.max_bundle_bytes, max_depth=limits.max_depth)
@@ -113,9 +115,10 @@ class Bundle:
     @classmethod
     def from_json(cls, obj: object, limits: BundleLimits = DEFAULT_LIMITS) -> Bundle:
         """Build a bundle from a parsed JSON object (see :meth:`from_bytes`)."""
-        if isinstance(obj, dict) and obj.get("mediaType") != BUNDLE_MEDIA_TYPE:
+        media_type = obj.get("mediaType") if isinstance(obj, dict) else None
+        if isinstance(media_type, str) and media_type != BUNDLE_MEDIA_TYPE:
             raise BundleFormatError(
-                f"unsupported bundle mediaType {obj.get('mediaType')!r}; "
+                f"unsupported bundle mediaType {media_type!r}; "
                 f"this verifier reads {BUNDLE_MEDIA_TYPE}",
                 code="bundle.unsupported",
             )
@@ -126,6 +129,10 @@ class Bundle:
             set(),
             BundleFormatError,
         )
+        if not isinstance(media_type, str):
+            raise BundleFormatError(
+                f"bundle mediaType must be a string, found {type(media_type).__name__}"
+            )
         envelope = Envelope.from_json(
             fields["dsseEnvelope"], max_payload_bytes=limits.max_payload_bytes
         )
@@ -158,7 +165,7 @@ def _with_material(envelope: Envelope, obj: object, limits: BundleLimits) -> Bun
 
 def _public_key_hint(obj: object) -> str:
     hint = json_object(obj, "publicKey", {"hint"}, set(), BundleFormatError)["hint"]
-    if not isinstance(hint, str) or len(hint) != KEY_ID_HEX_CHARS:
+    if not isinstance(hint, str) or not _KEY_ID.fullmatch(hint):
         raise BundleFormatError("publicKey.hint must be a key id of 64 lowercase hex digits")
     return hint
 

@@ -32,9 +32,20 @@ def _invalid(message: str) -> LogProofError:
     return LogProofError(message, code="log.checkpoint.invalid")
 
 
+_NOT_WHITE_SPACE = frozenset("\x1c\x1d\x1e\x1f")  # str.isspace() says yes, Unicode says no
+
+
 def is_valid_key_name(name: str) -> bool:
-    """A key name is non-empty and holds no Unicode whitespace and no ``+``."""
-    return bool(name) and "+" not in name and not any(char.isspace() for char in name)
+    """A key name is non-empty and holds no ``+`` and no Unicode White_Space (tlog-v1 §3).
+
+    Unicode's White_Space property, as Go's ``unicode.IsSpace`` and C2SP use it, is
+    ``str.isspace()`` without U+001C..U+001F.
+    """
+    return bool(name) and "+" not in name and not any(_is_white_space(char) for char in name)
+
+
+def _is_white_space(char: str) -> bool:
+    return char.isspace() and char not in _NOT_WHITE_SPACE
 
 
 def _check_text(text: str) -> None:

@@ -134,3 +134,21 @@ def test_certificate_that_is_not_der_is_refused() -> None:
     document = json.loads(sign(author.key, chain=author.chain).to_bytes())
     document["verificationMaterial"]["x509CertificateChain"]["certificates"][0]["rawBytes"] = "AAAA"
     assert _code(json.dumps(document).encode()) == "bundle.malformed"
+
+
+def test_missing_media_type_is_malformed() -> None:
+    document = _document()
+    del document["mediaType"]
+    assert _code(json.dumps(document).encode()) == "bundle.malformed"
+
+
+def test_media_type_that_is_not_a_string_is_malformed() -> None:
+    document = _document() | {"mediaType": 1}
+    assert _code(json.dumps(document).encode()) == "bundle.malformed"
+
+
+@pytest.mark.parametrize("hint", ["A" * 64, "g" * 64, "a" * 63 + " ", "é" * 64])
+def test_public_key_hint_that_is_not_64_lowercase_hex_is_malformed(hint: str) -> None:
+    document = _document()
+    document["verificationMaterial"]["publicKey"] = {"hint": hint}
+    assert _code(json.dumps(document).encode()) == "bundle.malformed"

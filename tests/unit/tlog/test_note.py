@@ -164,3 +164,21 @@ def test_open_checkpoint_rejects_another_origin() -> None:
     note = sign_checkpoint(Checkpoint("other.example/log", 3, ROOT), signer)
     with pytest.raises(LogProofError, match=r"expected a checkpoint of log 'example\.org/log'"):
         open_checkpoint(note, [signer.verifier], origin=ORIGIN)
+
+
+def test_key_names_follow_unicode_white_space_not_str_isspace() -> None:
+    key = Ed25519SigningKey(bytes(32))
+    assert NoteSigner("log\x1cexample", key).name == "log\x1cexample"
+    for name in ("log\u00a0example", "log\u3000example", "log\x85example"):
+        with pytest.raises(KeyFormatError):
+            NoteSigner(name, key)
+
+
+def test_verifier_key_splits_at_the_first_two_plus_signs() -> None:
+    for seed in range(64):
+        signer = NoteSigner("log.example", Ed25519SigningKey(bytes([seed]) * 32))
+        key_string = signer.verifier.key_string
+        if "+" in key_string.split("+", 2)[2]:
+            assert NoteVerifier.from_key_string(key_string) == signer.verifier
+            return
+    raise AssertionError("no key among the seeds has a '+' in its base64")
