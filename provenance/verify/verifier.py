@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from cryptography import x509
@@ -223,6 +223,7 @@ class Verifier:
             )
             seconds = verify_tlog_entry(entry, expected, self._log_verifiers)
             moment = _integrated_moment(seconds)
+            _refuse_future(moment, run.at)
             run.log_proofs.append(LogProof(entry.origin, entry.log_index, moment))
         run.signing_time = min(p.integrated_time for p in run.log_proofs)
         run.time_source = TimeSource.LOG
@@ -302,3 +303,20 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("verification time must be timezone-aware")
     return moment.astimezone(UTC)
+
+
+LOG_CLOCK_SKEW = timedelta(seconds=300)
+
+
+def _refuse_future(moment: datetime, at: datetime) -> None:
+    """A log time later than ``at`` plus the skew of tlog-v1 §7 is not a time the log proved.
+
+    Raises:
+        LogProofError: ``log.entry.future``.
+    """
+    if moment > at + LOG_CLOCK_SKEW:
+        raise LogProofError(
+            f"the log dates the entry {format_time(moment)}, after the verification time "
+            f"{format_time(at)} (more than {LOG_CLOCK_SKEW.seconds} s of clock skew)",
+            code="log.entry.future",
+        )

@@ -152,3 +152,20 @@ def test_public_key_hint_that_is_not_64_lowercase_hex_is_malformed(hint: str) ->
     document = _document()
     document["verificationMaterial"]["publicKey"] = {"hint": hint}
     assert _code(json.dumps(document).encode()) == "bundle.malformed"
+
+
+def test_missing_tlog_entries_is_malformed() -> None:
+    document = _document()
+    del document["verificationMaterial"]["tlogEntries"]
+    assert _code(json.dumps(document).encode()) == "bundle.malformed"
+
+
+def test_empty_keyid_names_no_key_and_keeps_the_envelope_hash() -> None:
+    document = _document()
+    signature = document["dsseEnvelope"]["signatures"][0]
+    signature.pop("keyid", None)
+    without = Bundle.from_bytes(json.dumps(document).encode())
+    signature["keyid"] = ""
+    with_empty = Bundle.from_bytes(json.dumps(document).encode())
+    assert with_empty.envelope.signatures[0].keyid == ""
+    assert with_empty.envelope.sha256() == without.envelope.sha256()

@@ -171,3 +171,14 @@ def test_proof_against_an_older_checkpoint_still_verifies(index: int) -> None:
     )
     assert result.verified, result.failures
     assert bundles[index].tlog_entries[0].inclusion_proof.tree_size == index + 1
+
+
+def test_entry_integrated_after_the_verification_time_is_refused() -> None:
+    # A log (broken or hostile) that dates an entry after "now" must not move the time at which
+    # certificates and revocation are checked into the future: the run at SIGNED_AT - 1 h is
+    # before the log says it integrated the entry.
+    assert _codes(LOGGED, at=SIGNED_AT - timedelta(hours=1)) == ["log.entry.future"]
+
+
+def test_entry_within_the_clock_skew_of_the_verification_time_is_accepted() -> None:
+    assert _codes(LOGGED, at=SIGNED_AT - timedelta(seconds=300)) == []

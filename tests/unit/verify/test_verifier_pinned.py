@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from provenance.bundle import Bundle
-from provenance.dsse import EnvelopeSignature
+from provenance.dsse import INTOTO_PAYLOAD_TYPE, EnvelopeSignature, sign_envelope
 from provenance.errors import DigestMismatchError, KeyUntrustedError, LogProofError
 from provenance.identity.trust import TrustRoot
 from provenance.keys import KeyType, generate_key
@@ -148,3 +148,13 @@ def test_naive_verification_time_is_refused() -> None:
     key = generate_key()
     with pytest.raises(ValueError, match="timezone-aware"):
         Verifier(pinned_trust(key)).check(REVIEW, sign(key), NO_POLICY, at=NOW.replace(tzinfo=None))
+
+
+def test_statement_that_is_not_jcs_still_verifies() -> None:
+    key = generate_key()
+    signed = sign(key)
+    indented = json.dumps(json.loads(signed.envelope.payload), indent=3).encode()
+    envelope = sign_envelope(indented, INTOTO_PAYLOAD_TYPE, key)
+    bundle = replace(signed, envelope=envelope)
+    result = Verifier(pinned_trust(key)).check(REVIEW, bundle.to_bytes(), AllOf([]), at=NOW)
+    assert result.verified, result.failures
