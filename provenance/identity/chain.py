@@ -91,8 +91,26 @@ class ValidatedChain:
         return tuple(certificate.subject.rfc4514_string() for certificate in self.chain[1:])
 
 
+@dataclass(frozen=True, eq=False)
+class ChainProfile:
+    """The extension policies a path is validated under (compared and hashed by identity).
+
+    Attributes:
+        name: For messages, e.g. ``document`` or ``media``.
+        ee_policy: The leaf's extension policy.
+        ca_policy: The CA certificates' extension policy.
+    """
+
+    name: str
+    ee_policy: ExtensionPolicy
+    ca_policy: ExtensionPolicy
+
+
 _ChainKey = tuple[
-    tuple[x509.Certificate, ...], tuple[x509.Certificate, ...], tuple[x509.Certificate, ...]
+    tuple[x509.Certificate, ...],
+    tuple[x509.Certificate, ...],
+    tuple[x509.Certificate, ...],
+    ChainProfile,
 ]
 VALIDATED_CACHE_SIZE = 4096
 
@@ -141,7 +159,10 @@ class _ProfileViolationError(ValueError):
 
 
 def validate_chain(
-    chain: Sequence[x509.Certificate], trust: TrustRoot, at: datetime
+    chain: Sequence[x509.Certificate],
+    trust: TrustRoot,
+    at: datetime,
+    profile: ChainProfile | None = None,
 ) -> ValidatedChain:
     """Validate ``chain`` (leaf first) to one of ``trust.roots`` at time ``at``.
 
@@ -153,6 +174,7 @@ def validate_chain(
         chain: The leaf, then any intermediates (a root in here is never trusted).
         trust: The trust root; only its ``roots`` are anchors.
         at: The time to validate at: the proven signing time, else the verification time.
+        profile: The extension policies; default :data:`DOCUMENT_PROFILE` (bundles).
 
     Raises:
         CertificateError: ``certificate.untrusted``, ``certificate.expired``,
@@ -164,24 +186,25 @@ def validate_chain(
     moment = as_utc(at, ValueError, "validation time")
     if not trust.roots:
         raise CertificateError(f"trust root {trust.name!r} holds no root certificates")
-    key = (tuple(chain), trust.roots, trust.intermediates)
+    profile = profile or DOCUMENT_PROFILE
+    key = (tuple(chain), trust.roots, trust.intermediates, profile)
     cached = _VALIDATED.get(key, moment)
     if cached is not None:
         return cached
-    validated = _validate_uncached(chain, trust, moment)
+    validated = _validate_uncached(chain, trust, moment, profile)
     _VALIDATED.put(key, validated)
     return validated
 
 
 def _validate_uncached(
-    chain: Sequence[x509.Certificate], trust: TrustRoot, moment: datetime
+    chain: Sequence[x509.Certificate], trust: TrustRoot, moment: datetime, profile: ChainProfile
 ) -> ValidatedChain:
     leaf = chain[0]
     untrusted = [cert for cert in chain[1:] if not _self_signed(cert)] + list(trust.intermediates)
     try:
-        verified = _verifier(trust.roots, moment).verify(leaf, untrusted)
+        verified = _verifier(trust.roots, moment, profile).verify(leaf, untrusted)
     except VerificationError as exc:
-        raise _diagnose(leaf, untrusted, trust.roots, moment, str(exc)) from exc
+        raise _diagnose(leaf, untrusted, trust.roots, moment, str(exc), profile=profile) from exc
     except ValueError as exc:
         raise CertificateError(f"unreadable certificate: {exc}", code=MALFORMED) from exc
     path = tuple(verified.chain)
@@ -197,6 +220,8 @@ def _diagnose(
     roots: tuple[x509.Certificate, ...],
     moment: datetime,
     reason: str,
+    *,
+    profile: ChainProfile,
 ) -> CertificateError:
     """Turn a verifier failure into a precise CertificateError.
 
@@ -207,7 +232,7 @@ def _diagnose(
     """
     for probe in _probe_times([leaf, *untrusted, *roots], moment):
         try:
-            path = _verifier(roots, probe).verify(leaf, untrusted).chain
+            path = _verifier(roots, probe, profile).verify(leaf, untrusted).chain
         except (VerificationError, ValueError):
             continue
         stale = next((cert for cert in path if not within_validity(cert, moment)), None)
@@ -271,13 +296,15 @@ def _store(roots: tuple[x509.Certificate, ...]) -> Store:
 
 
 @lru_cache(maxsize=256)
-def _verifier(roots: tuple[x509.Certificate, ...], moment: datetime) -> ClientVerifier:
+def _verifier(
+    roots: tuple[x509.Certificate, ...], moment: datetime, profile: ChainProfile
+) -> ClientVerifier:
     return (
         PolicyBuilder()
         .store(_store(roots))
         .time(moment)
         .max_chain_depth(MAX_INTERMEDIATES)
-        .extension_policies(ca_policy=_CA_POLICY, ee_policy=_EE_POLICY)
+        .extension_policies(ca_policy=profile.ca_policy, ee_policy=profile.ee_policy)
         .build_client_verifier()
     )
 
@@ -337,3 +364,5 @@ _EE_POLICY = (
 _CA_POLICY = ExtensionPolicy.webpki_defaults_ca().may_be_present(
     x509.ExtendedKeyUsage, Criticality.AGNOSTIC, _allow_ca_document_signing
 )
+DOCUMENT_PROFILE = ChainProfile("document", _EE_POLICY, _CA_POLICY)
+"""The profile of bundle signers: documentSigning, digitalSignature, a SAN identity, AKI."""

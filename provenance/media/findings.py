@@ -20,9 +20,19 @@ CLAIM_SIGNATURE_FAILURE = "c2pa.claimSignature."
 STEP_PARSE = "parse"
 STEP_MANIFEST = "manifest"
 STEP_INGREDIENTS = "ingredients"
+STEP_LOG = "log"
 STEP_CERTIFICATE = "certificate"
+STEP_REVOCATION = "revocation"
 STEP_POLICY = "policy"
-STEPS = (STEP_PARSE, STEP_MANIFEST, STEP_INGREDIENTS, STEP_CERTIFICATE, STEP_POLICY)
+STEPS = (
+    STEP_PARSE,
+    STEP_MANIFEST,
+    STEP_INGREDIENTS,
+    STEP_LOG,
+    STEP_CERTIFICATE,
+    STEP_REVOCATION,
+    STEP_POLICY,
+)
 
 
 def manifest_findings(results: Mapping[str, Any], state: str) -> list[Finding]:

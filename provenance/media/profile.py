@@ -13,8 +13,11 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.verification import Criticality, ExtensionPolicy, Policy
 
-from provenance.errors import MediaError
+from provenance.errors import AuthorityError, MediaError
+from provenance.identity.chain import ChainProfile
+from provenance.identity.names import check_identity_text, identity_of
 from provenance.identity.profile import DOCUMENT_SIGNING, as_utc, describe
 
 C2PA_CLAIM_SIGNING = x509.ObjectIdentifier("1.3.6.1.4.1.62558.2.1")
@@ -159,3 +162,61 @@ def _validity_problem(certificate: x509.Certificate, moment: datetime, is_leaf: 
     if moment < start:
         return f"{role} is not valid before {start.isoformat()} (signing at {moment.isoformat()})"
     return ""
+
+
+class _MediaProfileViolationError(ValueError):
+    """Raised by the media profile's extension validators; the message reaches the finding."""
+
+
+def _require_signer_eku(
+    _policy: Policy, certificate: x509.Certificate, usage: x509.ExtendedKeyUsage
+) -> None:
+    problem = _eku_problem(usage)
+    if problem:
+        raise _MediaProfileViolationError(f"{describe(certificate)}: {problem}")
+
+
+def _allow_ca_signer_eku(
+    _policy: Policy, certificate: x509.Certificate, usage: x509.ExtendedKeyUsage | None
+) -> None:
+    if usage is None or ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in list(usage):
+        return
+    _require_signer_eku(_policy, certificate, usage)
+
+
+def _require_digital_signature(
+    _policy: Policy, certificate: x509.Certificate, usage: x509.KeyUsage
+) -> None:
+    if not usage.digital_signature:
+        raise _MediaProfileViolationError(
+            f"{describe(certificate)}: KeyUsage lacks digitalSignature"
+        )
+
+
+def _clean_identities(
+    _policy: Policy, certificate: x509.Certificate, names: x509.SubjectAlternativeName | None
+) -> None:
+    for name in names or ():
+        identity = identity_of(name)
+        if identity is None:
+            continue
+        try:
+            check_identity_text(identity)
+        except AuthorityError as exc:
+            raise _MediaProfileViolationError(f"{describe(certificate)}: {exc}") from exc
+
+
+MEDIA_PROFILE = ChainProfile(
+    "media",
+    ExtensionPolicy.webpki_defaults_ee()
+    .require_present(x509.ExtendedKeyUsage, Criticality.AGNOSTIC, _require_signer_eku)
+    .require_present(x509.KeyUsage, Criticality.AGNOSTIC, _require_digital_signature)
+    .may_be_present(x509.SubjectAlternativeName, Criticality.AGNOSTIC, _clean_identities)
+    .require_present(x509.AuthorityKeyIdentifier, Criticality.NON_CRITICAL, None),
+    ExtensionPolicy.webpki_defaults_ca().may_be_present(
+        x509.ExtendedKeyUsage, Criticality.AGNOSTIC, _allow_ca_signer_eku
+    ),
+)
+"""The C2PA signer profile (§14.5) as x509.verification policies: an allowed EKU (never
+anyExtendedKeyUsage), digitalSignature, AKI; URI and email SANs, when present, are clean identities
+(a signer without one is reported without identities)."""

@@ -1,52 +1,296 @@
-"""The signer's certificate chain, read from a C2PA manifest store.
+"""The claim signer, read from a C2PA manifest store and proven by the toolkit itself.
 
 c2pa-python reports the signer's common name, organization and serial number but not its
 certificate, so the SANs a policy needs are read here: the manifest store is JUMBF (ISO/IEC
 19566-5) boxes; the active manifest's ``c2pa.signature`` box holds a COSE_Sign1 (RFC 9052) whose
-``x5chain`` header (label 33) carries the DER certificates, leaf first. Nothing read here is trusted
-by itself: c2pa has verified the signature with this chain, and the caller checks that the leaf is
-the certificate c2pa reported.
+protected ``x5chain`` header (label 33) carries the DER certificates, leaf first.
+
+Nothing read here is trusted because c2pa accepted it. The COSE headers are parsed strictly (no
+repeated label, exactly one certificate chain, none in the unprotected header), and the COSE_Sign1
+signature over the claim bytes of the same manifest is verified with the leaf's key here, so the
+leaf returned is the key that signed this claim (specs/media-v1.md §5).
 """
 
 from __future__ import annotations
 
+import io
 import struct
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import cbor2
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from provenance.errors import MediaError
+from provenance.errors import VerificationError
 
 COSE_SIGN1_TAG = 18
-COSE_X5CHAIN = 33
+COSE_ALG = 1
+COSE_X5BAG, COSE_X5CHAIN, COSE_X5T, COSE_X5U = 32, 33, 34, 35
+TEXT_X5CHAIN = "x5chain"
+CHAIN_LABELS: tuple[int | str, ...] = (COSE_X5CHAIN, TEXT_X5CHAIN)
+"""The labels c2pa reads a chain from: the IANA label 33 and the pre-registration text label."""
+CERTIFICATE_LABELS = frozenset({COSE_X5BAG, COSE_X5CHAIN, COSE_X5T, COSE_X5U, TEXT_X5CHAIN})
 SIGNATURE_BOX_LABEL = "c2pa.signature"
+CLAIM_BOX_LABELS = ("c2pa.claim", "c2pa.claim.v2")
+MAX_CHAIN_CERTIFICATES = 8
+MAX_HEADER_ENTRIES = 32
+
+MALFORMED = "media.signature.malformed"
+DUPLICATE = "media.signature.header.duplicate"
+AMBIGUOUS = "media.signature.x5chain.ambiguous"
+UNPROTECTED = "media.signature.x5chain.unprotected"
+ALGORITHM = "media.signature.algorithm"
+INVALID = "media.signature.invalid"
+
 _HEADER = struct.Struct(">I4s")
 _EXTENDED_LENGTH = struct.Struct(">Q")
 _LABEL_PRESENT = 0x02
 _DESCRIPTION_TYPE_BYTES = 16
-MAX_CHAIN_CERTIFICATES = 8
+_CBOR_MAP = 5
+_CBOR_LENGTH_BYTES = {24: 1, 25: 2, 26: 4, 27: 8}
 
 
-class ManifestStoreError(MediaError):
-    """The manifest store or its signature cannot be parsed."""
+class ManifestStoreError(VerificationError):
+    """The manifest store, the claim signature or its headers are malformed or do not verify."""
+
+    default_code = MALFORMED
+
+
+@dataclass(frozen=True)
+class _Algorithm:
+    name: str
+    hash: hashes.HashAlgorithm | None
+    kind: str
+    curve: type[ec.EllipticCurve] | None = None
+
+
+_ALGORITHMS = {
+    -7: _Algorithm("ES256", hashes.SHA256(), "ecdsa", ec.SECP256R1),
+    -35: _Algorithm("ES384", hashes.SHA384(), "ecdsa", ec.SECP384R1),
+    -36: _Algorithm("ES512", hashes.SHA512(), "ecdsa", ec.SECP521R1),
+    -37: _Algorithm("PS256", hashes.SHA256(), "pss"),
+    -38: _Algorithm("PS384", hashes.SHA384(), "pss"),
+    -39: _Algorithm("PS512", hashes.SHA512(), "pss"),
+    -8: _Algorithm("EdDSA", None, "eddsa"),
+}
 
 
 def signer_chain(store: bytes, manifest_label: str) -> tuple[x509.Certificate, ...]:
-    """The x5chain (leaf first) of manifest ``manifest_label`` in the JUMBF manifest ``store``.
+    """The x5chain (leaf first) whose leaf key signed the claim of manifest ``manifest_label``.
 
     Raises:
-        ManifestStoreError: The store, the manifest, its signature box or the COSE structure is
-            missing or malformed.
+        ManifestStoreError: ``media.signature.malformed`` (store, boxes, COSE structure or
+            certificates unreadable, no chain), ``media.signature.header.duplicate`` (a label
+            repeated within or across the headers), ``media.signature.x5chain.ambiguous`` (both
+            chain labels), ``media.signature.x5chain.unprotected`` (certificate material in the
+            unprotected header), ``media.signature.algorithm`` (unsupported, or not the leaf key's)
+            or ``media.signature.invalid`` (the signature over the claim does not verify).
     """
     store_box = _child(store, "c2pa", "manifest store")
     manifest = _child(store_box, manifest_label, f"manifest {manifest_label}")
+    claim = _claim(manifest, manifest_label)
     signature_box = _child(manifest, SIGNATURE_BOX_LABEL, "signature box")
-    content = next((body for kind, body in _boxes(signature_box) if kind == b"cbor"), None)
-    if content is None:
-        raise ManifestStoreError(f"manifest {manifest_label}: the signature box holds no CBOR")
-    return _x5chain(_cose_sign1(content))
+    protected_bytes, protected, unprotected, signature = _cose_sign1(_cbor(signature_box))
+    chain = _certificates(_chain_value(protected, unprotected))
+    _verify(chain[0], protected, protected_bytes, claim, signature)
+    return chain
+
+
+def c2pa_chain_value(
+    protected: Sequence[tuple[Any, Any]], unprotected: Sequence[tuple[Any, Any]]
+) -> Any:
+    """The chain c2pa-rs 0.91 validates: the first protected entry labelled 33 or ``"x5chain"``,
+    else the unprotected ``"x5chain"`` (its ``cert_chain_from_sign1``); None when there is none."""
+    for label, value in protected:
+        if label in CHAIN_LABELS:
+            return value
+    return next((value for label, value in unprotected if label == TEXT_X5CHAIN), None)
+
+
+def _chain_value(protected: list[tuple[Any, Any]], unprotected: list[tuple[Any, Any]]) -> Any:
+    labels = [label for label, _ in protected]
+    material = sorted(str(label) for label, _ in unprotected if label in CERTIFICATE_LABELS)
+    if material:
+        raise ManifestStoreError(
+            f"certificate material in the unprotected COSE header (labels {material}); the "
+            "chain must be in the protected header only",
+            code=UNPROTECTED,
+        )
+    if set(labels) & {label for label, _ in unprotected}:
+        raise ManifestStoreError(
+            "a COSE label appears in both the protected and the unprotected header", code=DUPLICATE
+        )
+    found = [label for label in labels if label in CHAIN_LABELS]
+    if len(found) > 1:
+        raise ManifestStoreError(
+            'the protected COSE header carries a chain under both label 33 and "x5chain"; '
+            "expected exactly one",
+            code=AMBIGUOUS,
+        )
+    if not found:
+        raise ManifestStoreError("the protected COSE header carries no x5chain (label 33)")
+    value = dict(protected)[found[0]]
+    if c2pa_chain_value(protected, unprotected) is not value:
+        # Unreachable after the checks above; kept so that the chain read here is, by
+        # construction, the one c2pa validated.
+        raise ManifestStoreError("c2pa would validate another chain", code=AMBIGUOUS)
+    return value
+
+
+def _certificates(value: Any) -> tuple[x509.Certificate, ...]:
+    items = [value] if isinstance(value, bytes) else value
+    if (
+        not isinstance(items, list)
+        or not 0 < len(items) <= MAX_CHAIN_CERTIFICATES
+        or not all(isinstance(item, bytes) for item in items)
+    ):
+        raise ManifestStoreError(
+            f"x5chain must be one DER certificate or an array of 1 to {MAX_CHAIN_CERTIFICATES}, "
+            f"found {type(value).__name__}"
+        )
+    try:
+        return tuple(x509.load_der_x509_certificate(item) for item in items)
+    except ValueError as exc:
+        raise ManifestStoreError(f"an x5chain certificate is not DER X.509: {exc}") from exc
+
+
+def _verify(
+    leaf: x509.Certificate,
+    protected: list[tuple[Any, Any]],
+    protected_bytes: bytes,
+    claim: bytes,
+    signature: bytes,
+) -> None:
+    alg = dict(protected).get(COSE_ALG)
+    algorithm = _ALGORITHMS.get(alg) if isinstance(alg, int) and not isinstance(alg, bool) else None
+    if algorithm is None:
+        raise ManifestStoreError(
+            f"COSE algorithm {alg!r} is not one of {sorted(a.name for a in _ALGORITHMS.values())}",
+            code=ALGORITHM,
+        )
+    to_be_signed = cbor2.dumps(["Signature1", protected_bytes, b"", claim])
+    try:
+        key = leaf.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise ManifestStoreError(f"the leaf's public key cannot be read: {exc}") from exc
+    try:
+        _check_signature(algorithm, key, signature, to_be_signed)
+    except InvalidSignature as exc:
+        raise ManifestStoreError(
+            f"the {algorithm.name} claim signature does not verify with the x5chain leaf's key",
+            code=INVALID,
+        ) from exc
+
+
+def _check_signature(algorithm: _Algorithm, key: Any, signature: bytes, data: bytes) -> None:
+    if algorithm.kind == "ecdsa" and isinstance(key, ec.EllipticCurvePublicKey):
+        assert algorithm.curve is not None and algorithm.hash is not None
+        size = (key.curve.key_size + 7) // 8
+        if not isinstance(key.curve, algorithm.curve):
+            raise _key_mismatch(algorithm, key)
+        if len(signature) != 2 * size:
+            raise InvalidSignature
+        r, s = int.from_bytes(signature[:size]), int.from_bytes(signature[size:])
+        key.verify(encode_dss_signature(r, s), data, ec.ECDSA(algorithm.hash))
+    elif algorithm.kind == "pss" and isinstance(key, rsa.RSAPublicKey):
+        assert algorithm.hash is not None
+        pss = padding.PSS(padding.MGF1(algorithm.hash), algorithm.hash.digest_size)
+        key.verify(signature, data, pss, algorithm.hash)
+    elif algorithm.kind == "eddsa" and isinstance(key, ed25519.Ed25519PublicKey):
+        key.verify(signature, data)
+    else:
+        raise _key_mismatch(algorithm, key)
+
+
+def _key_mismatch(algorithm: _Algorithm, key: Any) -> ManifestStoreError:
+    return ManifestStoreError(
+        f"COSE algorithm {algorithm.name} does not fit the leaf's {type(key).__name__}",
+        code=ALGORITHM,
+    )
+
+
+def _cose_sign1(
+    content: bytes,
+) -> tuple[bytes, list[tuple[Any, Any]], list[tuple[Any, Any]], bytes]:
+    """(protected bytes, protected entries, unprotected entries, signature), strictly."""
+    stream = io.BytesIO(content)
+    if stream.read(2) != bytes([0xD2, 0x84]):
+        raise ManifestStoreError("the claim signature is not a tagged COSE_Sign1 array of four")
+    decoder = cbor2.CBORDecoder(stream)
+    protected_bytes = _decode(decoder, "the protected header")
+    if not isinstance(protected_bytes, bytes):
+        raise ManifestStoreError("the COSE protected header is not a byte string")
+    unprotected = _map_entries(stream, "unprotected")
+    payload = _decode(decoder, "the payload")
+    signature = _decode(decoder, "the signature")
+    if payload is not None or not isinstance(signature, bytes):
+        raise ManifestStoreError("COSE_Sign1 needs a detached (nil) payload and a byte signature")
+    if stream.read(1):
+        raise ManifestStoreError("bytes follow the COSE_Sign1")
+    inner = io.BytesIO(protected_bytes)
+    protected = _map_entries(inner, "protected")
+    if inner.read(1):
+        raise ManifestStoreError("bytes follow the COSE protected header map")
+    return protected_bytes, protected, unprotected, signature
+
+
+def _map_entries(stream: io.BytesIO, which: str) -> list[tuple[Any, Any]]:
+    """The entries of the CBOR map at the stream's position, refusing repeated labels."""
+    first = stream.read(1)
+    if not first or first[0] >> 5 != _CBOR_MAP or first[0] & 0x1F not in range(28):
+        raise ManifestStoreError(f"the COSE {which} header is not a definite-length CBOR map")
+    count = first[0] & 0x1F
+    if count in _CBOR_LENGTH_BYTES:
+        count = int.from_bytes(stream.read(_CBOR_LENGTH_BYTES[count]))
+    if count > MAX_HEADER_ENTRIES:
+        raise ManifestStoreError(
+            f"the COSE {which} header has {count} entries, more than {MAX_HEADER_ENTRIES}"
+        )
+    decoder = cbor2.CBORDecoder(stream)
+    entries: list[tuple[Any, Any]] = []
+    for _ in range(count):
+        label = _decode(decoder, f"a {which} header label")
+        if isinstance(label, bool) or not isinstance(label, int | str):
+            raise ManifestStoreError(f"a COSE {which} header label is {type(label).__name__}")
+        if label in (seen := [known for known, _ in entries]):
+            raise ManifestStoreError(
+                f"label {label!r} appears {seen.count(label) + 1} times in the COSE {which} header",
+                code=DUPLICATE,
+            )
+        entries.append((label, _decode(decoder, f"the {which} header value of {label!r}")))
+    return entries
+
+
+def _decode(decoder: cbor2.CBORDecoder, what: str) -> Any:
+    try:
+        return decoder.decode()
+    except (cbor2.CBORDecodeError, ValueError, OverflowError, EOFError) as exc:
+        raise ManifestStoreError(f"{what} is not CBOR: {exc}") from exc
+
+
+def _claim(manifest: bytes, manifest_label: str) -> bytes:
+    found = [
+        body
+        for kind, body in _boxes(manifest)
+        if kind == b"jumb" and _label(body) in CLAIM_BOX_LABELS
+    ]
+    if len(found) != 1:
+        raise ManifestStoreError(
+            f"manifest {manifest_label} holds {len(found)} claim boxes; expected exactly one"
+        )
+    return _cbor(found[0])
+
+
+def _cbor(superbox: bytes) -> bytes:
+    found = [body for kind, body in _boxes(superbox) if kind == b"cbor"]
+    if len(found) != 1:
+        raise ManifestStoreError(f"a {_label(superbox)} box holds {len(found)} CBOR boxes, not one")
+    return found[0]
 
 
 def _boxes(data: bytes) -> Iterator[tuple[bytes, bytes]]:
@@ -82,42 +326,9 @@ def _label(superbox: bytes) -> str | None:
 
 
 def _child(container: bytes, label: str, what: str) -> bytes:
-    for kind, body in _boxes(container):
-        if kind == b"jumb" and _label(body) == label:
-            return body
-    raise ManifestStoreError(f"the {what} ({label!r}) is not in the manifest store")
-
-
-def _cose_sign1(content: bytes) -> Sequence[Any]:
-    try:
-        decoded = cbor2.loads(content)
-    except (cbor2.CBORDecodeError, ValueError, OverflowError) as exc:
-        raise ManifestStoreError(f"the claim signature is not CBOR: {exc}") from exc
-    value = decoded.value if isinstance(decoded, cbor2.CBORTag) else decoded
-    if isinstance(decoded, cbor2.CBORTag) and decoded.tag != COSE_SIGN1_TAG:
-        raise ManifestStoreError(f"the claim signature has CBOR tag {decoded.tag}, not COSE_Sign1")
-    if not isinstance(value, list | tuple) or len(value) != 4:
-        raise ManifestStoreError("the claim signature is not a COSE_Sign1 array of four")
-    return value
-
-
-def _x5chain(cose: Sequence[Any]) -> tuple[x509.Certificate, ...]:
-    protected, unprotected = cose[0], cose[1]
-    headers: dict[Any, Any] = {}
-    if isinstance(unprotected, dict):
-        headers.update(unprotected)
-    if isinstance(protected, bytes) and protected:
-        try:
-            decoded = cbor2.loads(protected)
-        except (cbor2.CBORDecodeError, ValueError, OverflowError) as exc:
-            raise ManifestStoreError(f"the COSE protected header is not CBOR: {exc}") from exc
-        if isinstance(decoded, dict):
-            headers.update(decoded)
-    chain = headers.get(COSE_X5CHAIN, headers.get("x5chain"))
-    items = [chain] if isinstance(chain, bytes) else chain
-    if not isinstance(items, list | tuple) or not items or len(items) > MAX_CHAIN_CERTIFICATES:
-        raise ManifestStoreError("the COSE header carries no usable x5chain")
-    try:
-        return tuple(x509.load_der_x509_certificate(item) for item in items)
-    except (TypeError, ValueError) as exc:
-        raise ManifestStoreError(f"an x5chain certificate is not DER X.509: {exc}") from exc
+    found = [body for kind, body in _boxes(container) if kind == b"jumb" and _label(body) == label]
+    if len(found) != 1:
+        raise ManifestStoreError(
+            f"the {what} ({label!r}) appears {len(found)} times in the manifest store, not once"
+        )
+    return found[0]

@@ -15,30 +15,35 @@ from typing import Any, BinaryIO
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from provenance.errors import CertificateError, MediaError, PolicyError, VerificationError
-from provenance.identity.names import identity_of
-from provenance.identity.profile import describe, within_validity
+from provenance.errors import MediaError, PolicyError, VerificationError
+from provenance.identity.chain import ValidatedChain, validate_chain
+from provenance.identity.profile import describe
+from provenance.identity.revocation import check_revocation
 from provenance.identity.trust import TrustRoot
 from provenance.media.assertion import read_content_assertion
 from provenance.media.engine import Reading, read_with_c2pa
 from provenance.media.findings import (
     CLAIM_SIGNATURE_FAILURE,
     STEP_CERTIFICATE,
+    STEP_LOG,
     STEP_PARSE,
     STEP_POLICY,
+    STEP_REVOCATION,
     STEPS,
     credential_findings,
     has_trusted_timestamp,
     ingredient_findings,
     manifest_findings,
 )
-from provenance.media.store import signer_chain
+from provenance.media.profile import MEDIA_PROFILE
+from provenance.media.store import ManifestStoreError, signer_chain
 from provenance.statement import Author, ContentPredicate, Statement, format_time
 from provenance.text import Canonicalization
 from provenance.verify.policy import Policy, VerifiedFacts, check_certified
 from provenance.verify.result import Finding, Signer, SignerKind, TimeSource, VerificationResult
 
 _CHUNK_BYTES = 1024 * 1024
+SIGNER_MISMATCH = "media.signature.signer.mismatch"
 
 
 @dataclass
@@ -50,6 +55,7 @@ class _Run:
     author: str | None = None
     claims: dict[str, Any] = field(default_factory=dict)
     signer: Signer | None = None
+    chain: ValidatedChain | None = None
     checked_at: datetime | None = None
     time_source: TimeSource | None = None
 
@@ -68,15 +74,17 @@ def verify_media(
     Args:
         source: The asset's bytes or a seekable binary stream.
         mime_type: Its MIME type (or extension), e.g. ``image/png``.
-        trust: The trust root: its roots are c2pa's only trust anchors.
+        trust: The trust root: its roots are the only trust anchors, its CRLs apply, and
+            ``requireLog`` fails media (which is never logged) with ``log.missing``.
         policy: The caller's requirements; identities match the signer certificate's SANs.
         at: The verification time (timezone-aware).
         sidecar: A ``.c2pa`` manifest store to verify the asset with, instead of an embedded one.
 
     Returns:
-        The result: one finding per C2PA failure (code ``c2pa.<C2PA code>``) or per step passed.
-        When the claim signature does not verify, the certificate step only reports c2pa's
-        credential failures and establishes no signer, and the policy step does not run.
+        The result: one finding per C2PA failure (code ``c2pa.<C2PA code>``) or per step passed
+        (``specs/media-v1.md`` §3). When the claim signature does not verify, the certificate step
+        only reports c2pa's credential failures and establishes no signer, and neither revocation
+        nor policy runs.
     """
     if at.tzinfo is None:
         raise ValueError("verification time must be timezone-aware")
@@ -84,15 +92,26 @@ def verify_media(
     run = _Run(at.astimezone(UTC), _sha256(stream), mime_type)
     findings = _parse(run, stream, trust, sidecar)
     if findings[0].ok:
-        reading = _reading(run)
-        manifest = manifest_findings(reading.results, reading.state)
-        findings += manifest + ingredient_findings(reading.results)
-        signature_ok = not any(f.code.startswith(CLAIM_SIGNATURE_FAILURE) for f in manifest)
-        certificate = _certificate(run) if signature_ok else credential_findings(reading.results)
-        findings += certificate
-        if signature_ok and all(f.ok for f in certificate):
-            findings.append(_policy(run, policy))
+        findings += _checks(run, trust, policy)
     return _result(run, findings, policy)
+
+
+def _checks(run: _Run, trust: TrustRoot, policy: Policy) -> list[Finding]:
+    reading = _reading(run)
+    manifest = manifest_findings(reading.results, reading.state)
+    findings = manifest + ingredient_findings(reading.results)
+    log = _log(trust)
+    findings.append(log)
+    if not log.ok:
+        return findings
+    signature_ok = not any(f.code.startswith(CLAIM_SIGNATURE_FAILURE) for f in manifest)
+    if not signature_ok:
+        return findings + credential_findings(reading.results)
+    certificate = _certificate(run, trust)
+    findings += certificate
+    if all(f.ok for f in certificate):
+        findings += [_revocation(run, trust), _policy(run, policy)]
+    return findings
 
 
 def _parse(run: _Run, stream: BinaryIO, trust: TrustRoot, sidecar: bytes | None) -> list[Finding]:
@@ -116,7 +135,24 @@ def _parse(run: _Run, stream: BinaryIO, trust: TrustRoot, sidecar: bytes | None)
     ]
 
 
-def _certificate(run: _Run) -> list[Finding]:
+def _log(trust: TrustRoot) -> Finding:
+    if trust.require_log:
+        return Finding(
+            STEP_LOG,
+            "log.missing",
+            False,
+            f"trust root {trust.name!r} requires log inclusion; C2PA media carries no log proof",
+        )
+    return Finding(
+        STEP_LOG,
+        f"{STEP_LOG}.ok",
+        True,
+        "not logged: certificates are checked at a trusted C2PA time stamp, else the "
+        "verification time",
+    )
+
+
+def _certificate(run: _Run, trust: TrustRoot) -> list[Finding]:
     reading = _reading(run)
     failures = credential_findings(reading.results)
     if failures:
@@ -124,26 +160,27 @@ def _certificate(run: _Run) -> list[Finding]:
     try:
         chain = signer_chain(reading.store, reading.active_label)
         _check_reported_leaf(chain[0], reading.active_manifest)
-        checked_at = _check_time(run, chain)
+        moment = _signing_time(run)
+        validated = validate_chain(chain, trust, moment, MEDIA_PROFILE)
     except VerificationError as exc:
         return [Finding(STEP_CERTIFICATE, exc.code, False, exc.message)]
-    except MediaError as exc:
+    except ValueError as exc:
         return [Finding(STEP_CERTIFICATE, "certificate.malformed", False, str(exc))]
-    leaf = chain[0]
+    run.chain = validated
     run.signer = Signer(
         SignerKind.CERTIFICATE,
-        _identities(leaf),
-        _key_id(leaf),
-        leaf.issuer.rfc4514_string(),
-        tuple(cert.subject.rfc4514_string() for cert in chain[1:]),
+        validated.identities,
+        _key_id(validated.leaf),
+        validated.issuer,
+        validated.issuer_subjects,
     )
     return [
         Finding(
             STEP_CERTIFICATE,
             f"{STEP_CERTIFICATE}.ok",
             True,
-            f"c2pa trusts {describe(leaf)} (issued by {run.signer.issuer}); valid at "
-            f"{format_time(checked_at)}",
+            f"{describe(validated.leaf)} signed the claim; chain to "
+            f"{validated.issuer_subjects[-1]} valid at {format_time(moment)}",
         )
     ]
 
@@ -152,32 +189,37 @@ def _check_reported_leaf(leaf: x509.Certificate, manifest: dict[str, Any]) -> No
     info = manifest.get("signature_info") or {}
     reported = str(info.get("cert_serial_number", ""))
     if reported != str(leaf.serial_number):
-        raise CertificateError(
+        raise ManifestStoreError(
             f"the x5chain leaf (serial {leaf.serial_number}) is not the certificate c2pa "
             f"reported (serial {reported or 'none'})",
-            code="certificate.malformed",
+            code=SIGNER_MISMATCH,
         )
 
 
-def _check_time(run: _Run, chain: tuple[x509.Certificate, ...]) -> datetime:
+def _signing_time(run: _Run) -> datetime:
+    """A trusted C2PA time stamp's time, else the verification time (recorded in ``run``)."""
     reading = _reading(run)
     stamped = (reading.active_manifest.get("signature_info") or {}).get("time")
     if has_trusted_timestamp(reading.results) and isinstance(stamped, str):
         moment, source = datetime.fromisoformat(stamped).astimezone(UTC), TimeSource.TIMESTAMP
     else:
         moment, source = run.at, TimeSource.VERIFICATION
-    for index, certificate in enumerate(chain):
-        if not within_validity(certificate, moment):
-            role = "leaf" if index == 0 else "CA"
-            expired = moment > certificate.not_valid_after_utc
-            raise CertificateError(
-                f"{role} certificate {describe(certificate)} is valid "
-                f"{certificate.not_valid_before_utc.isoformat()} to "
-                f"{certificate.not_valid_after_utc.isoformat()}, not at {moment.isoformat()}",
-                code="certificate.expired" if expired else "certificate.not_yet_valid",
-            )
     run.checked_at, run.time_source = moment, source
     return moment
+
+
+def _revocation(run: _Run, trust: TrustRoot) -> Finding:
+    assert run.chain is not None and run.checked_at is not None
+    try:
+        check_revocation(run.chain, trust, signing_time=run.checked_at, now=run.at)
+    except VerificationError as exc:
+        return Finding(STEP_REVOCATION, exc.code, False, exc.message)
+    return Finding(
+        STEP_REVOCATION,
+        f"{STEP_REVOCATION}.ok",
+        True,
+        f"not revoked for a signature at {format_time(run.checked_at)}",
+    )
 
 
 def _policy(run: _Run, policy: Policy) -> Finding:
@@ -218,7 +260,7 @@ def _result(run: _Run, findings: list[Finding], policy: Policy) -> VerificationR
         findings=tuple(findings),
         signer=run.signer,
         statement=_statement(run) if trusted_signer else None,
-        certificate_checked_at=run.checked_at,
+        certificate_checked_at=run.checked_at if run.chain else None,
         time_source=run.time_source,
         warnings=policy.warnings,
     )
@@ -246,14 +288,6 @@ def inspect_media(
 def _reading(run: _Run) -> Reading:
     assert run.reading is not None
     return run.reading
-
-
-def _identities(leaf: x509.Certificate) -> tuple[str, ...]:
-    try:
-        names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (x509.ExtensionNotFound, ValueError):
-        return ()
-    return tuple(value for name in names if (value := identity_of(name)) is not None)
 
 
 def _key_id(leaf: x509.Certificate) -> str:

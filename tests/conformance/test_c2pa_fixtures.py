@@ -2,7 +2,9 @@
 
 "default" is a trust root with no anchors (every signer untrusted); "trusted" anchors the C2PA
 SDK's test roots (test_cert_root_bundle.pem). The expected failure codes are the README's, each
-behind the ``c2pa.`` prefix.
+behind the ``c2pa.`` prefix, plus the toolkit's own: C.jpg and XCA.jpg are signed by a certificate
+whose key is RSASSA-PSS (SPKI OID 1.2.840.113549.1.1.10), which x509.verification's Web PKI profile,
+and so the media profile, refuses (``certificate.profile``; specs/media-v1.md §3).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ FIXTURES = {
         "a2d14755db55de67a47c04090340d8266e892367be4104a45626d7a6fa6e9ffd",
         "image/jpeg",
         ["c2pa.signingCredential.untrusted"],
-        [],
+        ["certificate.profile"],
     ),
     "C.dng": (
         "b7d1b762350be80c358ca1e36cbb31e9ce888eef6b59da0bea900988648cf364",
@@ -45,7 +47,7 @@ FIXTURES = {
         "81f20702a2e81611b29aa773f811b59ade6095acd3d089d6ffdae6b591d6d5a5",
         "image/jpeg",
         ["c2pa.assertion.dataHash.mismatch", "c2pa.signingCredential.untrusted"],
-        ["c2pa.assertion.dataHash.mismatch"],
+        ["c2pa.assertion.dataHash.mismatch", "certificate.profile"],
     ),
     "E-sig-CA.jpg": (
         "20dc072a4c843d3b7d7cb4f4002fbb4d8f20d7ee859ca726f2458c1e0358a98c",
@@ -97,18 +99,30 @@ def test_fixture_verdict_and_codes(name: str, anchored: bool) -> None:
 
 
 def test_trusted_fixture_reports_signer_without_identities() -> None:
-    """C.jpg's signer has no URI or email SAN: it is reported, with no identity (never its CN)."""
-    sha256, mime, _, _ = FIXTURES["C.jpg"]
+    """C.dng's signer has no URI or email SAN: it is reported, with no identity (never its CN)."""
+    sha256, mime, _, _ = FIXTURES["C.dng"]
     result = verify_media(
-        _fixture("C.jpg", sha256), mime, _trust(True), UnsafeAcceptAnyIdentity(), at=AT
+        _fixture("C.dng", sha256), mime, _trust(True), UnsafeAcceptAnyIdentity(), at=AT
     )
+    assert result.verified
     assert result.signer is not None
     assert result.signer.identities == ()
     assert result.signer.issuer == (
         "CN=Intermediate CA,OU=FOR TESTING_ONLY,O=C2PA Test Intermediate Root CA,"
         "L=Somewhere,ST=CA,C=US"
     )
-    assert result.certificate_checked_at == datetime(2024, 8, 6, 21, 53, 37, tzinfo=UTC)
+    assert result.certificate_checked_at == AT
+
+
+def test_rsa_pss_signer_key_is_refused_by_the_media_profile() -> None:
+    sha256, mime, _, _ = FIXTURES["C.jpg"]
+    result = verify_media(
+        _fixture("C.jpg", sha256), mime, _trust(True), UnsafeAcceptAnyIdentity(), at=AT
+    )
+    (failure,) = result.failures
+    assert failure.code == "certificate.profile"
+    assert "Forbidden public key algorithm" in failure.message
+    assert result.signer is None
 
 
 def test_store_cfg_lists_the_signer_ekus_we_configure() -> None:

@@ -52,7 +52,15 @@ from provenance.media import (
 from tests.media_samples import JPEG, tiny_png, tiny_wav
 
 IDENTITY = "https://reviews.example/u/8841"
-OK_CODES = ["parse.ok", "manifest.ok", "ingredients.ok", "certificate.ok", "policy.ok"]
+OK_CODES = [
+    "parse.ok",
+    "manifest.ok",
+    "ingredients.ok",
+    "log.ok",
+    "certificate.ok",
+    "revocation.ok",
+    "policy.ok",
+]
 MEDIA = {"image/jpeg": JPEG, "image/png": tiny_png(), "audio/wav": tiny_wav()}
 
 
@@ -147,7 +155,9 @@ def test_verify_reports_flipped_byte_as_data_hash_mismatch(
         "parse.ok",
         "c2pa.assertion.dataHash.mismatch",
         "ingredients.ok",
+        "log.ok",
         "certificate.ok",
+        "revocation.ok",
         "policy.ok",
     ]
     assert not result.verified
@@ -178,6 +188,7 @@ def test_verify_reports_unknown_signer_as_untrusted_credential(
         "parse.ok",
         "manifest.ok",
         "ingredients.ok",
+        "log.ok",
         "c2pa.signingCredential.untrusted",
     ]
 
