@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import ca_cmd, key_cmd, log_cmd, media_cmd, serve_cmd, sign_cmd, verify_cmd
+from cli import ca_cmd, key_cmd, log_cmd, media_cmd, serve_cmd, sign_cmd, trust_cmd, verify_cmd
 
 app = typer.Typer(
     name="prov",
@@ -22,3 +22,4 @@ app.command("verify")(verify_cmd.verify)
 app.command("inspect")(verify_cmd.inspect)
 app.command("init")(serve_cmd.init)
 app.add_typer(serve_cmd.app, name="serve")
+app.add_typer(trust_cmd.app, name="trust")

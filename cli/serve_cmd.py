@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +54,9 @@ def init(
         fail(str(exc))
     stderr.print(f"[bold green]publisher home created[/] in {home}")
     stderr.print(f"  name {settings.name}, base URL {settings.base_url}, log {settings.origin}")
+    root = home / "tuf" / "metadata" / "1.root.json"
+    digest = hashlib.sha256(root.read_bytes()).hexdigest()
+    stderr.print(f"  TUF root metadata {root} (sha256 {digest}): hand it to verifiers out of band")
 
 
 @app.callback(invoke_without_command=True)

@@ -9,6 +9,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from cli import trust_cmd
 from cli.common import Exit, JsonOption, fail, open_input, read_file, stderr
 from cli.policy_options import (
     IdentityOption,
@@ -62,11 +63,20 @@ def verify(
     require_claim: RequireClaimOption = None,
     unsafe_any_identity: UnsafeAnyIdentityOption = False,
     as_json: JsonOption = False,
+    publisher: trust_cmd.PublisherOption = None,
+    trust_store: trust_cmd.TrustStoreOption = None,
 ) -> None:
     """Verify FILE: its clear-signed blocks, else its bundle (--bundle, else FILE.prov.json).
 
-    Exit 0 verified, 1 not verified (partly signed text included), 2 usage, 3 unreadable.
+    Without --key or --trust, the trust store gives the trust root: --publisher's, else that of
+    the publisher whose anchors validate the chain. Exit 0 verified, 1 not verified (partly signed
+    text included), 2 usage, 3 unreadable.
     """
+    if key is None and trust is None:
+        policy = build_policy(identity, identity_regex, issuer, require_claim, unsafe_any_identity)
+        _verify_with_store(file, bundle, policy, publisher, trust_store, as_json)
+    if publisher is not None:
+        fail("--publisher contradicts --key and --trust", Exit.USAGE)
     trust_root = load_trust(key, trust)
     policy = build_policy(identity, identity_regex, issuer, require_claim, unsafe_any_identity)
     armored = None if bundle else _armored_document(file)
@@ -75,6 +85,25 @@ def verify(
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
     bundle_bytes = read_file(bundle_path, "bundle", MAX_BUNDLE_FILE_BYTES)
     report(_check_file(Verifier(trust_root), file, bundle_bytes, policy), str(file), as_json)
+
+
+def _verify_with_store(
+    file: Path,
+    bundle: Path | None,
+    policy: Policy,
+    publisher: str | None,
+    store: Path | None,
+    as_json: bool,
+) -> NoReturn:
+    armored = None if bundle else _armored_document(file)
+    now = datetime.now(UTC)
+    if armored is not None:
+        verifier = Verifier(trust_cmd.store_trust_root(store, publisher, armored, policy, now))
+        _verify_armored(verifier, file, armored, policy, as_json)
+    bundle_path = bundle or file.with_name(file.name + ".prov.json")
+    bundle_bytes = read_file(bundle_path, "bundle", MAX_BUNDLE_FILE_BYTES)
+    found = trust_cmd.verify_with_store(store, publisher, file, bundle_bytes, policy, now)
+    report(found.result, f"{file} (publisher {found.publisher})", as_json)
 
 
 def _armored_document(file: Path) -> bytes | None:

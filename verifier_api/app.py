@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from verifier_api.errors import install_error_handlers
 from verifier_api.limits import BodyLimitMiddleware, StrictJsonMiddleware
 from verifier_api.metrics import MetricsMiddleware
-from verifier_api.routes import authority, health, log, media, sign, verify
+from verifier_api.routes import authority, health, log, media, sign, tuf, verify
 from verifier_api.schemas import ErrorResponse
 from verifier_api.service import build_service
 from verifier_api.settings import Settings
@@ -61,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
         authority.router,
         log.router,
         health.router,
+        tuf.router,
     )
     for router in routers:
         app.include_router(router)

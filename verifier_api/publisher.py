@@ -3,7 +3,8 @@
 Layout of a home (made by :func:`init_home`): ``ca/`` (the authority; see
 :mod:`provenance.identity.storage`), ``service.key`` + ``service.pem`` (the signing service's P-256
 key, encrypted, and the chain the CA issued for ``<base-url>/signing-service``), ``log.key`` (the
-Ed25519 checkpoint key, encrypted; its note name is the log origin) and ``settings.json``. Keys are
+Ed25519 checkpoint key, encrypted; its note name is the log origin), ``tuf/`` (the TUF repository
+that distributes the trust root, see :mod:`provenance.trust_repository`) and ``settings.json``. Keys are
 read from these encrypted PEM files only: never from the database, never returned by the API.
 """
 
@@ -36,12 +37,14 @@ from provenance.keys import (
     write_private_key,
 )
 from provenance.tlog.note import NoteSigner, is_valid_key_name
+from provenance.trust_repository import TrustRepository
 from verifier_api.settings import HOME_SETTINGS_FILE, HomeSettings, SettingsError
 
 CA_DIR = "ca"
 SERVICE_KEY = "service.key"
 SERVICE_CHAIN = "service.pem"
 LOG_KEY = "log.key"
+TUF_DIR = "tuf"
 SERVICE_CERTIFICATE_DAYS = 825
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -112,9 +115,8 @@ def init_home(home: Path, settings: HomeSettings, passphrase: bytes, *, now: dat
     if (home / HOME_SETTINGS_FILE).exists():
         raise SettingsError(f"{home} holds a publisher already")
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    authority = save_authority(
-        home / CA_DIR, create_authority(settings.name, now=now), passphrase=passphrase
-    )
+    new = create_authority(settings.name, now=now)
+    authority = save_authority(home / CA_DIR, new, passphrase=passphrase)
     service_key = generate_key(KeyType.P256)
     chain = issue_certificate(
         authority,
@@ -126,6 +128,7 @@ def init_home(home: Path, settings: HomeSettings, passphrase: bytes, *, now: dat
     write_private_key(home / SERVICE_KEY, service_key, passphrase)
     (home / SERVICE_CHAIN).write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in chain))
     write_private_key(home / LOG_KEY, generate_key(KeyType.ED25519), passphrase)
+    TrustRepository.create(home / TUF_DIR, root_key=new.root_key, passphrase=passphrase, now=now)
     (home / HOME_SETTINGS_FILE).write_bytes(settings.to_json())
 
 

@@ -14,6 +14,7 @@ from provenance.tlog.log import TransparencyLog
 from provenance.tlog.sql import SqlLogStore
 from verifier_api.authority import Authority
 from verifier_api.db import make_engine
+from verifier_api.distribution import TrustDistribution, open_distribution
 from verifier_api.metrics import Metrics
 from verifier_api.migrations import upgrade_database
 from verifier_api.publisher import Publisher, load_publisher
@@ -43,6 +44,7 @@ class Service:
     log: TransparencyLog
     sequencer: LogSequencer
     metrics: Metrics
+    distribution: TrustDistribution | None = None
 
     def close(self) -> None:
         """Stop the sequencer and release the database connections."""
@@ -99,7 +101,16 @@ def build_service(settings: Settings) -> Service:
     except (SQLAlchemyError, LogError) as exc:
         engine.dispose()
         raise database_refused(settings, exc) from exc
+    try:
+        distribution = open_distribution(
+            settings.home, settings.passphrase_bytes(), authority, utc_now()
+        )
+    except SettingsError:
+        engine.dispose()
+        raise
     log = TransparencyLog(store, publisher.log_signer, origin, unix_now)
     metrics = Metrics()
     sequencer = LogSequencer(log, settings.sign_batch_max, metrics.log_batches.observe)
-    return Service(settings, engine, publisher, authority, store, log, sequencer, metrics)
+    return Service(
+        settings, engine, publisher, authority, store, log, sequencer, metrics, distribution
+    )
