@@ -169,6 +169,23 @@ def remove(
     stderr.print(f"removed {escape(name)}")
 
 
+def require_publishers(store: Path | None, publisher: str | None) -> None:
+    """Exit with a usage error when neither a publisher is named nor the store holds any."""
+    if publisher is not None:
+        return
+    trust_store = open_store(store)
+    try:
+        empty = not trust_store.records()
+    except TrustStoreError as exc:
+        store_failure(exc)
+    if empty:
+        fail(
+            f"give --key, --trust or --publisher: the trust store {trust_store.directory} holds no"
+            " publisher (see `prov trust add`)",
+            Exit.USAGE,
+        )
+
+
 def verify_with_store(
     store: Path | None,
     publisher: str | None,

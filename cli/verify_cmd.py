@@ -95,6 +95,7 @@ def _verify_with_store(
     store: Path | None,
     as_json: bool,
 ) -> NoReturn:
+    trust_cmd.require_publishers(store, publisher)
     armored = None if bundle else _armored_document(file)
     now = datetime.now(UTC)
     if armored is not None:
