@@ -9,19 +9,21 @@ strict: unknown media types, versions and fields are refused, never guessed.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from provenance.encoding import StrictDecodeError, b64decode_strict, loads_strict
+from provenance.display import printable
+from provenance.encoding import StrictDecodeError, loads_strict
 from provenance.errors import KeyFormatError, TrustRootError
 from provenance.identity.authority import CertificateAuthority
 from provenance.keys import VerifyingKey, load_public_key
+from provenance.tlog.note import NoteVerifier
 
 MEDIA_TYPE = "application/vnd.provenance.trust-root.v1+json"
 MAX_TRUST_ROOT_BYTES = 1024 * 1024
@@ -39,7 +41,6 @@ _FIELDS = {
 }
 _REQUIRED_FIELDS = {"mediaType", "name"}
 _PUBLIC_KEY_FIELDS = {"name", "publicKey"}
-_LOG_KEY = re.compile(r"(?P<name>[^+\s]+)\+(?P<id>[0-9a-f]{8})\+(?P<key>[A-Za-z0-9+/]+=*)")
 _PEM_BEGIN = "-----BEGIN "
 _T = TypeVar("_T")
 
@@ -73,6 +74,8 @@ class TrustRoot:
         for role, certificates in (("root", self.roots), ("intermediate", self.intermediates)):
             for certificate in certificates:
                 _check_ca(certificate, role)
+        for index, crl in enumerate(self.crls):
+            _check_crl_readable(crl, index)
         pinned_names = [name for name, _ in self.pinned_keys]
         if len(set(pinned_names)) != len(pinned_names):
             raise TrustRootError(f"pinned key names must be unique, found {pinned_names}")
@@ -238,30 +241,48 @@ def _check_name(name: str) -> None:
 
 
 def _check_ca(certificate: x509.Certificate, role: str) -> None:
+    """Read every field verification will read, so a lazily parsed field that fails (a malformed
+    name constraint, an unsupported key) refuses the trust root instead of crashing a verifier."""
     try:
-        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+        name = printable(certificate.subject.rfc4514_string())
+    except (ValueError, TypeError) as exc:
+        raise TrustRootError(f"{role} certificate has an unreadable subject: {exc}") from exc
+    try:
+        certificate.issuer.rfc4514_string()
+        certificate.public_key()
+        extensions = certificate.extensions
+        constraints = extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
         constraints = None
-    except ValueError as exc:
-        raise TrustRootError(
-            f"{role} {certificate.subject.rfc4514_string()} has malformed extensions: {exc}"
-        ) from exc
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise TrustRootError(f"{role} {name} has malformed fields: {_one_line(exc)}") from exc
     if constraints is None or not constraints.ca:
         raise TrustRootError(
-            f"{role} {certificate.subject.rfc4514_string()} is not a CA certificate"
-            " (basicConstraints CA is not true)"
+            f"{role} {name} is not a CA certificate (basicConstraints CA is not true)"
         )
 
 
-def _check_log_key(text: str) -> None:
-    match = _LOG_KEY.fullmatch(text)
+def _check_crl_readable(crl: x509.CertificateRevocationList, index: int) -> None:
+    """Read the CRL's lazily parsed fields (issuer, extensions, entries) once, now."""
     try:
-        if match is None or not b64decode_strict(match["key"]):
-            raise TrustRootError(
-                f"log key {text!r} is not a signed-note verifier key <name>+<hex id>+<b64>"
-            )
-    except StrictDecodeError as exc:
-        raise TrustRootError(f"log key {text!r} carries bad base64: {exc}") from exc
+        crl.issuer.rfc4514_string()
+        crl.extensions  # noqa: B018 - parsing is the check
+        for entry in crl:
+            entry.extensions  # noqa: B018
+    except (ValueError, TypeError) as exc:
+        raise TrustRootError(f"crls[{index}] has malformed fields: {_one_line(exc)}") from exc
+
+
+def _one_line(exc: Exception) -> str:
+    return printable(" ".join(str(exc).split()))
+
+
+def _check_log_key(text: str) -> None:
+    """A log key must parse as tlog-v1 §3 says (key id of the key, algorithm byte 0x01)."""
+    try:
+        NoteVerifier.from_key_string(text)
+    except KeyFormatError as exc:
+        raise TrustRootError(f"log key {printable(text)!r} is unusable: {exc}") from exc
 
 
 def _check_https_url(location: str) -> None:

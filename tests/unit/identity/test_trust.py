@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -17,10 +16,11 @@ from provenance.identity import (
     export_trust_root,
     issue_certificate,
 )
-from provenance.keys import KeyType, SigningKey, generate_key
+from provenance.keys import Ed25519SigningKey, KeyType, SigningKey, generate_key
+from provenance.tlog.note import NoteSigner
 from tests.unit.identity.factory import IDENTITY, NOW
 
-LOG_KEY = "log.reviews.example+0a1b2c3d+" + base64.b64encode(b"\x01" + bytes(32)).decode()
+LOG_KEY = NoteSigner("log.reviews.example", Ed25519SigningKey(bytes([1]) * 32)).verifier.key_string
 
 
 def _full_trust_root(authority: CertificateAuthority) -> TrustRoot:
@@ -135,7 +135,7 @@ def test_trust_root_refuses_duplicate_pinned_names() -> None:
     [
         ("name", 7, "name must be a str"),
         ("requireLog", "yes", "requireLog must be a bool"),
-        ("logKeys", ["not-a-key"], "not a signed-note verifier key"),
+        ("logKeys", ["not-a-key"], "log key 'not-a-key' is unusable"),
         ("crlLocations", ["http://reviews.example/crl.pem"], "must be an https URL"),
         ("certificateAuthorities", ["garbage"], "exactly one PEM block"),
         ("publicKeys", [{"name": "a"}], "entries hold exactly"),
