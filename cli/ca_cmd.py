@@ -27,6 +27,7 @@ from provenance.errors import PassphraseRequiredError, ProvenanceError
 from provenance.identity.authority import CertificateAuthority, create_authority
 from provenance.identity.crl import build_crl, revoke
 from provenance.identity.csr import issue_from_csr
+from provenance.identity.profile import spki_sha256
 from provenance.identity.storage import load_authority, save_authority
 from provenance.identity.trust import export_trust_root
 
@@ -95,6 +96,11 @@ def init(
         fail(str(exc))
     stderr.print(f"created authority {name!r} in {out}")
     stderr.print(f"keep {out / 'root.key'} offline: only the issuing key is needed day to day")
+    for role, certificate in (
+        ("root", new.authority.root_certificate),
+        ("issuing CA", new.authority.issuing_certificate),
+    ):
+        stderr.print(f"{role} key SHA-256 (pin it with --issuer): {spki_sha256(certificate)}")
 
 
 @app.command("issue")

@@ -28,7 +28,12 @@ IdentityRegexOption = Annotated[
     typer.Option("--identity-regex", help="Required signer identity, as a full-match regex."),
 ]
 IssuerOption = Annotated[
-    str | None, typer.Option("--issuer", help="Required issuing CA (CN or RFC 4514).")
+    str | None,
+    typer.Option(
+        "--issuer",
+        help="Required CA on the chain, pinned by the SHA-256 of its key (SPKI) or certificate"
+        " (64 hex digits; `prov ca init` prints them). Names are not accepted.",
+    ),
 ]
 RequireClaimOption = Annotated[
     list[str] | None,

@@ -126,6 +126,10 @@ def _facts(result: VerificationResult) -> list[tuple[str, str]]:
         facts.append(("signer", ", ".join(result.signer.identities)))
         if result.signer.issuer:
             facts.append(("vouched for by", result.signer.issuer))
+            for name, key_id in zip(
+                result.signer.issuer_chain, result.signer.issuer_key_ids, strict=False
+            ):
+                facts.append(("CA key (--issuer pin)", f"{key_id} {name}"))
         elif result.signer.kind is SignerKind.PINNED_KEY:
             facts.append(("vouched for by", "a key pinned by your trust root"))
         facts.append(("key id", result.signer.key_id))

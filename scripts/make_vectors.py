@@ -23,6 +23,7 @@ from provenance.dsse import EnvelopeSignature
 from provenance.encoding import b64encode
 from provenance.identity.authority import create_authority, issue_certificate
 from provenance.identity.crl import build_crl, revoke
+from provenance.identity.profile import spki_sha256
 from provenance.identity.trust import TrustRoot, export_trust_root
 from provenance.keys import Ed25519SigningKey, P256SigningKey, SigningKey
 from provenance.sign import Signer
@@ -250,12 +251,12 @@ def certificate_vectors() -> list[Vector]:
         ),
         Vector(
             "21-x509-identity-and-claim",
-            "identity, issuer and claim required",
+            "identity, issuer pin (issuing CA key SHA-256) and claim required",
             text(bundle),
             trust,
             policy={
                 "identity": IDENTITY,
-                "issuer": "Reviews Example Issuing CA",
+                "issuer": spki_sha256(authority.issuing_certificate),
                 "requiredClaims": {"verifiedPurchase": True},
             },
             verified=True,

@@ -35,7 +35,9 @@ from provenance.identity.profile import (
     DOCUMENT_SIGNING,
     MAX_INTERMEDIATES,
     as_utc,
+    certificate_sha256,
     describe,
+    spki_sha256,
     within_validity,
 )
 from provenance.identity.trust import TrustRoot
@@ -89,6 +91,16 @@ class ValidatedChain:
     def issuer_subjects(self) -> tuple[str, ...]:
         """The subjects (RFC 4514) of the chain's CAs, issuer of the leaf first, anchor last."""
         return tuple(certificate.subject.rfc4514_string() for certificate in self.chain[1:])
+
+    @cached_property
+    def issuer_key_ids(self) -> tuple[str, ...]:
+        """SHA-256 (hex) of each chain CA's SPKI, in the order of :attr:`issuer_subjects`."""
+        return tuple(spki_sha256(certificate) for certificate in self.chain[1:])
+
+    @cached_property
+    def issuer_fingerprints(self) -> tuple[str, ...]:
+        """SHA-256 (hex) of each chain CA's certificate DER, in the same order."""
+        return tuple(certificate_sha256(certificate) for certificate in self.chain[1:])
 
 
 @dataclass(frozen=True, eq=False)

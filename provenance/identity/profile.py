@@ -3,9 +3,11 @@ identity modules."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 """id-kp-documentSigning (RFC 9336), the extended key usage of every leaf certificate."""
@@ -44,3 +46,14 @@ def within_validity(certificate: x509.Certificate, moment: datetime) -> bool:
 def describe(certificate: x509.Certificate) -> str:
     """A short human description: subject and serial in hex."""
     return f"{certificate.subject.rfc4514_string() or '<empty subject>'} (serial {certificate.serial_number:x})"
+
+
+def spki_sha256(certificate: x509.Certificate) -> str:
+    """The certificate key's id: lowercase hex SHA-256 of its SubjectPublicKeyInfo DER."""
+    spki = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).hexdigest()
+
+
+def certificate_sha256(certificate: x509.Certificate) -> str:
+    """The certificate's fingerprint: lowercase hex SHA-256 of its DER."""
+    return hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()

@@ -14,9 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
-
 from provenance.encoding import json_object
 from provenance.errors import PolicyError
 from provenance.statement import ClaimValue, Statement
@@ -51,11 +48,15 @@ class Policy(ABC):
 
 @dataclass(frozen=True)
 class Identity(Policy):
-    """The signer must carry exactly ``identity`` (and, when given, be issued by ``issuer``)."""
+    """The signer must carry exactly ``identity`` (and, when given, hold :class:`Issuer`'s pin)."""
 
     identity: str
     issuer: str | None = None
     constrains_identity = True
+
+    def __post_init__(self) -> None:
+        if self.issuer is not None:
+            Issuer(self.issuer)
 
     def check(self, facts: VerifiedFacts) -> None:
         if self.identity not in facts.signer.identities:
@@ -94,20 +95,44 @@ class IdentityPattern(Policy):
             )
 
 
+_ISSUER_PIN = re.compile(r"[0-9a-fA-F]{64}|[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){31}")
+
+
 @dataclass(frozen=True)
 class Issuer(Policy):
-    """The issuing CA's subject (RFC 4514) or its common name must equal ``issuer``."""
+    """The validated chain must pass through one CA, pinned by a SHA-256: of its SPKI or of its
+    certificate (64 hex digits, or 32 colon-separated pairs as ``openssl x509 -fingerprint
+    -sha256`` prints them). Any CA of the chain counts, the leaf's issuer up to the anchor. Names
+    are for display: two authorities can carry the same names, never the same key.
+
+    Raises:
+        PolicyError: ``policy.malformed`` when ``issuer`` is not such a hash (a name, say).
+    """
 
     issuer: str
 
-    def check(self, facts: VerifiedFacts) -> None:
-        actual = facts.signer.issuer
-        names = {actual, _common_name(actual)} if actual else set()
-        if self.issuer not in names:
+    def __post_init__(self) -> None:
+        if not isinstance(self.issuer, str) or not _ISSUER_PIN.fullmatch(self.issuer):
             raise PolicyError(
-                f"issuer {self.issuer!r} required; actual issuer: {actual!r}",
-                code="policy.issuer.mismatch",
+                "an issuer is pinned by the SHA-256 of its key (SPKI) or certificate, 64 hex"
+                f" digits; found {self.issuer!r}",
+                code="policy.malformed",
             )
+        object.__setattr__(self, "issuer", self.issuer.replace(":", "").lower())
+
+    def check(self, facts: VerifiedFacts) -> None:
+        signer = facts.signer
+        if self.issuer in signer.issuer_key_ids or self.issuer in signer.issuer_fingerprints:
+            return
+        chain = [
+            f"{name} (key {key_id})"
+            for name, key_id in zip(signer.issuer_chain, signer.issuer_key_ids, strict=False)
+        ]
+        raise PolicyError(
+            f"a chain through the CA with SHA-256 {self.issuer} required; the chain's CAs:"
+            f" {chain or 'none'}",
+            code="policy.issuer.mismatch",
+        )
 
 
 @dataclass(frozen=True)
@@ -199,16 +224,6 @@ class UnsafeAcceptAnyIdentity(Policy):
 
     def check(self, facts: VerifiedFacts) -> None:
         return None
-
-
-def _common_name(rfc4514: str) -> str | None:
-    try:
-        attributes = x509.Name.from_rfc4514_string(rfc4514).get_attributes_for_oid(
-            NameOID.COMMON_NAME
-        )
-    except ValueError:
-        return None
-    return str(attributes[0].value) if attributes else None
 
 
 def check_certified(policy: Policy, facts: VerifiedFacts) -> None:

@@ -43,13 +43,20 @@ class Finding:
 
 @dataclass(frozen=True)
 class Signer:
-    """Who signed: SAN identities of a certificate, or the trust root's name of a pinned key."""
+    """Who signed: SAN identities of a certificate, or the trust root's name of a pinned key.
+
+    ``issuer`` and ``issuer_chain`` are names, for display only. ``issuer_key_ids`` (SHA-256 of each
+    chain CA's SPKI) and ``issuer_fingerprints`` (SHA-256 of each CA certificate), in the order of
+    ``issuer_chain``, are what an issuer pin matches.
+    """
 
     kind: SignerKind
     identities: tuple[str, ...]
     key_id: str
     issuer: str | None = None
     issuer_chain: tuple[str, ...] = ()
+    issuer_key_ids: tuple[str, ...] = ()
+    issuer_fingerprints: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The signer as a JSON object."""
@@ -59,6 +66,8 @@ class Signer:
             "keyId": self.key_id,
             "issuer": self.issuer,
             "issuerChain": list(self.issuer_chain),
+            "issuerKeyIds": list(self.issuer_key_ids),
+            "issuerFingerprints": list(self.issuer_fingerprints),
         }
 
 

@@ -247,6 +247,8 @@ class Verifier:
             run.key.key_id,
             run.chain.issuer,
             run.chain.issuer_subjects,
+            run.chain.issuer_key_ids,
+            run.chain.issuer_fingerprints,
         )
         return f"chain to {run.signer.issuer_chain[-1]} valid at {format_time(run.signing_time)}"
 

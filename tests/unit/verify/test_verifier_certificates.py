@@ -11,6 +11,7 @@ from cryptography import x509
 
 from provenance.errors import PolicyError
 from provenance.identity.crl import build_crl, revoke
+from provenance.identity.profile import spki_sha256
 from provenance.keys import generate_key
 from provenance.sign import Signer
 from provenance.verify.policy import (
@@ -50,7 +51,7 @@ def _check(
 
 
 def test_certified_author_verifies_with_identity_and_issuer() -> None:
-    result = _check(Identity(IDENTITY, issuer="Reviews Example Issuing CA"))
+    result = _check(Identity(IDENTITY, issuer=spki_sha256(AUTHOR.chain[1])))
     assert result.verified, result.failures
     assert result.signer is not None
     assert result.signer.kind is SignerKind.CERTIFICATE
@@ -103,11 +104,11 @@ def test_identity_pattern_must_match_fully() -> None:
     assert [f.code for f in result.failures] == ["policy.identity.mismatch"]
 
 
-def test_wrong_issuer_is_named() -> None:
-    result = _check(Identity(IDENTITY, issuer="Other CA"))
+def test_wrong_issuer_pin_is_named() -> None:
+    result = _check(Identity(IDENTITY, issuer="ab" * 32))
     assert [f.code for f in result.failures] == ["policy.issuer.mismatch"]
     assert "Reviews Example Issuing CA" in result.failures[0].message
-    assert [f.code for f in _check(AllOf([Identity(IDENTITY), Issuer("Other")])).failures] == [
+    assert [f.code for f in _check(AllOf([Identity(IDENTITY), Issuer("cd" * 32)])).failures] == [
         "policy.issuer.mismatch"
     ]
 
