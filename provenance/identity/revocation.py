@@ -14,7 +14,9 @@ from functools import lru_cache
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
+from provenance.display import printable
 from provenance.errors import CertificateError
 from provenance.identity.chain import ValidatedChain
 from provenance.identity.profile import as_utc, describe
@@ -22,6 +24,13 @@ from provenance.identity.trust import TrustRoot
 
 REVOKED = "certificate.revoked"
 CRL_INVALID = "certificate.crl.invalid"
+_PROCESSED_CRL_EXTENSIONS = frozenset(
+    {ExtensionOID.CRL_NUMBER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER}
+)
+"""CRL extensions this verifier processes; any other critical one makes the CRL unusable."""
+_PROCESSED_ENTRY_EXTENSIONS = frozenset(
+    {CRLEntryExtensionOID.CRL_REASON, CRLEntryExtensionOID.INVALIDITY_DATE}
+)
 
 
 @dataclass(frozen=True)
@@ -44,13 +53,16 @@ def check_revocation(
 ) -> RevocationReport:
     """Check every certificate of ``validated`` against the CRLs of ``trust``.
 
-    CRLs whose issuer is not a CA of the chain are ignored. A CRL naming a chain CA as issuer must
-    be signed by that CA's key and must not be issued after ``now``.
+    A CRL applies to a CA of the chain when it carries the CA's name and is the CA's by key: its
+    authorityKeyIdentifier names the CA's key, or (without one) its signature verifies with that
+    key. CRLs of other CAs, same-named ones included, are ignored. Every applicable CRL must be
+    one RFC 5280 allows (see :func:`_check_crl`); a revocation listed in any of them counts;
+    freshness is that of the newest (highest cRLNumber).
 
     Args:
         validated: The chain :func:`validate_chain` returned.
         trust: The trust root holding the CRLs.
-        signing_time: When the signature was made (proven by the log, else claimed).
+        signing_time: When the signature was made (proven by the log, else the verification time).
         now: The verification time (for CRL freshness).
 
     Returns:
@@ -58,8 +70,8 @@ def check_revocation(
 
     Raises:
         CertificateError: ``certificate.revoked`` when a certificate of the chain was revoked
-            at or before ``signing_time``; ``certificate.crl.invalid`` for a CRL that claims a
-            chain CA as issuer but is badly signed, malformed or from the future.
+            at or before ``signing_time``; ``certificate.crl.invalid`` for a CRL that names a chain
+            CA's key but is badly signed, from the future, or weaker than RFC 5280.
         ValueError: A naive ``signing_time`` or ``now`` (a bug of the caller, not bad input).
     """
     signed_at = as_utc(signing_time, ValueError, "signing time")
@@ -68,32 +80,112 @@ def check_revocation(
     issuers = validated.chain[1:]
     names = validated.issuer_subjects
     for issuer, subject, name in zip(issuers, validated.chain, names, strict=False):
-        crls = [crl for crl in trust.crls if crl.issuer == issuer.subject]
+        crls = [crl for crl in trust.crls if _belongs_to(crl, issuer)]
         for crl in crls:
             _check_crl(crl, issuer, current)
             _check_entry(crl, subject, signed_at)
-            if crl.next_update_utc is not None and crl.next_update_utc < current:
-                stale.append(name)
         if crls:
             checked.append(name)
+            newest = max(crls, key=_crl_number)
+            if newest.next_update_utc is not None and newest.next_update_utc < current:
+                stale.append(name)
     unchecked = [name for name in names if name not in checked]
     return RevocationReport(tuple(checked), tuple(unchecked), tuple(stale))
+
+
+def _belongs_to(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    """Whether ``crl`` is ``issuer``'s: same name, and its AKI names ``issuer``'s key (or, with no
+    AKI, its signature verifies with that key). A CRL whose AKI names the key but whose signature
+    does not verify belongs to the CA and is refused by :func:`_check_crl`."""
+    if crl.issuer != issuer.subject:
+        return False
+    claimed = _authority_key_id(crl)
+    if claimed is None:
+        return _signed_by(crl.public_bytes(Encoding.DER), issuer.public_bytes(Encoding.DER))
+    return claimed == _subject_key_id(issuer)
+
+
+def _authority_key_id(crl: x509.CertificateRevocationList) -> bytes | None:
+    try:
+        aki = crl.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        return None
+    return aki.key_identifier
+
+
+def _subject_key_id(certificate: x509.Certificate) -> bytes:
+    try:
+        return certificate.extensions.get_extension_for_class(
+            x509.SubjectKeyIdentifier
+        ).value.digest
+    except x509.ExtensionNotFound:
+        return x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest
+
+
+def _crl_number(crl: x509.CertificateRevocationList) -> int:
+    return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
 
 
 def _check_crl(
     crl: x509.CertificateRevocationList, issuer: x509.Certificate, now: datetime
 ) -> None:
+    """Refuse a CRL of ``issuer`` that RFC 5280 would not let a verifier use.
+
+    Raises:
+        CertificateError: ``certificate.crl.invalid``: not signed by the issuer's key, issued after
+            ``now``, no nextUpdate, no cRLNumber or a critical one, an issuer without cRLSign, or a
+            critical extension this verifier does not process (delta and partitioned CRLs).
+    """
+    who = f"CRL of {printable(issuer.subject.rfc4514_string())}"
     if not _signed_by(crl.public_bytes(Encoding.DER), issuer.public_bytes(Encoding.DER)):
-        raise CertificateError(
-            f"CRL naming {issuer.subject.rfc4514_string()} as issuer is not signed by that CA's key",
-            code=CRL_INVALID,
-        )
+        raise _invalid(f"{who} names that CA's key but is not signed by it")
     if crl.last_update_utc > now:
-        raise CertificateError(
-            f"CRL of {issuer.subject.rfc4514_string()} is issued {crl.last_update_utc.isoformat()},"
-            f" after the verification time {now.isoformat()}",
-            code=CRL_INVALID,
+        raise _invalid(
+            f"{who} is issued {crl.last_update_utc.isoformat()}, after the verification time"
+            f" {now.isoformat()}"
         )
+    if crl.next_update_utc is None:
+        raise _invalid(f"{who} has no nextUpdate (RFC 5280 §5.1.2.5)")
+    _check_crl_number(crl, who)
+    _check_crl_sign(issuer, who)
+    unknown = [
+        extension.oid.dotted_string
+        for extension in crl.extensions
+        if extension.critical and extension.oid not in _PROCESSED_CRL_EXTENSIONS
+    ]
+    unknown += [
+        extension.oid.dotted_string
+        for entry in crl
+        for extension in entry.extensions
+        if extension.critical and extension.oid not in _PROCESSED_ENTRY_EXTENSIONS
+    ]
+    if unknown:
+        raise _invalid(
+            f"{who} has critical extensions this verifier does not process (delta, partitioned"
+            f" or indirect CRLs): {unknown}"
+        )
+
+
+def _check_crl_number(crl: x509.CertificateRevocationList, who: str) -> None:
+    try:
+        extension = crl.extensions.get_extension_for_class(x509.CRLNumber)
+    except x509.ExtensionNotFound:
+        raise _invalid(f"{who} has no cRLNumber (RFC 5280 §5.2.3)") from None
+    if extension.critical:
+        raise _invalid(f"{who} marks its cRLNumber critical (RFC 5280 §5.2.3: non-critical)")
+
+
+def _check_crl_sign(issuer: x509.Certificate, who: str) -> None:
+    try:
+        usage = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is None or not usage.crl_sign:
+        raise _invalid(f"{who}: the CA's keyUsage lacks cRLSign (RFC 5280 §4.2.1.3)")
+
+
+def _invalid(message: str) -> CertificateError:
+    return CertificateError(message, code=CRL_INVALID)
 
 
 @lru_cache(maxsize=256)

@@ -22,6 +22,7 @@ from provenance.identity import (
     revoke,
     validate_chain,
 )
+from provenance.identity.authority import authority_key_identifier
 from provenance.keys import SigningKey
 from tests.unit.identity.factory import IDENTITY, NOW, hand_made_chain, p256_key
 
@@ -187,7 +188,7 @@ def test_check_revocation_ignores_invalidity_date_without_key_compromise(
     assert report.checked == (ISSUING,)
 
 
-def test_check_revocation_rejects_crl_signed_by_foreign_key(
+def test_check_revocation_rejects_crl_naming_the_cas_key_but_signed_by_another(
     authority: CertificateAuthority, author_key: SigningKey
 ) -> None:
     validated = _issue(authority, author_key)
@@ -196,12 +197,30 @@ def test_check_revocation_rejects_crl_signed_by_foreign_key(
         .issuer_name(authority.issuing_certificate.subject)
         .last_update(NOW)
         .next_update(NOW + timedelta(days=7))
+        .add_extension(x509.CRLNumber(1), critical=False)
+        .add_extension(authority_key_identifier(authority.issuing_certificate), critical=False)
         .sign(p256_key(), hashes.SHA256())
     )
     trust = TrustRoot(name="t", roots=(authority.root_certificate,), crls=(forged,))
     with pytest.raises(CertificateError) as caught:
         _check(validated, trust, NOW)
     assert caught.value.code == "certificate.crl.invalid"
+
+
+def test_check_revocation_ignores_same_named_crl_of_another_key(
+    authority: CertificateAuthority, author_key: SigningKey
+) -> None:
+    validated = _issue(authority, author_key)
+    other = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(authority.issuing_certificate.subject)
+        .last_update(NOW)
+        .next_update(NOW + timedelta(days=7))
+        .add_extension(x509.CRLNumber(1), critical=False)
+        .sign(p256_key(), hashes.SHA256())
+    )
+    trust = TrustRoot(name="t", roots=(authority.root_certificate,), crls=(other,))
+    assert _check(validated, trust, NOW).unchecked == (ISSUING, ROOT)
 
 
 def test_check_revocation_rejects_crl_from_the_future(
