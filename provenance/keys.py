@@ -1,8 +1,11 @@
 """Signing and verifying keys: ECDSA P-256 (pyca/cryptography) and Ed25519 (PyNaCl).
 
-ECDSA signatures use one encoding everywhere: IEEE P1363, the 64-byte concatenation ``r || s``
-(each a 32-byte big-endian integer), as in JOSE ES256, C2PA and the DSSE protocol's example. A key's id
-is the lowercase hex SHA-256 of its SubjectPublicKeyInfo DER.
+ECDSA P-256 signatures are ASN.1 DER ``ECDSA-Sig-Value`` (RFC 3279 §2.2.3), as Sigstore, cosign,
+in-toto, securesystemslib and OpenSSL expect: RFC 6979 deterministic and low-S (``s <= n/2``) when
+signing; strict DER and low-S only when verifying, so a (key, message) pair has exactly one valid
+signature. The fixed-size IEEE P1363 form ``r || s`` (COSE/C2PA ES256, legacy bundles) has its own
+methods, :meth:`SigningKey.sign_p1363` and :meth:`P256VerifyingKey.verify_p1363`. A key's id is the
+lowercase hex SHA-256 of its SubjectPublicKeyInfo DER.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from provenance.errors import KeyFormatError, PassphraseRequiredError, Signature
 
 P256_COORDINATE_BYTES = 32
 P256_SIGNATURE_BYTES = 2 * P256_COORDINATE_BYTES
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+P256_HALF_ORDER = P256_ORDER // 2
+P256_MAX_DER_SIGNATURE_BYTES = 72
 ED25519_SIGNATURE_BYTES = 64
 
 
@@ -89,7 +95,11 @@ class SigningKey(ABC):
 
     @abstractmethod
     def sign(self, data: bytes) -> bytes:
-        """Sign ``data`` (P1363 ``r || s``, RFC 6979 deterministic, for P-256; 64 bytes for Ed25519)."""
+        """Sign ``data``: DER, RFC 6979 deterministic and low-S for P-256; 64 bytes for Ed25519."""
+
+    def sign_p1363(self, data: bytes) -> bytes:
+        """Sign ``data`` in the fixed-size form (COSE, JOSE): ``r || s`` for P-256, low-S."""
+        return self.sign(data)
 
     @abstractmethod
     def to_cryptography(self) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
@@ -124,6 +134,25 @@ class P256VerifyingKey(VerifyingKey):
         )
 
     def verify(self, signature: bytes, data: bytes) -> None:
+        """Check a strict-DER, low-S ECDSA signature (the DSSE and X.509 encoding).
+
+        Raises:
+            SignatureInvalidError: Not strict DER, a high S, or it does not verify.
+        """
+        r, s = ecdsa_der_values(signature)
+        if s > P256_HALF_ORDER:
+            raise SignatureInvalidError(
+                "expected a low-S P-256 signature (s <= n/2), found a high S; "
+                "the signer must normalize s"
+            )
+        self._verify_values(r, s, data)
+
+    def verify_p1363(self, signature: bytes, data: bytes) -> None:
+        """Check a fixed-size ``r || s`` signature (COSE ES256, legacy bundles); any S.
+
+        Raises:
+            SignatureInvalidError: Not 64 bytes, or it does not verify.
+        """
         if len(signature) != P256_SIGNATURE_BYTES:
             raise SignatureInvalidError(
                 f"expected a {P256_SIGNATURE_BYTES}-byte P-256 signature (r || s), "
@@ -131,6 +160,11 @@ class P256VerifyingKey(VerifyingKey):
             )
         r = int.from_bytes(signature[:P256_COORDINATE_BYTES], "big")
         s = int.from_bytes(signature[P256_COORDINATE_BYTES:], "big")
+        self._verify_values(r, s, data)
+
+    def _verify_values(self, r: int, s: int, data: bytes) -> None:
+        if not (0 < r < P256_ORDER and 0 < s < P256_ORDER):
+            raise SignatureInvalidError("P-256 signature values r and s must lie in [1, n-1]")
         try:
             self._key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
         except InvalidSignature as exc:
@@ -186,9 +220,18 @@ class P256SigningKey(SigningKey):
         return P256VerifyingKey(self._key.public_key())
 
     def sign(self, data: bytes) -> bytes:
+        r, s = self._sign_values(data)
+        return encode_dss_signature(r, s)
+
+    def sign_p1363(self, data: bytes) -> bytes:
+        r, s = self._sign_values(data)
+        return r.to_bytes(P256_COORDINATE_BYTES, "big") + s.to_bytes(P256_COORDINATE_BYTES, "big")
+
+    def _sign_values(self, data: bytes) -> tuple[int, int]:
+        """RFC 6979 deterministic (r, s), with s normalized to the low half (s <= n/2)."""
         der = self._key.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
         r, s = decode_dss_signature(der)
-        return r.to_bytes(P256_COORDINATE_BYTES, "big") + s.to_bytes(P256_COORDINATE_BYTES, "big")
+        return r, low_s(s)
 
     def to_cryptography(self) -> ec.EllipticCurvePrivateKey:
         return self._key
@@ -215,6 +258,44 @@ class Ed25519SigningKey(SigningKey):
 
     def to_cryptography(self) -> ed25519.Ed25519PrivateKey:
         return ed25519.Ed25519PrivateKey.from_private_bytes(self._seed)
+
+
+def low_s(s: int) -> int:
+    """``s`` or ``n - s``, whichever is in the low half: the one S this toolkit emits."""
+    return P256_ORDER - s if s > P256_HALF_ORDER else s
+
+
+def ecdsa_der_values(signature: bytes) -> tuple[int, int]:
+    """``(r, s)`` of a strict-DER ``ECDSA-Sig-Value`` (SEQUENCE of two minimal positive INTEGERs
+    and nothing after it): the only encoding of a P-256 signature the DSSE path accepts.
+
+    Raises:
+        SignatureInvalidError: Not exactly the DER encoding of some ``(r, s)``.
+    """
+    if len(signature) > P256_MAX_DER_SIGNATURE_BYTES:
+        raise SignatureInvalidError(
+            f"expected a DER P-256 signature of at most {P256_MAX_DER_SIGNATURE_BYTES} bytes, "
+            f"found {len(signature)} bytes"
+        )
+    try:
+        r, s = decode_dss_signature(signature)
+    except ValueError as exc:
+        raise SignatureInvalidError(
+            f"expected a DER ECDSA-Sig-Value (SEQUENCE of INTEGER r, s), found {len(signature)} "
+            "bytes that do not parse as one"
+        ) from exc
+    if encode_dss_signature(r, s) != signature:
+        raise SignatureInvalidError("expected canonical DER for the P-256 signature, found another")
+    return r, s
+
+
+def is_ecdsa_der(signature: bytes) -> bool:
+    """Whether ``signature`` is a strict-DER ``ECDSA-Sig-Value``, whatever its values."""
+    try:
+        ecdsa_der_values(signature)
+    except SignatureInvalidError:
+        return False
+    return True
 
 
 def generate_key(key_type: KeyType = KeyType.P256) -> SigningKey:

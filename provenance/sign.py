@@ -63,7 +63,7 @@ class Signer:
 
     def sign_statement(self, statement: Statement) -> Bundle:
         """Sign a prepared statement and return its bundle."""
-        keyid = "" if self._chain else self._key.public_key.key_id
+        keyid = self._key.public_key.key_id
         envelope = sign_envelope(statement.to_payload(), INTOTO_PAYLOAD_TYPE, self._key, keyid)
         entries: tuple[TlogEntry, ...] = ()
         if self._log is not None:

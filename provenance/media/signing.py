@@ -65,7 +65,7 @@ def sign_media(
     return sign_with_c2pa(
         stream,
         mime_type,
-        sign=key.sign,
+        sign=key.sign_p1363,
         chain=chain,
         definition=definition,
         anchors=trust.roots if trust else (),

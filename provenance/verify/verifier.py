@@ -3,7 +3,8 @@
 1. parse: the bundle (caps, strict schema), the envelope (one signature, in-toto payload type) and
    the statement.
 2. digest: the content's canonical SHA-256 equals the subject digest.
-3. signature: the signature over PAE verifies with the pinned key or the leaf certificate's key.
+3. signature: the signature over PAE verifies with the pinned key or the leaf certificate's key
+   (P-256: canonical DER, low S; legacy r || s only with a log time before the cutover).
 4. log: every log entry binds this envelope and signer, its inclusion proof verifies against a
    checkpoint signed by a log key of the trust root; its integrated time becomes the signing time.
 5. certificate: the chain leads to a trust-root anchor at the signing time.
@@ -40,7 +41,13 @@ from provenance.errors import (
 from provenance.identity.chain import ValidatedChain, validate_chain
 from provenance.identity.revocation import check_revocation
 from provenance.identity.trust import TrustRoot
-from provenance.keys import VerifyingKey, verifying_key_from_cryptography
+from provenance.keys import (
+    P256_SIGNATURE_BYTES,
+    P256VerifyingKey,
+    VerifyingKey,
+    is_ecdsa_der,
+    verifying_key_from_cryptography,
+)
 from provenance.statement import Statement, format_time
 from provenance.text import Content, content_sha256
 from provenance.tlog.entry import LogEntry, signer_binding, verify_tlog_entry
@@ -54,6 +61,9 @@ from provenance.verify.result import (
     TimeSource,
     VerificationResult,
 )
+
+LEGACY_P1363_CUTOVER = datetime(2027, 1, 1, tzinfo=UTC)
+"""Legacy ``r || s`` signatures count only with a log time before this (bundle-v1.md §5.1)."""
 
 
 @dataclass
@@ -186,10 +196,16 @@ class Verifier:
                 f"signature keyid {signature.keyid} names another key than {key.key_id}",
                 code="key.mismatch",
             )
-        key.verify(signature.sig, bundle.envelope.pae)
+        if isinstance(key, P256VerifyingKey) and _legacy_shaped(signature.sig):
+            key.verify_p1363(signature.sig, bundle.envelope.pae)
+            _check_legacy_time(bundle)
+            detail = "legacy r || s signature, logged before the cutover,"
+        else:
+            key.verify(signature.sig, bundle.envelope.pae)
+            detail = "signature"
         run.key = key
         run.signer = signer
-        return f"signature by key {key.key_id} verifies"
+        return f"{detail} by key {key.key_id} verifies"
 
     def _signing_key(self, bundle: Bundle) -> tuple[VerifyingKey, Signer | None]:
         if bundle.public_key_hint is not None:
@@ -268,6 +284,31 @@ class Verifier:
         else:
             run.policy.check(facts)
         return "policy satisfied"
+
+
+def _legacy_shaped(sig: bytes) -> bool:
+    """A 64-byte P-256 signature that is not DER: the ``r || s`` form of bundles made before
+    DER (bundle-v1.md §5.1)."""
+    return len(sig) == P256_SIGNATURE_BYTES and not is_ecdsa_der(sig)
+
+
+def _check_legacy_time(bundle: Bundle) -> None:
+    """A legacy signature counts only when a log entry dates it before the cutover; the log step
+    then proves every entry, so the time checked here is proven or the run fails.
+
+    Raises:
+        SignatureInvalidError: ``signature.legacy``.
+    """
+    cutover = int(LEGACY_P1363_CUTOVER.timestamp())
+    times = [entry.integrated_time for entry in bundle.tlog_entries]
+    if not times or min(times) >= cutover:
+        when = "has no log entry" if not times else "was logged after the cutover"
+        raise SignatureInvalidError(
+            f"legacy r || s P-256 signature: accepted only with a log time before "
+            f"{format_time(LEGACY_P1363_CUTOVER)}, and this bundle {when}; sign again to get "
+            "a DER signature",
+            code="signature.legacy",
+        )
 
 
 @lru_cache(maxsize=1024)

@@ -94,7 +94,11 @@ def test_leaf_of_the_trusted_authority_cannot_act_as_a_ca() -> None:
 
 def test_a_chain_without_the_leaf_of_the_signing_key_fails_the_signature() -> None:
     bundle = replace(CERTIFIED, certificates=tuple(AUTHOR.chain[1:]))
-    assert codes(bundle, CERT_TRUST) == ["signature.invalid"]
+    # The signature's keyid names the author's key, not the first certificate's.
+    assert codes(bundle, CERT_TRUST) == ["key.mismatch"]
+    signature = replace(CERTIFIED.envelope.signatures[0], keyid="")
+    unhinted = replace(bundle, envelope=replace(bundle.envelope, signatures=(signature,)))
+    assert codes(unhinted, CERT_TRUST) == ["signature.invalid"]
 
 
 @pytest.mark.parametrize(

@@ -120,10 +120,17 @@ def test_hint_of_an_unpinned_key_is_untrusted_even_with_its_valid_signature() ->
     assert codes(sign(stranger)) == ["key.untrusted"]
 
 
+def _with_keyid(bundle: Bundle, keyid: str) -> Bundle:
+    signature = replace(bundle.envelope.signatures[0], keyid=keyid)
+    return replace(bundle, envelope=replace(bundle.envelope, signatures=(signature,)))
+
+
 def test_certificate_of_one_author_with_the_signature_of_another_is_invalid() -> None:
     other = certified_author(make_authority())
     forged = replace(sign(other.key, chain=other.chain), certificates=tuple(AUTHOR.chain))
-    assert codes(forged, CERT_TRUST) == ["signature.invalid"]
+    assert codes(forged, CERT_TRUST) == ["key.mismatch"]
+    for keyid in ("", AUTHOR.key.public_key.key_id):
+        assert codes(_with_keyid(forged, keyid), CERT_TRUST) == ["signature.invalid"]
 
 
 def test_pinned_key_of_the_certified_author_does_not_stand_in_for_the_certificate() -> None:
@@ -154,4 +161,6 @@ def test_envelope_of_one_bundle_with_material_of_another_signer_fails() -> None:
     bundle: Bundle = replace(
         CERTIFIED, certificates=(), public_key_hint=PINNED_KEY.public_key.key_id
     )
-    assert codes(bundle, PINNED_TRUST) == ["signature.invalid"]
+    assert codes(bundle, PINNED_TRUST) == ["key.mismatch"]
+    for keyid in ("", PINNED_KEY.public_key.key_id):
+        assert codes(_with_keyid(bundle, keyid), PINNED_TRUST) == ["signature.invalid"]

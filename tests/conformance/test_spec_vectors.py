@@ -15,8 +15,9 @@ from provenance.verify.policy import policy_from_json
 from provenance.verify.result import VerificationResult
 from provenance.verify.verifier import Verifier
 
-VECTORS = sorted(
-    (Path(__file__).resolve().parents[2] / "specs" / "vectors" / "bundle-v1").glob("*.json")
+SPEC_VECTORS = Path(__file__).resolve().parents[2] / "specs" / "vectors"
+VECTORS = sorted((SPEC_VECTORS / "bundle-v1").glob("*.json")) + sorted(
+    (SPEC_VECTORS / "bundle-v1-legacy").glob("*.json")
 )
 
 

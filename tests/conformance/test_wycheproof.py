@@ -1,8 +1,9 @@
 """Every Wycheproof Ed25519 and ECDSA P-256 vector through provenance.keys.
 
-Our ECDSA encoding is P1363 (r || s). The P1363 file runs as is. The DER file runs through the same
-API after converting each signature that is strict DER; a signature that is not strict DER cannot be
-expressed in our encoding at all, so such an invalid vector is satisfied by construction (counted).
+The DER file runs through ``VerifyingKey.verify``, the path every DSSE signature takes. Our rule is
+stricter than Wycheproof's in one documented way (specs/threat-model.md): a high S (s > n/2) is
+refused, so a Wycheproof-valid signature with a high S must be refused and its low-S twin
+``(r, n - s)`` must verify. The P1363 file runs through ``verify_p1363`` (COSE, legacy bundles).
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from provenance.errors import KeyFormatError, SignatureInvalidError
-from provenance.keys import VerifyingKey, load_public_key
+from provenance.keys import (
+    P256_HALF_ORDER,
+    P256_ORDER,
+    P256VerifyingKey,
+    VerifyingKey,
+    load_public_key,
+)
 from tests.shared import SHARED_ROOT, shared_dir
 
 
@@ -71,27 +78,46 @@ def test_ed25519_vector(case_id: str, group: dict[str, Any], case: dict[str, Any
 )
 def test_ecdsa_p1363_vector(case_id: str, group: dict[str, Any], case: dict[str, Any]) -> None:
     key = _load_key(group)
-    assert key is not None
-    verified = _verifies(key, bytes.fromhex(case["sig"]), bytes.fromhex(case["msg"]))
+    assert isinstance(key, P256VerifyingKey)
+    try:
+        key.verify_p1363(bytes.fromhex(case["sig"]), bytes.fromhex(case["msg"]))
+    except SignatureInvalidError:
+        verified = False
+    else:
+        verified = True
     _expect(case["result"], verified)
 
 
-def _der_to_p1363(der: bytes) -> bytes | None:
+def _high_s(der: bytes) -> int | None:
+    """The s of a strict-DER signature when it is high, else None."""
     try:
         r, s = decode_dss_signature(der)
     except ValueError:
         return None
-    if encode_dss_signature(r, s) != der or r.bit_length() > 256 or s.bit_length() > 256:
+    if encode_dss_signature(r, s) != der or not P256_HALF_ORDER < s < P256_ORDER:
         return None
-    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return s
 
 
 @pytest.mark.parametrize(("case_id", "group", "case"), _cases("ecdsa_secp256r1_sha256_test.json"))
 def test_ecdsa_der_vector(case_id: str, group: dict[str, Any], case: dict[str, Any]) -> None:
     key = _load_key(group)
     assert key is not None
-    signature = _der_to_p1363(bytes.fromhex(case["sig"]))
-    if signature is None:
-        assert case["result"] == "invalid", "a valid DER signature must convert to r || s"
+    signature, message = bytes.fromhex(case["sig"]), bytes.fromhex(case["msg"])
+    verified = _verifies(key, signature, message)
+    high_s = _high_s(signature)
+    if case["result"] == "valid" and high_s is not None:
+        assert not verified, "a high-S signature must be refused (low-S only)"
+        r, _ = decode_dss_signature(signature)
+        twin = encode_dss_signature(r, P256_ORDER - high_s)
+        assert _verifies(key, twin, message), "its low-S twin must verify"
         return
-    _expect(case["result"], _verifies(key, signature, bytes.fromhex(case["msg"])))
+    _expect(case["result"], verified)
+
+
+def test_the_der_file_exercises_the_high_s_rule() -> None:
+    cases = _cases("ecdsa_secp256r1_sha256_test.json")
+    if cases[0][0] == "absent":
+        shared_dir("vectors", "wycheproof")
+    high = [case for _, _, case in cases if _high_s(bytes.fromhex(case["sig"])) is not None]
+    assert any(case["result"] == "valid" for case in high)
