@@ -59,7 +59,8 @@ def positive_vectors(directory: Path = VECTOR_DIR) -> list[PositiveVector]:
 def signed_part(document: Any) -> Any:
     """The bundle document without what may change and leave it valid: each DSSE signature's
     ``keyid`` hint, and the chain's certificates after the leaf (untrusted path material that the
-    trust root's own intermediates replace)."""
+    trust root's own intermediates replace; :func:`is_documented_no_op` allows only leaving
+    trailing ones out)."""
     if not isinstance(document, dict):
         return document
     copy = json.loads(json.dumps(document))
@@ -81,4 +82,22 @@ def is_documented_no_op(mutated: bytes, originals: Sequence[bytes]) -> bool:
         document = signed_part(json.loads(mutated))
     except (ValueError, AttributeError):
         return False
-    return any(document == signed_part(json.loads(o)) for o in originals)
+    return any(
+        document == signed_part(json.loads(o)) and _chain_prefix(mutated, o) for o in originals
+    )
+
+
+def _chain_prefix(mutated: bytes, original: bytes) -> bool:
+    """Whether the mutated chain is the original's leading certificates (the only chain edit that
+    keeps a bundle valid: trailing certificates left out)."""
+
+    def chain(data: bytes) -> list[Any]:
+        material = json.loads(data).get("verificationMaterial", {})
+        certificates = material.get("x509CertificateChain", {}).get("certificates", [])
+        return certificates if isinstance(certificates, list) else []
+
+    try:
+        mine, theirs = chain(mutated), chain(original)
+    except (ValueError, AttributeError):
+        return False
+    return mine == theirs[: len(mine)]

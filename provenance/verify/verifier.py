@@ -39,6 +39,7 @@ from provenance.errors import (
     VerificationError,
 )
 from provenance.identity.chain import ValidatedChain, validate_chain
+from provenance.identity.profile import certificate_sha256
 from provenance.identity.revocation import check_revocation
 from provenance.identity.trust import TrustRoot
 from provenance.keys import (
@@ -257,6 +258,7 @@ class Verifier:
             raise CertificateError(
                 f"a certificate of the chain cannot be read: {exc}", code="certificate.malformed"
             ) from exc
+        _check_on_path(bundle.certificates, run.chain.chain)
         run.signer = Signer(
             SignerKind.CERTIFICATE,
             run.chain.identities,
@@ -284,6 +286,26 @@ class Verifier:
         else:
             run.policy.check(facts)
         return "policy satisfied"
+
+
+def _check_on_path(
+    certificates: tuple[x509.Certificate, ...], path: tuple[x509.Certificate, ...]
+) -> None:
+    """The bundle's certificates must be the validated path's first certificates, in order: a
+    repeated, unused or misplaced certificate would make a second valid bundle.
+
+    Raises:
+        CertificateError: ``certificate.chain.extra``.
+    """
+    for position, certificate in enumerate(certificates):
+        if position >= len(path) or certificate != path[position]:
+            raise CertificateError(
+                f"bundle certificate {position + 1} of {len(certificates)} (sha256 "
+                f"{certificate_sha256(certificate)}) is not certificate {position + 1} of the "
+                "validated path; a bundle carries the path from the leaf, in order, and nothing "
+                "else",
+                code="certificate.chain.extra",
+            )
 
 
 def _legacy_shaped(sig: bytes) -> bool:

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from fuzz.oracle import positive_vectors
 from provenance.identity.authority import create_authority
 from provenance.keys import SigningKey, generate_key
-from tests.adversarial.attack import AUTHOR, CERT_TRUST, CERTIFIED, SIGNED_AT, codes
+from tests.adversarial.attack import AUTHOR, AUTHORITY, CERT_TRUST, CERTIFIED, SIGNED_AT, codes
 from tests.factories import IDENTITY, NOW, certified_author, sign
 
 REGRESSIONS = Path(__file__).parent / "regressions"
@@ -117,3 +117,34 @@ def test_certificate_der_that_breaks_lazy_parsing_is_a_finding_not_a_crash(
     result = vector.verifier.check(vector.content, data, vector.policy, at=vector.at)
     assert [f.code for f in result.failures] == [code]
     assert not result.verified
+
+
+def _with_chain(*certificates: x509.Certificate) -> list[str]:
+    return codes(replace(CERTIFIED, certificates=certificates), CERT_TRUST)
+
+
+def test_a_chain_that_repeats_the_leaf_is_refused() -> None:
+    leaf, issuing = AUTHOR.chain
+    assert _with_chain(leaf, leaf, issuing) == ["certificate.chain.extra"]
+    assert _with_chain(leaf, issuing, leaf) == ["certificate.chain.extra"]
+
+
+def test_a_chain_with_an_unused_extra_certificate_is_refused() -> None:
+    leaf, issuing = AUTHOR.chain
+    stranger = create_authority("Unrelated", now=NOW - timedelta(days=30)).authority
+    assert _with_chain(leaf, issuing, stranger.issuing_certificate) == ["certificate.chain.extra"]
+    other_leaf = certified_author(AUTHORITY, issued=SIGNED_AT - timedelta(days=1)).chain[0]
+    assert _with_chain(leaf, other_leaf, issuing) == ["certificate.chain.extra"]
+
+
+def test_a_chain_out_of_path_order_is_refused() -> None:
+    leaf, issuing = AUTHOR.chain
+    root = CERT_TRUST.roots[0]
+    assert _with_chain(leaf, root, issuing) == ["certificate.chain.extra"]
+
+
+def test_every_prefix_of_the_validated_path_verifies() -> None:
+    leaf, issuing = AUTHOR.chain
+    root = CERT_TRUST.roots[0]
+    for chain in ((leaf,), (leaf, issuing), (leaf, issuing, root)):
+        assert _with_chain(*chain) == []

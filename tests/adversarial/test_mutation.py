@@ -3,7 +3,7 @@ vector (and of one logged bundle), plus single byte flips of the content. None v
 documented no-ops, each failure carries a code of specs/verification.md's table, nothing raises.
 
 Documented no-ops (``fuzz.oracle.signed_part``): JSON formatting, the DSSE ``keyid`` hint emptied or
-removed, and certificates after the leaf (untrusted path material the trust root supplies); for
+removed, and trailing certificates after the leaf left out (the trust root supplies them); for
 content, changes that leave the text-v1 canonical form unchanged.
 """
 
