@@ -16,6 +16,7 @@ from provenance.verify.policy import (
     Issuer,
     Policy,
     RequireClaim,
+    RequireFreshCrl,
     UnsafeAcceptAnyIdentity,
 )
 from provenance.verify.result import VerificationResult
@@ -39,6 +40,14 @@ RequireClaimOption = Annotated[
     list[str] | None,
     typer.Option("--require-claim", help="Required claim NAME or NAME=VALUE (repeatable)."),
 ]
+RequireFreshCrlOption = Annotated[
+    bool,
+    typer.Option(
+        "--require-fresh-crl",
+        help="Fail unless a CRL of the leaf's issuer was checked and no CRL is past its"
+        " nextUpdate (certificate.crl.missing, certificate.crl.stale).",
+    ),
+]
 UnsafeAnyIdentityOption = Annotated[
     bool,
     typer.Option(
@@ -53,6 +62,8 @@ def build_policy(
     issuer: str | None,
     claims: list[str] | None,
     unsafe_any_identity: bool,
+    *,
+    require_fresh_crl: bool = False,
 ) -> Policy:
     """The policy the verify options ask for; a bad option exits with the usage code."""
     if unsafe_any_identity and (identity or identity_regex):
@@ -68,6 +79,8 @@ def build_policy(
         fail(str(exc), Exit.USAGE)
     if unsafe_any_identity:
         parts.append(UnsafeAcceptAnyIdentity())
+    if require_fresh_crl:
+        parts.append(RequireFreshCrl())
     return AllOf(parts)
 
 

@@ -109,7 +109,7 @@ def _facts_table(result: VerificationResult) -> Table:
     table.add_column(overflow="fold")
     for label, value in _facts(result):
         table.add_row(Text(label), Text(printable(value)))
-    passed = " ".join(f.code for f in result.findings if f.ok)
+    passed = " ".join(f.code for f in result.findings if f.ok and f.code.endswith(".ok"))
     if passed:
         table.add_row(Text("checks passed"), Text(printable(passed)))
     for failure in result.failures:

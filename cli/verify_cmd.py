@@ -16,6 +16,7 @@ from cli.policy_options import (
     IdentityRegexOption,
     IssuerOption,
     RequireClaimOption,
+    RequireFreshCrlOption,
     UnsafeAnyIdentityOption,
     build_policy,
     report,
@@ -62,6 +63,7 @@ def verify(
     issuer: IssuerOption = None,
     require_claim: RequireClaimOption = None,
     unsafe_any_identity: UnsafeAnyIdentityOption = False,
+    require_fresh_crl: RequireFreshCrlOption = False,
     as_json: JsonOption = False,
     publisher: trust_cmd.PublisherOption = None,
     trust_store: trust_cmd.TrustStoreOption = None,
@@ -73,12 +75,26 @@ def verify(
     text included), 2 usage, 3 unreadable.
     """
     if key is None and trust is None:
-        policy = build_policy(identity, identity_regex, issuer, require_claim, unsafe_any_identity)
+        policy = build_policy(
+            identity,
+            identity_regex,
+            issuer,
+            require_claim,
+            unsafe_any_identity,
+            require_fresh_crl=require_fresh_crl,
+        )
         _verify_with_store(file, bundle, policy, publisher, trust_store, as_json)
     if publisher is not None:
         fail("--publisher contradicts --key and --trust", Exit.USAGE)
     trust_root = load_trust(key, trust)
-    policy = build_policy(identity, identity_regex, issuer, require_claim, unsafe_any_identity)
+    policy = build_policy(
+        identity,
+        identity_regex,
+        issuer,
+        require_claim,
+        unsafe_any_identity,
+        require_fresh_crl=require_fresh_crl,
+    )
     armored = None if bundle else _armored_document(file)
     if armored is not None:
         _verify_armored(Verifier(trust_root), file, armored, policy, as_json)

@@ -24,6 +24,8 @@ from provenance.identity.trust import TrustRoot
 
 REVOKED = "certificate.revoked"
 CRL_INVALID = "certificate.crl.invalid"
+CRL_STALE = "certificate.crl.stale"
+CRL_MISSING = "certificate.crl.missing"
 _PROCESSED_CRL_EXTENSIONS = frozenset(
     {ExtensionOID.CRL_NUMBER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER}
 )
@@ -41,11 +43,17 @@ class RevocationReport:
         checked: Subjects (RFC 4514) of the chain CAs whose CRL was checked.
         unchecked: Subjects of the chain CAs for which the trust root holds no CRL.
         stale: Subjects of the CAs whose CRL's nextUpdate is before ``now``.
+        missing: The subject of the leaf's issuer when the trust root names CRL locations (so
+            promises CRLs) but holds none of that CA.
+        notices: ``(code, message)`` per stale or missing CRL (``certificate.crl.stale``,
+            ``certificate.crl.missing``): advisory, made fatal by a policy.
     """
 
     checked: tuple[str, ...]
     unchecked: tuple[str, ...]
     stale: tuple[str, ...]
+    missing: tuple[str, ...] = ()
+    notices: tuple[tuple[str, str], ...] = ()
 
 
 def check_revocation(
@@ -76,7 +84,7 @@ def check_revocation(
     """
     signed_at = as_utc(signing_time, ValueError, "signing time")
     current = as_utc(now, ValueError, "now")
-    checked, stale = [], []
+    checked, stale, notices = [], [], []
     issuers = validated.chain[1:]
     names = validated.issuer_subjects
     for issuer, subject, name in zip(issuers, validated.chain, names, strict=False):
@@ -86,11 +94,35 @@ def check_revocation(
             _check_entry(crl, subject, signed_at)
         if crls:
             checked.append(name)
-            newest = max(crls, key=_crl_number)
-            if newest.next_update_utc is not None and newest.next_update_utc < current:
+            notice = _staleness(max(crls, key=_crl_number), name, current)
+            if notice is not None:
                 stale.append(name)
+                notices.append((CRL_STALE, notice))
+    missing = () if names[0] in checked or not trust.crl_locations else (names[0],)
+    if missing:
+        notices.append((CRL_MISSING, _missing_message(names[0], trust.crl_locations)))
     unchecked = [name for name in names if name not in checked]
-    return RevocationReport(tuple(checked), tuple(unchecked), tuple(stale))
+    return RevocationReport(tuple(checked), tuple(unchecked), tuple(stale), missing, tuple(notices))
+
+
+def _staleness(crl: x509.CertificateRevocationList, name: str, now: datetime) -> str | None:
+    """The notice for ``crl`` when its nextUpdate is before ``now``, else ``None``."""
+    next_update = crl.next_update_utc
+    if next_update is None or next_update >= now:
+        return None
+    late = now - next_update
+    return (
+        f"the CRL of {printable(name)} is stale: its nextUpdate {next_update.isoformat()} is"
+        f" {late.days} days {late.seconds // 3600} hours before the verification time;"
+        " revocations since then are unknown"
+    )
+
+
+def _missing_message(name: str, locations: tuple[str, ...]) -> str:
+    return (
+        f"the trust root names CRL locations {list(locations)} but holds no CRL of"
+        f" {printable(name)}: the leaf's revocation was not checked"
+    )
 
 
 def _belongs_to(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:

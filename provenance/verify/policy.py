@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 
 from provenance.encoding import json_object
 from provenance.errors import PolicyError
+from provenance.identity.revocation import CRL_MISSING, CRL_STALE, RevocationReport
 from provenance.statement import ClaimValue, Statement
-from provenance.verify.result import Signer, TimeSource
+from provenance.verify.result import Signer, SignerKind, TimeSource
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class VerifiedFacts:
     signing_time: datetime
     time_source: TimeSource
     now: datetime
+    revocation: RevocationReport | None = None
 
 
 class Policy(ABC):
@@ -175,6 +177,27 @@ class MaxAge(Policy):
             )
 
 
+@dataclass(frozen=True)
+class RequireFreshCrl(Policy):
+    """A certificate signer's revocation must be known: a CRL of the CA that issued the leaf was
+    checked, and no CRL checked is past its nextUpdate. Pinned keys have nothing to revoke."""
+
+    def check(self, facts: VerifiedFacts) -> None:
+        if facts.signer.kind is SignerKind.PINNED_KEY:
+            return
+        report = facts.revocation
+        if report is None or facts.signer.issuer not in report.checked:
+            raise PolicyError(
+                f"a CRL of the leaf's issuer {facts.signer.issuer!r} is required; the trust root"
+                " holds none, so revocation was not checked",
+                code=CRL_MISSING,
+            )
+        if report.stale:
+            raise PolicyError(
+                f"fresh CRLs are required; stale: {list(report.stale)}", code=CRL_STALE
+            )
+
+
 class AllOf(Policy):
     """Every policy must hold."""
 
@@ -249,6 +272,7 @@ POLICY_FIELDS = {
     "requiredClaims",
     "maxAgeSeconds",
     "unsafeAnyIdentity",
+    "requireFreshCrl",
 }
 
 
@@ -276,6 +300,10 @@ def policy_from_json(obj: object) -> Policy:
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
             raise _malformed("policy.maxAgeSeconds must be a non-negative integer")
         parts.append(MaxAge(timedelta(seconds=seconds)))
+    if "requireFreshCrl" in fields:
+        if fields["requireFreshCrl"] is not True:
+            raise _malformed("policy.requireFreshCrl must be true when present")
+        parts.append(RequireFreshCrl())
     if fields.get("unsafeAnyIdentity") is True:
         parts.append(UnsafeAcceptAnyIdentity())
     return AllOf(parts)

@@ -40,7 +40,7 @@ from provenance.errors import (
 )
 from provenance.identity.chain import ValidatedChain, validate_chain
 from provenance.identity.profile import certificate_sha256
-from provenance.identity.revocation import check_revocation
+from provenance.identity.revocation import RevocationReport, check_revocation
 from provenance.identity.trust import TrustRoot
 from provenance.keys import (
     P256_SIGNATURE_BYTES,
@@ -83,6 +83,8 @@ class _Run:
     signing_time: datetime | None = None
     time_source: TimeSource | None = None
     log_proofs: list[LogProof] = field(default_factory=list)
+    revocation: RevocationReport | None = None
+    notices: list[Finding] = field(default_factory=list)
 
     def parsed(self) -> tuple[Bundle, Statement]:
         assert self.bundle is not None and self.statement is not None
@@ -127,9 +129,11 @@ class Verifier:
             VerificationError: The precise subclass and ``code`` of the first failed step.
         """
         run = _Run(content, bundle, policy, _utc(at))
-        findings = [
-            Finding(step.name, f"{step.name}.ok", True, step.run(run)) for step in self._steps
-        ]
+        findings: list[Finding] = []
+        for step in self._steps:
+            findings.append(Finding(step.name, f"{step.name}.ok", True, step.run(run)))
+            findings.extend(run.notices)
+            run.notices.clear()
         return self._result(run, findings)
 
     def check(
@@ -141,6 +145,8 @@ class Verifier:
         for step in self._steps:
             try:
                 findings.append(Finding(step.name, f"{step.name}.ok", True, step.run(run)))
+                findings.extend(run.notices)
+                run.notices.clear()
             except VerificationError as exc:
                 findings.append(Finding(step.name, exc.code, False, exc.message))
                 if step.fatal:
@@ -148,7 +154,11 @@ class Verifier:
         return self._result(run, findings)
 
     def _result(self, run: _Run, findings: list[Finding]) -> VerificationResult:
-        verified = len(findings) == len(self._steps) and all(f.ok for f in findings)
+        ran_every_step = {f.step for f in findings} == {step.name for step in self._steps}
+        verified = ran_every_step and all(f.ok for f in findings)
+        notices = tuple(
+            f"{f.code}: {f.message}" for f in findings if f.ok and f.code != f"{f.step}.ok"
+        )
         return VerificationResult(
             verified=verified,
             findings=tuple(findings),
@@ -157,7 +167,7 @@ class Verifier:
             certificate_checked_at=run.signing_time if run.chain else None,
             time_source=run.time_source,
             log_proofs=tuple(run.log_proofs),
-            warnings=run.policy.warnings,
+            warnings=run.policy.warnings + notices,
         )
 
     def _parse(self, run: _Run) -> str:
@@ -274,13 +284,20 @@ class Verifier:
         assert run.signing_time is not None
         if run.chain is None:
             return "pinned key: no certificate to check"
-        check_revocation(run.chain, self._trust, signing_time=run.signing_time, now=run.at)
+        run.revocation = check_revocation(
+            run.chain, self._trust, signing_time=run.signing_time, now=run.at
+        )
+        run.notices.extend(
+            Finding("revocation", code, True, message) for code, message in run.revocation.notices
+        )
         return f"not revoked for a signature at {format_time(run.signing_time)}"
 
     def _policy(self, run: _Run) -> str:
         _, statement = run.parsed()
         assert run.signer is not None and run.signing_time and run.time_source
-        facts = VerifiedFacts(run.signer, statement, run.signing_time, run.time_source, run.at)
+        facts = VerifiedFacts(
+            run.signer, statement, run.signing_time, run.time_source, run.at, run.revocation
+        )
         if run.chain is not None:
             check_certified(run.policy, facts)
         else:

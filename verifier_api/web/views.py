@@ -88,7 +88,7 @@ def result_view(result: VerificationResult) -> ResultView:
             for p in result.log_proofs
         ),
         checked_at=checked,
-        passed=tuple(printable(f.code) for f in result.findings if f.ok),
+        passed=tuple(printable(f.code) for f in result.findings if f.ok and f.code.endswith(".ok")),
         failures=tuple(FailureView.of(f) for f in result.failures),
         warnings=tuple(printable(w) for w in result.warnings),
     )
