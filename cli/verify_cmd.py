@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -24,9 +26,11 @@ from cli.policy_options import (
 from cli.render import print_armored_verdict, print_json
 from provenance.armor import DEFAULT_ARMOR_LIMITS, check_armored, contains_armor
 from provenance.bundle import Bundle
+from provenance.display import printable
 from provenance.errors import ProvenanceError
 from provenance.identity.trust import TrustRoot
 from provenance.keys import load_public_key
+from provenance.tlog.note import NoteVerifier
 from provenance.verify.policy import (
     Policy,
 )
@@ -36,18 +40,43 @@ from provenance.verify.verifier import Verifier
 MAX_BUNDLE_FILE_BYTES = 1024 * 1024
 
 
-def load_trust(key: Path | None, trust: Path | None) -> TrustRoot:
-    """The trust root from --trust, or one pinning the --key public key; exactly one is needed."""
+LogKeyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--log-key",
+        metavar="VKEY",
+        help="Also trust this transparency log's verifier key (name+hash+key, as `prov log init` "
+        "prints it), so its entries prove the signing time; repeatable.",
+    ),
+]
+
+
+def load_trust(key: Path | None, trust: Path | None, log_keys: Sequence[str] = ()) -> TrustRoot:
+    """The trust root from --trust, or one pinning the --key public key (exactly one is needed),
+    with the --log-key verifier keys added to its log keys."""
     if (key is None) == (trust is None):
         fail("give exactly one of --key PUBLIC_KEY or --trust TRUST_ROOT", Exit.USAGE)
     try:
         if trust is not None:
-            return TrustRoot.from_json(read_file(trust, "trust root"))
-        assert key is not None
-        public_key = load_public_key(read_file(key, "public key"))
+            root = TrustRoot.from_json(read_file(trust, "trust root"))
+        else:
+            assert key is not None
+            public_key = load_public_key(read_file(key, "public key"))
+            root = TrustRoot(name=f"key {key.name}", pinned_keys=((key.name, public_key),))
     except ProvenanceError as exc:
         fail(f"{trust or key}: {exc}")
-    return TrustRoot(name=f"key {key.name}", pinned_keys=((key.name, public_key),))
+    return with_log_keys(root, log_keys)
+
+
+def with_log_keys(root: TrustRoot, log_keys: Sequence[str]) -> TrustRoot:
+    """``root`` that also trusts the verifier keys ``log_keys`` (each checked strictly)."""
+    for log_key in log_keys:
+        try:
+            NoteVerifier.from_key_string(log_key)
+        except ProvenanceError as exc:
+            fail(f"--log-key {printable(log_key[:80])}: {exc}")
+    added = tuple(k for k in dict.fromkeys(log_keys) if k not in root.log_keys)
+    return replace(root, log_keys=root.log_keys + added) if added else root
 
 
 def verify(
@@ -67,6 +96,7 @@ def verify(
     as_json: JsonOption = False,
     publisher: trust_cmd.PublisherOption = None,
     trust_store: trust_cmd.TrustStoreOption = None,
+    log_key: LogKeyOption = None,
 ) -> None:
     """Verify FILE: its clear-signed blocks, else its bundle (--bundle, else FILE.prov.json).
 
@@ -75,6 +105,8 @@ def verify(
     text included), 2 usage, 3 unreadable.
     """
     if key is None and trust is None:
+        if log_key:
+            fail("--log-key needs --key or --trust", Exit.USAGE)
         policy = build_policy(
             identity,
             identity_regex,
@@ -86,7 +118,7 @@ def verify(
         _verify_with_store(file, bundle, policy, publisher, trust_store, as_json)
     if publisher is not None:
         fail("--publisher contradicts --key and --trust", Exit.USAGE)
-    trust_root = load_trust(key, trust)
+    trust_root = load_trust(key, trust, log_key or ())
     policy = build_policy(
         identity,
         identity_regex,

@@ -246,3 +246,66 @@ def test_proof_refuses_sizes_beyond_the_log(runner: CliRunner, flow: LoggedFlow)
     assert _prov(runner, "log", "proof", "--log", flow.log, "--index", "3")[0] == 2
     assert _prov(runner, "log", "proof", "--log", flow.log, "--from", "1", "--size", "9")[0] == 2
     assert _prov(runner, "log", "proof", "--log", flow.log)[0] == 2
+
+
+@pytest.fixture(scope="module")
+def pinned_logged(runner: CliRunner, flow: LoggedFlow) -> tuple[Path, Path]:
+    """A review signed with a pinned key (no certificate) and logged in the flow's log."""
+    key = flow.root / "pinned.key"
+    _ok(runner, "key", "generate", "--out", key)
+    review = flow.root / "pinned-review.txt"
+    review.write_text("Pinned and logged.\n")
+    _ok(runner, "sign", review, "--key", key, "--log", flow.log)
+    return review, flow.root / "pinned.key.pub"
+
+
+def test_pinned_key_with_log_key_verifies_with_the_log_time(
+    runner: CliRunner, flow: LoggedFlow, pinned_logged: tuple[Path, Path]
+) -> None:
+    review, public = pinned_logged
+    out = _ok(runner, "verify", review, "--key", public, "--log-key", flow.verifier_key, "--json")
+    document = json.loads(out)
+    assert document["verified"] is True
+    assert document["timeSource"] == "log"
+    assert [entry["origin"] for entry in document["logEntries"]] == [ORIGIN]
+
+
+def test_pinned_key_without_log_key_is_log_untrusted(
+    runner: CliRunner, pinned_logged: tuple[Path, Path]
+) -> None:
+    review, public = pinned_logged
+    code, out, _ = _prov(runner, "verify", review, "--key", public, "--json")
+    assert code == 1
+    assert [f["code"] for f in json.loads(out)["findings"] if not f["ok"]] == ["log.untrusted"]
+
+
+def test_log_key_of_another_log_does_not_prove_the_time(
+    runner: CliRunner, flow: LoggedFlow, pinned_logged: tuple[Path, Path]
+) -> None:
+    other = _ok(runner, "log", "init", "--out", flow.root / "other-log", "--origin", ORIGIN)
+    review, public = pinned_logged
+    code, out, _ = _prov(
+        runner, "verify", review, "--key", public, "--log-key", other.strip(), "--json"
+    )
+    assert code == 1
+    failures = [f["code"] for f in json.loads(out)["findings"] if not f["ok"]]
+    assert failures == ["log.checkpoint.unsigned"]
+
+
+def test_malformed_log_key_is_one_line_and_exit_3(
+    runner: CliRunner, pinned_logged: tuple[Path, Path]
+) -> None:
+    review, public = pinned_logged
+    code, _, err = _prov(runner, "verify", review, "--key", public, "--log-key", "not+a+key")
+    assert code == 3
+    assert "--log-key" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_log_key_without_key_or_trust_is_a_usage_error(
+    runner: CliRunner, flow: LoggedFlow, pinned_logged: tuple[Path, Path]
+) -> None:
+    review, _ = pinned_logged
+    code, _, err = _prov(runner, "verify", review, "--log-key", flow.verifier_key)
+    assert code == 2
+    assert "--log-key needs --key or --trust" in err
