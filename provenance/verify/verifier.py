@@ -354,8 +354,12 @@ def _check_legacy_time(bundle: Bundle) -> None:
 def _certificate_key(certificate: x509.Certificate) -> VerifyingKey:
     """The leaf certificate's key, cached per certificate (equal and hashed by its DER).
 
+    identity-v1 §2: a leaf's key is ECDSA P-256. Another type (Ed25519, P-384, RSA) fails here,
+    in the signature step, because the key is chosen here.
+
     Raises:
-        CertificateError: ``certificate.malformed`` (unreadable key) or ``certificate.profile``.
+        CertificateError: ``certificate.malformed`` (unreadable key) or ``certificate.profile``
+            (a key that is not ECDSA P-256).
     """
     try:
         public_key = certificate.public_key()
@@ -365,9 +369,16 @@ def _certificate_key(certificate: x509.Certificate) -> VerifyingKey:
             code="certificate.malformed",
         ) from exc
     try:
-        return verifying_key_from_cryptography(public_key)
+        key = verifying_key_from_cryptography(public_key)
     except KeyFormatError as exc:
         raise CertificateError(str(exc), code="certificate.profile") from exc
+    if not isinstance(key, P256VerifyingKey):
+        raise CertificateError(
+            f"the leaf certificate's key is {key.key_type.value}; identity-v1 §2 requires an"
+            " ECDSA P-256 key",
+            code="certificate.profile",
+        )
+    return key
 
 
 def _integrated_moment(seconds: int) -> datetime:
