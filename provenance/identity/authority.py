@@ -2,8 +2,9 @@
 
 Profiles are those of ``specs/identity-v1.md``: every key is ECDSA P-256, CA certificates carry
 critical basicConstraints (root pathLen 1, issuing pathLen 0) and keyCertSign + cRLSign; leaves
-carry digitalSignature, id-kp-documentSigning, AKI/SKI and the identity in their SAN, which also
-satisfies the C2PA certificate profile (C2PA spec §14.5).
+carry digitalSignature, id-kp-documentSigning (bundles) and id-kp-emailProtection (the one C2PA
+signer EKU that stock C2PA readers accept by default), AKI/SKI and the identity in their SAN: one
+certificate signs text and media (C2PA spec §14.5).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from provenance.errors import AuthorityError
 from provenance.identity.names import parse_identity
@@ -205,7 +206,10 @@ def _leaf_builder(
         .serial_number(x509.random_serial_number())
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(usage, critical=True)
-        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+            critical=False,
+        )
         .add_extension(x509.SubjectAlternativeName([general_name]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)
         .add_extension(authority_key_identifier(ca.issuing_certificate), critical=False)

@@ -80,8 +80,21 @@ _ALGORITHMS = {
 }
 
 
-def signer_chain(store: bytes, manifest_label: str) -> tuple[x509.Certificate, ...]:
-    """The x5chain (leaf first) whose leaf key signed the claim of manifest ``manifest_label``.
+@dataclass(frozen=True)
+class ClaimSigner:
+    """The proven signer of a manifest's claim.
+
+    Attributes:
+        chain: The x5chain, leaf first; the leaf's key verified the claim signature.
+        unprotected: The COSE unprotected header (time-stamp tokens, pad, ...), unverified.
+    """
+
+    chain: tuple[x509.Certificate, ...]
+    unprotected: dict[Any, Any]
+
+
+def claim_signer(store: bytes, manifest_label: str) -> ClaimSigner:
+    """The signer whose leaf key signed the claim of manifest ``manifest_label``.
 
     Raises:
         ManifestStoreError: ``media.signature.malformed`` (store, boxes, COSE structure or
@@ -98,7 +111,16 @@ def signer_chain(store: bytes, manifest_label: str) -> tuple[x509.Certificate, .
     protected_bytes, protected, unprotected, signature = _cose_sign1(_cbor(signature_box))
     chain = _certificates(_chain_value(protected, unprotected))
     _verify(chain[0], protected, protected_bytes, claim, signature)
-    return chain
+    return ClaimSigner(chain, dict(unprotected))
+
+
+def signer_chain(store: bytes, manifest_label: str) -> tuple[x509.Certificate, ...]:
+    """The x5chain (leaf first) whose leaf key signed the claim of manifest ``manifest_label``.
+
+    Raises:
+        ManifestStoreError: As :func:`claim_signer`.
+    """
+    return claim_signer(store, manifest_label).chain
 
 
 def c2pa_chain_value(

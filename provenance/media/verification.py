@@ -36,7 +36,8 @@ from provenance.media.findings import (
     manifest_findings,
 )
 from provenance.media.profile import MEDIA_PROFILE
-from provenance.media.store import ManifestStoreError, signer_chain
+from provenance.media.store import ClaimSigner, ManifestStoreError, claim_signer
+from provenance.media.timestamp import usable_time_stamp
 from provenance.statement import Author, ContentPredicate, Statement, format_time
 from provenance.text import Canonicalization
 from provenance.verify.policy import Policy, VerifiedFacts, check_certified
@@ -158,9 +159,10 @@ def _certificate(run: _Run, trust: TrustRoot) -> list[Finding]:
     if failures:
         return failures
     try:
-        chain = signer_chain(reading.store, reading.active_label)
+        signer = claim_signer(reading.store, reading.active_label)
+        chain = signer.chain
         _check_reported_leaf(chain[0], reading.active_manifest)
-        moment = _signing_time(run)
+        moment = _signing_time(run, signer)
         validated = validate_chain(chain, trust, moment, MEDIA_PROFILE)
     except VerificationError as exc:
         return [Finding(STEP_CERTIFICATE, exc.code, False, exc.message)]
@@ -196,11 +198,19 @@ def _check_reported_leaf(leaf: x509.Certificate, manifest: dict[str, Any]) -> No
         )
 
 
-def _signing_time(run: _Run) -> datetime:
-    """A trusted C2PA time stamp's time, else the verification time (recorded in ``run``)."""
+def _signing_time(run: _Run, signer: ClaimSigner) -> datetime:
+    """A trusted C2PA time stamp's time, else the verification time (recorded in ``run``).
+
+    Trusted: c2pa validated it, and every end-entity certificate of its tokens is a time-stamping
+    certificate only (:mod:`provenance.media.timestamp`).
+    """
     reading = _reading(run)
     stamped = (reading.active_manifest.get("signature_info") or {}).get("time")
-    if has_trusted_timestamp(reading.results) and isinstance(stamped, str):
+    if (
+        has_trusted_timestamp(reading.results)
+        and isinstance(stamped, str)
+        and usable_time_stamp(signer.unprotected)
+    ):
         moment, source = datetime.fromisoformat(stamped).astimezone(UTC), TimeSource.TIMESTAMP
     else:
         moment, source = run.at, TimeSource.VERIFICATION

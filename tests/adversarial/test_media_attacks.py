@@ -35,6 +35,7 @@ from tests.media_samples import tiny_png
 pytest.importorskip("c2pa", reason="c2pa-python (the media extra) is not installed")
 
 from provenance.media import ManifestStoreError, sign_media, signer_chain, verify_media
+from provenance.media.timestamp import token_certificates, usable_time_stamp
 
 ATTACKER = "https://reviews.example/u/666"
 VICTIM = "https://reviews.example/u/1"
@@ -228,6 +229,42 @@ def test_chain_with_a_signature_by_another_key_proves_nothing(setting: Setting) 
     )
     assert "c2pa.claimSignature.mismatch" in _failures(result)
     assert result.signer is None
+
+
+def _der_element(tag: int, content: bytes) -> bytes:
+    length = len(content)
+    if length < 0x80:
+        return bytes([tag, length]) + content
+    size = (length.bit_length() + 7) // 8
+    return bytes([tag, 0x80 | size]) + length.to_bytes(size) + content
+
+
+def _token_carrying(*certificates: x509.Certificate) -> bytes:
+    """A ContentInfo/SignedData shaped like an RFC 3161 token, carrying ``certificates``."""
+    signed_data_oid = bytes.fromhex("06092a864886f70d010702")
+    tst_info_oid = bytes.fromhex("060b2a864886f70d0109100104")
+    signed_data = _der_element(
+        0x30,
+        bytes.fromhex("020103")
+        + _der_element(0x31, b"")
+        + _der_element(0x30, tst_info_oid)
+        + _der_element(0xA0, b"".join(_der(cert) for cert in certificates))
+        + _der_element(0x31, b""),
+    )
+    return _der_element(0x30, signed_data_oid + _der_element(0xA0, signed_data))
+
+
+def test_time_stamp_made_with_an_author_certificate_does_not_set_the_check_time(
+    setting: Setting,
+) -> None:
+    """c2pa lets an emailProtection certificate sign time stamps; the toolkit does not, so an
+    author cannot stamp its own signature with a time before its key was revoked."""
+    attacker = setting.attacker
+    own = {"sigTst": {"tstTokens": [{"val": _token_carrying(*attacker.chain)}]}}
+    assert token_certificates(own["sigTst"]["tstTokens"][0]["val"]) == attacker.chain
+    assert not usable_time_stamp(own)
+    assert not usable_time_stamp({"sigTst": {"tstTokens": [{"val": b"\x30\x03junk"}]}})
+    assert not usable_time_stamp({})
 
 
 def _revoked(setting: Setting) -> tuple[CertifiedAuthor, TrustRoot]:

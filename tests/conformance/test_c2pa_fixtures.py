@@ -123,6 +123,8 @@ def test_rsa_pss_signer_key_is_refused_by_the_media_profile() -> None:
     assert failure.code == "certificate.profile"
     assert "Forbidden public key algorithm" in failure.message
     assert result.signer is None
+    # Its DigiCert time stamp is a real TSA's: the chain was checked at the stamp's time.
+    assert result.time_source == "timestamp"
 
 
 def test_store_cfg_lists_the_signer_ekus_we_configure() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from provenance.errors import AuthorityError
 from provenance.identity import (
@@ -70,7 +71,7 @@ def test_issue_certificate_builds_leaf_profile(
     usage = leaf.extensions.get_extension_for_class(x509.KeyUsage)
     assert usage.critical and usage.value.digital_signature and not usage.value.key_cert_sign
     eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    assert list(eku) == [DOCUMENT_SIGNING]
+    assert list(eku) == [DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]
     sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert list(sans) == [x509.UniformResourceIdentifier(IDENTITY)]
     assert _aki(leaf) == _ski(authority.issuing_certificate)
