@@ -175,6 +175,8 @@ def _certificate(run: _Run, trust: TrustRoot) -> list[Finding]:
         _key_id(validated.leaf),
         validated.issuer,
         validated.issuer_subjects,
+        validated.issuer_key_ids,
+        validated.issuer_fingerprints,
     )
     return [
         Finding(

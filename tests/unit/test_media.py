@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -205,6 +206,23 @@ def test_verify_applies_identity_policy_to_sans(
         signed, "image/png", trust, RequireClaim("verifiedPurchase"), at=now
     )
     assert unconstrained.findings[-1].code == "policy.identity.required"
+
+
+def test_issuer_pin_matches_the_validated_chain_of_media(
+    author_key: SigningKey,
+    chain: list[x509.Certificate],
+    trust: TrustRoot,
+    now: datetime,
+    authority: CertificateAuthority,
+) -> None:
+    signed = _sign(author_key, chain, now)
+    pin = hashlib.sha256(authority.issuing_certificate.public_bytes(Encoding.DER)).hexdigest()
+    pinned = verify_media(signed, "image/png", trust, Identity(IDENTITY, issuer=pin), at=now)
+    assert pinned.verified, pinned.failures
+    other = create_authority("Other", now=now - timedelta(days=1)).authority
+    wrong = hashlib.sha256(other.issuing_certificate.public_bytes(Encoding.DER)).hexdigest()
+    result = verify_media(signed, "image/png", trust, Identity(IDENTITY, issuer=wrong), at=now)
+    assert [f.code for f in result.failures] == ["policy.issuer.mismatch"]
 
 
 def test_verify_checks_certificate_at_the_given_time(
