@@ -29,6 +29,7 @@ from cli.policy_options import (
     IdentityRegexOption,
     IssuerOption,
     RequireClaimOption,
+    RequireFreshCrlOption,
     UnsafeAnyIdentityOption,
     build_policy,
     report,
@@ -116,6 +117,7 @@ def verify(
     issuer: IssuerOption = None,
     require_claim: RequireClaimOption = None,
     unsafe_any_identity: UnsafeAnyIdentityOption = False,
+    require_fresh_crl: RequireFreshCrlOption = False,
     sidecar_manifest: SidecarManifest = None,
     mime_type: MimeType = None,
     as_json: JsonOption = False,
@@ -124,7 +126,14 @@ def verify(
     from provenance.media import verify_media  # noqa: PLC0415 (optional extra)
 
     trust_root = load_trust(None, trust)
-    policy = build_policy(identity, identity_regex, issuer, require_claim, unsafe_any_identity)
+    policy = build_policy(
+        identity,
+        identity_regex,
+        issuer,
+        require_claim,
+        unsafe_any_identity,
+        require_fresh_crl=require_fresh_crl,
+    )
     sidecar = _read_sidecar(sidecar_manifest)
     try:
         with open_input(file, "input file") as stream:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from provenance.errors import MediaError, PolicyError, VerificationError
 from provenance.identity.chain import ValidatedChain, validate_chain
 from provenance.identity.profile import describe
-from provenance.identity.revocation import check_revocation
+from provenance.identity.revocation import RevocationReport, check_revocation
 from provenance.identity.trust import TrustRoot
 from provenance.media.assertion import read_content_assertion
 from provenance.media.engine import Reading, read_with_c2pa
@@ -57,6 +57,7 @@ class _Run:
     claims: dict[str, Any] = field(default_factory=dict)
     signer: Signer | None = None
     chain: ValidatedChain | None = None
+    revocation: RevocationReport | None = None
     checked_at: datetime | None = None
     time_source: TimeSource | None = None
 
@@ -111,7 +112,7 @@ def _checks(run: _Run, trust: TrustRoot, policy: Policy) -> list[Finding]:
     certificate = _certificate(run, trust)
     findings += certificate
     if all(f.ok for f in certificate):
-        findings += [_revocation(run, trust), _policy(run, policy)]
+        findings += [*_revocation(run, trust), _policy(run, policy)]
     return findings
 
 
@@ -220,18 +221,23 @@ def _signing_time(run: _Run, signer: ClaimSigner) -> datetime:
     return moment
 
 
-def _revocation(run: _Run, trust: TrustRoot) -> Finding:
+def _revocation(run: _Run, trust: TrustRoot) -> list[Finding]:
+    """``revocation.ok`` then the advisory stale/missing CRL findings, as for bundles."""
     assert run.chain is not None and run.checked_at is not None
     try:
-        check_revocation(run.chain, trust, signing_time=run.checked_at, now=run.at)
+        run.revocation = check_revocation(run.chain, trust, signing_time=run.checked_at, now=run.at)
     except VerificationError as exc:
-        return Finding(STEP_REVOCATION, exc.code, False, exc.message)
-    return Finding(
+        return [Finding(STEP_REVOCATION, exc.code, False, exc.message)]
+    passed = Finding(
         STEP_REVOCATION,
         f"{STEP_REVOCATION}.ok",
         True,
         f"not revoked for a signature at {format_time(run.checked_at)}",
     )
+    notices = [
+        Finding(STEP_REVOCATION, code, True, message) for code, message in run.revocation.notices
+    ]
+    return [passed, *notices]
 
 
 def _policy(run: _Run, policy: Policy) -> Finding:
@@ -242,6 +248,7 @@ def _policy(run: _Run, policy: Policy) -> Finding:
         run.checked_at,
         run.time_source or TimeSource.VERIFICATION,
         run.at,
+        run.revocation,
     )
     try:
         check_certified(policy, facts)
@@ -274,7 +281,8 @@ def _result(run: _Run, findings: list[Finding], policy: Policy) -> VerificationR
         statement=_statement(run) if trusted_signer else None,
         certificate_checked_at=run.checked_at if run.chain else None,
         time_source=run.time_source,
-        warnings=policy.warnings,
+        warnings=policy.warnings
+        + tuple(f"{f.code}: {f.message}" for f in findings if f.ok and f.code != f"{f.step}.ok"),
     )
 
 

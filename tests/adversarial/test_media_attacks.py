@@ -25,7 +25,7 @@ from provenance.identity import (
     revoke,
 )
 from provenance.keys import KeyType, SigningKey, generate_key
-from provenance.verify.policy import Identity
+from provenance.verify.policy import AllOf, Identity, RequireFreshCrl
 from provenance.verify.result import VerificationResult
 from provenance.verify.verifier import Verifier
 from tests.adversarial.media_forgery import Signature, active_label, replace_in_asset, rewrite
@@ -310,3 +310,28 @@ def test_unlogged_media_fails_log_missing_when_the_trust_root_requires_the_log(
     result = verify_media(signed, "image/png", trust, Identity(ATTACKER), at=setting.now)
     assert _failures(result) == ["log.missing"]
     assert not result.verified
+
+
+def test_stale_or_missing_crl_is_reported_for_media_as_for_bundles(setting: Setting) -> None:
+    attacker = setting.attacker
+    signed = sign_media(
+        tiny_png(), "image/png", key=attacker.key, chain=attacker.chain, at=setting.now
+    )
+    stale = build_crl(setting.authority, now=setting.now - timedelta(days=20))
+    trusts = {
+        "certificate.crl.stale": replace(setting.trust, crls=(stale,)),
+        "certificate.crl.missing": replace(
+            setting.trust, crl_locations=("https://reviews.example/v1/crl",)
+        ),
+    }
+    for code, trust in trusts.items():
+        result = verify_media(signed, "image/png", trust, Identity(ATTACKER), at=setting.now)
+        assert result.verified, result.failures
+        advisories = [
+            (f.step, f.code, f.ok) for f in result.findings if f.code.startswith("certificate.crl")
+        ]
+        assert advisories == [("revocation", code, True)]
+        assert any(warning.startswith(code) for warning in result.warnings)
+        strict = AllOf([Identity(ATTACKER), RequireFreshCrl()])
+        result = verify_media(signed, "image/png", trust, strict, at=setting.now)
+        assert _failures(result) == [code]

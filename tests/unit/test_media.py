@@ -354,6 +354,8 @@ def test_cli_signs_verifies_and_inspects_media(
     assert '"verifiedPurchase": true' in result.stdout
     result = runner.invoke(app, [*verify, "--identity", "https://reviews.example/u/1"])
     assert result.exit_code == 1
+    result = runner.invoke(app, [*verify, "--identity", IDENTITY, "--require-fresh-crl"])
+    assert result.exit_code == 1 and "certificate.crl.missing" in result.stdout
     sidecar = tmp_path / "p.c2pa"
     result = runner.invoke(app, [str(a) for a in [*args[:-1], sidecar, "--sidecar"]])
     assert result.exit_code == 0, result.stderr
