@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import cached_property, lru_cache
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
     ClientVerifier,
@@ -48,15 +48,6 @@ NOT_YET_VALID = "certificate.not_yet_valid"
 PROFILE = "certificate.profile"
 MALFORMED = "certificate.malformed"
 
-_PROFILE_MARKERS = (
-    "extension validator failed",
-    "invalid extension",
-    "basicConstraints",
-    "path length",
-    "EKU",
-    "Forbidden",
-    "key usage",
-)
 _EKU_NAMES = {
     oid: name.lower()
     for name, oid in vars(ExtendedKeyUsageOID).items()
@@ -235,29 +226,62 @@ def _diagnose(
     *,
     profile: ChainProfile,
 ) -> CertificateError:
-    """Turn a verifier failure into a precise CertificateError.
+    """Turn a path validator failure into a code, by signature paths (identity-v1 §4), never by
+    the validator's message (which only ends up in the text).
 
-    A path that validates at another time is a time failure at ``moment``: the nearest time a
-    path can be valid is the edge of one certificate's validity, so trying each certificate's
-    validity clamped around ``moment`` finds such a path if there is one. Otherwise the
-    verifier's reason tells a profile rule from a missing path.
+    A *signature path* runs from the leaf to an anchor through at most ``MAX_INTERMEDIATES``
+    untrusted certificates, each certificate's issuer name equal to the next one's subject and
+    its signature verifying with the next one's key. No signature path: ``certificate.untrusted``.
+    One whose certificates are all valid at ``moment``: ``certificate.profile`` (the validator
+    refused a rule of the profile). Otherwise a time code for the first certificate, leaf first,
+    outside its validity on the first signature path found.
     """
-    for probe in _probe_times([leaf, *untrusted, *roots], moment):
-        try:
-            path = _verifier(roots, probe, profile).verify(leaf, untrusted).chain
-        except (VerificationError, ValueError):
-            continue
-        stale = next((cert for cert in path if not within_validity(cert, moment)), None)
-        if stale is not None:
-            return _time_error(stale, stale is path[0], moment)
-    if any(marker in reason for marker in _PROFILE_MARKERS):
+    del profile  # the profile's rules decide only through the validator's refusal
+    paths = _signature_paths(leaf, untrusted, roots)
+    if not paths:
+        return CertificateError(
+            f"no valid path from {describe(leaf)} to a trust-root anchor: {_readable(reason)}",
+            code=UNTRUSTED,
+        )
+    if any(all(within_validity(cert, moment) for cert in path) for path in paths):
         return CertificateError(
             f"certificate does not meet the profile: {_readable(reason)}", code=PROFILE
         )
-    return CertificateError(
-        f"no valid path from {describe(leaf)} to a trust-root anchor: {_readable(reason)}",
-        code=UNTRUSTED,
-    )
+    path = paths[0]
+    stale = next(cert for cert in path if not within_validity(cert, moment))
+    return _time_error(stale, stale is path[0], moment)
+
+
+def _signature_paths(
+    leaf: x509.Certificate,
+    untrusted: list[x509.Certificate],
+    roots: tuple[x509.Certificate, ...],
+) -> list[tuple[x509.Certificate, ...]]:
+    """Every signature path from ``leaf`` to an anchor, depth first, candidates tried in the order
+    untrusted certificates (bundle, then trust-root intermediates), then anchors."""
+    found: list[tuple[x509.Certificate, ...]] = []
+
+    def extend(path: tuple[x509.Certificate, ...]) -> None:
+        for root in roots:
+            if _issued_by(path[-1], root):
+                found.append((*path, root))
+        if len(path) > MAX_INTERMEDIATES:
+            return
+        for candidate in untrusted:
+            if candidate not in path and _issued_by(path[-1], candidate):
+                extend((*path, candidate))
+
+    extend((leaf,))
+    return found
+
+
+def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer``'s name is ``certificate``'s issuer and its key signed ``certificate``."""
+    try:
+        certificate.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+    return True
 
 
 def _self_signed(certificate: x509.Certificate) -> bool:
@@ -269,15 +293,6 @@ def _self_signed(certificate: x509.Certificate) -> bool:
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
-
-
-def _probe_times(certificates: list[x509.Certificate], moment: datetime) -> list[datetime]:
-    probes = {
-        min(max(moment, cert.not_valid_before_utc), cert.not_valid_after_utc)
-        for cert in certificates
-    }
-    probes.discard(moment)
-    return sorted(probes, key=lambda probe: abs(probe - moment))
 
 
 def _time_error(stale: x509.Certificate, is_leaf: bool, moment: datetime) -> CertificateError:
