@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from cli import ca_cmd, key_cmd, log_cmd, media_cmd, serve_cmd, sign_cmd, trust_cmd, verify_cmd
+from cli import (
+    ca_cmd,
+    key_cmd,
+    log_cmd,
+    media_cmd,
+    rotate_cmd,
+    serve_cmd,
+    sign_cmd,
+    trust_cmd,
+    verify_cmd,
+)
 
 app = typer.Typer(
     name="prov",
@@ -23,3 +33,7 @@ app.command("inspect")(verify_cmd.inspect)
 app.command("init")(serve_cmd.init)
 app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(trust_cmd.app, name="trust")
+serve_cmd.app.command("rotate-key")(rotate_cmd.rotate_key)
+ca_cmd.app.command("rotate-issuing")(rotate_cmd.rotate_issuing)
+ca_cmd.app.command("revoke-issuing")(rotate_cmd.revoke_issuing)
+log_cmd.app.command("rotate-key")(rotate_cmd.rotate_log_key)

@@ -108,11 +108,17 @@ class Authority:
     def _export(self, crl: x509.CertificateRevocationList) -> TrustRoot:
         base_url = self._publisher.settings.base_url
         locations = [f"{base_url}/v1/crl"] if base_url.startswith("https://") else []
-        return export_trust_root(
+        retired = self._publisher.retired
+        trust = export_trust_root(
             self._publisher.authority,
             crl=crl,
-            log_keys=[self._publisher.log_signer.verifier.key_string],
+            log_keys=[self._publisher.log_signer.verifier.key_string, *retired.log_keys],
             crl_locations=locations,
+        )
+        return dataclasses.replace(
+            trust,
+            intermediates=trust.intermediates + retired.issuing,
+            crls=trust.crls + retired.crls,
         )
 
     def issue(

@@ -11,7 +11,7 @@ read from these encrypted PEM files only: never from the database, never returne
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,8 +45,51 @@ SERVICE_KEY = "service.key"
 SERVICE_CHAIN = "service.pem"
 LOG_KEY = "log.key"
 TUF_DIR = "tuf"
+RETIRED_DIR = "retired"
+RETIRED_LOG_KEYS = "log-keys.txt"
+ROOT_CRL = "root.crl.pem"
 SERVICE_CERTIFICATE_DAYS = 825
 _SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Retired:
+    """What earlier rotations left in ``<home>/retired/``, still needed by verifiers.
+
+    Attributes:
+        issuing: Retired issuing CA certificates (``issuing-<serial>.pem``).
+        crls: Their final CRLs (``issuing-<serial>.crl.pem``) and the root's CRL (``root.crl.pem``).
+        log_keys: Retired log verifier keys (``log-keys.txt``, one a line), same origin.
+    """
+
+    issuing: tuple[x509.Certificate, ...] = ()
+    crls: tuple[x509.CertificateRevocationList, ...] = ()
+    log_keys: tuple[str, ...] = ()
+
+
+def load_retired(home: Path) -> Retired:
+    """Read ``<home>/retired/`` (empty when absent).
+
+    Raises:
+        OSError, ValueError: A file is unreadable or not PEM.
+    """
+    directory = home / RETIRED_DIR
+    if not directory.is_dir():
+        return Retired()
+    names = sorted(path.name for path in directory.iterdir())
+    issuing = tuple(
+        x509.load_pem_x509_certificate((directory / name).read_bytes())
+        for name in names
+        if name.startswith("issuing-") and name.endswith(".pem") and not name.endswith(".crl.pem")
+    )
+    crls = tuple(
+        x509.load_pem_x509_crl((directory / name).read_bytes())
+        for name in names
+        if name.endswith(".crl.pem")
+    )
+    keys_file = directory / RETIRED_LOG_KEYS
+    log_keys = tuple(keys_file.read_text().split()) if keys_file.exists() else ()
+    return Retired(issuing, crls, log_keys)
 
 
 @dataclass(frozen=True)
@@ -59,6 +102,7 @@ class Publisher:
         service_key: The signing service's private key.
         service_chain: The signing service's chain, leaf first.
         log_signer: Signs checkpoints as the log origin.
+        retired: Issuing CAs, CRLs and log keys kept after rotations (see :class:`Retired`).
     """
 
     settings: HomeSettings
@@ -66,6 +110,7 @@ class Publisher:
     service_key: SigningKey
     service_chain: tuple[x509.Certificate, ...]
     log_signer: NoteSigner
+    retired: Retired = field(default_factory=Retired)
 
     @property
     def service_identity(self) -> str:
@@ -144,6 +189,7 @@ def load_publisher(home: Path, passphrase: bytes) -> Publisher:
         service_key = load_private_key((home / SERVICE_KEY).read_bytes(), passphrase)
         chain = tuple(x509.load_pem_x509_certificates((home / SERVICE_CHAIN).read_bytes()))
         log_key = load_private_key((home / LOG_KEY).read_bytes(), passphrase)
+        retired = load_retired(home)
     except (OSError, ValueError, ProvenanceError) as exc:
         raise SettingsError(f"cannot load the publisher home {home}: {exc}") from exc
     if not isinstance(log_key, Ed25519SigningKey):
@@ -152,4 +198,4 @@ def load_publisher(home: Path, passphrase: bytes) -> Publisher:
         signer = NoteSigner(settings.origin, log_key)
     except KeyFormatError as exc:
         raise SettingsError(f"log origin {settings.origin!r}: {exc}") from exc
-    return Publisher(settings, authority, service_key, chain, signer)
+    return Publisher(settings, authority, service_key, chain, signer, retired)

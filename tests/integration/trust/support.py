@@ -127,7 +127,8 @@ def served_publisher(directory: Path, name: str) -> Iterator[Publisher]:
 
 def prov(*args: str | Path) -> tuple[int, str, str]:
     """Run `prov` in-process; returns exit code, stdout, stderr."""
-    result = CliRunner().invoke(prov_app, [str(a) for a in args])
+    env = {"PROVENANCE_PASSPHRASE": PASSPHRASE}
+    result = CliRunner().invoke(prov_app, [str(a) for a in args], env=env)
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -1,0 +1,131 @@
+"""Trust over years: two publishers on loopback, rotations of the first one's signing key, issuing
+CA and log key with signing in between, and a root-signed revocation of the retired issuing CA.
+
+Every review signed before and after each rotation keeps verifying through the trust store
+(without naming its publisher) once the store has updated; revoking the old issuing CA invalidates
+only what that CA's certificates signed after the revocation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from provenance.identity import issue_certificate
+from provenance.keys import KeyType, generate_key
+from provenance.sign import Signer
+from provenance.statement import Author, ContentPredicate
+from provenance.text import Canonicalization
+from provenance.trust_store import TrustStore
+from provenance.verify.policy import Identity
+from tests.integration.trust.support import Publisher, prov, write_review
+
+
+def _add(publisher: Publisher, name: str, store: Path) -> None:
+    code, _, err = prov(
+        "trust", "add", name, publisher.url, "--root", publisher.root_json, "--store", store
+    )
+    assert code == 0, err
+
+
+def _verify_every_review(publishers: list[Publisher], store: Path, directory: Path) -> None:
+    for publisher in publishers:
+        for number, (text, bundle) in enumerate(publisher.signed):
+            review = write_review(directory, f"{publisher.home.name}-{number}", text, bundle)
+            code, _, err = prov(
+                "verify", review, "--trust-store", store, "--identity", publisher.identity
+            )
+            assert code == 0, f"{publisher.name} review {number}: {err}"
+
+
+def _trust_root_version(store: Path, name: str) -> int:
+    code, out, _ = prov("trust", "list", "--store", store, "--json")
+    assert code == 0
+    (record,) = [r for r in json.loads(out) if r["name"] == name]
+    version: int = record["trustRootVersion"]
+    return version
+
+
+def _rotate(publisher: Publisher, *command: str) -> None:
+    code, _, err = prov(*command, "--home", publisher.home)
+    assert code == 0, err
+    publisher.restart()
+
+
+def test_reviews_keep_verifying_through_key_ca_and_log_rotations(
+    alpha: Publisher, beta: Publisher, store: Path, tmp_path: Path
+) -> None:
+    _add(alpha, "alpha", store)
+    _add(beta, "beta", store)
+    alpha.sign("Before any rotation.\n")
+    beta.sign("Beta's review.\n")
+    _verify_every_review([alpha, beta], store, tmp_path)
+    versions = [_trust_root_version(store, "alpha")]
+    rotations = (
+        ("serve", "rotate-key"),
+        ("ca", "rotate-issuing"),
+        ("log", "rotate-key"),
+    )
+    for command in rotations:
+        _rotate(alpha, *command)
+        alpha.sign(f"After {' '.join(command)}.\n")
+        beta.sign(f"Beta, meanwhile ({' '.join(command)}).\n")
+        code, _, err = prov("trust", "update", "--store", store)
+        assert code == 0, err
+        versions.append(_trust_root_version(store, "alpha"))
+        _verify_every_review([alpha, beta], store, tmp_path)
+    assert versions == sorted(set(versions)), versions
+    assert len(alpha.signed) == 4
+
+
+def _sign_as_author(publisher: Publisher, key_chain: tuple, text: str) -> bytes:  # type: ignore[type-arg]
+    key, chain = key_chain
+    signer = Signer(key, chain, publisher.service.sequencer)
+    predicate = ContentPredicate(
+        content_type="text/plain",
+        canonicalization=Canonicalization.TEXT_V1,
+        created=datetime.now(UTC).replace(microsecond=0),
+        author=Author("https://alpha-reviews.example/u/dana", "Dana"),
+        publisher=publisher.name,
+        claims={},
+    )
+    statement = signer.statement_for(text.encode(), "content", predicate)
+    return signer.sign_statement(statement).to_bytes()
+
+
+def test_revoking_the_retired_issuing_ca_invalidates_only_later_signatures(
+    alpha: Publisher, store: Path
+) -> None:
+    _add(alpha, "alpha", store)
+    dana = "https://alpha-reviews.example/u/dana"
+    author_key = generate_key(KeyType.P256)
+    old_ca = alpha.service.publisher.authority
+    chain = issue_certificate(old_ca, author_key.public_key, dana, now=datetime.now(UTC))
+    before = _sign_as_author(alpha, (author_key, chain), "Signed before the revocation.\n")
+    service_review = alpha.sign("The service, under the old CA.\n")
+    _rotate(alpha, "ca", "rotate-issuing")
+    time.sleep(1.1)  # log times are whole seconds: the revocation comes strictly later
+    code, _, err = prov(
+        "ca", "revoke-issuing", "--home", alpha.home,
+        "--serial", f"{old_ca.issuing_certificate.serial_number:x}", "--reason", "keyCompromise",
+    )  # fmt: skip
+    assert code == 0, err
+    alpha.restart()
+    time.sleep(1.1)
+    after = _sign_as_author(alpha, (author_key, chain), "Signed after the revocation.\n")
+    code, _, err = prov("trust", "update", "alpha", "--store", store)
+    assert code == 0, err
+
+    trust_store = TrustStore(store)
+    now = datetime.now(UTC)
+    kept = trust_store.verify(b"Signed before the revocation.\n", before, Identity(dana), at=now)
+    assert kept.result.verified, kept.result.failures
+    service = json.dumps(service_review).encode()
+    text = b"The service, under the old CA.\n"
+    assert trust_store.verify(text, service, Identity(alpha.identity), at=now).result.verified
+    refused = trust_store.verify(b"Signed after the revocation.\n", after, Identity(dana), at=now)
+    assert not refused.result.verified
+    assert refused.publisher == "alpha"
+    assert [f.code for f in refused.result.failures] == ["certificate.revoked"]
