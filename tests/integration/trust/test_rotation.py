@@ -13,13 +13,17 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography import x509
+
 from provenance.identity import issue_certificate
 from provenance.keys import KeyType, generate_key
 from provenance.sign import Signer
 from provenance.statement import Author, ContentPredicate
 from provenance.text import Canonicalization
+from provenance.trust_repository import TrustRepository
 from provenance.trust_store import TrustStore
 from provenance.verify.policy import Identity
+from tests.integration.api.support import make_home
 from tests.integration.trust.support import Publisher, prov, write_review
 
 
@@ -129,3 +133,45 @@ def test_revoking_the_retired_issuing_ca_invalidates_only_later_signatures(
     assert not refused.result.verified
     assert refused.publisher == "alpha"
     assert [f.code for f in refused.result.failures] == ["certificate.revoked"]
+
+
+def _home(tmp_path: Path) -> Path:
+    return make_home(tmp_path / "home")
+
+
+def test_revoke_issuing_refuses_the_current_issuing_ca(tmp_path: Path) -> None:
+    home = _home(tmp_path)
+    current = x509.load_pem_x509_certificate((home / "ca" / "issuing.pem").read_bytes())
+    code, _, err = prov(
+        "ca", "revoke-issuing", "--home", home, "--serial", f"{current.serial_number:x}"
+    )
+    assert code == 3
+    assert "rotate it first" in err
+    assert not (home / "retired" / "root.crl.pem").exists()
+
+
+def test_rotate_issuing_refuses_a_key_that_is_not_the_root_key(tmp_path: Path) -> None:
+    home = _home(tmp_path)
+    other = tmp_path / "other.key"
+    code, _, _ = prov("key", "generate", "--out", other)
+    assert code == 0
+    before = (home / "ca" / "issuing.pem").read_bytes()
+    code, _, err = prov("ca", "rotate-issuing", "--home", home, "--root-key", other)
+    assert code == 3
+    assert "not the key of the root certificate" in err
+    assert (home / "ca" / "issuing.pem").read_bytes() == before
+
+
+def test_each_rotation_signs_a_new_trust_root_and_root_keys_sign_new_root_versions(
+    tmp_path: Path,
+) -> None:
+    home = _home(tmp_path)
+    repository = TrustRepository(home / "tuf")
+    assert prov("serve", "rotate-key", "--home", home)[0] == 0
+    first = repository.state()
+    assert prov("ca", "rotate-issuing", "--home", home)[0] == 0
+    second = repository.state()
+    assert prov("log", "rotate-key", "--home", home)[0] == 0
+    third = repository.state()
+    assert first.targets_version < second.targets_version < third.targets_version
+    assert (first.root_version, second.root_version, third.root_version) == (1, 2, 2)
