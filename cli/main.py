@@ -9,8 +9,8 @@ from cli import (
     key_cmd,
     log_cmd,
     media_cmd,
-    rotate_cmd,
     serve_cmd,
+    serve_rotate_cmd,
     sign_cmd,
     trust_cmd,
     verify_cmd,
@@ -33,7 +33,7 @@ app.command("inspect")(verify_cmd.inspect)
 app.command("init")(serve_cmd.init)
 app.add_typer(serve_cmd.app, name="serve")
 app.add_typer(trust_cmd.app, name="trust")
-serve_cmd.app.command("rotate-key")(rotate_cmd.rotate_key)
-ca_cmd.app.command("rotate-issuing")(rotate_cmd.rotate_issuing)
-ca_cmd.app.command("revoke-issuing")(rotate_cmd.revoke_issuing)
-log_cmd.app.command("rotate-key")(rotate_cmd.rotate_log_key)
+serve_cmd.app.command("rotate-key")(serve_rotate_cmd.rotate_key)
+ca_cmd.app.command("rotate-issuing")(serve_rotate_cmd.rotate_issuing)
+ca_cmd.app.command("revoke-issuing")(serve_rotate_cmd.revoke_issuing)
+log_cmd.app.command("rotate-key")(serve_rotate_cmd.rotate_log_key)

@@ -341,7 +341,7 @@ class TrustStore:
             result = Verifier(trust).check(_rewound(content), bundle, policy, at=at)
             if result.verified:
                 return StoreVerification(name, result)
-            if _chain_anchored(result):
+            if chain_anchored(result):
                 anchored.append(StoreVerification(name, result))
         if anchored:
             return anchored[0]
@@ -470,7 +470,8 @@ def _refused(name: str, exc: Exception) -> TrustStoreError:
     return TrustStoreError(f"publisher {name!r}: cannot update: {detail}", code=STORE_INVALID)
 
 
-def _chain_anchored(result: VerificationResult) -> bool:
+def chain_anchored(result: VerificationResult) -> bool:
+    """Whether the certificate step of ``result`` validated the chain to a trust-root anchor."""
     return any(f.step == "certificate" and f.ok for f in result.findings)
 
 

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
         max_batch_items: The most items one ``/v1/verify/batch`` request may hold.
         rate_limit_per_minute: Requests one API key may make per fixed one-minute window.
         sign_batch_max: The most signatures the sequencer appends to the log in one commit.
+        trust_store: A trust store (``prov trust``): ``/v1/verify`` also verifies bundles of its
+            publishers (the one whose anchors validate the chain), kept current by
+            ``prov trust update``.
     """
 
     model_config = SettingsConfigDict(env_prefix="PROVENANCE_", extra="ignore")
@@ -86,6 +89,7 @@ class Settings(BaseSettings):
     max_batch_items: int = Field(default=32, ge=1, le=1000)
     rate_limit_per_minute: int = Field(default=600, ge=1)
     sign_batch_max: int = Field(default=256, ge=1, le=4096)
+    trust_store: Path | None = None
 
     @field_validator("passphrase")
     @classmethod

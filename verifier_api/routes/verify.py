@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
 
+from provenance.trust_store import StoreVerification, TrustStore, TrustStoreError, chain_anchored
 from provenance.verify.policy import Identity, Policy, policy_from_json
 from verifier_api.auth import AnyKey, ServiceDep
 from verifier_api.errors import ApiError
@@ -28,8 +31,23 @@ def _check(service: Service, item: VerifyRequest) -> dict[str, Any]:
     _, verifier = service.authority.trust_root(now)
     bundle = json.dumps(item.bundle).encode("utf-8")
     result = verifier.check(item.content_bytes(), bundle, policy, at=now)
+    answer = result.to_json()
+    if not result.verified and not chain_anchored(result) and service.settings.trust_store:
+        other = _other_publisher(service.settings.trust_store, item, bundle, policy, now)
+        if other is not None:
+            result, answer = other.result, {**other.result.to_json(), "publisher": other.publisher}
     service.metrics.verifications.labels(str(result.verified).lower()).inc()
-    return result.to_json()
+    return answer
+
+
+def _other_publisher(
+    store: Path, item: VerifyRequest, bundle: bytes, policy: Policy, now: datetime
+) -> StoreVerification | None:
+    """The verification by the trust-store publisher anchoring the chain, if there is one."""
+    try:
+        return TrustStore(store).verify(item.content_bytes(), bundle, policy, at=now)
+    except TrustStoreError:
+        return None
 
 
 @router.post("/verify", summary="Verify content against its bundle")
