@@ -26,7 +26,10 @@ IdentityOption = Annotated[
 ]
 IdentityRegexOption = Annotated[
     str | None,
-    typer.Option("--identity-regex", help="Required signer identity, as a full-match regex."),
+    typer.Option(
+        "--identity-regex",
+        help="Required signer identity, as a full-match RE2 pattern (at most 1024 characters).",
+    ),
 ]
 IssuerOption = Annotated[
     str | None,

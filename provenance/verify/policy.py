@@ -11,9 +11,13 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
+import re2
+
+from provenance.display import printable
 from provenance.encoding import json_object
 from provenance.errors import PolicyError
 from provenance.identity.revocation import CRL_MISSING, CRL_STALE, RevocationReport
@@ -71,30 +75,80 @@ class Identity(Policy):
             Issuer(self.issuer).check(facts)
 
 
+MAX_IDENTITY_PATTERN_CHARS = 1024
+PATTERN_ENGINE_MAX_MEMORY = 8 << 20
+
+
+class _Matcher(Protocol):
+    """A compiled RE2 pattern (the part of ``re2._Regexp`` a policy uses)."""
+
+    def fullmatch(self, text: str) -> object | None: ...
+
+
 @dataclass(frozen=True)
 class IdentityPattern(Policy):
-    """Some identity of the signer must fully match the regular expression ``pattern``."""
+    """Some identity of the signer must fully match the RE2 regular expression ``pattern``.
+
+    Patterns run on RE2 (google-re2), in time linear in the identity's length: RE2 syntax has no
+    backreferences or lookaround, so no pattern can backtrack. ``\\d``, ``\\w`` and ``\\s`` are ASCII.
+
+    Raises:
+        PolicyError: ``policy.malformed`` when the pattern is longer than
+            ``MAX_IDENTITY_PATTERN_CHARS``, is not RE2 syntax, or compiles to a program larger than
+            ``PATTERN_ENGINE_MAX_MEMORY``.
+    """
 
     pattern: str
     constrains_identity = True
+    _compiled: _Matcher = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        try:
-            re.compile(self.pattern)
-        except re.error as exc:
-            raise PolicyError(
-                f"identity pattern {self.pattern!r} is not a regular expression: {exc}",
-                code="policy.malformed",
-            ) from exc
+        object.__setattr__(self, "_compiled", _compile_pattern(self.pattern))
 
     def check(self, facts: VerifiedFacts) -> None:
-        compiled = re.compile(self.pattern)
-        if not any(compiled.fullmatch(i) for i in facts.signer.identities):
+        if not any(_full_match(self._compiled, i) for i in facts.signer.identities):
             raise PolicyError(
-                f"an identity matching /{self.pattern}/ required; actual identities: "
+                f"an identity matching /{printable(self.pattern)}/ required; actual identities: "
                 f"{list(facts.signer.identities)}",
                 code="policy.identity.mismatch",
             )
+
+
+def _compile_pattern(pattern: str) -> _Matcher:
+    if len(pattern) > MAX_IDENTITY_PATTERN_CHARS:
+        raise PolicyError(
+            f"identity patterns have at most {MAX_IDENTITY_PATTERN_CHARS} characters; "
+            f"found {len(pattern)}",
+            code="policy.malformed",
+        )
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = PATTERN_ENGINE_MAX_MEMORY
+    try:
+        compiled: _Matcher = re2.compile(pattern, options)
+    except (re2.error, UnicodeEncodeError) as exc:
+        raise PolicyError(
+            f"identity pattern {printable(pattern)!r} is not a regular expression in RE2 syntax: "
+            f"{_engine_reason(exc)}",
+            code="policy.malformed",
+        ) from exc
+    return compiled
+
+
+def _engine_reason(exc: Exception) -> str:
+    if isinstance(exc, UnicodeEncodeError):
+        return "it is not encodable as UTF-8 (a lone surrogate)"
+    reason = exc.args[0] if exc.args else exc
+    return printable(
+        reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+    )
+
+
+def _full_match(compiled: _Matcher, identity: str) -> bool:
+    try:
+        return compiled.fullmatch(identity) is not None
+    except UnicodeEncodeError:
+        return False  # a lone surrogate matches no pattern
 
 
 _ISSUER_PIN = re.compile(r"[0-9a-fA-F]{64}|[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){31}")

@@ -121,7 +121,7 @@ def test_hostile_identity_in_a_policy_never_matches_the_genuine_signer(identity:
 
 
 def test_policy_pattern_does_not_match_a_confusable_host() -> None:
-    policy = IdentityPattern(r"https://reviews\.\u0435xample/u/[0-9]+")
+    policy = IdentityPattern("https://reviews\\.\u0435xample/u/[0-9]+")
     assert codes(CERTIFIED, CERT_TRUST, policy=policy) == ["policy.identity.mismatch"]
 
 
