@@ -1,7 +1,7 @@
 """Rotations of a publisher home: service key, issuing CA, log key, and root-signed CRLs.
 
-Registered as `prov serve rotate-key`, `prov ca rotate-issuing`, `prov ca revoke-issuing` and
-`prov log rotate-key`. Each publishes a new trust-root version through the home's TUF repository;
+Registered as `prov serve rotate-key`, `prov serve sign-tuf-root`, `prov ca rotate-issuing`,
+`prov ca revoke-issuing` and `prov log rotate-key`. Each publishes a new trust-root version through the home's TUF repository;
 restart the service afterwards so that it loads the new keys.
 """
 
@@ -150,3 +150,28 @@ def rotate_log_key(home: Home, passphrase_file: PassphraseFile = None) -> None:
     finally:
         engine.dispose()
     stderr.print(f"new log key {key}")
+
+
+def sign_tuf_root(
+    home: Home,
+    rotate_online_key: Annotated[
+        bool, typer.Option(help="Also name a new online (targets, snapshot, timestamp) key.")
+    ] = False,
+    root_key: RootKey = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Sign the next TUF root version: a fresh expiry (do it before a year passes), and a new
+    online key after its compromise (unlocks the root key for this operation)."""
+    from verifier_api.rotation import sign_tuf_root as sign  # noqa: PLC0415
+
+    passphrase, engine = _run(home, passphrase_file, "signing the next TUF root version")
+    key = _root_key(home, root_key, passphrase)
+    try:
+        version = sign(
+            home, passphrase, key, engine, datetime.now(UTC), new_online_key=rotate_online_key
+        )
+    except (ProvenanceError, ValueError) as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    stderr.print(f"signed TUF root version {version}")

@@ -176,12 +176,20 @@ class TrustRepository:
         number = version or self._root_version()
         return self._read(f"{number}.root.json")
 
-    def publish(self, trust_root: bytes, online_key: SigningKey, now: datetime) -> bool:
+    def publish(
+        self, trust_root: bytes, online_key: SigningKey, now: datetime, *, force: bool = False
+    ) -> bool:
         """Bring the repository up to date at ``now``: every signature made here is online.
 
         A trust root other than the published one, or targets within half their lifetime of
         expiry, get a new targets version (and snapshot); a snapshot within half its lifetime gets
         a new version; the timestamp is re-signed after either, or within half its lifetime.
+
+        Args:
+            trust_root: The trust root file to publish.
+            online_key: The targets, snapshot and timestamp key.
+            now: The signing time.
+            force: Sign new versions of every online role (after a new online key).
 
         Returns:
             Whether anything was signed.
@@ -191,7 +199,7 @@ class TrustRepository:
         """
         with self._locked():
             targets = self._current_targets()
-            changed = targets is None or _needs_targets(targets, trust_root, now)
+            changed = force or targets is None or _needs_targets(targets, trust_root, now)
             if changed:
                 self._publish_targets(trust_root, online_key, now, targets)
             snapshot = self._current_snapshot()

@@ -30,7 +30,7 @@ from provenance.identity.rotation import (
     revocations_of,
 )
 from provenance.keys import KeyType, SigningKey, generate_key, write_private_key
-from provenance.trust_repository import TrustRepository, TrustRepositoryError
+from provenance.trust_repository import ONLINE_KEY, TrustRepository, TrustRepositoryError
 from verifier_api import crud
 from verifier_api.authority import Authority
 from verifier_api.distribution import open_distribution
@@ -206,6 +206,45 @@ def rotate_log_key(home: Path, passphrase: bytes, engine: Engine, now: datetime)
     _replace_key(home / LOG_KEY, generate_key(KeyType.ED25519), passphrase)
     publish_trust_root(home, passphrase, engine, now)
     return load_publisher(home, passphrase).log_signer.verifier.key_string
+
+
+def sign_tuf_root(
+    home: Path,
+    passphrase: bytes,
+    root_key: SigningKey,
+    engine: Engine,
+    now: datetime,
+    *,
+    new_online_key: bool,
+) -> int:
+    """Sign the next TUF root version (a fresh expiry), optionally naming a new online key; then
+    re-sign every online role with the (new) online key.
+
+    Returns:
+        The new root version.
+
+    Raises:
+        SettingsError: The repository or the home cannot be loaded, or ``root_key`` is not the
+            root key.
+        ProvenanceError: A write that failed.
+    """
+    repository = TrustRepository(home / TUF_DIR)
+    key = generate_key(KeyType.ED25519) if new_online_key else None
+    try:
+        version = repository.sign_root(
+            root_key, now, new_online_key=key.public_key if key is not None else None
+        )
+    except TrustRepositoryError as exc:
+        raise SettingsError(str(exc)) from exc
+    if key is not None:
+        _replace_key(home / TUF_DIR / ONLINE_KEY, key, passphrase)
+    trust, _ = Authority(engine, load_publisher(home, passphrase)).trust_root(now)
+    try:
+        online = repository.load_online_key(passphrase)
+        repository.publish(trust.to_json(), online, now, force=True)
+    except TrustRepositoryError as exc:
+        raise SettingsError(str(exc)) from exc
+    return version
 
 
 def publish_trust_root(home: Path, passphrase: bytes, engine: Engine, now: datetime) -> None:

@@ -175,3 +175,18 @@ def test_each_rotation_signs_a_new_trust_root_and_root_keys_sign_new_root_versio
     third = repository.state()
     assert first.targets_version < second.targets_version < third.targets_version
     assert (first.root_version, second.root_version, third.root_version) == (1, 2, 2)
+
+
+def test_new_online_key_reaches_clients_through_a_new_root_version(
+    alpha: Publisher, store: Path, tmp_path: Path
+) -> None:
+    _add(alpha, "alpha", store)
+    alpha.sign("Before the online key changed.\n")
+    old_online = (alpha.home / "tuf" / "online.key").read_bytes()
+    _rotate(alpha, "serve", "sign-tuf-root", "--rotate-online-key")
+    assert (alpha.home / "tuf" / "online.key").read_bytes() != old_online
+    code, _, err = prov("trust", "update", "alpha", "--store", store)
+    assert code == 0, err
+    code, out, _ = prov("trust", "list", "--store", store, "--json")
+    assert json.loads(out)[0]["rootVersion"] == 2
+    _verify_every_review([alpha], store, tmp_path)
