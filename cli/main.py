@@ -9,6 +9,7 @@ from cli import (
     key_cmd,
     log_cmd,
     media_cmd,
+    model_cmd,
     serve_cmd,
     serve_rotate_cmd,
     sign_cmd,
@@ -27,6 +28,7 @@ app.add_typer(key_cmd.app, name="key")
 app.add_typer(ca_cmd.app, name="ca")
 app.add_typer(log_cmd.app, name="log")
 app.add_typer(media_cmd.app, name="media")
+app.add_typer(model_cmd.app, name="model")
 app.command("sign")(sign_cmd.sign)
 app.command("verify")(verify_cmd.verify)
 app.command("inspect")(verify_cmd.inspect)

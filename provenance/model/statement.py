@@ -1,0 +1,253 @@
+"""The OMS v1.0 in-toto statement: build it from a manifest, parse it strictly.
+
+Parsing follows the OMS schemas (statement, predicate) with the project's strictness: exact field
+sets, lowercase hex digests of the hash's size, canonical relative resource paths, unique names,
+and a subject digest equal to SHA-256 over the listed resource digests in their listed order (as
+the reference implementation checks). Unknown predicate types, methods and hash types are
+``statement.unsupported``; everything else wrong is ``statement.malformed``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+
+from provenance.encoding import StrictDecodeError, json_object, loads_strict
+from provenance.errors import BundleFormatError
+from provenance.model.serialize import (
+    HASH_TYPES,
+    SINGLE_FILE_NAME,
+    Manifest,
+    ModelPathError,
+    Resource,
+    Serialization,
+    check_relative,
+    root_digest,
+)
+
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://model_signing/signature/v1.0"
+MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
+MAX_RESOURCES = 250_000
+MAX_IGNORE_PATHS = 1024
+MAX_NAME_CHARS = 4096
+MAX_SHARD_SIZE = 2**53 - 1
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+OFFSET = re.compile(r"^(0|[1-9][0-9]{0,18})$")
+
+
+def _fail(message: str) -> BundleFormatError:
+    return BundleFormatError(f"statement: {message}", code="statement.malformed")
+
+
+def _unsupported(message: str) -> BundleFormatError:
+    return BundleFormatError(f"statement: {message}", code="statement.unsupported")
+
+
+@dataclass(frozen=True)
+class ModelStatement:
+    """A parsed OMS statement: the model's name and root digest, its resources, its serialization."""
+
+    model_name: str
+    root_digest: str
+    resources: tuple[Resource, ...]
+    serialization: Serialization
+
+
+def statement_json(manifest: Manifest) -> dict[str, Any]:
+    """The OMS in-toto statement for ``manifest``."""
+    hash_type = manifest.serialization.hash_type
+    return {
+        "_type": STATEMENT_TYPE,
+        "subject": [{"name": manifest.model_name, "digest": {"sha256": manifest.root_digest}}],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": {
+            "resources": [
+                {"name": r.name, "digest": r.digest.hex(), "algorithm": hash_type}
+                for r in manifest.resources
+            ],
+            "serialization": manifest.serialization.to_json(),
+        },
+    }
+
+
+def statement_payload(manifest: Manifest) -> bytes:
+    """The DSSE payload: the statement's RFC 8785 canonical JSON."""
+    payload: bytes = rfc8785.dumps(statement_json(manifest))
+    return payload
+
+
+def parse_statement(payload: bytes) -> ModelStatement:
+    """Parse an OMS statement payload strictly.
+
+    Raises:
+        BundleFormatError: ``statement.malformed`` or ``statement.unsupported``.
+    """
+    try:
+        obj = loads_strict(payload, max_bytes=MAX_PAYLOAD_BYTES)
+    except StrictDecodeError as exc:
+        raise _fail(str(exc)) from exc
+    fields = json_object(
+        obj, "statement", {"_type", "subject", "predicateType", "predicate"}, set(), _fail
+    )
+    if fields["_type"] != STATEMENT_TYPE or fields["predicateType"] != PREDICATE_TYPE:
+        raise _unsupported(
+            f"expected _type {STATEMENT_TYPE} and predicateType {PREDICATE_TYPE}, found "
+            f"{fields['_type']!r} and {fields['predicateType']!r}"
+        )
+    name, subject_digest = _subject(fields["subject"])
+    predicate = json_object(
+        fields["predicate"], "predicate", {"resources", "serialization"}, set(), _fail
+    )
+    serialization = parse_serialization(predicate["serialization"])
+    resources = _resources(predicate["resources"], serialization)
+    listed = root_digest(r.digest for r in resources)
+    if listed != subject_digest:
+        raise _fail(
+            f"the subject digest {subject_digest} is not the SHA-256 of the listed resource "
+            f"digests ({listed})"
+        )
+    return ModelStatement(name, subject_digest, resources, serialization)
+
+
+def _subject(obj: object) -> tuple[str, str]:
+    if not isinstance(obj, list) or len(obj) != 1:
+        raise _fail("exactly one subject is required")
+    subject = json_object(obj[0], "subject", {"name", "digest"}, set(), _fail)
+    name = subject["name"]
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME_CHARS:
+        raise _fail(f"subject.name must be a non-empty string of at most {MAX_NAME_CHARS}")
+    digest = json_object(subject["digest"], "subject.digest", {"sha256"}, set(), _fail)["sha256"]
+    if not isinstance(digest, str) or not SHA256_HEX.fullmatch(digest):
+        raise _fail("subject.digest.sha256 must be 64 lowercase hex digits")
+    return name, digest
+
+
+def parse_serialization(obj: object) -> Serialization:
+    """Parse the predicate's ``serialization`` object.
+
+    Raises:
+        BundleFormatError: ``statement.malformed`` or ``statement.unsupported``.
+    """
+    fields = json_object(
+        obj,
+        "serialization",
+        {"method", "hash_type", "allow_symlinks"},
+        {"shard_size", "ignore_paths"},
+        _fail,
+    )
+    method, hash_type = fields["method"], fields["hash_type"]
+    if method not in ("files", "shards"):
+        raise _unsupported(f"serialization.method {method!r} is not files or shards")
+    if hash_type not in HASH_TYPES:
+        raise _unsupported(
+            f"serialization.hash_type {hash_type!r} is not supported; supported: "
+            f"{sorted(HASH_TYPES)}"
+        )
+    if not isinstance(fields["allow_symlinks"], bool):
+        raise _fail("serialization.allow_symlinks must be a boolean")
+    shard_size = _shard_size(fields.get("shard_size"), method)
+    return Serialization(
+        method=method,
+        hash_type=hash_type,
+        shard_size=shard_size,
+        ignore_paths=_ignore_paths(fields.get("ignore_paths", [])),
+        allow_symlinks=fields["allow_symlinks"],
+    )
+
+
+def _shard_size(value: object, method: str) -> int | None:
+    if method == "files":
+        if value is not None:
+            raise _fail("serialization.shard_size must be absent for the files method")
+        return None
+    # The reference implementation 1.1.1 writes shard_size as a float (1000000000.0); JSON
+    # Schema's "integer" accepts any number with a zero fractional part.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_SHARD_SIZE:
+        raise _fail(
+            f"serialization.shard_size must be an integer from 1 to {MAX_SHARD_SIZE} for the "
+            f"shards method, found {value!r}"
+        )
+    return value
+
+
+def _ignore_paths(obj: object) -> tuple[str, ...]:
+    if not isinstance(obj, list) or len(obj) > MAX_IGNORE_PATHS:
+        raise _fail(f"serialization.ignore_paths must be a list of at most {MAX_IGNORE_PATHS}")
+    paths = []
+    for item in obj:
+        if not isinstance(item, str) or len(item) > MAX_NAME_CHARS:
+            raise _fail("serialization.ignore_paths holds a non-string or overlong entry")
+        try:
+            paths.append(check_relative(item, "ignore path"))
+        except ModelPathError as exc:
+            raise _fail(str(exc)) from exc
+    return tuple(paths)
+
+
+def _resources(obj: object, serialization: Serialization) -> tuple[Resource, ...]:
+    if not isinstance(obj, list) or len(obj) > MAX_RESOURCES:
+        raise _fail(f"predicate.resources must be a list of at most {MAX_RESOURCES} items")
+    algorithms = {serialization.hash_type}
+    if serialization.shard_size is not None:
+        # The reference implementation names a shard's algorithm "<hash>-sharded-<shard size>".
+        algorithms.add(f"{serialization.hash_type}-sharded-{serialization.shard_size}")
+    size = HASH_TYPES[serialization.hash_type]
+    resources = [_resource(item, serialization, algorithms, size) for item in obj]
+    seen: set[str] = set()
+    for resource in resources:
+        if resource.name in seen:
+            raise _fail(f"resource {resource.name!r} is listed twice")
+        seen.add(resource.name)
+    if any(r.path == SINGLE_FILE_NAME for r in resources) and len({r.path for r in resources}) > 1:
+        raise _fail("a single-file model's resource '.' cannot be listed with other files")
+    return tuple(resources)
+
+
+def _resource(
+    obj: object, serialization: Serialization, algorithms: set[str], size: int
+) -> Resource:
+    fields = json_object(obj, "resource", {"name", "digest", "algorithm"}, set(), _fail)
+    name, digest, algorithm = fields["name"], fields["digest"], fields["algorithm"]
+    if not isinstance(name, str) or len(name) > MAX_NAME_CHARS:
+        raise _fail(f"resource name must be a string of at most {MAX_NAME_CHARS} characters")
+    if algorithm not in algorithms:
+        raise _fail(
+            f"resource {name!r}: algorithm {algorithm!r} differs from the serialization's "
+            f"hash_type {serialization.hash_type!r}"
+        )
+    if not isinstance(digest, str) or not re.fullmatch(f"[0-9a-f]{{{2 * size}}}", digest):
+        raise _fail(f"resource {name!r}: digest must be {2 * size} lowercase hex digits")
+    if serialization.method == "files":
+        return Resource(_path(name), bytes.fromhex(digest))
+    return _shard(name, bytes.fromhex(digest), serialization)
+
+
+def _path(name: str) -> str:
+    if name == SINGLE_FILE_NAME:
+        return name
+    try:
+        return check_relative(name, "resource")
+    except ModelPathError as exc:
+        raise _fail(str(exc)) from exc
+
+
+def _shard(name: str, digest: bytes, serialization: Serialization) -> Resource:
+    path, sep1, start_text = name.rpartition(":")
+    path, sep2, end_text = path.rpartition(":")
+    start_text, end_text = end_text, start_text
+    if not (sep1 and sep2 and OFFSET.fullmatch(start_text) and OFFSET.fullmatch(end_text)):
+        raise _fail(f"shard resource {name!r} is not path:start:end with decimal offsets")
+    start, end = int(start_text), int(end_text)
+    assert serialization.shard_size is not None
+    if not start < end <= start + serialization.shard_size:
+        raise _fail(
+            f"shard resource {name!r}: expected start < end <= start + shard_size "
+            f"({serialization.shard_size})"
+        )
+    return Resource(_path(path), digest, start, end)

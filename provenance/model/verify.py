@@ -1,0 +1,483 @@
+"""Verify a model against its signature: the steps of specs/verification.md, then the files.
+
+1. parse: the signature file (OMS bundle v0.3 or provenance bundle v1), envelope and OMS statement.
+2. signature: the pinned key (by OMS hint or key id) or the leaf certificate's key; ECDSA DER.
+3. log: our log entries (provenance container), or ``log.missing`` when the trust root needs one.
+4. certificate: the chain to a trust-root anchor at the signing time (provenance.identity).
+5. revocation: the trust root's CRLs (non-fatal).
+6. policy: the caller's requirements (an identity for certificate signers).
+7. digest: the model on disk against the signed resources (non-fatal): one finding per missing,
+   extra, changed or unserializable file. Hashing runs only when the signer is established, so a
+   forged signature costs no reading of gigabytes.
+
+Verification never raises for bad input, never reads the clock (``at``), and never opens a path
+named by the signature: it lists the model directory and compares names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+
+from provenance.dsse import INTOTO_PAYLOAD_TYPE
+from provenance.errors import (
+    BundleFormatError,
+    CertificateError,
+    KeyFormatError,
+    KeyUntrustedError,
+    LogProofError,
+    SignatureInvalidError,
+    VerificationError,
+)
+from provenance.identity.chain import ValidatedChain, validate_chain
+from provenance.identity.revocation import check_revocation
+from provenance.identity.trust import TrustRoot
+from provenance.keys import VerifyingKey, verifying_key_from_cryptography
+from provenance.model.container import ModelBundle, oms_key_hint, read_model_bundle
+from provenance.model.serialize import (
+    LocalFile,
+    ModelPathError,
+    Progress,
+    Resource,
+    hash_files,
+    list_model,
+    total_bytes,
+)
+from provenance.model.signing import verify_der
+from provenance.model.statement import ModelStatement, parse_statement
+from provenance.statement import ContentPredicate, Statement, format_time
+from provenance.text import Canonicalization
+from provenance.tlog.entry import LogEntry, signer_binding, verify_tlog_entry
+from provenance.tlog.note import NoteVerifier
+from provenance.verify.policy import Policy, VerifiedFacts, check_certified
+from provenance.verify.result import (
+    Finding,
+    LogProof,
+    Signer,
+    SignerKind,
+    TimeSource,
+    VerificationResult,
+)
+
+MODEL_CONTENT_TYPE = "application/vnd.oms.model"
+MAX_FILE_FINDINGS = 200
+STEPS = ("parse", "signature", "log", "certificate", "revocation", "policy", "digest")
+_NON_FATAL = frozenset({"revocation", "digest"})
+
+_ShardKey = tuple[int, int] | None
+
+
+@dataclass(frozen=True)
+class FileReport:
+    """How the model on disk compares with the signed resources (paths relative to the root)."""
+
+    matched: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    unsupported: tuple[tuple[str, str], ...] = ()
+    bytes_hashed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether every signed file is present and unchanged, and nothing unsigned is there."""
+        return not (self.missing or self.extra or self.changed or self.unsupported)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as a JSON object."""
+        return {
+            "matched": len(self.matched),
+            "bytesHashed": self.bytes_hashed,
+            "missing": list(self.missing),
+            "extra": list(self.extra),
+            "changed": list(self.changed),
+            "unsupported": [{"path": p, "reason": r} for p, r in self.unsupported],
+        }
+
+
+@dataclass(frozen=True)
+class ModelVerification:
+    """The verification result, the verified statement's facts, and the file comparison."""
+
+    result: VerificationResult
+    statement: ModelStatement | None = None
+    files: FileReport | None = None
+
+    @property
+    def verified(self) -> bool:
+        """Whether every step ran and none failed."""
+        return self.result.verified
+
+    def to_json(self) -> dict[str, Any]:
+        """The result document of ``prov verify`` plus a ``model`` section."""
+        document = self.result.to_json()
+        document["model"] = _model_json(self.statement, self.files)
+        return document
+
+
+@dataclass
+class _Run:
+    root: Path
+    data: bytes
+    policy: Policy
+    at: datetime
+    ignore_paths: tuple[str, ...]
+    ignore_unsigned: bool
+    bundle: ModelBundle | None = None
+    statement: ModelStatement | None = None
+    key: VerifyingKey | None = None
+    signer: Signer | None = None
+    chain: ValidatedChain | None = None
+    signing_time: datetime | None = None
+    time_source: TimeSource | None = None
+    log_proofs: list[LogProof] = field(default_factory=list)
+    files: FileReport | None = None
+    file_findings: list[Finding] = field(default_factory=list)
+
+    def parsed(self) -> tuple[ModelBundle, ModelStatement]:
+        assert self.bundle is not None and self.statement is not None
+        return self.bundle, self.statement
+
+
+class ModelVerifier:
+    """Verifies model signatures against one explicit trust root.
+
+    Args:
+        trust: The trust root; nothing else is ever trusted.
+        workers: Hashing threads (default: one per core).
+        progress: Called with the bytes hashed as they are hashed.
+    """
+
+    def __init__(
+        self, trust: TrustRoot, *, workers: int | None = None, progress: Progress | None = None
+    ) -> None:
+        self._trust = trust
+        self._workers = workers
+        self._progress = progress
+        self._log_verifiers = tuple(NoteVerifier.from_key_string(k) for k in trust.log_keys)
+        self._steps: tuple[tuple[str, Callable[[_Run], str]], ...] = (
+            ("parse", self._parse),
+            ("signature", self._signature),
+            ("log", self._log),
+            ("certificate", self._certificate),
+            ("revocation", self._revocation),
+            ("policy", self._policy),
+            ("digest", self._digest),
+        )
+
+    def verify(
+        self,
+        root: Path,
+        signature: bytes,
+        policy: Policy,
+        *,
+        at: datetime,
+        ignore_paths: Sequence[str] = (),
+        ignore_unsigned_files: bool = False,
+    ) -> ModelVerification:
+        """Verify the model at ``root`` against the signature file's bytes; never raises for bad
+        input: one finding per step that ran (several for the files of the digest step).
+
+        Args:
+            root: The model directory or file.
+            signature: The signature file's bytes.
+            policy: The caller's requirements.
+            at: The verification time (timezone-aware).
+            ignore_paths: Paths (relative to ``root``) to leave out besides those the statement
+                names, e.g. the signature file when it lies inside the model.
+            ignore_unsigned_files: Do not report files the signature does not name.
+        """
+        if at.tzinfo is None:
+            raise ValueError("verification time must be timezone-aware")
+        run = _Run(
+            root, signature, policy, at.astimezone(UTC), tuple(ignore_paths), ignore_unsigned_files
+        )
+        findings: list[Finding] = []
+        for name, step in self._steps:
+            try:
+                message = step(run)
+            except VerificationError as exc:
+                findings.append(Finding(name, exc.code, False, exc.message))
+                if name not in _NON_FATAL:
+                    break
+                continue
+            findings.extend(run.file_findings if name == "digest" and run.file_findings else [])
+            if name != "digest" or not run.file_findings:
+                findings.append(Finding(name, f"{name}.ok", True, message))
+        return self._outcome(run, findings)
+
+    def _outcome(self, run: _Run, findings: list[Finding]) -> ModelVerification:
+        ran = {f.step for f in findings}
+        verified = ran == set(STEPS) and all(f.ok for f in findings)
+        result = VerificationResult(
+            verified=verified,
+            findings=tuple(findings),
+            signer=run.signer,
+            statement=None,
+            certificate_checked_at=run.signing_time if run.chain else None,
+            time_source=run.time_source,
+            log_proofs=tuple(run.log_proofs),
+            warnings=run.policy.warnings,
+        )
+        statement = run.statement if run.signer is not None else None
+        return ModelVerification(result, statement, run.files)
+
+    def _parse(self, run: _Run) -> str:
+        bundle = read_model_bundle(run.data)
+        if bundle.envelope.payload_type != INTOTO_PAYLOAD_TYPE:
+            raise BundleFormatError(
+                f"payloadType {INTOTO_PAYLOAD_TYPE} expected, found "
+                f"{bundle.envelope.payload_type!r}",
+                code="envelope.payload_type",
+            )
+        run.bundle = bundle
+        run.statement = parse_statement(bundle.envelope.payload)
+        return (
+            f"{bundle.container.value} bundle, OMS statement of "
+            f"{len(run.statement.resources)} resources ({run.statement.serialization.method})"
+        )
+
+    def _signature(self, run: _Run) -> str:
+        bundle, _ = run.parsed()
+        key, signer = self._signing_key(bundle)
+        signature = bundle.envelope.signatures[0]
+        if signature.keyid and signature.keyid not in (key.key_id, oms_key_hint(key)):
+            raise SignatureInvalidError(
+                f"signature keyid {signature.keyid} names another key than {key.key_id}",
+                code="key.mismatch",
+            )
+        verify_der(key, signature.sig, bundle.envelope.pae)
+        run.key, run.signer = key, signer
+        return f"signature by key {key.key_id} verifies"
+
+    def _signing_key(self, bundle: ModelBundle) -> tuple[VerifyingKey, Signer | None]:
+        hint = bundle.key_hint
+        if hint is None:
+            return _leaf_key(bundle.certificates[0]), None
+        for name, key in self._trust.pinned_keys:
+            if hint in (key.key_id, oms_key_hint(key)):
+                return key, Signer(SignerKind.PINNED_KEY, (name,), key.key_id)
+        raise KeyUntrustedError(
+            f"key {hint} is not pinned by trust root {self._trust.name!r}; pinned: "
+            f"{[n for n, _ in self._trust.pinned_keys]}"
+        )
+
+    def _log(self, run: _Run) -> str:
+        bundle, _ = run.parsed()
+        if not bundle.tlog_entries:
+            if self._trust.require_log:
+                raise LogProofError(
+                    f"trust root {self._trust.name!r} requires log inclusion; the model "
+                    "signature has no log entry",
+                    code="log.missing",
+                )
+            run.signing_time, run.time_source = run.at, TimeSource.VERIFICATION
+            return "not logged: certificates are checked at the verification time"
+        assert run.key is not None
+        signer_sha256, certificate_der = signer_binding(bundle.certificates, run.key)
+        envelope_sha256 = bundle.envelope.sha256()
+        for entry in bundle.tlog_entries:
+            expected = LogEntry(
+                envelope_sha256, signer_sha256, entry.integrated_time, certificate_der
+            )
+            seconds = verify_tlog_entry(entry, expected, self._log_verifiers)
+            run.log_proofs.append(LogProof(entry.origin, entry.log_index, _moment(seconds)))
+        run.signing_time = min(p.integrated_time for p in run.log_proofs)
+        run.time_source = TimeSource.LOG
+        return f"logged at {format_time(run.signing_time)} in {len(run.log_proofs)} log(s)"
+
+    def _certificate(self, run: _Run) -> str:
+        bundle, _ = run.parsed()
+        assert run.key is not None and run.signing_time is not None
+        if not bundle.certificates:
+            return "pinned key: no certificate to check"
+        try:
+            run.chain = validate_chain(bundle.certificates, self._trust, run.signing_time)
+        except ValueError as exc:
+            raise CertificateError(
+                f"a certificate of the chain cannot be read: {exc}", code="certificate.malformed"
+            ) from exc
+        run.signer = Signer(
+            SignerKind.CERTIFICATE,
+            run.chain.identities,
+            run.key.key_id,
+            run.chain.issuer,
+            run.chain.issuer_subjects,
+        )
+        return f"chain to {run.signer.issuer_chain[-1]} valid at {format_time(run.signing_time)}"
+
+    def _revocation(self, run: _Run) -> str:
+        assert run.signing_time is not None
+        if run.chain is None:
+            return "pinned key: no certificate to check"
+        check_revocation(run.chain, self._trust, signing_time=run.signing_time, now=run.at)
+        return f"not revoked for a signature at {format_time(run.signing_time)}"
+
+    def _policy(self, run: _Run) -> str:
+        _, statement = run.parsed()
+        assert run.signer is not None and run.signing_time and run.time_source
+        facts = VerifiedFacts(
+            run.signer,
+            _as_statement(statement, run.signing_time),
+            run.signing_time,
+            run.time_source,
+            run.at,
+        )
+        if run.chain is not None:
+            check_certified(run.policy, facts)
+        else:
+            run.policy.check(facts)
+        return "policy satisfied"
+
+    def _digest(self, run: _Run) -> str:
+        _, statement = run.parsed()
+        try:
+            report = compare_model(
+                run.root,
+                statement,
+                ignore_paths=run.ignore_paths,
+                ignore_unsigned_files=run.ignore_unsigned,
+                workers=self._workers,
+                progress=self._progress,
+            )
+        except ModelPathError as exc:
+            raise VerificationError(str(exc), code="model.path.unsupported") from exc
+        run.files = report
+        run.file_findings = _file_findings(report, statement.serialization.hash_type)
+        return (
+            f"{len(report.matched)} files ({report.bytes_hashed} bytes) match the signed "
+            f"{statement.serialization.hash_type} digests"
+        )
+
+
+def compare_model(
+    root: Path,
+    statement: ModelStatement,
+    *,
+    ignore_paths: Sequence[str] = (),
+    ignore_unsigned_files: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> FileReport:
+    """Compare the model at ``root`` with the statement's resources, hashing only signed files.
+
+    Raises:
+        ModelPathError: ``root`` itself is missing, a symbolic link or a special file, or a file
+            cannot be read.
+    """
+    serialization = statement.serialization
+    listing = list_model(root, (*serialization.ignore_paths, *ignore_paths))
+    expected = _grouped(statement.resources)
+    local = {f.path: f for f in listing.files}
+    if serialization.method == "shards":
+        # An empty file has no shards, so it is not a resource of a shards manifest.
+        local = {p: f for p, f in local.items() if f.size > 0}
+    problems = tuple(p for p in listing.problems if not ignore_unsigned_files or p[0] in expected)
+    missing = sorted(set(expected) - set(local), key=_path_order)
+    extra = [] if ignore_unsigned_files else sorted(set(local) - set(expected), key=_path_order)
+    common: list[LocalFile] = [local[p] for p in expected if p in local]
+    hashed = _grouped(hash_files(root, common, serialization, workers=workers, progress=progress))
+    changed = sorted((p for p in hashed if hashed[p] != expected[p]), key=_path_order)
+    matched = sorted((p for p in hashed if hashed[p] == expected[p]), key=_path_order)
+    return FileReport(
+        matched=tuple(matched),
+        missing=tuple(missing),
+        extra=tuple(extra),
+        changed=tuple(changed),
+        unsupported=problems,
+        bytes_hashed=total_bytes(common),
+    )
+
+
+def _grouped(resources: Sequence[Resource]) -> dict[str, dict[_ShardKey, bytes]]:
+    grouped: dict[str, dict[_ShardKey, bytes]] = {}
+    for resource in resources:
+        key = (
+            None
+            if resource.start is None or resource.end is None
+            else (resource.start, resource.end)
+        )
+        grouped.setdefault(resource.path, {})[key] = resource.digest
+    return grouped
+
+
+def _path_order(path: str) -> tuple[str, ...]:
+    return tuple(path.split("/"))
+
+
+def _file_findings(report: FileReport, hash_type: str) -> list[Finding]:
+    items = [
+        *(
+            ("model.file.missing", f"{p}: signed, but missing from the model")
+            for p in report.missing
+        ),
+        *(("model.file.extra", f"{p}: in the model, but not signed") for p in report.extra),
+        *(
+            ("model.file.changed", f"{p}: its {hash_type} digest differs from the signed one")
+            for p in report.changed
+        ),
+        *(("model.path.unsupported", f"{p}: {reason}") for p, reason in report.unsupported),
+    ]
+    findings = [Finding("digest", code, False, message) for code, message in items]
+    if len(findings) > MAX_FILE_FINDINGS:
+        hidden = len(findings) - MAX_FILE_FINDINGS
+        findings = findings[:MAX_FILE_FINDINGS]
+        findings.append(
+            Finding(
+                "digest", "model.file.more", False, f"{hidden} more file findings; --json lists all"
+            )
+        )
+    return findings
+
+
+def _leaf_key(certificate: x509.Certificate) -> VerifyingKey:
+    try:
+        public_key = certificate.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise CertificateError(
+            f"the leaf certificate's public key cannot be read: {exc}",
+            code="certificate.malformed",
+        ) from exc
+    try:
+        return verifying_key_from_cryptography(public_key)
+    except KeyFormatError as exc:
+        raise CertificateError(str(exc), code="certificate.profile") from exc
+
+
+def _as_statement(statement: ModelStatement, signing_time: datetime) -> Statement:
+    """The verified model as the statement policies read (subject: the model; no claims)."""
+    predicate = ContentPredicate(
+        content_type=MODEL_CONTENT_TYPE,
+        canonicalization=Canonicalization.NONE,
+        created=signing_time,
+    )
+    return Statement(statement.model_name, statement.root_digest, predicate)
+
+
+def _moment(seconds: int) -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise LogProofError(
+            f"integrated time {seconds} is not a representable date", code="log.entry.malformed"
+        ) from exc
+
+
+def _model_json(
+    statement: ModelStatement | None, files: FileReport | None
+) -> dict[str, Any] | None:
+    if statement is None:
+        return None
+    return {
+        "name": statement.model_name,
+        "digest": {"sha256": statement.root_digest},
+        "serialization": statement.serialization.to_json(),
+        "resources": len(statement.resources),
+        "files": files.to_json() if files is not None else None,
+    }
