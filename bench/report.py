@@ -114,6 +114,7 @@ def _rows(results: dict[str, Any]) -> list[Row]:
         _tlog_rows,
         _media_rows,
         _large_rows,
+        _model_rows,
         _curve_rows,
     ):
         rows.extend(builder(results))
@@ -320,6 +321,33 @@ def _large_rows(results: dict[str, Any]) -> list[Row]:
         rss = big[f"{step}_peak_rss_mb"]
         rss_ratio, rss_met = _check(rss, 100, False)
         rows.append(Row(f"  `prov {step}` peak RSS, MB", f"{rss}", "< 100", rss_ratio, rss_met))
+    return rows
+
+
+def _model_rows(results: dict[str, Any]) -> list[Row]:
+    figures = _ok(results, "model")
+    if figures is None:
+        return _missing("Model signing (OMS)", results, "model")
+    size = f"{figures['bytes'] / 2**30:.3g} GiB in {figures['files']} files"
+    rows = [
+        Row(f"sha256sum of {size}, MiB/s", f"{figures['sha256sum_mib_per_s']}", "", "", ""),
+    ]
+    for step in ("sign", "verify"):
+        speedup = figures[f"prov_{step}_speedup_vs_sha256sum"]
+        ratio, met = _check(speedup["median"], 1.7, True)
+        rows.append(
+            Row(f"`prov model {step}` throughput / sha256sum", _m(speedup), ">= 1.7", ratio, met)
+        )
+        versus = figures[f"prov_{step}_speedup_vs_reference"]
+        ratio, met = _check(versus["median"], 1.0, True)
+        rows.append(
+            Row(f"  `prov model {step}` speed / model_signing", _m(versus), ">= 1", ratio, met)
+        )
+        rss = figures[f"prov_{step}_peak_rss_mb"]
+        ratio, met = _check(rss, 200, False)
+        rows.append(Row(f"  `prov model {step}` peak RSS, MB", f"{rss}", "< 200", ratio, met))
+        reference = figures[f"reference_{step}_peak_rss_mb"]
+        rows.append(Row(f"  `model_signing {step}` peak RSS, MB", f"{reference}", "", "", ""))
     return rows
 
 

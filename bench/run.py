@@ -20,7 +20,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from bench import large, library, media, service, sigstore_compare
+from bench import large, library, media, model, service, sigstore_compare
 from bench.fixtures import review_fixture
 from bench.profiles import py_spy_top, pyinstrument_top
 from bench.report import HERE, machine, write_report
@@ -103,6 +103,7 @@ def main() -> None:
     _section(results, "tlog_scale", _tlog_scale)
     _section(results, "media", lambda: media.media_figures(media.IMAGE, scaled(5, 2)))
     _section(results, "large", lambda: large.large_figures(big, scaled(3, 1)))
+    _section(results, "model", lambda: model.model_figures(scaled(3, 1)))
     sizes = [1 << 10, 1 << 14, 1 << 18, 1 << 22, 1 << 26, *([GIB] if not QUICK else [])]
     _section(results, "content_curve", lambda: library.content_curve(sizes, big))
     log_sizes = [1_000, 10_000, *([100_000, 1_000_000, 10_000_000] if not QUICK else [])]
