@@ -53,7 +53,6 @@ from provenance.model.signing import verify_der
 from provenance.model.statement import ModelStatement, parse_statement
 from provenance.statement import ContentPredicate, Statement, format_time
 from provenance.text import Canonicalization
-from provenance.tlog.entry import LogEntry, signer_binding, verify_tlog_entry
 from provenance.tlog.note import NoteVerifier
 from provenance.verify.policy import Policy, VerifiedFacts, check_certified
 from provenance.verify.result import (
@@ -64,6 +63,7 @@ from provenance.verify.result import (
     TimeSource,
     VerificationResult,
 )
+from provenance.verify.verifier import prove_log_entries
 
 MODEL_CONTENT_TYPE = "application/vnd.oms.model"
 MAX_FILE_FINDINGS = 200
@@ -280,14 +280,16 @@ class ModelVerifier:
             run.signing_time, run.time_source = run.at, TimeSource.VERIFICATION
             return "not logged: certificates are checked at the verification time"
         assert run.key is not None
-        signer_sha256, certificate_der = signer_binding(bundle.certificates, run.key)
-        envelope_sha256 = bundle.envelope.sha256()
-        for entry in bundle.tlog_entries:
-            expected = LogEntry(
-                envelope_sha256, signer_sha256, entry.integrated_time, certificate_der
+        run.log_proofs.extend(
+            prove_log_entries(
+                bundle.tlog_entries,
+                bundle.envelope,
+                bundle.certificates,
+                run.key,
+                self._log_verifiers,
+                at=run.at,
             )
-            seconds = verify_tlog_entry(entry, expected, self._log_verifiers)
-            run.log_proofs.append(LogProof(entry.origin, entry.log_index, _moment(seconds)))
+        )
         run.signing_time = min(p.integrated_time for p in run.log_proofs)
         run.time_source = TimeSource.LOG
         return f"logged at {format_time(run.signing_time)} in {len(run.log_proofs)} log(s)"
@@ -458,15 +460,6 @@ def _as_statement(statement: ModelStatement, signing_time: datetime) -> Statemen
         created=signing_time,
     )
     return Statement(statement.model_name, statement.root_digest, predicate)
-
-
-def _moment(seconds: int) -> datetime:
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (ValueError, OverflowError, OSError) as exc:
-        raise LogProofError(
-            f"integrated time {seconds} is not a representable date", code="log.entry.malformed"
-        ) from exc
 
 
 def _model_json(

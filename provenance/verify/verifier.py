@@ -17,7 +17,7 @@ time; it never opens files, reads the clock or touches the network.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
 from provenance.bundle import DEFAULT_LIMITS, Bundle, BundleLimits
-from provenance.dsse import INTOTO_PAYLOAD_TYPE
+from provenance.dsse import INTOTO_PAYLOAD_TYPE, Envelope
 from provenance.errors import (
     BundleFormatError,
     CanonicalizationError,
@@ -51,7 +51,7 @@ from provenance.keys import (
 )
 from provenance.statement import Statement, format_time
 from provenance.text import Content, content_sha256
-from provenance.tlog.entry import LogEntry, signer_binding, verify_tlog_entry
+from provenance.tlog.entry import LogEntry, TlogEntry, signer_binding, verify_tlog_entry
 from provenance.tlog.note import NoteVerifier
 from provenance.verify.policy import Policy, VerifiedFacts, check_certified
 from provenance.verify.result import (
@@ -242,16 +242,16 @@ class Verifier:
             run.signing_time, run.time_source = run.at, TimeSource.VERIFICATION
             return "not logged: certificates are checked at the verification time"
         assert run.key is not None
-        signer_sha256, certificate_der = signer_binding(bundle.certificates, run.key)
-        envelope_sha256 = bundle.envelope.sha256()
-        for entry in bundle.tlog_entries:
-            expected = LogEntry(
-                envelope_sha256, signer_sha256, entry.integrated_time, certificate_der
+        run.log_proofs.extend(
+            prove_log_entries(
+                bundle.tlog_entries,
+                bundle.envelope,
+                bundle.certificates,
+                run.key,
+                self._log_verifiers,
+                at=run.at,
             )
-            seconds = verify_tlog_entry(entry, expected, self._log_verifiers)
-            moment = _integrated_moment(seconds)
-            _refuse_future(moment, run.at)
-            run.log_proofs.append(LogProof(entry.origin, entry.log_index, moment))
+        )
         run.signing_time = min(p.integrated_time for p in run.log_proofs)
         run.time_source = TimeSource.LOG
         return f"logged at {format_time(run.signing_time)} in {len(run.log_proofs)} log(s)"
@@ -348,6 +348,33 @@ def _check_legacy_time(bundle: Bundle) -> None:
             "a DER signature",
             code="signature.legacy",
         )
+
+
+def prove_log_entries(
+    entries: Sequence[TlogEntry],
+    envelope: Envelope,
+    certificates: Sequence[x509.Certificate],
+    key: VerifyingKey,
+    log_verifiers: Sequence[NoteVerifier],
+    *,
+    at: datetime,
+) -> list[LogProof]:
+    """Verification step 4 for each entry: rebuild the leaf from this envelope and signer, check
+    its inclusion in a trusted log, and refuse a log time after ``at`` (plus the skew).
+
+    Raises:
+        LogProofError: The codes of :func:`verify_tlog_entry`, ``log.entry.malformed`` or
+            ``log.entry.future``.
+    """
+    signer_sha256, certificate_der = signer_binding(certificates, key)
+    envelope_sha256 = envelope.sha256()
+    proofs = []
+    for entry in entries:
+        expected = LogEntry(envelope_sha256, signer_sha256, entry.integrated_time, certificate_der)
+        moment = _integrated_moment(verify_tlog_entry(entry, expected, log_verifiers))
+        _refuse_future(moment, at)
+        proofs.append(LogProof(entry.origin, entry.log_index, moment))
+    return proofs
 
 
 @lru_cache(maxsize=1024)

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -302,3 +303,12 @@ def test_ed25519_key_cannot_sign_a_model() -> None:
 def test_unpinned_trust_root_does_not_accept_the_pinned_key_of_another_root(model: Path) -> None:
     other_trust = replace(TRUST, pinned_keys=(("bob", generate_key().public_key),))
     assert codes(verify_model(model, sign_model(model), other_trust))[-1] == "key.untrusted"
+
+
+def test_log_time_after_the_verification_time_is_refused_as_for_every_bundle(
+    model: Path,
+) -> None:
+    serialization = Serialization(ignore_paths=default_ignores(["model.sig"]))
+    log = transparency_log(at=NOW + timedelta(days=1))
+    data = ModelSigner(KEY, log=log).sign(serialize_model(model, serialization)).to_bytes()
+    assert codes(verify_model(model, data, logged_trust(TRUST)))[-1] == "log.entry.future"
