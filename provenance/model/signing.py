@@ -1,8 +1,8 @@
 """Sign a model: manifest -> OMS statement -> DSSE envelope (ECDSA DER) -> signature file.
 
 OMS signatures are ECDSA P-256 / SHA-256 in ASN.1 DER (what the reference writes and verifies), with
-``keyid`` empty. Verification accepts only canonical DER (no trailing bytes, minimal integers), so
-one signature has one encoding.
+``keyid`` empty. Verification accepts only strict DER (no trailing bytes, minimal integers); a high
+S only in OMS bundles, whose reference signer does not normalize it.
 """
 
 from __future__ import annotations
@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
-from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from provenance.dsse import INTOTO_PAYLOAD_TYPE, Envelope, EnvelopeSignature, pae
 from provenance.errors import KeyFormatError, SignatureInvalidError
-from provenance.keys import KeyType, SigningKey, VerifyingKey, verifying_key_from_cryptography
+from provenance.keys import (
+    P256_COORDINATE_BYTES,
+    KeyType,
+    P256VerifyingKey,
+    SigningKey,
+    VerifyingKey,
+    ecdsa_der_values,
+    verifying_key_from_cryptography,
+)
 from provenance.model.container import Container, ModelBundle, oms_key_hint
 from provenance.model.serialize import Manifest
 from provenance.model.statement import statement_payload
@@ -30,7 +30,7 @@ from provenance.tlog.entry import signer_binding
 
 
 def sign_der(key: SigningKey, data: bytes) -> bytes:
-    """ECDSA P-256 / SHA-256 over ``data``, ASN.1 DER encoded.
+    """ECDSA P-256 / SHA-256 over ``data``: DER, RFC 6979 deterministic, low S (provenance.keys).
 
     Raises:
         KeyFormatError: ``key`` is not a P-256 key.
@@ -40,36 +40,36 @@ def sign_der(key: SigningKey, data: bytes) -> bytes:
             f"OMS model signatures are ECDSA; key {key.public_key.key_id} is {key.key_type.value}, "
             "use a P-256 key"
         )
-    private = key.to_cryptography()
-    assert isinstance(private, ec.EllipticCurvePrivateKey)
-    return private.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    return key.sign(data)
 
 
-def verify_der(key: VerifyingKey, signature: bytes, data: bytes) -> None:
-    """Check a canonical-DER ECDSA P-256 / SHA-256 signature.
+def verify_der(key: VerifyingKey, signature: bytes, data: bytes, *, allow_high_s: bool) -> None:
+    """Check a strict-DER ECDSA P-256 / SHA-256 signature.
+
+    Args:
+        key: The verifying key (P-256).
+        signature: The DER ``ECDSA-Sig-Value``.
+        data: The signed bytes (the PAE).
+        allow_high_s: Accept ``s > n/2``: the reference implementation signs with random nonces
+            and does not normalize S, so OMS bundles need it; our own bundles are low-S.
 
     Raises:
-        SignatureInvalidError: Not a P-256 key, not canonical DER, or the signature does not verify.
+        SignatureInvalidError: Not a P-256 key, not strict DER, a high S when not allowed, or the
+            signature does not verify.
     """
-    public = load_der_public_key(key.spki_der)
-    if not isinstance(public, ec.EllipticCurvePublicKey) or key.key_type is not KeyType.P256:
+    if not isinstance(key, P256VerifyingKey):
         raise SignatureInvalidError(
             f"OMS model signatures are ECDSA P-256; key {key.key_id} is {key.key_type.value}"
         )
-    try:
-        r, s = decode_dss_signature(signature)
-    except ValueError as exc:
-        raise SignatureInvalidError(
-            f"the signature is not an ASN.1 DER ECDSA value: {exc}"
-        ) from exc
-    if encode_dss_signature(r, s) != signature:
-        raise SignatureInvalidError("the ECDSA signature is not in canonical DER")
-    try:
-        public.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-    except InvalidSignature as exc:
-        raise SignatureInvalidError(
-            f"the model signature does not verify for key {key.key_id}"
-        ) from exc
+    if not allow_high_s:
+        key.verify(signature, data)
+        return
+    r, s = ecdsa_der_values(signature)
+    if max(r, s) >= 1 << (8 * P256_COORDINATE_BYTES):
+        raise SignatureInvalidError("P-256 signature values r and s must lie in [1, n-1]")
+    key.verify_p1363(
+        r.to_bytes(P256_COORDINATE_BYTES, "big") + s.to_bytes(P256_COORDINATE_BYTES, "big"), data
+    )
 
 
 class ModelSigner:

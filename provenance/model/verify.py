@@ -39,7 +39,7 @@ from provenance.identity.chain import ValidatedChain, validate_chain
 from provenance.identity.revocation import check_revocation
 from provenance.identity.trust import TrustRoot
 from provenance.keys import VerifyingKey, verifying_key_from_cryptography
-from provenance.model.container import ModelBundle, oms_key_hint, read_model_bundle
+from provenance.model.container import Container, ModelBundle, oms_key_hint, read_model_bundle
 from provenance.model.serialize import (
     LocalFile,
     ModelPathError,
@@ -252,7 +252,8 @@ class ModelVerifier:
                 f"signature keyid {signature.keyid} names another key than {key.key_id}",
                 code="key.mismatch",
             )
-        verify_der(key, signature.sig, bundle.envelope.pae)
+        oms = bundle.container is Container.OMS
+        verify_der(key, signature.sig, bundle.envelope.pae, allow_high_s=oms)
         run.key, run.signer = key, signer
         return f"signature by key {key.key_id} verifies"
 
