@@ -35,8 +35,8 @@ from provenance.errors import (
     SignatureInvalidError,
     VerificationError,
 )
-from provenance.identity.chain import ValidatedChain, validate_chain
-from provenance.identity.revocation import check_revocation
+from provenance.identity.chain import ValidatedChain
+from provenance.identity.revocation import RevocationReport, check_revocation
 from provenance.identity.trust import TrustRoot
 from provenance.keys import VerifyingKey, verifying_key_from_cryptography
 from provenance.model.container import Container, ModelBundle, oms_key_hint, read_model_bundle
@@ -63,7 +63,7 @@ from provenance.verify.result import (
     TimeSource,
     VerificationResult,
 )
-from provenance.verify.verifier import prove_log_entries
+from provenance.verify.verifier import certificate_signer, prove_log_entries
 
 MODEL_CONTENT_TYPE = "application/vnd.oms.model"
 MAX_FILE_FINDINGS = 200
@@ -139,6 +139,8 @@ class _Run:
     log_proofs: list[LogProof] = field(default_factory=list)
     files: FileReport | None = None
     file_findings: list[Finding] = field(default_factory=list)
+    revocation: RevocationReport | None = None
+    notices: list[Finding] = field(default_factory=list)
 
     def parsed(self) -> tuple[ModelBundle, ModelStatement]:
         assert self.bundle is not None and self.statement is not None
@@ -210,6 +212,8 @@ class ModelVerifier:
             findings.extend(run.file_findings if name == "digest" and run.file_findings else [])
             if name != "digest" or not run.file_findings:
                 findings.append(Finding(name, f"{name}.ok", True, message))
+            findings.extend(run.notices)
+            run.notices.clear()
         return self._outcome(run, findings)
 
     def _outcome(self, run: _Run, findings: list[Finding]) -> ModelVerification:
@@ -223,7 +227,10 @@ class ModelVerifier:
             certificate_checked_at=run.signing_time if run.chain else None,
             time_source=run.time_source,
             log_proofs=tuple(run.log_proofs),
-            warnings=run.policy.warnings,
+            warnings=run.policy.warnings
+            + tuple(
+                f"{f.code}: {f.message}" for f in findings if f.ok and f.code != f"{f.step}.ok"
+            ),
         )
         statement = run.statement if run.signer is not None else None
         return ModelVerification(result, statement, run.files)
@@ -300,18 +307,8 @@ class ModelVerifier:
         assert run.key is not None and run.signing_time is not None
         if not bundle.certificates:
             return "pinned key: no certificate to check"
-        try:
-            run.chain = validate_chain(bundle.certificates, self._trust, run.signing_time)
-        except ValueError as exc:
-            raise CertificateError(
-                f"a certificate of the chain cannot be read: {exc}", code="certificate.malformed"
-            ) from exc
-        run.signer = Signer(
-            SignerKind.CERTIFICATE,
-            run.chain.identities,
-            run.key.key_id,
-            run.chain.issuer,
-            run.chain.issuer_subjects,
+        run.chain, run.signer = certificate_signer(
+            bundle.certificates, self._trust, run.key, run.signing_time
         )
         return f"chain to {run.signer.issuer_chain[-1]} valid at {format_time(run.signing_time)}"
 
@@ -319,7 +316,12 @@ class ModelVerifier:
         assert run.signing_time is not None
         if run.chain is None:
             return "pinned key: no certificate to check"
-        check_revocation(run.chain, self._trust, signing_time=run.signing_time, now=run.at)
+        run.revocation = check_revocation(
+            run.chain, self._trust, signing_time=run.signing_time, now=run.at
+        )
+        run.notices.extend(
+            Finding("revocation", code, True, message) for code, message in run.revocation.notices
+        )
         return f"not revoked for a signature at {format_time(run.signing_time)}"
 
     def _policy(self, run: _Run) -> str:
@@ -331,6 +333,7 @@ class ModelVerifier:
             run.signing_time,
             run.time_source,
             run.at,
+            run.revocation,
         )
         if run.chain is not None:
             check_certified(run.policy, facts)

@@ -261,22 +261,8 @@ class Verifier:
         assert run.key is not None and run.signing_time is not None
         if not bundle.certificates:
             return "pinned key: no certificate to check"
-        try:
-            run.chain = validate_chain(bundle.certificates, self._trust, run.signing_time)
-        except ValueError as exc:
-            # DER is parsed lazily: a field that fails to parse surfaces only when read.
-            raise CertificateError(
-                f"a certificate of the chain cannot be read: {exc}", code="certificate.malformed"
-            ) from exc
-        _check_on_path(bundle.certificates, run.chain.chain)
-        run.signer = Signer(
-            SignerKind.CERTIFICATE,
-            run.chain.identities,
-            run.key.key_id,
-            run.chain.issuer,
-            run.chain.issuer_subjects,
-            run.chain.issuer_key_ids,
-            run.chain.issuer_fingerprints,
+        run.chain, run.signer = certificate_signer(
+            bundle.certificates, self._trust, run.key, run.signing_time
         )
         return f"chain to {run.signer.issuer_chain[-1]} valid at {format_time(run.signing_time)}"
 
@@ -303,6 +289,39 @@ class Verifier:
         else:
             run.policy.check(facts)
         return "policy satisfied"
+
+
+def certificate_signer(
+    certificates: tuple[x509.Certificate, ...],
+    trust: TrustRoot,
+    key: VerifyingKey,
+    signing_time: datetime,
+) -> tuple[ValidatedChain, Signer]:
+    """Verification step 5: validate the chain at the signing time, check that the bundle carries
+    exactly the path's first certificates, and name the signer (also for model signatures).
+
+    Raises:
+        CertificateError: The codes of :func:`validate_chain`, ``certificate.malformed`` or
+            ``certificate.chain.extra``.
+    """
+    try:
+        chain = validate_chain(certificates, trust, signing_time)
+    except ValueError as exc:
+        # DER is parsed lazily: a field that fails to parse surfaces only when read.
+        raise CertificateError(
+            f"a certificate of the chain cannot be read: {exc}", code="certificate.malformed"
+        ) from exc
+    _check_on_path(certificates, chain.chain)
+    signer = Signer(
+        SignerKind.CERTIFICATE,
+        chain.identities,
+        key.key_id,
+        chain.issuer,
+        chain.issuer_subjects,
+        chain.issuer_key_ids,
+        chain.issuer_fingerprints,
+    )
+    return chain, signer
 
 
 def _check_on_path(
