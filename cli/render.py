@@ -19,6 +19,7 @@ from rich.text import Text
 from cli.common import stderr
 from provenance.armor import ArmoredVerification, ArmorVerdict, BlockVerification, UnsignedSegment
 from provenance.display import printable
+from provenance.encoding import dumps_text
 from provenance.statement import format_time
 from provenance.verify.result import SignerKind, VerificationResult
 
@@ -27,8 +28,8 @@ _QUOTE = "  │ "
 
 
 def print_json(document: Any) -> None:
-    """Print one JSON document to stdout."""
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    """Print one JSON document to stdout (a lone surrogate, e.g. from a file name, escaped)."""
+    sys.stdout.write(dumps_text(document, indent=2) + "\n")
 
 
 def verdict_line(result: VerificationResult, subject: str) -> str:

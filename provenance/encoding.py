@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,9 @@ import rfc8785
 DEFAULT_MAX_DEPTH = 32
 MAX_INTEGER_DIGITS = 40
 MAX_EXACT_INTEGER = 2**53 - 1
+"""The largest integer of I-JSON (RFC 7493 §2.2): every JSON parser reads it exactly."""
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class StrictDecodeError(ValueError):
@@ -55,7 +59,37 @@ def _parse_float(text: str) -> float:
 def _parse_int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
         raise StrictDecodeError(f"integer of {len(text)} digits exceeds {MAX_INTEGER_DIGITS}")
-    return int(text)
+    value = int(text)
+    if abs(value) > MAX_EXACT_INTEGER:
+        raise StrictDecodeError(f"integer {text} is outside the exact range of I-JSON, +-(2**53-1)")
+    return value
+
+
+def has_lone_surrogate(value: str) -> bool:
+    """Whether ``value`` holds a surrogate code point (no UTF-8 encoding exists for it)."""
+    return _LONE_SURROGATE.search(value) is not None
+
+
+def _lone_surrogate_path(value: Any) -> str | None:
+    """Where the first string or key holding a lone surrogate is (``the string at $.a[0]``)."""
+    stack: list[tuple[str, Any]] = [("$", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str) and has_lone_surrogate(item):
+            return f"the string at {path}"
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if has_lone_surrogate(key):
+                    return f"a key of {path}"
+                stack.append((f"{path}.{_ascii_key(key)}", child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
+    return None
+
+
+def _ascii_key(key: str) -> str:
+    """A JSON key as ASCII for an error message (escapes as ``ascii()`` writes them), capped."""
+    return ascii(key[:64])[1:-1]
 
 
 def _nested_deeper(value: Any, allowed: int) -> bool:
@@ -74,14 +108,32 @@ def _nested_deeper(value: Any, allowed: int) -> bool:
     return False
 
 
-def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
-    """Parse UTF-8 JSON strictly.
+def loads_strict(
+    data: bytes | str,
+    *,
+    max_bytes: int,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    allow_lone_surrogates: bool = False,
+) -> Any:
+    """Parse UTF-8 JSON strictly, as I-JSON (RFC 7493).
+
+    Args:
+        data: The document.
+        max_bytes: Its size cap.
+        max_depth: The deepest nesting allowed.
+        allow_lone_surrogates: Keep strings holding an escaped lone surrogate (``"\\ud800"``)
+            for a caller that checks its fields itself (the service's request bodies, so that a
+            bad item of a batch fails alone); refused otherwise.
 
     Raises:
         StrictDecodeError: Too large, not UTF-8, not JSON, duplicate keys, NaN/Infinity (also as
-            an overflowing literal such as 1e400), huge integers, or nested deeper than ``max_depth``.
+            an overflowing literal such as 1e400), integers beyond +-(2**53-1), a lone surrogate,
+            or nested deeper than ``max_depth``.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+    except UnicodeEncodeError as exc:
+        raise StrictDecodeError(f"not UTF-8: {exc.reason} at character {exc.start}") from exc
     if len(raw) > max_bytes:
         raise TooLargeError(f"document of {len(raw)} bytes exceeds the cap of {max_bytes}")
     try:
@@ -105,7 +157,26 @@ def loads_strict(data: bytes | str, *, max_bytes: int, max_depth: int = DEFAULT_
     openings = raw.count(b"{") + raw.count(b"[")
     if openings > max_depth and _nested_deeper(value, max_depth):
         raise StrictDecodeError(f"JSON nested deeper than {max_depth} levels")
+    # A surrogate can only come from a \\u escape (the text is valid UTF-8): walk only then.
+    if not allow_lone_surrogates and _SURROGATE_ESCAPE.search(text):
+        where = _lone_surrogate_path(value)
+        if where is not None:
+            raise StrictDecodeError(f"lone surrogate in {where} (not I-JSON)")
     return value
+
+
+def dumps_text(value: Any, *, indent: int | None = None, compact: bool = False) -> str:
+    """JSON text of ``value`` that always encodes as UTF-8: non-ASCII kept as is, but a lone
+    surrogate (from a file name or an input that is not UTF-8) written as its ``\\uXXXX`` escape.
+
+    Surrogates can only stand inside JSON strings, where the escape is exact, so the text parses
+    back to the same value.
+    """
+    separators = (",", ":") if compact else None
+    text = json.dumps(
+        value, indent=indent, separators=separators, ensure_ascii=False, allow_nan=False
+    )
+    return _LONE_SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -15,7 +15,13 @@ from typing import Any
 
 import rfc8785
 
-from provenance.encoding import StrictDecodeError, json_object, loads_strict
+from provenance.encoding import (
+    MAX_EXACT_INTEGER,
+    StrictDecodeError,
+    has_lone_surrogate,
+    json_object,
+    loads_strict,
+)
 from provenance.errors import BundleFormatError
 from provenance.text import Canonicalization
 
@@ -84,8 +90,16 @@ class Statement:
         }
 
     def to_payload(self) -> bytes:
-        """The canonical (RFC 8785) serialization that goes into the envelope."""
-        return rfc8785.dumps(self.to_json())
+        """The canonical (RFC 8785) serialization that goes into the envelope.
+
+        Raises:
+            BundleFormatError: ``statement.malformed`` for a value JCS cannot write (an integer
+                beyond +-(2**53-1), a string with a lone surrogate).
+        """
+        try:
+            return rfc8785.dumps(self.to_json())
+        except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:
+            raise _fail(f"cannot be serialized as RFC 8785 JSON: {exc}") from exc
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Statement:
@@ -118,6 +132,8 @@ def validate_claims(claims: Mapping[str, Any]) -> dict[str, ClaimValue]:
             raise _fail(f"claim {name!r} must be a string, boolean or integer")
         if isinstance(value, str):
             _check_text(f"claim {name!r}", value)
+        elif not isinstance(value, bool) and abs(value) > MAX_EXACT_INTEGER:
+            raise _fail(f"claim {name!r}: integer {value} is outside +-(2**53-1) (I-JSON)")
         result[name] = value
     return result
 
@@ -167,6 +183,8 @@ def _ingredient_to_json(ingredient: Ingredient) -> dict[str, Any]:
 def _check_text(what: str, value: object) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_TEXT_FIELD:
         raise _fail(f"{what} must be a non-empty string of at most {MAX_TEXT_FIELD} characters")
+    if has_lone_surrogate(value):
+        raise _fail(f"{what} holds a lone surrogate (not Unicode text)")
     return value
 
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from verifier_api.errors import install_error_handlers
+from verifier_api.errors import SafeJSONResponse, install_error_handlers
 from verifier_api.limits import BodyLimitMiddleware, StrictJsonMiddleware
 from verifier_api.metrics import MetricsMiddleware
 from verifier_api.routes import authority, health, log, media, sign, tuf, verify
@@ -51,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
         version=API_VERSION,
         summary="Sign at submission, verify server side, identities, revocation, transparency log.",
         lifespan=lifespan,
+        default_response_class=SafeJSONResponse,
         responses=_ERRORS,  # type: ignore[arg-type]
     )
     app.state.service = service

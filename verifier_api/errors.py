@@ -7,6 +7,7 @@ Library errors keep their stable status codes (``policy.malformed``, ``statement
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from provenance.encoding import dumps_text
 from provenance.errors import (
     AuthorityError,
     CanonicalizationError,
@@ -59,6 +61,15 @@ _DATABASE_FAULTS: dict[int, tuple[str, str]] = {
 _UNREACHABLE = ("database.unreachable", "the database does not answer; retry later")
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON that always encodes: a lone surrogate quoted from the input (a policy's identity, a
+    key of a refused object) is written as its ``\\uXXXX`` escape instead of failing with 500."""
+
+    def render(self, content: Any) -> bytes:
+        """The compact JSON text of ``content`` as UTF-8."""
+        return dumps_text(content, compact=True).encode("utf-8")
+
+
 class ApiError(Exception):
     """An error answer with an HTTP status, a stable code and a message.
 
@@ -84,7 +95,7 @@ def error_response(
 ) -> JSONResponse:
     """The JSON error answer."""
     body = {"error": {"code": code, "message": message}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return SafeJSONResponse(body, status_code=status, headers=headers)
 
 
 def library_error_status(exc: ProvenanceError) -> tuple[int, str]:

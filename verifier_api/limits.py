@@ -81,8 +81,9 @@ class StrictJsonMiddleware:
     Python's ``json`` (which FastAPI uses) keeps the last of duplicate keys and accepts ``NaN``:
     a parser differential an attacker could use between this service and the tools that store the
     same bundle. Bodies sent as JSON must pass :func:`provenance.encoding.loads_strict` (no
-    duplicate keys, no non-finite numbers, bounded integers and nesting), else 422
-    ``request.invalid``. Runs inside the body cap, so it only ever holds a capped body.
+    duplicate keys, no non-finite numbers, integers within +-(2**53-1), bounded nesting), else 422
+    ``request.invalid``. Lone surrogates are left to the fields' own checks, so that a bundle
+    holding one fails its own item of a batch (``bundle.malformed``), not the whole request. Runs inside the body cap, so it only ever holds a capped body.
 
     Args:
         app: The wrapped app.
@@ -104,7 +105,12 @@ class StrictJsonMiddleware:
             return
         if body:
             try:
-                loads_strict(body, max_bytes=len(body), max_depth=self.max_depth)
+                loads_strict(
+                    body,
+                    max_bytes=len(body),
+                    max_depth=self.max_depth,
+                    allow_lone_surrogates=True,  # each field's own parser refuses them
+                )
             except StrictDecodeError as exc:
                 response = error_response(
                     422, "request.invalid", f"the body is not strict JSON: {exc}"

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""The methods counted by name; any other (clients may send any token) is counted as "other"."""
+STATUSES = frozenset(str(status.value) for status in HTTPStatus)
+OTHER = "other"
 
 
 def _registry() -> CollectorRegistry:
@@ -54,7 +60,11 @@ class Metrics:
 
 
 class MetricsMiddleware:
-    """Counts requests and their latency by route template (never by raw path)."""
+    """Counts requests and their latency by route template (never by raw path), method and status.
+
+    Every label comes from a fixed set (the app's route templates, :data:`METHODS`, the registered
+    HTTP statuses, else ``other``/``unmatched``): nothing a client sends can add a series.
+    """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -77,8 +87,20 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_with_status)
         finally:
             route = _route_template(scope)
-            self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+            self.metrics.requests.labels(route, method_label(scope), status_label(status)).inc()
             self.metrics.latency.labels(route).observe(time.perf_counter() - start)
+
+
+def method_label(scope: Scope) -> str:
+    """The request's method if it is one of :data:`METHODS`, else ``other``."""
+    method = str(scope.get("method", ""))
+    return method if method in METHODS else OTHER
+
+
+def status_label(status: int) -> str:
+    """The status code if HTTP registers it, else ``other``."""
+    text = str(status)
+    return text if text in STATUSES else OTHER
 
 
 def _route_template(scope: Scope) -> str:

@@ -5,14 +5,37 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
-from provenance.encoding import StrictDecodeError, b64decode_strict
+from provenance.encoding import (
+    MAX_EXACT_INTEGER,
+    StrictDecodeError,
+    b64decode_strict,
+    has_lone_surrogate,
+)
 from provenance.statement import CONTENT_TYPE
 
 MAX_TEXT_CHARS = 1024
 
+
+def _unicode_text(value: str) -> str:
+    """Refuse a string holding a lone surrogate (``"\\ud800"``): it has no UTF-8 form."""
+    if has_lone_surrogate(value):
+        raise ValueError("a lone surrogate is not Unicode text")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_unicode_text)]
+"""A request string that can be encoded as UTF-8 (signed, stored, or quoted in an answer)."""
+ExactInt = Annotated[int, Field(ge=-MAX_EXACT_INTEGER, le=MAX_EXACT_INTEGER)]
 ClaimValue = str | bool | int | None
 ContentType = Annotated[str, StringConstraints(pattern=CONTENT_TYPE.pattern, max_length=255)]
 RevocationReason = Literal[
@@ -39,7 +62,7 @@ class ApiModel(BaseModel):
 class ContentInput(ApiModel):
     """Content as UTF-8 text (``content``) or base64 bytes (``contentBase64``): exactly one."""
 
-    content: str | None = Field(default=None, description="The content as UTF-8 text.")
+    content: Text | None = Field(default=None, description="The content as UTF-8 text.")
     content_base64: str | None = Field(
         default=None, description="The content's bytes, standard padded base64."
     )
@@ -111,7 +134,7 @@ class AuthorInput(ApiModel):
     """The author as the publisher knows them."""
 
     account_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-    display_name: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+    display_name: Annotated[Text, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
 
 
 class SignRequest(ContentInput):
@@ -119,7 +142,7 @@ class SignRequest(ContentInput):
 
     content_type: ContentType = Field(examples=["text/plain; charset=utf-8"])
     author: AuthorInput
-    claims: dict[str, str | bool | int] = Field(default_factory=dict, max_length=64)
+    claims: dict[Text, Text | bool | ExactInt] = Field(default_factory=dict, max_length=64)
 
 
 class SignResponse(ApiModel):
@@ -135,10 +158,10 @@ class SignResponse(ApiModel):
 class CertificateRequest(ApiModel):
     """``POST /v1/certificates``: a CSR and the identity the publisher asserts."""
 
-    csr: Annotated[str, StringConstraints(min_length=1, max_length=64 * 1024)] = Field(
+    csr: Annotated[Text, StringConstraints(min_length=1, max_length=64 * 1024)] = Field(
         description="PEM PKCS#10 request; only its key is used."
     )
-    identity: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+    identity: Annotated[Text, StringConstraints(min_length=1, max_length=512)]
     days: int = Field(default=90, ge=1, le=825)
 
 
@@ -153,7 +176,7 @@ class RevocationRequest(ApiModel):
     """``POST /v1/revocations``: which certificate (serial or PEM), why, since when."""
 
     serial_number: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{1,40}$")] | None = None
-    certificate: Annotated[str, StringConstraints(max_length=64 * 1024)] | None = None
+    certificate: Annotated[Text, StringConstraints(max_length=64 * 1024)] | None = None
     reason: RevocationReason = "unspecified"
     invalidity_date: datetime | None = None
 

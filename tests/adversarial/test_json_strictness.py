@@ -132,6 +132,17 @@ def test_hostile_number_in_a_validly_signed_claim_is_malformed(number: str) -> N
     assert codes(resigned(text.encode())) == ["statement.malformed"]
 
 
+@pytest.mark.parametrize("number", [str(2**53), str(-(2**53)), str(2**63), "1" + "0" * 39])
+def test_signed_claim_integer_past_2_53_is_malformed(number: str) -> None:
+    text = STATEMENT_TEXT.replace('"verifiedPurchase":true', f'"verifiedPurchase":{number}')
+    assert codes(resigned(text.encode())) == ["statement.malformed"]
+
+
+def test_signed_claim_integer_of_2_53_minus_1_verifies() -> None:
+    text = STATEMENT_TEXT.replace('"verifiedPurchase":true', f'"verifiedPurchase":{2**53 - 1}')
+    assert codes(resigned(text.encode())) == []
+
+
 @pytest.mark.parametrize("depth", [17, 100_000])
 def test_deep_nesting_in_the_bundle_is_malformed(depth: int) -> None:
     nested = "[" * depth + "]" * depth

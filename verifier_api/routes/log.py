@@ -19,6 +19,9 @@ from verifier_api.service import Service
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 MAX_INDEX = 2**53 - 1
+MAX_TILE_INDEX = MAX_INDEX // tiles.TILE_WIDTH
+"""The last level-0 tile of a log of 2**53-1 entries; tiles past it cannot exist (and their index
+may not even fit the database's 64-bit integers)."""
 Index = Annotated[int, Path(ge=0, le=MAX_INDEX)]
 TILE_CACHE = "public, max-age=31536000, immutable"
 
@@ -43,8 +46,14 @@ def checkpoint(service: ServiceDep) -> Response:
     )
 
 
+def _existing(tile: tiles.TileId, path: str) -> tiles.TileId:
+    if tile.index > MAX_TILE_INDEX:
+        raise _not_found(f"tile {path} is past the largest log ({MAX_INDEX} entries)")
+    return tile
+
+
 def _tile_bytes(service: Service, path: str) -> bytes:
-    tile = tiles.parse_tile_path(path)
+    tile = _existing(tiles.parse_tile_path(path), path)
     data = service.store.read_tile(tile.level, tile.index) or b""
     wanted = tile.width * 32
     if len(data) < wanted:
@@ -53,7 +62,7 @@ def _tile_bytes(service: Service, path: str) -> bytes:
 
 
 def _entries_bytes(service: Service, path: str) -> bytes:
-    tile = tiles.parse_entries_path(path)
+    tile = _existing(tiles.parse_entries_path(path), path)
     data = service.store.read_entry_bundle(tile.index) or b""
     entries = tiles.decode_entry_bundle(data)
     if len(entries) < tile.width:
