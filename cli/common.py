@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
@@ -20,6 +21,18 @@ from provenance.keys import SigningKey, load_private_key
 
 PASSPHRASE_ENV = "PROVENANCE_PASSPHRASE"  # noqa: S105 (a variable name, not a secret)
 MAX_INPUT_FILE_BYTES = 16 * 1024 * 1024
+PUBLIC_FILE_MODE = 0o644
+"""Mode of public outputs (bundles, clear-signed text, certificates, CRLs, trust roots), less
+the umask; private keys are created 0600 by :func:`provenance.keys.write_private_key`."""
+STDOUT_PATH = "-"
+_FILE_KINDS = (
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISFIFO, "FIFO"),
+    (stat.S_ISDIR, "directory"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+)
+_WRITTEN_IN_PLACE = frozenset({"character device", "FIFO"})
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -127,20 +140,97 @@ def load_signing_key(path: Path, passphrase_file: Path | None) -> SigningKey:
         fail(f"{path}: {exc}")
 
 
-def write_new_file(path: Path, data: bytes, what: str) -> None:
-    """Write ``data`` to ``path`` atomically (a new randomly named temporary file, then a rename
-    that replaces ``path`` itself, never a file a symlink points to); exit 3 on failure."""
+def write_new_file(path: Path, data: bytes, what: str, mode: int = PUBLIC_FILE_MODE) -> None:
+    """Write an output file; exit 3 when it cannot be written.
+
+    - ``-`` writes to standard output.
+    - An existing character device or FIFO (``/dev/null``, a named pipe) is written in place and
+      stays what it is; a FIFO that no process reads is refused rather than waited for.
+    - Any other existing path that is not a regular file (a directory, a block device, a socket, a
+      symlink to anything but a regular file) is refused.
+    - Else a new randomly named temporary file in the same directory, with ``mode`` less the
+      umask (0644: outputs are public), is renamed over ``path``: the rename replaces ``path``
+      itself, never a file a symlink points to.
+    """
+    if str(path) == STDOUT_PATH:
+        _write_stdout(data, what)
+        return
+    kind = _special_kind(path)
+    if kind in _WRITTEN_IN_PLACE:
+        _write_in_place(path, data, what)
+    elif kind is not None:
+        fail(f"cannot write {what} to {path}: it is a {kind} (give a file path, or - for stdout)")
+    else:
+        _replace_file(path, data, what, mode)
+
+
+def _special_kind(path: Path) -> str | None:
+    """What ``path`` is when it exists and is not a regular file (or a link to one), else None."""
+    try:
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            target = _kind(path.stat().st_mode)
+            return None if target is None else f"symbolic link to a {target}"
+    except FileNotFoundError:  # absent, or a dangling link (the rename replaces the link)
+        return None
+    except OSError as exc:
+        fail(f"cannot write to {path}: {exc.strerror}")
+    return _kind(mode)
+
+
+def _kind(mode: int) -> str | None:
+    for test, name in _FILE_KINDS:
+        if test(mode):
+            return name
+    return None if stat.S_ISREG(mode) else "special file"
+
+
+def _write_in_place(path: Path, data: bytes, what: str) -> None:
+    """Write to an existing device or FIFO without creating, truncating or replacing it."""
+    flags = os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as exc:
+        reason = "no process reads the FIFO" if exc.errno == errno.ENXIO else exc.strerror
+        fail(f"cannot write {what} to {path}: {reason}")
+    if _kind(os.fstat(descriptor).st_mode) not in _WRITTEN_IN_PLACE:
+        os.close(descriptor)
+        fail(f"cannot write {what} to {path}: it changed while being opened")
+    os.set_blocking(descriptor, True)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        fail(f"cannot write {what} to {path}: {exc.strerror}")
+
+
+def _write_stdout(data: bytes, what: str) -> None:
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except OSError as exc:
+        fail(f"cannot write {what} to standard output: {exc.strerror}")
+
+
+def _replace_file(path: Path, data: bytes, what: str, mode: int) -> None:
     try:
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     except OSError as exc:
         fail(f"cannot write {what} {path}: {exc.strerror}")
     try:
+        os.fchmod(descriptor, mode & ~_umask())
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
         os.replace(temporary, path)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         fail(f"cannot write {what} {path}: {exc.strerror}")
+
+
+def _umask() -> int:
+    current = os.umask(0o077)
+    os.umask(current)
+    return current
 
 
 PassphraseFile = Annotated[

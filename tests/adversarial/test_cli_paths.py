@@ -4,8 +4,10 @@ a file the user did not name."""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import stat
 import subprocess
 import sys
 import time
@@ -183,3 +185,90 @@ def test_verify_reading_a_fifo_that_never_ends_exits_3_quickly(
         writer.wait()
     assert code == 3, err
     assert seconds < READ_TIMEOUT_SECONDS
+
+
+# --- outputs that are not regular files (issue 12.14): never replaced ---------------------------
+
+
+def _char_device(path: Path) -> Path:
+    """A character device like /dev/null (1, 3) at ``path``, in the test's own directory."""
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("creating a device node needs CAP_MKNOD")
+    return path
+
+
+def test_sign_out_to_a_character_device_writes_to_it_and_keeps_the_device(
+    runner: CliRunner, tmp_path: Path, signed: tuple[Path, Path]
+) -> None:
+    review, _ = signed
+    device = _char_device(tmp_path / "null")
+    code, err = _prov(runner, "sign", review, "--key", tmp_path / "author.key", "--out", device)
+    assert stat.S_ISCHR(device.lstat().st_mode)
+    assert device.lstat().st_rdev == os.makedev(1, 3)
+    assert code == 0, err
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".null.")]
+
+
+def test_sign_out_to_a_fifo_writes_through_it_and_keeps_the_fifo(
+    runner: CliRunner, tmp_path: Path, signed: tuple[Path, Path]
+) -> None:
+    review, _ = signed
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        code, err = _prov(runner, "sign", review, "--key", tmp_path / "author.key", "--out", fifo)
+        received = os.read(reader, 1 << 20)
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert code == 0, err
+    assert json.loads(received)["mediaType"] == "application/vnd.provenance.bundle.v1+json"
+
+
+def test_sign_out_to_a_fifo_nobody_reads_exits_3_and_keeps_the_fifo(
+    runner: CliRunner, tmp_path: Path, signed: tuple[Path, Path]
+) -> None:
+    review, _ = signed
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    code, err = _prov(runner, "sign", review, "--key", tmp_path / "author.key", "--out", fifo)
+    assert code == 3, err
+    assert "reads" in err
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_sign_out_through_a_symlink_to_a_device_is_refused(
+    runner: CliRunner, tmp_path: Path, signed: tuple[Path, Path]
+) -> None:
+    review, _ = signed
+    device = _char_device(tmp_path / "null")
+    link = tmp_path / "out.prov.json"
+    link.symlink_to(device)
+    code, err = _prov(runner, "sign", review, "--key", tmp_path / "author.key", "--out", link)
+    assert code == 3, err
+    assert link.is_symlink()
+    assert stat.S_ISCHR(device.lstat().st_mode)
+
+
+@pytest.mark.parametrize("armored", [False, True])
+def test_sign_out_dash_writes_to_stdout(
+    runner: CliRunner,
+    tmp_path: Path,
+    signed: tuple[Path, Path],
+    armored: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    review, _ = signed
+    monkeypatch.chdir(tmp_path)  # a file named "-" would land here
+    before = sorted(tmp_path.iterdir())
+    args = ["sign", str(review), "--key", str(tmp_path / "author.key"), "--out", "-"]
+    result = runner.invoke(app, args + (["--armor"] if armored else []))
+    assert result.exit_code == 0, result.stderr
+    if armored:
+        assert result.stdout.startswith("-----BEGIN")
+    else:
+        assert json.loads(result.stdout)["mediaType"].startswith("application/vnd.provenance")
+    assert sorted(tmp_path.iterdir()) == before

@@ -74,6 +74,43 @@ def test_every_private_key_file_is_0600_even_with_an_open_umask(
         assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o000])
+def test_public_outputs_are_0644_and_private_keys_0600(
+    runner: CliRunner, tmp_path: Path, umask: int
+) -> None:
+    previous = os.umask(umask)
+    try:
+        keys, _ = _made_keys(runner, tmp_path)
+        public = _made_public_outputs(runner, tmp_path)
+    finally:
+        os.umask(previous)
+    for path in public:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    for key in keys:
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600, key
+
+
+def _made_public_outputs(runner: CliRunner, home: Path) -> list[Path]:
+    """A CSR, its certificate chain, a CRL, a trust root, a bundle and clear-signed text."""
+    identity = "https://reviews.example/u/8841"
+    review = home / "review.txt"
+    review.write_text("Five stars.\n")
+    outputs = [
+        _prov(runner, "key", "csr", "--key", home / "author.key", "--identity", identity,
+              "--out", home / "author.csr"),
+        _prov(runner, "ca", "issue", "--ca", home / "ca", "--csr", home / "author.csr",
+              "--identity", identity, "--out", home / "author.chain.pem"),
+        _prov(runner, "ca", "crl", "--ca", home / "ca", "--out", home / "crl.pem"),
+        _prov(runner, "ca", "export-trust", "--ca", home / "ca", "--out", home / "trust.json"),
+        _prov(runner, "sign", review, "--key", home / "author.key",
+              "--cert", home / "author.chain.pem"),
+        _prov(runner, "sign", review, "--key", home / "author.key", "--armor"),
+    ]  # fmt: skip
+    assert all(code == 0 for code, _ in outputs), outputs
+    names = ["author.csr", "author.chain.pem", "crl.pem", "trust.json", "review.txt.prov.json"]
+    return [home / name for name in [*names, "review.txt.asc"]]
+
+
 def test_every_private_key_needs_its_passphrase(runner: CliRunner, tmp_path: Path) -> None:
     keys, _ = _made_keys(runner, tmp_path)
     for key in keys:
