@@ -74,10 +74,13 @@ def serve(
         fail("give --home DIR (made by `prov init`)", Exit.USAGE)
     import uvicorn  # noqa: PLC0415 (only the serving command needs the server)
 
+    from verifier_api.server import PROTOCOL  # noqa: PLC0415
+
     os.environ["PROVENANCE_HOME"] = str(home)
     uvicorn.run(
         "verifier_api.app:app_from_environment",
         factory=True,
+        http=PROTOCOL,
         host=host,
         port=port,
         workers=workers,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI, params
+from fastapi.routing import APIRoute
 
 from verifier_api.errors import SafeJSONResponse, install_error_handlers
 from verifier_api.limits import BodyLimitMiddleware, StrictJsonMiddleware
@@ -26,6 +27,7 @@ _ERRORS = {
         (404, "Not found"),
         (409, "Conflict"),
         (413, "Body too large"),
+        (415, "Body not sent as application/json"),
         (422, "Invalid request"),
         (429, "Rate limited (see Retry-After)"),
         (503, "Log or database unavailable"),
@@ -68,11 +70,23 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     install_web(app)
     install_error_handlers(app)
-    app.add_middleware(StrictJsonMiddleware)
+    app.add_middleware(StrictJsonMiddleware, json_paths=json_body_paths(routers))
     media_caps = dict.fromkeys(media.MEDIA_ROUTES, settings.max_media_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, path_caps=media_caps)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
     return app
+
+
+def json_body_paths(routers: Iterable[APIRouter]) -> frozenset[str]:
+    """The paths of the routes whose body is a JSON document (not a form or an upload)."""
+    return frozenset(
+        route.path
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and route.body_field is not None
+        and not isinstance(route.body_field.field_info, params.Form)
+    )
 
 
 def app_from_environment() -> FastAPI:

@@ -16,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from verifier_api import crud
 from verifier_api.errors import ApiError
+from verifier_api.limits import raise_body_error
 from verifier_api.models import ApiKey
 from verifier_api.scopes import Scope
 from verifier_api.service import Service, unix_now
@@ -63,11 +64,16 @@ def _enforce_rate_limit(service: Service, key: ApiKey) -> None:
         )
 
 
-def require_scope(*scopes: Scope) -> Callable[[Service, Credentials], ApiKey]:
-    """A dependency admitting keys with one of ``scopes`` (401 without a valid key, 403 else)."""
+def require_scope(*scopes: Scope) -> Callable[[Request, Service, Credentials], ApiKey]:
+    """A dependency admitting keys with one of ``scopes`` (401 without a valid key, 403 else).
+
+    FastAPI solves it before it validates the body, and it raises the body's deferred refusal
+    (415, 422; see :class:`verifier_api.limits.StrictJsonMiddleware`) only after the key passed:
+    a request without a valid key gets 401 whatever its body.
+    """
     allowed = frozenset(scopes)
 
-    def dependency(service: ServiceDep, credentials: Credentials) -> ApiKey:
+    def dependency(request: Request, service: ServiceDep, credentials: Credentials) -> ApiKey:
         key = _authenticated(service, credentials)
         if key.scope not in allowed:
             raise ApiError(
@@ -77,6 +83,7 @@ def require_scope(*scopes: Scope) -> Callable[[Service, Credentials], ApiKey]:
                 f" key {key.id} has scope {key.scope}",
             )
         _enforce_rate_limit(service, key)
+        raise_body_error(request)
         return key
 
     return dependency

@@ -35,7 +35,7 @@ _HTTP_CODES = {
     400: "request.malformed",
     401: "auth.required",
     403: "auth.forbidden",
-    404: "not_found",
+    404: "route.not_found",
     405: "method.not_allowed",
     413: "request.too_large",
     415: "request.unsupported_media_type",

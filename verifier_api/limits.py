@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provenance.encoding import StrictDecodeError, loads_strict
-from verifier_api.errors import error_response
+from verifier_api.errors import ApiError, error_response
 
 MAX_REQUEST_DEPTH = 32
+BODY_ERROR = "provenance.body_error"
+"""The request-state key of a body refusal deferred until the API key is checked."""
 
 
 class BodyTooLargeError(HTTPException):
@@ -83,19 +86,38 @@ class StrictJsonMiddleware:
     same bundle. Bodies sent as JSON must pass :func:`provenance.encoding.loads_strict` (no
     duplicate keys, no non-finite numbers, integers within +-(2**53-1), bounded nesting), else 422
     ``request.invalid``. Lone surrogates are left to the fields' own checks, so that a bundle
-    holding one fails its own item of a batch (``bundle.malformed``), not the whole request. Runs inside the body cap, so it only ever holds a capped body.
+    holding one fails its own batch item (``bundle.malformed``), not the whole request. Runs
+    inside the body cap, so it only ever holds a capped body.
+
+    On the routes that take a JSON body (``json_paths``), a body that is not JSON by its
+    Content-Type gets 415 ``request.unsupported_media_type``; there the refusal is deferred
+    (:data:`BODY_ERROR` in the request state, an empty body passed on) until the API key has been
+    checked (:func:`raise_body_error`), so that a request without a valid key gets 401 whatever
+    its body.
 
     Args:
         app: The wrapped app.
+        json_paths: The paths of the routes whose body is a JSON document.
         max_depth: The deepest nesting a request may have.
     """
 
-    def __init__(self, app: ASGIApp, max_depth: int = MAX_REQUEST_DEPTH) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        json_paths: Collection[str] = (),
+        max_depth: int = MAX_REQUEST_DEPTH,
+    ) -> None:
         self.app = app
+        self.json_paths = frozenset(json_paths)
         self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not _is_json(scope):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        json_route = scope.get("path", "") in self.json_paths
+        media_type = _media_type(scope)
+        if not json_route and not _is_json(media_type):
             await self.app(scope, receive, send)
             return
         try:
@@ -103,29 +125,61 @@ class StrictJsonMiddleware:
         except BodyTooLargeError as exc:
             await error_response(413, "request.too_large", str(exc.detail))(scope, receive, send)
             return
-        if body:
-            try:
-                loads_strict(
-                    body,
-                    max_bytes=len(body),
-                    max_depth=self.max_depth,
-                    allow_lone_surrogates=True,  # each field's own parser refuses them
-                )
-            except StrictDecodeError as exc:
-                response = error_response(
-                    422, "request.invalid", f"the body is not strict JSON: {exc}"
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, _replay(body), send)
+        error = self._body_error(body, media_type)
+        if error is None:
+            await self.app(scope, _replay(body), send)
+        elif json_route:
+            scope.setdefault("state", {})[BODY_ERROR] = error
+            await self.app(scope, _replay(b""), send)
+        else:
+            await error_response(error.status, error.code, error.message)(scope, receive, send)
+
+    def _body_error(self, body: bytes, media_type: str | None) -> ApiError | None:
+        if not body:
+            return None
+        if not _is_json(media_type):
+            found = f"Content-Type {media_type}" if media_type else "no Content-Type"
+            return ApiError(
+                415,
+                "request.unsupported_media_type",
+                f"expected a body of Content-Type application/json, found {found[:100]}",
+            )
+        try:
+            loads_strict(
+                body,
+                max_bytes=len(body),
+                max_depth=self.max_depth,
+                allow_lone_surrogates=True,  # each field's own parser refuses them
+            )
+        except StrictDecodeError as exc:
+            return ApiError(422, "request.invalid", f"the body is not strict JSON: {exc}")
+        return None
 
 
-def _is_json(scope: Scope) -> bool:
+def raise_body_error(request: Request) -> None:
+    """Raise the body's deferred refusal, if any (call it once the API key was checked).
+
+    Raises:
+        ApiError: 415 ``request.unsupported_media_type`` or 422 ``request.invalid``.
+    """
+    error = request.scope.get("state", {}).get(BODY_ERROR)
+    if isinstance(error, ApiError):
+        raise error
+
+
+def _media_type(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == b"content-type":
-            media_type: str = value.decode("latin-1").split(";", 1)[0].strip().lower()
-            return media_type == "application/json" or media_type.endswith("+json")
-    return False
+            text: str = value.decode("latin-1")
+            return text.split(";", 1)[0].strip().lower()
+    return None
+
+
+def _is_json(media_type: str | None) -> bool:
+    return media_type is not None and (
+        media_type == "application/json"
+        or (media_type.startswith("application/") and media_type.endswith("+json"))
+    )
 
 
 async def _read_body(receive: Receive) -> bytes:

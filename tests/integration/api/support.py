@@ -25,6 +25,7 @@ from provenance.verify.policy import Identity
 from provenance.verify.result import VerificationResult
 from provenance.verify.verifier import Verifier
 from verifier_api.publisher import home_settings, init_home
+from verifier_api.server import PROTOCOL
 
 PASSPHRASE = "correct horse battery staple"
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -107,6 +108,7 @@ def server_process(home: Path, database_url: str | None = None) -> Iterator[str]
     command = [
         sys.executable, "-m", "uvicorn", "verifier_api.app:app_from_environment", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+        "--http", PROTOCOL,
     ]  # fmt: skip
     log_path = home / f"server-{port}.log"
     with log_path.open("wb") as log:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import socket
 from pathlib import Path
 
 import httpx
@@ -45,6 +47,33 @@ def test_server_process_signs_and_verifies_over_http(home: Path, tmp_path: Path)
         ).json()
         assert [f["code"] for f in tampered["findings"] if not f["ok"]] == ["digest.mismatch"]
         assert httpx.get(f"{base}/docs").status_code == 200
+
+
+def _raw_request(base: str, head: bytes) -> tuple[int, bytes, bytes]:
+    """Send ``head`` (a request with its headers) over a socket; the status, headers and body."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head + b'{"content": "x", "bundle": {}}')
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    headers, _, body = answer.partition(b"\r\n\r\n")
+    return int(headers.split(b" ", 2)[1]), headers.lower(), body
+
+
+def test_malformed_content_length_over_http_gets_the_json_error(home: Path, tmp_path: Path) -> None:
+    answers = {}
+    with server_process(home, f"sqlite:///{tmp_path / 'server.db'}") as base:
+        for length in (b"abc", b"-1", b"1, 2", b"0x10"):
+            answers[length] = _raw_request(
+                base,
+                b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: " + length + b"\r\n\r\n",
+            )
+    for length, (status, headers, body) in answers.items():
+        assert status == 400, length
+        assert b"content-type: application/json" in headers, length
+        assert json.loads(body)["error"]["code"] == "request.malformed", length
 
 
 @pytest.mark.parametrize("secret", ["", "changeme", "CHANGETHIS", "short"])
