@@ -110,10 +110,15 @@ def issue(
     identity: Annotated[str, typer.Option(help="The identity YOU assert (https URI or email).")],
     out: Annotated[Path, typer.Option(help="Where to write the chain (PEM, leaf first).")],
     days: Annotated[int, typer.Option(help="Validity in days.")] = 90,
+    crl_url: Annotated[
+        str | None,
+        typer.Option(help="Where you publish the CRL (http/https): the leaf's distribution point."),
+    ] = None,
     passphrase_file: PassphraseFile = None,
 ) -> None:
     """Certify the key of a CSR for IDENTITY (whatever identity the CSR asked for)."""
     authority = open_authority(ca, passphrase_file)
+    authority.crl_url = crl_url
     request = read_file(csr, "certificate request")
     try:
         chain = issue_from_csr(authority, request, identity, now=datetime.now(UTC), days=days)

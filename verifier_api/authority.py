@@ -28,7 +28,7 @@ from provenance.identity import (
 from provenance.verify.verifier import Verifier
 from verifier_api import crud
 from verifier_api.models import CrlState
-from verifier_api.publisher import Publisher
+from verifier_api.publisher import Publisher, crl_url
 
 CRL_REFRESH_MARGIN = timedelta(days=1)
 
@@ -107,7 +107,7 @@ class Authority:
 
     def _export(self, crl: x509.CertificateRevocationList) -> TrustRoot:
         base_url = self._publisher.settings.base_url
-        locations = [f"{base_url}/v1/crl"] if base_url.startswith("https://") else []
+        locations = [crl_url(base_url)] if base_url.startswith("https://") else []
         retired = self._publisher.retired
         trust = export_trust_root(
             self._publisher.authority,

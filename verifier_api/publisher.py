@@ -123,6 +123,11 @@ def service_identity(base_url: str) -> str:
     return f"{base_url}/signing-service"
 
 
+def crl_url(base_url: str) -> str:
+    """Where the service serves its CRL (``GET /v1/crl``, DER): every leaf's distribution point."""
+    return f"{base_url}/v1/crl"
+
+
 def default_base_url(name: str) -> str:
     """A placeholder public base URL derived from the publisher's name (e.g. for demos)."""
     return f"https://{_SLUG.sub('-', name.lower()).strip('-') or 'publisher'}.example"
@@ -162,6 +167,7 @@ def init_home(home: Path, settings: HomeSettings, passphrase: bytes, *, now: dat
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     new = create_authority(settings.name, now=now)
     authority = save_authority(home / CA_DIR, new, passphrase=passphrase)
+    authority.crl_url = crl_url(settings.base_url)
     service_key = generate_key(KeyType.P256)
     chain = issue_certificate(
         authority,
@@ -198,4 +204,5 @@ def load_publisher(home: Path, passphrase: bytes) -> Publisher:
         signer = NoteSigner(settings.origin, log_key)
     except KeyFormatError as exc:
         raise SettingsError(f"log origin {settings.origin!r}: {exc}") from exc
+    authority.crl_url = crl_url(settings.base_url)
     return Publisher(settings, authority, service_key, chain, signer, retired)

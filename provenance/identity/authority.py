@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -74,6 +75,8 @@ class CertificateAuthority:
         issuing_key: The issuing intermediate's private key.
         state: Revocations and the CRL number counter.
         directory: The CA directory the state is saved to, or ``None`` when held in memory only.
+        crl_url: Where the issuing CA's CRL is published (an http or https URL), written into
+            every leaf issued as its CRL distribution point; ``None`` writes none.
     """
 
     name: str
@@ -82,6 +85,7 @@ class CertificateAuthority:
     issuing_key: SigningKey
     state: AuthorityState = field(default_factory=AuthorityState)
     directory: Path | None = None
+    crl_url: str | None = None
 
     @property
     def chain(self) -> list[x509.Certificate]:
@@ -198,7 +202,7 @@ def _leaf_builder(
     common_name: str | None,
 ) -> x509.CertificateBuilder:
     usage = _key_usage(digital_signature=True)
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_subject(common_name, ca.name))
         .issuer_name(ca.issuing_certificate.subject)
@@ -214,6 +218,33 @@ def _leaf_builder(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key), critical=False)
         .add_extension(authority_key_identifier(ca.issuing_certificate), critical=False)
     )
+    if ca.crl_url is None:
+        return builder
+    return builder.add_extension(crl_distribution_point(ca.crl_url), critical=False)
+
+
+def crl_distribution_point(url: str) -> x509.CRLDistributionPoints:
+    """The CRLDistributionPoints extension naming ``url`` (RFC 5280 §4.2.1.13): one distribution
+    point, a full name that is the URI, no reasons, no CRL issuer.
+
+    Raises:
+        AuthorityError: ``url`` is not an ASCII http or https URL with a host.
+    """
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not url.isascii()
+        or any(char.isspace() or not char.isprintable() for char in url)
+    ):
+        raise AuthorityError(f"a CRL distribution point is an http(s) URL, found {url!r}")
+    point = x509.DistributionPoint(
+        full_name=[x509.UniformResourceIdentifier(url)],
+        relative_name=None,
+        reasons=None,
+        crl_issuer=None,
+    )
+    return x509.CRLDistributionPoints([point])
 
 
 def _ca_builder(

@@ -73,7 +73,9 @@ def new_issuing_ca(
         .add_extension(authority_key_identifier(root), critical=False),
         root_key,
     )
-    return CertificateAuthority(ca.name, root, certificate, key, AuthorityState(), None)
+    return CertificateAuthority(
+        ca.name, root, certificate, key, AuthorityState(), None, crl_url=ca.crl_url
+    )
 
 
 def crl_signed_by(

@@ -167,3 +167,12 @@ def test_log_answers_404_beyond_its_size(api: Api) -> None:
         response = api.client.get(path)
         assert response.status_code == 404, path
         assert response.json()["error"]["code"] == "log.not_found", path
+
+
+def test_issued_certificates_point_at_the_served_crl(api: Api) -> None:
+    _, chain, _ = _issue(api)
+    points = chain[0].extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    urls = [name.value for point in points for name in point.full_name or []]
+    assert urls == [f"{BASE_URL}/v1/crl"]
+    served = x509.load_der_x509_crl(api.client.get("/v1/crl").content)
+    assert served.issuer == chain[0].issuer
