@@ -64,7 +64,10 @@ def sign(
     file: Annotated[Path, typer.Argument(help="The image, video or audio file to sign.")],
     key: Annotated[Path, typer.Option(help="Private key (PEM, P-256).")],
     cert: Annotated[Path, typer.Option(help="Certificate chain (PEM, leaf first).")],
-    out: Annotated[Path, typer.Option(help="The signed file, or the .c2pa with --sidecar.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="The signed file; with --sidecar the .c2pa (default FILE's name .c2pa)."),
+    ] = None,
     sidecar: Annotated[
         bool, typer.Option(help="Write a .c2pa sidecar manifest; leave FILE untouched.")
     ] = False,
@@ -81,6 +84,9 @@ def sign(
     """Sign FILE with a C2PA manifest carrying the author and claims."""
     from provenance.media import MediaProfileError, sign_media  # noqa: PLC0415 (optional extra)
 
+    if out is None and not sidecar:
+        fail("give --out for the signed file (or --sidecar to write FILE's .c2pa)", Exit.USAGE)
+    out = out or file.with_suffix(".c2pa")
     claims = parse_claims(claim or [])
     chain = load_chain(cert)
     signing_key = load_signing_key(key, passphrase_file)

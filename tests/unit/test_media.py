@@ -382,3 +382,27 @@ def test_cli_sign_refuses_certificate_without_eku(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, [str(a) for a in args])
     assert result.exit_code == 2
     assert "ExtendedKeyUsage holds only serverAuth" in " ".join(result.stderr.split())
+
+
+def test_cli_sidecar_without_out_writes_file_dot_c2pa(
+    tmp_path: Path,
+    author_key: SigningKey,
+    chain: list[x509.Certificate],
+    trust: TrustRoot,
+) -> None:
+    photo, key, certs, trust_file = (tmp_path / n for n in ("p.png", "a.key", "c.pem", "t.json"))
+    photo.write_bytes(MEDIA["image/png"])
+    key.write_bytes(author_key.to_pem())
+    certs.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in chain))
+    trust_file.write_bytes(trust.to_json())
+    runner = CliRunner()
+    args = ["media", "sign", str(photo), "--key", str(key), "--cert", str(certs), "--sidecar"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert photo.read_bytes() == MEDIA["image/png"]
+    verify = ["media", "verify", str(photo), "--trust", str(trust_file), "--identity", IDENTITY]
+    sidecar = ["--sidecar-manifest", str(tmp_path / "p.c2pa")]
+    assert runner.invoke(app, [*verify, *sidecar]).exit_code == 0
+    embedded = runner.invoke(app, args[:-1])
+    assert embedded.exit_code == 2
+    assert "--out" in embedded.stderr
