@@ -17,6 +17,8 @@ from verifier_api.scopes import Scope
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from verifier_api.settings import Settings
+
 # The service's modules (FastAPI, SQLModel, pydantic-settings) load only inside these commands, so
 # every other `prov` command starts without them.
 
@@ -72,6 +74,7 @@ def serve(
         return
     if home is None:
         fail("give --home DIR (made by `prov init`)", Exit.USAGE)
+    _check_can_serve(_settings(home))
     import uvicorn  # noqa: PLC0415 (only the serving command needs the server)
 
     from verifier_api.server import PROTOCOL  # noqa: PLC0415
@@ -89,15 +92,52 @@ def serve(
     )
 
 
-def _engine(home: Path) -> Engine:
-    from verifier_api.service import open_database  # noqa: PLC0415
-    from verifier_api.settings import Settings  # noqa: PLC0415
+def _settings(home: Path) -> Settings:
+    """The service's settings for ``home``; exit 3 when it is not a publisher home, 2 when the
+    environment's settings are invalid (one line each)."""
+    from pydantic import ValidationError  # noqa: PLC0415
 
+    from verifier_api.settings import HOME_SETTINGS_FILE, Settings  # noqa: PLC0415
+
+    if not (home / HOME_SETTINGS_FILE).is_file():
+        fail(f"{home} is not a publisher home (no {HOME_SETTINGS_FILE}); make one with prov init")
     try:
-        settings = Settings(home=home)
+        return Settings(home=home)
+    except ValidationError as exc:
+        problems = (
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        fail(f"invalid settings: {'; '.join(problems)}", Exit.USAGE)
     except ValueError as exc:
         fail(f"invalid settings: {exc}", Exit.USAGE)
-    return open_database(settings)
+
+
+def _check_can_serve(settings: Settings) -> None:
+    """Unlock the home's keys and open its database once before the server starts, so that a
+    missing or wrong passphrase (exit 2, 3) or an unusable database (exit 3) is one line."""
+    from verifier_api.publisher import load_publisher  # noqa: PLC0415
+    from verifier_api.service import open_database  # noqa: PLC0415
+    from verifier_api.settings import SettingsError  # noqa: PLC0415
+
+    try:
+        passphrase = settings.passphrase_bytes()
+    except SettingsError as exc:
+        fail(str(exc), Exit.USAGE)
+    try:
+        load_publisher(settings.home, passphrase)
+        open_database(settings).dispose()
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+def _engine(home: Path) -> Engine:
+    from verifier_api.service import open_database  # noqa: PLC0415
+    from verifier_api.settings import SettingsError  # noqa: PLC0415
+
+    try:
+        return open_database(_settings(home))
+    except SettingsError as exc:
+        fail(str(exc))
 
 
 @app.command("create-key")
