@@ -289,6 +289,20 @@ def ecdsa_der_values(signature: bytes) -> tuple[int, int]:
     return r, s
 
 
+def low_s_der(signature: bytes) -> bytes:
+    """The low-S form of a strict-DER P-256 signature: ``(r, n - s)`` when ``s`` is high, else the
+    signature itself. Needs no key: it is how an envelope from a signer that does not normalize S
+    (OpenSSL, Go, pyca, hence securesystemslib, in-toto, sigstore) becomes acceptable here.
+
+    Raises:
+        SignatureInvalidError: Not strict DER, or ``s`` outside ``[1, n-1]``.
+    """
+    r, s = ecdsa_der_values(signature)
+    if not 0 < s < P256_ORDER:
+        raise SignatureInvalidError("P-256 signature value s must lie in [1, n-1]")
+    return encode_dss_signature(r, low_s(s))
+
+
 def is_ecdsa_der(signature: bytes) -> bool:
     """Whether ``signature`` is a strict-DER ``ECDSA-Sig-Value``, whatever its values."""
     try:

@@ -23,6 +23,7 @@ from provenance.keys import (
     generate_key,
     load_private_key,
     load_public_key,
+    low_s_der,
     signing_key_from_cryptography,
     write_private_key,
     write_public_key,
@@ -159,3 +160,15 @@ def test_garbage_is_not_a_key() -> None:
         load_public_key(b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
     with pytest.raises(KeyFormatError):
         load_private_key(b"not a key")
+
+
+def test_low_s_der_normalizes_a_high_s_signature_without_the_key() -> None:
+    key, public = _p256()
+    signature = key.sign(b"x")
+    assert low_s_der(signature) == signature
+    twin = _high_s_twin(signature)
+    with pytest.raises(SignatureInvalidError, match="high S"):
+        public.verify(twin, b"x")
+    assert low_s_der(twin) == signature
+    with pytest.raises(SignatureInvalidError, match="DER"):
+        low_s_der(key.sign_p1363(b"x"))
