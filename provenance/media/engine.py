@@ -11,7 +11,7 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, BinaryIO
 
 import c2pa
@@ -99,7 +99,7 @@ def sign_with_c2pa(
         MediaError: c2pa refused to sign (its message is kept).
     """
     chain_pem = _pem(chain).decode("ascii")
-    context = _context(anchors, thumbnail=thumbnail)
+    context = _context(tuple(anchors), thumbnail)
     output = io.BytesIO()
     try:
         with (
@@ -132,16 +132,13 @@ def read_with_c2pa(
     except MediaUnsupportedError as exc:
         raise MediaReadError(str(exc), code="media.unsupported") from exc
     try:
-        with c2pa.Reader(mime_type, source, sidecar, _context(anchors, thumbnail=False)) as reader:
+        with c2pa.Reader(mime_type, source, sidecar, _context(tuple(anchors), False)) as reader:
             report = json.loads(reader.json())
-            label = str(report.get("active_manifest", ""))
-            store = io.BytesIO()
-            reader.resource_to_stream(f"self#jumbf=/c2pa/{label}", store)
             return Reading(
-                state=str(reader.get_validation_state()),
+                state=str(report.get("validation_state")),
                 report=report,
-                results=reader.get_validation_results() or {},
-                store=store.getvalue(),
+                results=report.get("validation_results") or {},
+                store=sidecar if sidecar is not None else _store(reader, report),
             )
     except c2pa.C2paError.ManifestNotFound as exc:
         raise MediaReadError("the asset carries no C2PA manifest", code="media.unsigned") from exc
@@ -151,7 +148,16 @@ def read_with_c2pa(
         raise MediaReadError(f"c2pa cannot read the manifest: {exc}") from exc
 
 
-def _context(anchors: Sequence[x509.Certificate], *, thumbnail: bool) -> c2pa.Context:
+def _store(reader: c2pa.Reader, report: dict[str, Any]) -> bytes:
+    """The JUMBF manifest store c2pa read from the asset (a sidecar is its own store)."""
+    store = io.BytesIO()
+    reader.resource_to_stream(f"self#jumbf=/c2pa/{report.get('active_manifest', '')}", store)
+    return store.getvalue()
+
+
+@lru_cache(maxsize=16)
+def _context(anchors: tuple[x509.Certificate, ...], thumbnail: bool) -> c2pa.Context:
+    """c2pa's context for these anchors, built once: a Context without a signer is reusable."""
     trust: dict[str, str] = {"trust_config": trust_config()}
     if anchors:
         trust["trust_anchors"] = _pem(anchors).decode("ascii")
