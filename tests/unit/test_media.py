@@ -406,3 +406,20 @@ def test_cli_sidecar_without_out_writes_file_dot_c2pa(
     embedded = runner.invoke(app, args[:-1])
     assert embedded.exit_code == 2
     assert "--out" in embedded.stderr
+
+
+def test_concurrent_verifications_share_one_c2pa_context(
+    author_key: SigningKey, chain: list[x509.Certificate], trust: TrustRoot, now: datetime
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    from provenance.media.engine import _context  # noqa: PLC0415
+
+    signed = _sign(author_key, chain, now)
+
+    def verified(_: int) -> bool:
+        return verify_media(signed, "image/png", trust, Identity(IDENTITY), at=now).verified
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(verified, range(40)))
+    assert _context(trust.roots, False) is _context(tuple(trust.roots), False)
