@@ -137,6 +137,10 @@ def _text_label_then_33(real: list[bytes], forged: list[bytes]) -> dict[str, Any
     return {"protected": [(1, ES256), ("x5chain", real), (X5CHAIN, forged)]}
 
 
+def _33_then_text_label(real: list[bytes], forged: list[bytes]) -> dict[str, Any]:
+    return {"protected": [(1, ES256), (X5CHAIN, forged), ("x5chain", real)]}
+
+
 def _33_twice(real: list[bytes], forged: list[bytes]) -> dict[str, Any]:
     return {"protected": [(1, ES256), (X5CHAIN, real), (X5CHAIN, forged)]}
 
@@ -160,6 +164,19 @@ def test_victim_leaf_under_label_33_after_the_real_chain_under_the_text_label_is
     result = _verify(setting, _forge(setting, sidecar, _text_label_then_33))
     assert _failures(result) == ["media.signature.x5chain.ambiguous"]
     assert result.signer is None
+
+
+def test_victim_leaf_under_label_33_before_the_real_chain_is_refused(setting: Setting) -> None:
+    """The other order: c2pa meets the self-made leaf first and finds it untrusted; the toolkit's
+    own parser refuses the header before it looks at either chain."""
+    asset, _ = _forge(setting, False, _33_then_text_label)
+    result = _verify(setting, (asset, None))
+    assert _failures(result) == ["c2pa.signingCredential.untrusted"]
+    assert result.signer is None
+    store = _png_store(asset)
+    with pytest.raises(ManifestStoreError) as raised:
+        signer_chain(store, active_label(store))
+    assert raised.value.code == "media.signature.x5chain.ambiguous"
 
 
 @SIDECAR
