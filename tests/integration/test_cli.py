@@ -134,7 +134,7 @@ def test_malformed_bundle_exits_1_with_code(runner: CliRunner, signed: Path) -> 
         runner, "verify", signed, "--key", signed.with_name("author.key.pub"), "--json"
     )
     assert code == 1
-    assert json.loads(out)["findings"][0]["code"] == "bundle.unsupported"
+    assert json.loads(out)["findings"][0]["code"] == "bundle.malformed"
 
 
 def test_inspect_says_it_trusts_nothing(runner: CliRunner, signed: Path) -> None:
