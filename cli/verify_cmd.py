@@ -152,6 +152,9 @@ def _verify_with_store(
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
     bundle_bytes = read_file(bundle_path, "bundle", MAX_BUNDLE_FILE_BYTES)
     found = trust_cmd.verify_with_store(store, publisher, file, bundle_bytes, policy, now)
+    if as_json:
+        print_json({**found.result.to_json(), "publisher": found.publisher})
+        raise typer.Exit(int(Exit.VERIFIED if found.result.verified else Exit.NOT_VERIFIED))
     report(found.result, f"{file} (publisher {found.publisher})", as_json)
 
 

@@ -38,9 +38,12 @@ from tuf.api.metadata import Metadata, Root, Targets
 from tuf.ngclient import Updater, UpdaterConfig
 from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 
+from provenance.bundle import Bundle
 from provenance.display import printable
 from provenance.encoding import StrictDecodeError, loads_strict
-from provenance.errors import ProvenanceError, TrustRootError
+from provenance.errors import CertificateError, ProvenanceError, TrustRootError
+from provenance.identity.chain import EXPIRED as EXPIRED_CERTIFICATE
+from provenance.identity.chain import NOT_YET_VALID, validate_chain
 from provenance.identity.profile import as_utc
 from provenance.identity.trust import TrustRoot
 from provenance.text import Content
@@ -341,7 +344,7 @@ class TrustStore:
             result = Verifier(trust).check(_rewound(content), bundle, policy, at=at)
             if result.verified:
                 return StoreVerification(name, result)
-            if chain_anchored(result):
+            if chain_anchored(result) or _chain_validates(bundle, trust, at):
                 anchored.append(StoreVerification(name, result))
         if anchored:
             return anchored[0]
@@ -473,6 +476,21 @@ def _refused(name: str, exc: Exception) -> TrustStoreError:
 def chain_anchored(result: VerificationResult) -> bool:
     """Whether the certificate step of ``result`` validated the chain to a trust-root anchor."""
     return any(f.step == "certificate" and f.ok for f in result.findings)
+
+
+def _chain_validates(bundle: bytes, trust: TrustRoot, at: datetime) -> bool:
+    """Whether the bundle's chain leads to one of ``trust``'s anchors at ``at`` or at another
+    time (a verification that failed before its certificate step, e.g. at an untrusted log, still
+    belongs to the publisher whose anchors certify the signer)."""
+    try:
+        certificates = Bundle.from_bytes(bundle).certificates
+        if certificates:
+            validate_chain(certificates, trust, at)
+    except CertificateError as exc:
+        return exc.code in {EXPIRED_CERTIFICATE, NOT_YET_VALID}
+    except (ProvenanceError, ValueError):
+        return False
+    return bool(certificates)
 
 
 def _rewound(content: Content) -> Content:

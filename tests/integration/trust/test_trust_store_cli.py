@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from provenance.identity import issue_certificate
+from provenance.keys import KeyType, generate_key
+from provenance.sign import Signer
+from provenance.statement import Author, ContentPredicate
+from provenance.text import Canonicalization
 from provenance.trust_store import EXPIRED, TrustStore, TrustStoreError
+from provenance.verify.policy import Identity
 from tests.integration.trust.support import Publisher, prov, write_review
 
 
@@ -134,3 +141,44 @@ def test_verify_with_a_store_lacking_the_publisher_says_so(
     code, _, err = prov("verify", review, "--trust-store", store, "--identity", alpha.identity)
     assert code == 1
     assert "[trust.publisher.none]" in err
+
+
+def test_discovery_names_the_publisher_whose_anchors_certify_a_bundle_logged_elsewhere(
+    alpha: Publisher, beta: Publisher, store: Path
+) -> None:
+    _add(alpha, "alpha", store)
+    _add(beta, "beta", store)
+    dana = "https://alpha-reviews.example/u/dana"
+    key = generate_key(KeyType.P256)
+    chain = issue_certificate(
+        alpha.service.publisher.authority, key.public_key, dana, now=datetime.now(UTC)
+    )
+    signer = Signer(key, chain, beta.service.sequencer)
+    predicate = ContentPredicate(
+        content_type="text/plain",
+        canonicalization=Canonicalization.TEXT_V1,
+        created=datetime.now(UTC).replace(microsecond=0),
+        author=Author(dana, "Dana"),
+        publisher=alpha.name,
+        claims={},
+    )
+    text = b"Certified by alpha, logged at beta.\n"
+    bundle = signer.sign_statement(signer.statement_for(text, "content", predicate)).to_bytes()
+    found = TrustStore(store).verify(text, bundle, Identity(dana), at=datetime.now(UTC))
+    assert found.publisher == "alpha"
+    assert [f.code for f in found.result.failures] == ["log.untrusted"]
+
+
+def test_verify_json_through_the_store_names_the_publisher(
+    alpha: Publisher, store: Path, tmp_path: Path
+) -> None:
+    _add(alpha, "alpha", store)
+    text = "In JSON.\n"
+    review = write_review(tmp_path, "r", text, alpha.sign(text))
+    code, out, _ = prov(
+        "verify", review, "--trust-store", store, "--identity", alpha.identity, "--json"
+    )
+    assert code == 0
+    answer = json.loads(out)
+    assert answer["verified"] is True
+    assert answer["publisher"] == "alpha"
