@@ -4,7 +4,9 @@
 UTF-8; line endings CRLF and CR become LF; each line is NFC-normalized and loses its trailing
 whitespace; trailing empty lines are dropped and the text ends in exactly one LF (an empty text
 canonicalizes to a single LF). A line may hold at most ``MAX_TEXT_LINE_CHARS`` characters, so a
-stream is never held in memory whole. The profile is named inside the signed statement.
+stream is never held in memory whole, and must be in the Stream-Safe Text Format of UAX #15 (at most
+``MAX_NON_STARTER_RUN`` non-starters in a row in its NFKD form), so normalizing it takes linear
+time. The profile is named inside the signed statement.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ from provenance.errors import CanonicalizationError
 
 CHUNK_BYTES = 1 << 20
 MAX_TEXT_LINE_CHARS = 1 << 20
+MAX_NON_STARTER_RUN = 30
+"""UAX #15 §13 (Stream-Safe Text Format): Unicode normalization reorders and composes each run of
+non-starters in time quadratic in its length, so text-v1 refuses longer runs."""
+_MAX_CACHED_PROFILES = 1 << 14
+_PROFILES: dict[str, tuple[int, int]] = {chr(c): (0, 0) for c in range(128)}
 
 
 class Canonicalization(StrEnum):
@@ -72,15 +79,57 @@ def _not_utf8(exc: UnicodeDecodeError) -> CanonicalizationError:
     )
 
 
+def _non_starter_profile(char: str) -> tuple[int, int]:
+    """The non-starters (canonical combining class not 0) at the start and at the end of the NFKD
+    decomposition of ``char``; the end count is -1 when the decomposition is all non-starters."""
+    if not unicodedata.combining(char) and not unicodedata.decomposition(char):
+        return (0, 0)
+    classes = [unicodedata.combining(c) for c in unicodedata.normalize("NFKD", char)]
+    leading = next((i for i, ccc in enumerate(classes) if ccc == 0), len(classes))
+    if leading == len(classes):
+        return (leading, -1)
+    trailing = next(i for i, ccc in enumerate(reversed(classes)) if ccc == 0)
+    return (leading, trailing)
+
+
+def _check_stream_safe(line: str, number: int) -> None:
+    """Refuse a line whose NFKD form holds more than ``MAX_NON_STARTER_RUN`` non-starters in a row.
+
+    Canonical reordering moves no starter, so the runs of the NFKD form are those of the code
+    points' decompositions laid end to end; no normalization of the line is needed.
+
+    Raises:
+        CanonicalizationError: The line is not in the Stream-Safe Text Format.
+    """
+    run = 0
+    cached = _PROFILES.get
+    for char in line:
+        profile = cached(char)
+        if profile is None:
+            profile = _non_starter_profile(char)
+            if len(_PROFILES) < _MAX_CACHED_PROFILES:
+                _PROFILES[char] = profile
+        leading, trailing = profile
+        run += leading
+        if run > MAX_NON_STARTER_RUN:
+            raise CanonicalizationError(
+                f"text-v1 lines hold at most {MAX_NON_STARTER_RUN} non-starters (combining marks) "
+                f"in a row (Unicode Stream-Safe Text Format); line {number} holds more"
+            )
+        if trailing >= 0:
+            run = trailing
+
+
 def _text_v1_chunks(content: Content) -> Iterator[bytes]:
     pending_empty = 0
-    for line in _text_lines(content):
+    for number, line in enumerate(_text_lines(content), start=1):
         if len(line.rstrip("\n")) > MAX_TEXT_LINE_CHARS:
             raise CanonicalizationError(
                 f"text-v1 lines are at most {MAX_TEXT_LINE_CHARS} characters; found a longer one"
             )
         text = line.rstrip("\n").rstrip()
         if not text.isascii():
+            _check_stream_safe(text, number)
             text = unicodedata.normalize("NFC", text)
         if not text:
             pending_empty += 1

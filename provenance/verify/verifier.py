@@ -2,12 +2,13 @@
 
 1. parse: the bundle (caps, strict schema), the envelope (one signature, in-toto payload type) and
    the statement.
-2. digest: the content's canonical SHA-256 equals the subject digest.
-3. signature: the signature over PAE verifies with the pinned key or the leaf certificate's key
+2. signature: the signature over PAE verifies with the pinned key or the leaf certificate's key
    (P-256: canonical DER, low S; legacy r || s only with a log time before the cutover).
-4. log: every log entry binds this envelope and signer, its inclusion proof verifies against a
+3. log: every log entry binds this envelope and signer, its inclusion proof verifies against a
    checkpoint signed by a log key of the trust root; its integrated time becomes the signing time.
-5. certificate: the chain leads to a trust-root anchor at the signing time.
+4. certificate: the chain leads to a trust-root anchor at the signing time.
+5. digest: the content's canonical SHA-256 equals the subject digest. It runs once the signer is
+   established, so content is never read for a bundle whose signature or chain fails.
 6. revocation: no CRL of the trust root revokes the leaf for a signature made at that time.
 7. policy: the caller's requirements hold.
 
@@ -112,10 +113,10 @@ class Verifier:
         self._log_verifiers = tuple(NoteVerifier.from_key_string(k) for k in trust.log_keys)
         self._steps = (
             _Step("parse", self._parse),
-            _Step("digest", self._digest, fatal=False),
             _Step("signature", self._signature),
             _Step("log", self._log),
             _Step("certificate", self._certificate),
+            _Step("digest", self._digest, fatal=False),
             _Step("revocation", self._revocation, fatal=False),
             _Step("policy", self._policy),
         )

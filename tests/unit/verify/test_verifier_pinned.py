@@ -26,10 +26,10 @@ def test_pinned_key_bundle_verifies_with_every_step_ok(key_type: KeyType) -> Non
     assert result.verified
     assert [f.code for f in result.findings] == [
         "parse.ok",
-        "digest.ok",
         "signature.ok",
         "log.ok",
         "certificate.ok",
+        "digest.ok",
         "revocation.ok",
         "policy.ok",
     ]
