@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 import sys
@@ -10,7 +11,7 @@ import tempfile
 from enum import IntEnum
 from getpass import getpass
 from pathlib import Path
-from typing import Annotated, BinaryIO, NoReturn
+from typing import IO, Annotated, Any, BinaryIO, NoReturn, cast
 
 import typer
 from rich.console import Console
@@ -34,7 +35,62 @@ _FILE_KINDS = (
 )
 _WRITTEN_IN_PLACE = frozenset({"character device", "FIFO"})
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _silence(stream: IO[Any]) -> None:
+    """Point the descriptor of a stream whose reader went away at /dev/null, so that later writes
+    and the interpreter's final flush succeed (no "Exception ignored", no exit 120)."""
+    try:
+        descriptor = stream.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
+
+
+class ReaderSafeStream(io.TextIOBase):
+    """``sys.stdout`` or ``sys.stderr`` (looked up at each write, as tests swap them) where a
+    reader that went away (``prov verify ... | head -1``) is not an error: the output is dropped
+    and the command keeps its exit code (a verdict stays 0 or 1)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+
+    @property
+    def _stream(self) -> IO[Any]:
+        stream: IO[Any] = getattr(sys, self._name)
+        return stream
+
+    def write(self, text: str) -> int:
+        stream = self._stream
+        try:
+            stream.write(text)
+        except BrokenPipeError:
+            _silence(stream)
+        return len(text)
+
+    def flush(self) -> None:
+        stream = self._stream
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            _silence(stream)
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return str(getattr(self._stream, "encoding", None) or "utf-8")
+
+
+stdout = ReaderSafeStream("stdout")
+"""Standard output for results (JSON, keys): a closed pipe keeps the command's exit code."""
+stderr = Console(file=cast(IO[str], ReaderSafeStream("stderr")), highlight=False, soft_wrap=True)
 
 
 class Exit(IntEnum):
@@ -208,6 +264,8 @@ def _write_stdout(data: bytes, what: str) -> None:
     try:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        _silence(sys.stdout)
     except OSError as exc:
         fail(f"cannot write {what} to standard output: {exc.strerror}")
 

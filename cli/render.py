@@ -9,14 +9,13 @@ The first line printed is always the verdict.
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cli.common import stderr
+from cli.common import stderr, stdout
 from provenance.armor import ArmoredVerification, ArmorVerdict, BlockVerification, UnsignedSegment
 from provenance.display import printable
 from provenance.encoding import dumps_text
@@ -29,7 +28,8 @@ _QUOTE = "  │ "
 
 def print_json(document: Any) -> None:
     """Print one JSON document to stdout (a lone surrogate, e.g. from a file name, escaped)."""
-    sys.stdout.write(dumps_text(document, indent=2) + "\n")
+    stdout.write(dumps_text(document, indent=2) + "\n")
+    stdout.flush()
 
 
 def verdict_line(result: VerificationResult, subject: str) -> str:

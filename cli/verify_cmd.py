@@ -198,7 +198,7 @@ def inspect(
         parsed = Bundle.from_bytes(read_file(bundle, "bundle", MAX_BUNDLE_FILE_BYTES))
         statement = json.loads(parsed.envelope.payload)
     except (ProvenanceError, ValueError) as exc:
-        fail(f"{bundle}: {exc}", Exit.NOT_VERIFIED)
+        fail(f"{bundle}: {exc}", Exit.UNREADABLE)
     summary = {
         "unverified": True,
         "statement": statement,
