@@ -215,13 +215,32 @@ class RequireClaim(Policy):
             )
 
 
+PROVEN_TIME_SOURCES = frozenset({TimeSource.LOG, TimeSource.TIMESTAMP})
+"""Signing times a verifier can bound: a log's integrated time, a trusted C2PA time-stamp."""
+
+
 @dataclass(frozen=True)
 class MaxAge(Policy):
-    """The signature must be at most ``age`` old (log-proven time, else the signed creation time)."""
+    """The signature must be proven at most ``age`` old at the verification time.
+
+    The age is ``now`` minus the proven signing time: the log's integrated time, or a trusted C2PA
+    time-stamp for media. Without a proven time the age is unknown and the policy fails closed
+    (``policy.age.unproven``): an unlogged bundle is judged at the verification time, which would
+    make every signature 0 seconds old, and the signed ``created`` claim is the signer's word.
+
+    Raises:
+        PolicyError: From ``check``: ``policy.age.unproven`` or ``policy.age.exceeded``.
+    """
 
     age: timedelta
 
     def check(self, facts: VerifiedFacts) -> None:
+        if facts.time_source not in PROVEN_TIME_SOURCES:
+            raise PolicyError(
+                f"a signature at most {self.age} old required; its age is not proven (time from "
+                f"{facts.time_source.value}: no log entry or trusted time-stamp)",
+                code="policy.age.unproven",
+            )
         actual = facts.now - facts.signing_time
         if actual > self.age:
             raise PolicyError(

@@ -18,6 +18,7 @@ from provenance.identity.trust import TrustRoot
 from provenance.sign import Signer
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.store import MemoryStore
+from provenance.verify.policy import AllOf, Identity, MaxAge
 from provenance.verify.result import TimeSource
 from tests.adversarial.attack import (
     AUTHOR,
@@ -25,6 +26,7 @@ from tests.adversarial.attack import (
     CERT_TRUST,
     LOG_SIGNER,
     ORIGIN,
+    PINNED,
     PINNED_KEY,
     PINNED_TRUST,
     SIGNED_AT,
@@ -35,6 +37,7 @@ from tests.adversarial.attack import (
     transparency_log,
 )
 from tests.factories import (
+    IDENTITY,
     NOW,
     REVIEW,
     CertifiedAuthor,
@@ -187,3 +190,15 @@ def test_a_log_signing_a_time_past_year_9999_gives_a_finding_not_a_crash() -> No
 def test_stripping_the_log_entries_fails_when_the_trust_root_requires_the_log() -> None:
     unlogged = replace(LOGGED, tlog_entries=())
     assert codes(unlogged, TRUST) == ["log.missing"]
+
+
+def test_stripping_the_log_entries_does_not_satisfy_a_maximum_age() -> None:
+    policy = AllOf([Identity(IDENTITY), MaxAge(timedelta(days=1))])
+    assert codes(LOGGED, TRUST, policy=policy) == ["policy.age.exceeded"]
+    unlogged = replace(LOGGED, tlog_entries=())
+    optional_log = logged_trust(CERT_TRUST, require_log=False)
+    assert codes(unlogged, optional_log, policy=policy) == ["policy.age.unproven"]
+
+
+def test_a_maximum_age_needs_a_proven_time_for_a_pinned_key_too() -> None:
+    assert codes(PINNED, policy=MaxAge(timedelta(days=365))) == ["policy.age.unproven"]
