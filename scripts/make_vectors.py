@@ -16,12 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from provenance.bundle import Bundle
 from provenance.dsse import EnvelopeSignature
 from provenance.encoding import b64encode
-from provenance.identity.authority import create_authority, issue_certificate
+from provenance.identity.authority import (
+    CertificateAuthority,
+    authority_key_identifier,
+    create_authority,
+    issue_certificate,
+)
 from provenance.identity.crl import build_crl, revoke
 from provenance.identity.profile import spki_sha256
 from provenance.identity.trust import TrustRoot, export_trust_root
@@ -312,11 +318,95 @@ def certificate_vectors() -> list[Vector]:
     ]
 
 
+def pki_vectors() -> list[Vector]:
+    """Issuer pins, CRL freshness, CRLs weaker than RFC 5280 and same-named authorities
+    (identity-v1 §5.2, §6)."""
+    first = create_authority("Reviews Example", now=VERIFY_AT - timedelta(days=30)).authority
+    second = create_authority("Reviews Example", now=VERIFY_AT - timedelta(days=30)).authority
+    author = label_key("x509-pki-author", "p256")
+    chain = issue_certificate(
+        first, author.public_key, IDENTITY, now=CREATED - timedelta(days=1), days=30
+    )
+    bundle = text(Signer(author, chain).sign(REVIEW, "review.txt", predicate()))
+    fresh = build_crl(first, now=VERIFY_AT - timedelta(days=1))
+    stale = build_crl(first, now=VERIFY_AT - timedelta(days=20))
+    bare = export_trust_root(first, crl=None)
+    both = replace(
+        bare,
+        roots=(first.root_certificate, second.root_certificate),
+        intermediates=(first.issuing_certificate, second.issuing_certificate),
+        crls=(build_crl(second, now=VERIFY_AT - timedelta(days=1)), fresh),
+    )
+    fresh_required = {"identity": IDENTITY, "requireFreshCrl": True}
+    return [
+        Vector(
+            "28-x509-issuer-pin-mismatch",
+            "issuer pinned to another authority's issuing CA key (same names)",
+            bundle,
+            both,
+            policy={"identity": IDENTITY, "issuer": spki_sha256(second.issuing_certificate)},
+            codes=["policy.issuer.mismatch"],
+        ),
+        Vector(
+            "29-x509-same-named-authorities",
+            "two authorities with identical names and their CRLs: each CRL applies to its own",
+            bundle,
+            both,
+            policy={"identity": IDENTITY, "issuer": spki_sha256(first.root_certificate)},
+            verified=True,
+        ),
+        Vector(
+            "30-x509-crl-stale-advisory",
+            "CRL 13 days past nextUpdate: advisory certificate.crl.stale, still verified",
+            bundle,
+            replace(bare, crls=(stale,)),
+            policy={"identity": IDENTITY},
+            verified=True,
+        ),
+        Vector(
+            "31-x509-crl-stale-required",
+            "CRL 13 days past nextUpdate with requireFreshCrl",
+            bundle,
+            replace(bare, crls=(stale,)),
+            policy=fresh_required,
+            codes=["certificate.crl.stale"],
+        ),
+        Vector(
+            "32-x509-crl-missing-required",
+            "trust root names a CRL location but holds no CRL, with requireFreshCrl",
+            bundle,
+            replace(bare, crl_locations=("https://reviews.example/v1/crl",)),
+            policy=fresh_required,
+            codes=["certificate.crl.missing"],
+        ),
+        Vector(
+            "33-x509-crl-without-number",
+            "CRL without a cRLNumber (RFC 5280 §5.2.3)",
+            bundle,
+            replace(bare, crls=(crl_without_number(first),)),
+            policy={"identity": IDENTITY},
+            codes=["certificate.crl.invalid"],
+        ),
+    ]
+
+
+def crl_without_number(ca: CertificateAuthority) -> x509.CertificateRevocationList:
+    this_update = VERIFY_AT - timedelta(days=1)
+    return (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.issuing_certificate.subject)
+        .last_update(this_update)
+        .next_update(this_update + timedelta(days=7))
+        .add_extension(authority_key_identifier(ca.issuing_certificate), critical=False)
+        .sign(ca.issuing_key.to_cryptography(), hashes.SHA256())
+    )
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.json"):
         old.unlink()
-    vectors = pinned_vectors() + certificate_vectors()
+    vectors = pinned_vectors() + certificate_vectors() + pki_vectors()
     for vector in vectors:
         (OUT / f"{vector.name}.json").write_text(json.dumps(vector.to_json(), indent=2) + "\n")
     print(f"wrote {len(vectors)} vectors to {OUT}")
