@@ -175,3 +175,21 @@ def sign_tuf_root(
     finally:
         engine.dispose()
     stderr.print(f"signed TUF root version {version}")
+
+
+def init_tuf(home: Home, root_key: RootKey = None, passphrase_file: PassphraseFile = None) -> None:
+    """Add a TUF repository to a home made before trust distribution (unlocks the root key)."""
+    from provenance.trust_repository import TrustRepository, TrustRepositoryError  # noqa: PLC0415
+    from verifier_api.rotation import publish_trust_root  # noqa: PLC0415
+
+    passphrase, engine = _run(home, passphrase_file, "creating the TUF repository")
+    key = _root_key(home, root_key, passphrase)
+    now = datetime.now(UTC)
+    try:
+        TrustRepository.create(home / "tuf", root_key=key, passphrase=passphrase, now=now)
+        publish_trust_root(home, passphrase, engine, now)
+    except (TrustRepositoryError, ProvenanceError, ValueError) as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    stderr.print(f"TUF root metadata {home / 'tuf' / 'metadata' / '1.root.json'}")

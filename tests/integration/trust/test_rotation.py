@@ -9,6 +9,7 @@ only what that CA's certificates signed after the revocation.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,3 +191,15 @@ def test_new_online_key_reaches_clients_through_a_new_root_version(
     code, out, _ = prov("trust", "list", "--store", store, "--json")
     assert json.loads(out)[0]["rootVersion"] == 2
     _verify_every_review([alpha], store, tmp_path)
+
+
+def test_init_tuf_adds_a_repository_to_a_home_made_without_one(tmp_path: Path) -> None:
+    home = _home(tmp_path)
+    shutil.rmtree(home / "tuf")
+    code, _, err = prov("serve", "init-tuf", "--home", home)
+    assert code == 0, err
+    state = TrustRepository(home / "tuf").state()
+    assert (state.root_version, state.targets_version) == (1, 1)
+    code, _, err = prov("serve", "init-tuf", "--home", home)
+    assert code == 3
+    assert "holds a TUF repository already" in err
