@@ -176,3 +176,16 @@ def test_issued_certificates_point_at_the_served_crl(api: Api) -> None:
     assert urls == [f"{BASE_URL}/v1/crl"]
     served = x509.load_der_x509_crl(api.client.get("/v1/crl").content)
     assert served.issuer == chain[0].issuer
+
+
+def test_require_fresh_crl_is_reachable_from_the_api_policy(api: Api) -> None:
+    key, chain, _ = _issue(api)
+    bundle = _author_bundle(key, chain).to_json()
+    policy = {"identity": AUTHOR, "requireFreshCrl": True}
+    check = {"content": REVIEW, "bundle": bundle, "policy": policy}
+    result = api.client.post("/v1/verify", json=check, headers=api.keys.header("verify")).json()
+    assert result["verified"], result["findings"]
+    check["policy"] = {"identity": AUTHOR, "requireFreshCrl": "yes"}
+    response = api.client.post("/v1/verify", json=check, headers=api.keys.header("verify"))
+    assert response.status_code == 422
+    assert "policy.malformed" in response.text
