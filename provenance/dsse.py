@@ -11,7 +11,7 @@ from typing import Any
 
 from provenance.encoding import b64_field, b64encode, canonical_json, json_object
 from provenance.errors import BundleFormatError
-from provenance.keys import SigningKey
+from provenance.keys import SigningKey, normalized_signature
 
 INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 MAX_KEYID_CHARS = 128
@@ -53,8 +53,14 @@ class Envelope:
         }
 
     def sha256(self) -> bytes:
-        """SHA-256 of the envelope's RFC 8785 canonical JSON (what a log entry binds)."""
-        return hashlib.sha256(canonical_json(self.to_json())).digest()
+        """SHA-256 of the envelope's RFC 8785 canonical JSON (what a log entry binds), each
+        ECDSA signature counted in its low-S form (bundle-v1.md §6.2), so that the ``(r, n - s)``
+        twin of a signature is the same envelope."""
+        normalized = [
+            EnvelopeSignature(normalized_signature(s.sig), s.keyid) for s in self.signatures
+        ]
+        document = self.to_json() | {"signatures": [_signature_to_json(s) for s in normalized]}
+        return hashlib.sha256(canonical_json(document)).digest()
 
     @classmethod
     def from_json(cls, obj: object, *, max_payload_bytes: int) -> Envelope:

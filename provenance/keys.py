@@ -134,17 +134,15 @@ class P256VerifyingKey(VerifyingKey):
         )
 
     def verify(self, signature: bytes, data: bytes) -> None:
-        """Check a strict-DER, low-S ECDSA signature (the DSSE and X.509 encoding).
+        """Check a strict-DER ECDSA signature (the DSSE and X.509 encoding), with either S.
+
+        A high S is accepted as every DSSE tool signs it (bundle-v1.md §5); the envelope hash
+        counts it as its low-S twin, so the twin is the same envelope (§6.2).
 
         Raises:
-            SignatureInvalidError: Not strict DER, a high S, or it does not verify.
+            SignatureInvalidError: Not strict DER, or it does not verify.
         """
         r, s = ecdsa_der_values(signature)
-        if s > P256_HALF_ORDER:
-            raise SignatureInvalidError(
-                "expected a low-S P-256 signature (s <= n/2), found a high S; "
-                "the signer must normalize s"
-            )
         self._verify_values(r, s, data)
 
     def verify_p1363(self, signature: bytes, data: bytes) -> None:
@@ -301,6 +299,15 @@ def low_s_der(signature: bytes) -> bytes:
     if not 0 < s < P256_ORDER:
         raise SignatureInvalidError("P-256 signature value s must lie in [1, n-1]")
     return encode_dss_signature(r, low_s(s))
+
+
+def normalized_signature(signature: bytes) -> bytes:
+    """The signature as the envelope hash counts it: the low-S form of a strict-DER ECDSA
+    signature, any other signature unchanged (bundle-v1.md §6.2)."""
+    try:
+        return low_s_der(signature)
+    except SignatureInvalidError:
+        return signature
 
 
 def is_ecdsa_der(signature: bytes) -> bool:

@@ -173,12 +173,12 @@ def test_high_s_signature_verifies_in_an_oms_bundle_as_the_reference_signs_them(
     assert verify_model(model, json.dumps(bundle).encode()).verified
 
 
-def test_high_s_signature_is_invalid_in_our_logged_bundle(model: Path) -> None:
+def test_high_s_twin_of_our_logged_bundle_is_the_same_logged_envelope(model: Path) -> None:
     bundle = json.loads(_logged(model))
     signature = base64.b64decode(bundle["dsseEnvelope"]["signatures"][0]["sig"])
     bundle["dsseEnvelope"]["signatures"][0]["sig"] = base64.b64encode(_high_s(signature)).decode()
     outcome = verify_model(model, json.dumps(bundle).encode(), logged_trust(TRUST))
-    assert codes(outcome)[-1] == "signature.invalid"
+    assert outcome.verified, codes(outcome)
 
 
 def test_hint_of_an_unpinned_key_is_untrusted(model: Path) -> None:

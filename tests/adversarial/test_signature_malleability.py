@@ -1,7 +1,8 @@
-"""Signature malleability: one (key, message) has one valid signature encoding (issue 12 item 7,
-issue 13 item 1). ECDSA's (r, n - s) twin, non-canonical DER, and the r || s form of a DER signature
-all give another envelope hash; none of them may verify, except the legacy r || s form of a bundle
-whose log proves it was made before the cutover (bundle-v1.md §5.1), which the log entry pins."""
+"""Signature malleability: one (key, message) has one envelope (issue 12 item 7, issue 13 item 1).
+ECDSA's (r, n - s) twin verifies, as every DSSE tool signs with either S, but the envelope hash
+counts it as its low-S form, so it is the same envelope with the same log proof (bundle-v1.md §6.2).
+Non-canonical DER and the r || s form of a DER signature never verify, except the legacy r || s form
+of a bundle whose log proves it was made before the cutover (bundle-v1.md §5.1)."""
 
 from __future__ import annotations
 
@@ -63,12 +64,19 @@ def _logged_legacy(*, high_s: bool) -> Bundle:
     return replace(bundle, tlog_entries=(entry,))
 
 
-def test_the_high_s_twin_of_a_valid_signature_is_refused() -> None:
+def test_the_high_s_twin_of_a_valid_signature_is_the_same_envelope() -> None:
     bundle = sign(KEY)
-    assert codes(bundle, TRUST) == []
-    assert codes(_with_sig(bundle, _high_s_twin(bundle.envelope.signatures[0].sig)), TRUST) == [
-        "signature.invalid"
-    ]
+    twin = _with_sig(bundle, _high_s_twin(bundle.envelope.signatures[0].sig))
+    assert codes(bundle, TRUST) == [] and codes(twin, TRUST) == []
+    assert twin.envelope.sha256() == bundle.envelope.sha256()
+
+
+def test_the_high_s_twin_of_a_logged_signature_carries_the_same_log_proof() -> None:
+    bundle = sign(KEY, log=transparency_log())
+    twin = _with_sig(bundle, _high_s_twin(bundle.envelope.signatures[0].sig))
+    trust = logged_trust(TRUST)
+    assert codes(twin, trust) == []
+    assert twin.tlog_entries == bundle.tlog_entries
 
 
 @pytest.mark.parametrize(
