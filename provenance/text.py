@@ -1,9 +1,9 @@
 """Content canonicalization profiles.
 
 ``none`` signs the exact bytes. ``text-v1`` makes a text survive copy and paste: the bytes must be
-UTF-8; line endings CRLF and CR become LF; each line is NFC-normalized and loses its trailing
-whitespace; trailing empty lines are dropped and the text ends in exactly one LF (an empty text
-canonicalizes to a single LF). A line may hold at most ``MAX_TEXT_LINE_CHARS`` characters, so a
+UTF-8; line endings CRLF and CR become LF; each line loses its trailing white space (Unicode
+``White_Space``) and is NFC-normalized; trailing empty lines are dropped and the text ends in
+exactly one LF (an empty text canonicalizes to a single LF). A line may hold at most ``MAX_TEXT_LINE_CHARS`` characters, so a
 stream is never held in memory whole, and must be in the Stream-Safe Text Format of UAX #15 (at most
 ``MAX_NON_STARTER_RUN`` non-starters in a row in its NFKD form), so normalizing it takes linear
 time. The profile is named inside the signed statement.
@@ -25,6 +25,12 @@ MAX_TEXT_LINE_CHARS = 1 << 20
 MAX_NON_STARTER_RUN = 30
 """UAX #15 §13 (Stream-Safe Text Format): Unicode normalization reorders and composes each run of
 non-starters in time quadratic in its length, so text-v1 refuses longer runs."""
+WHITE_SPACE = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+"""The Unicode ``White_Space`` property (PropList.txt), the characters text-v1 strips at line ends.
+Not Python's ``str.isspace()``, which adds U+001C..U+001F (information separators)."""
 _MAX_CACHED_PROFILES = 1 << 14
 _PROFILES: dict[str, tuple[int, int]] = {chr(c): (0, 0) for c in range(128)}
 
@@ -127,7 +133,7 @@ def _text_v1_chunks(content: Content) -> Iterator[bytes]:
             raise CanonicalizationError(
                 f"text-v1 lines are at most {MAX_TEXT_LINE_CHARS} characters; found a longer one"
             )
-        text = line.rstrip("\n").rstrip()
+        text = line.rstrip("\n").rstrip(WHITE_SPACE)
         if not text.isascii():
             _check_stream_safe(text, number)
             text = unicodedata.normalize("NFC", text)

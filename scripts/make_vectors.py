@@ -215,6 +215,65 @@ def pinned_vectors() -> list[Vector]:
             replace(trust, require_log=True),
             codes=["log.missing"],
         ),
+        *text_v1_vectors(ed, trust),
+    ]
+
+
+MARKS = "\u0345\u0315\u031b\u0301\u0300\u0316\u0327"
+"""Combining marks of classes 240, 232, 216, 230, 230, 220, 202."""
+
+
+def _marks(count: int) -> str:
+    return "".join(MARKS[i % len(MARKS)] for i in range(count))
+
+
+def text_v1_vectors(key: SigningKey, trust: TrustRoot) -> list[Vector]:
+    """White space (Unicode White_Space only) and the Stream-Safe cap of text-v1 (bundle-v1 §4)."""
+    plain = Signer(key).sign(b"Five stars.\n", "review.txt", predicate())
+    marked_text = ("e" + _marks(30) + "\n").encode()
+    marked = Signer(key).sign(marked_text, "review.txt", predicate())
+    white_space = "\t\v\f \x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000"
+    return [
+        Vector(
+            "40-text-unicode-white-space-stripped",
+            "text-v1 strips Unicode White_Space at a line end",
+            text(plain),
+            trust,
+            content=f"Five stars.{white_space}\n".encode(),
+            verified=True,
+        ),
+        Vector(
+            "41-text-information-separator-kept",
+            "text-v1 keeps U+001F at a line end: not Unicode White_Space",
+            text(plain),
+            trust,
+            content=b"Five stars.\x1f\n",
+            codes=["digest.mismatch"],
+        ),
+        Vector(
+            "42-text-30-non-starters",
+            "text-v1 accepts 30 non-starters in a row",
+            text(marked),
+            trust,
+            content=marked_text,
+            verified=True,
+        ),
+        Vector(
+            "43-text-31-non-starters",
+            "text-v1 refuses 31 non-starters in a row (Stream-Safe Text Format)",
+            text(marked),
+            trust,
+            content=("e" + _marks(31) + "\n").encode(),
+            codes=["content.invalid"],
+        ),
+        Vector(
+            "44-text-compatibility-non-starters",
+            "non-starters are counted in NFKD: U+0344 is two",
+            text(marked),
+            trust,
+            content=("e" + "\u0344" * 16 + "\n").encode(),
+            codes=["content.invalid"],
+        ),
     ]
 
 

@@ -56,3 +56,25 @@ def test_text_v1_refuses_an_overlong_line_streamed_or_in_memory() -> None:
     for content in (overlong, io.BytesIO(overlong), io.BytesIO(overlong + b"\nmore\n")):
         with pytest.raises(CanonicalizationError, match="at most"):
             content_sha256(content, TEXT)
+
+
+@pytest.mark.parametrize("separator", ["\x1c", "\x1d", "\x1e", "\x1f"])
+def test_information_separators_at_a_line_end_are_not_white_space(separator: str) -> None:
+    text = f"Five stars.{separator}\n".encode()
+    assert canonicalize(text, Canonicalization.TEXT_V1) == text
+
+
+@pytest.mark.parametrize("char", ["\u200b", "\u180e", "\ufeff"])
+def test_zero_width_characters_at_a_line_end_are_not_white_space(char: str) -> None:
+    text = f"Five stars.{char}\n".encode()
+    assert canonicalize(text, Canonicalization.TEXT_V1) == text
+
+
+def test_every_unicode_white_space_character_at_a_line_end_is_stripped() -> None:
+    white_space = "\t\v\f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+    white_space += "\u2028\u2029\u202f\u205f\u3000"
+    assert len(white_space) + 2 == 25  # with LF and CR, which end lines
+    for char in white_space:
+        assert canonicalize(f"Five stars.{char}\n".encode(), Canonicalization.TEXT_V1) == (
+            b"Five stars.\n"
+        ), hex(ord(char))
