@@ -465,10 +465,12 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.json"):
         old.unlink()
-    vectors = pinned_vectors() + certificate_vectors() + pki_vectors()
+    from scripts.vector_cases import coverage_vectors, write_armor_vectors  # noqa: PLC0415 (it imports this module)
+
+    vectors = pinned_vectors() + certificate_vectors() + pki_vectors() + coverage_vectors()
     for vector in vectors:
         (OUT / f"{vector.name}.json").write_text(json.dumps(vector.to_json(), indent=2) + "\n")
-    print(f"wrote {len(vectors)} vectors to {OUT}")
+    print(f"wrote {len(vectors)} vectors to {OUT}, {write_armor_vectors()} armored documents")
 
 
 if __name__ == "__main__":
