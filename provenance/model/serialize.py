@@ -5,8 +5,8 @@ model root (a single-file model's one resource is named ``.``); ``shards`` names
 ``path:start:end``. Ignored paths (the git files, the signature file, the caller's) are matched as
 path prefixes relative to the root and are never entered. Symbolic links and special files are not
 followed or hashed: signing refuses them, verification reports them. Files are streamed in 1 MiB
-reads into one reused buffer per worker, on a thread pool as wide as the machine (hashlib releases
-the GIL while it hashes), largest work first.
+reads into one reused buffer per worker, on a pool of cores + 4 threads (at most 32; hashlib
+releases the GIL while it hashes), largest work first.
 """
 
 from __future__ import annotations
@@ -225,6 +225,13 @@ class _Task:
     size: int
 
 
+def default_workers() -> int:
+    """Cores + 4 hashing threads (ThreadPoolExecutor's default for I/O-bound work): reads overlap
+    hashing, and on a busy machine the pool keeps its share of the CPU. Each holds one 1 MiB buffer.
+    """
+    return (os.cpu_count() or 1) + 4
+
+
 def shard_ranges(size: int, shard_size: int) -> list[tuple[int, int]]:
     """``[start, end)`` ranges of ``shard_size`` bytes covering ``size`` bytes (none for 0)."""
     return [(start, min(start + shard_size, size)) for start in range(0, size, shard_size)]
@@ -245,7 +252,7 @@ def hash_files(
     """
     tasks = _tasks(files, serialization)
     tasks.sort(key=lambda task: task.size, reverse=True)
-    count = max(1, min(workers or os.cpu_count() or 1, MAX_WORKERS, len(tasks) or 1))
+    count = max(1, min(workers or default_workers(), MAX_WORKERS, len(tasks) or 1))
     single = root if _is_single(files) else None
     local = threading.local()
 

@@ -152,7 +152,7 @@ class ModelVerifier:
 
     Args:
         trust: The trust root; nothing else is ever trusted.
-        workers: Hashing threads (default: one per core).
+        workers: Hashing threads (default: cores + 4).
         progress: Called with the bytes hashed as they are hashed.
     """
 
