@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from provenance.display import printable
 from provenance.errors import VerificationError
 
 COSE_SIGN1_TAG = 18
@@ -105,7 +106,7 @@ def claim_signer(store: bytes, manifest_label: str) -> ClaimSigner:
             or ``media.signature.invalid`` (the signature over the claim does not verify).
     """
     store_box = _child(store, "c2pa", "manifest store")
-    manifest = _child(store_box, manifest_label, f"manifest {manifest_label}")
+    manifest = _child(store_box, manifest_label, f"manifest {printable(manifest_label)}")
     claim = _claim(manifest, manifest_label)
     signature_box = _child(manifest, SIGNATURE_BOX_LABEL, "signature box")
     protected_bytes, protected, unprotected, signature = _cose_sign1(_cbor(signature_box))
@@ -303,7 +304,7 @@ def _claim(manifest: bytes, manifest_label: str) -> bytes:
     ]
     if len(found) != 1:
         raise ManifestStoreError(
-            f"manifest {manifest_label} holds {len(found)} claim boxes; expected exactly one"
+            f"manifest {printable(manifest_label)} holds {len(found)} claim boxes; expected one"
         )
     return _cbor(found[0])
 
@@ -311,7 +312,8 @@ def _claim(manifest: bytes, manifest_label: str) -> bytes:
 def _cbor(superbox: bytes) -> bytes:
     found = [body for kind, body in _boxes(superbox) if kind == b"cbor"]
     if len(found) != 1:
-        raise ManifestStoreError(f"a {_label(superbox)} box holds {len(found)} CBOR boxes, not one")
+        label = printable(_label(superbox) or "unlabelled")
+        raise ManifestStoreError(f"a {label} box holds {len(found)} CBOR boxes, not one")
     return found[0]
 
 
@@ -351,6 +353,7 @@ def _child(container: bytes, label: str, what: str) -> bytes:
     found = [body for kind, body in _boxes(container) if kind == b"jumb" and _label(body) == label]
     if len(found) != 1:
         raise ManifestStoreError(
-            f"the {what} ({label!r}) appears {len(found)} times in the manifest store, not once"
+            f"the {what} ({printable(label)!r}) appears {len(found)} times in the manifest store,"
+            " not once"
         )
     return found[0]
