@@ -1,7 +1,8 @@
 """Which C2PA time stamps may set the time media certificates are checked at (specs/media-v1.md).
 
 c2pa reports ``timeStamp.trusted`` for an RFC 3161 token whose signer chains to a trust anchor, and
-its EKU check lets certificates with id-kp-emailProtection pass as time-stamp signers. Author
+its EKU check lets certificates with id-kp-emailProtection pass as time-stamp signers (c2pa 0.91.3
+trusts a token signed with an author's own certificate; see the adversarial test). Author
 certificates carry emailProtection (identity-v1.md), so an author could stamp its own signature
 with any time, for example one before its key was reported compromised. The toolkit therefore
 uses a time stamp only when every end-entity certificate in its tokens has exactly the

@@ -119,17 +119,21 @@ def rewrite(
     *,
     protected: list[tuple[Any, Any]] | None = None,
     unprotected: dict[Any, Any] | None = None,
+    stamp: Callable[[bytes, bytes], dict[Any, Any]] | None = None,
 ) -> bytes:
     """A new COSE_Sign1 with the given headers, signed by ``key``, as long as the original.
 
     ``protected`` is a list of (label, value) pairs in order, so that a label may repeat (CBOR
     maps built by hand); the pad of the unprotected header absorbs the length difference.
+    ``stamp(protected bytes, new signature)`` returns extra unprotected entries (a time stamp).
     """
     original = signature.parts()
     protected_bytes = original[0] if protected is None else _map_bytes(protected)
     extra = dict(original[1]) if unprotected is None else dict(unprotected)
     extra.pop("pad", None)
     sig = es256(key, sig_structure(protected_bytes, signature.claim))
+    if stamp is not None:
+        extra.update(stamp(protected_bytes, sig))
     for pad_length in range(len(signature.cose), -1, -1):
         header = {**extra, "pad": bytes(pad_length)}
         cose = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected_bytes, header, None, sig]))
@@ -170,3 +174,72 @@ def _fix_png_crcs(png: bytes) -> bytes:
         struct.pack_into(">I", out, offset + 8 + length, zlib.crc32(body))
         offset += 12 + length
     return bytes(out)
+
+
+def self_made_time_stamp(
+    key: SigningKey, chain: list[Any], protected: bytes, signature: bytes, gen_time: Any
+) -> dict[str, Any]:
+    """A ``sigTst2`` entry: an RFC 3161 TimeStampToken over the C2PA v2 countersignature data,
+    signed with ``key`` (an author's, not a TSA's) and dated ``gen_time``."""
+    import hashlib  # noqa: PLC0415
+
+    from asn1crypto import algos, cms, core, tsp  # type: ignore[import-untyped]  # noqa: PLC0415
+    from asn1crypto import x509 as asn1_x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
+
+    payload = cbor2.dumps(signature)
+    to_stamp = cbor2.dumps(["CounterSignature", protected, b"", payload])
+    sha256 = algos.DigestAlgorithm({"algorithm": "sha256"})
+    info = tsp.TSTInfo(
+        {
+            "version": "v1",
+            "policy": "1.2.3.4",
+            "message_imprint": {
+                "hash_algorithm": sha256,
+                "hashed_message": hashlib.sha256(to_stamp).digest(),
+            },
+            "serial_number": 1,
+            "gen_time": gen_time,
+        }
+    ).dump()
+    certificates = [asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER)) for cert in chain]
+    attributes = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": ["tst_info"]}),
+            cms.CMSAttribute({"type": "message_digest", "values": [hashlib.sha256(info).digest()]}),
+        ]
+    )
+    private = key.to_cryptography()
+    assert isinstance(private, ec.EllipticCurvePrivateKey)
+    der_signature = private.sign(attributes.dump(), ec.ECDSA(hashes.SHA256()))
+    signer = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": {
+                        "issuer": certificates[0].issuer,
+                        "serial_number": certificates[0].serial_number,
+                    }
+                }
+            ),
+            "digest_algorithm": sha256,
+            "signed_attrs": attributes,
+            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
+            "signature": der_signature,
+        }
+    )
+    signed_data = cms.SignedData(
+        {
+            "version": "v3",
+            "digest_algorithms": [sha256],
+            "encap_content_info": {
+                "content_type": "tst_info",
+                "content": core.ParsableOctetString(info),
+            },
+            "certificates": certificates,
+            "signer_infos": [signer],
+        }
+    )
+    token = cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+    return {"sigTst2": {"tstTokens": [{"val": token}]}}

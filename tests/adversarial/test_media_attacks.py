@@ -6,6 +6,7 @@ c2pa checks certificates at the machine clock, so these tests sign and verify at
 
 from __future__ import annotations
 
+import io
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,13 +29,26 @@ from provenance.keys import KeyType, SigningKey, generate_key
 from provenance.verify.policy import AllOf, Identity, RequireFreshCrl
 from provenance.verify.result import VerificationResult
 from provenance.verify.verifier import Verifier
-from tests.adversarial.media_forgery import Signature, active_label, replace_in_asset, rewrite
+from tests.adversarial.media_forgery import (
+    Signature,
+    active_label,
+    replace_in_asset,
+    rewrite,
+    self_made_time_stamp,
+)
 from tests.factories import CertifiedAuthor, certified_author, sign
 from tests.media_samples import tiny_png
 
 pytest.importorskip("c2pa", reason="c2pa-python (the media extra) is not installed")
 
-from provenance.media import ManifestStoreError, sign_media, signer_chain, verify_media
+from provenance.media import (
+    ManifestStoreError,
+    sign_media,
+    signer_chain,
+    verify_media,
+)
+from provenance.media.engine import read_with_c2pa
+from provenance.media.store import claim_signer
 from provenance.media.timestamp import token_certificates, usable_time_stamp
 
 ATTACKER = "https://reviews.example/u/666"
@@ -352,3 +366,35 @@ def test_stale_or_missing_crl_is_reported_for_media_as_for_bundles(setting: Sett
         strict = AllOf([Identity(ATTACKER), RequireFreshCrl()])
         result = verify_media(signed, "image/png", trust, strict, at=setting.now)
         assert _failures(result) == [code]
+
+
+def test_author_made_time_stamp_backdating_a_compromised_key_does_not_pass(
+    setting: Setting,
+) -> None:
+    """The thief of a key stamps its own signature with a time before the compromise, signing the
+    RFC 3161 token with the author certificate itself. c2pa 0.91 reports that stamp as
+    ``timeStamp.trusted`` (it accepts emailProtection for time-stamp signers); here it also happens
+    to flag the credential, so the media fails anyway, but the toolkit's own rule refuses the
+    stamp whatever c2pa says."""
+    author, trust = _revoked(setting)
+    signed = sign_media(
+        tiny_png(), "image/png", key=author.key, chain=author.chain, at=setting.now, sidecar=True
+    )
+    signature = Signature.of_store(signed)
+    backdated = setting.now - timedelta(hours=3)
+
+    def stamp(protected: bytes, sig: bytes) -> dict[str, Any]:
+        return self_made_time_stamp(author.key, author.chain, protected, sig, backdated)
+
+    forged = replace_in_asset(signed, signature.cose, rewrite(signature, author.key, stamp=stamp))
+    result = verify_media(
+        tiny_png(), "image/png", trust, Identity(VICTIM), at=setting.now, sidecar=forged
+    )
+    assert not result.verified and result.signer is None
+    reading = read_with_c2pa(
+        io.BytesIO(tiny_png()), "image/png", anchors=trust.roots, sidecar=forged
+    )
+    successes = reading.results["activeManifest"]["success"]
+    assert "timeStamp.trusted" in [item["code"] for item in successes]
+    signer = claim_signer(forged, active_label(forged))
+    assert not usable_time_stamp(signer.unprotected)
