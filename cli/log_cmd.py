@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -33,6 +34,7 @@ from provenance.encoding import b64encode
 from provenance.errors import LogError, LogProofError, ProvenanceError
 from provenance.identity.trust import TrustRoot
 from provenance.keys import Ed25519SigningKey, KeyType, generate_key, write_private_key
+from provenance.statement import format_time
 from provenance.tlog.audit import CHECKPOINT_PATH, AuditReport, Fetch, audit, monitor
 from provenance.tlog.files import FileStore
 from provenance.tlog.log import TransparencyLog
@@ -321,9 +323,12 @@ def run_audit(
     json_output: bool,
     work: Callable[[Callable[[int, int], None]], T],
 ) -> T:
-    """Run ``work`` with a progress bar; exit 1 on a failed audit and 3 on an unreadable source."""
+    """Run ``work`` with a progress bar on a terminal (nothing, not even a blank line, off one);
+    exit 1 on a failed audit and 3 on an unreadable source."""
     columns = (TextColumn("auditing tiles"), BarColumn(), MofNCompleteColumn())
     try:
+        if not stderr.is_terminal:
+            return work(lambda done, total: None)
         with Progress(*columns, console=stderr, transient=True) as bar:
             task = bar.add_task("tiles", total=None)
             return work(lambda done, total: bar.update(task, completed=done, total=total))
@@ -423,25 +428,65 @@ def monitor_command(
         ),
     )
     save_state(state_path, result.audit, identity=identity)
+    revoked = revoked_serials(trust)
     entries = [
         {
             "index": entry.index,
             "integratedTime": entry.integrated_time,
+            "loggedAt": format_time(datetime.fromtimestamp(entry.integrated_time, UTC)),
             "envelopeSha256": entry.envelope_sha256.hex(),
             "serial": f"{entry.serial:x}",
             "identities": list(entry.identities),
+            "revoked": None if revoked is None else entry.serial in revoked,
         }
         for entry in result.entries
     ]
     stderr.print(
         f"[bold green]AUDIT OK:[/] {escape(origin)} size {result.audit.checkpoint.size}; "
-        f"{len(entries)} entries for {escape(identity)} in [{since}, {result.audit.checkpoint.size})"
+        f"{plural(len(entries), 'entry', 'entries')} for {escape(identity)} in "
+        f"\\[{since}, {result.audit.checkpoint.size})"
     )
     if json_output:
         print_json({"ok": True, **_audit_facts(result.audit), "since": since, "entries": entries})
         return
-    for item in entries:
-        typer.echo(
-            f"{item['index']}\t{item['integratedTime']}\t{item['envelopeSha256']}\t"
-            f"serial {item['serial']}"
-        )
+    if entries:
+        typer.echo(monitor_table(entries))
+
+
+MONITOR_COLUMNS = (
+    ("INDEX", "index"),
+    ("LOGGED AT (UTC)", "loggedAt"),
+    ("CERTIFICATE", "status"),
+    ("SERIAL", "serial"),
+    ("ENVELOPE SHA-256", "envelopeSha256"),
+)
+
+
+def monitor_table(entries: list[dict[str, Any]]) -> str:
+    """The entries as labelled, aligned columns (revoked certificates flagged REVOKED)."""
+    rows = [[label for label, _ in MONITOR_COLUMNS]]
+    for entry in entries:
+        status = {None: "not checked", True: "REVOKED", False: "not revoked"}[entry["revoked"]]
+        cells = {**entry, "status": status}
+        rows.append([str(cells[key]) for _, key in MONITOR_COLUMNS])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(MONITOR_COLUMNS))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def revoked_serials(trust: Path | None) -> set[int] | None:
+    """The serial numbers the trust root's CRLs revoke, or ``None`` without a trust root."""
+    if trust is None:
+        return None
+    try:
+        crls = TrustRoot.from_json(read_file(trust, "trust root")).crls
+    except ProvenanceError as exc:
+        fail(f"{trust}: {exc}", Exit.USAGE)
+    return {revoked.serial_number for crl in crls for revoked in crl}
+
+
+def plural(number: int, one: str, many: str) -> str:
+    """``1 entry``, ``2 entries``."""
+    return f"{number} {one if number == 1 else many}"

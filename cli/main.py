@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+import provenance
 from cli import (
     ca_cmd,
     key_cmd,
@@ -16,6 +19,7 @@ from cli import (
     trust_cmd,
     verify_cmd,
 )
+from cli.help_text import ProvGroup
 
 app = typer.Typer(
     name="prov",
@@ -23,6 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=ProvGroup,
 )
 app.add_typer(key_cmd.app, name="key")
 app.add_typer(ca_cmd.app, name="ca")
@@ -41,3 +46,21 @@ serve_cmd.app.command("init-tuf")(serve_rotate_cmd.init_tuf)
 ca_cmd.app.command("rotate-issuing")(serve_rotate_cmd.rotate_issuing)
 ca_cmd.app.command("revoke-issuing")(serve_rotate_cmd.revoke_issuing)
 log_cmd.app.command("rotate-key")(serve_rotate_cmd.rotate_log_key)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"prov {provenance.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """Sign content with attested identities and verify it offline."""

@@ -37,6 +37,7 @@ from cli.policy_options import (
 from cli.render import print_json
 from cli.sign_cmd import load_chain, parse_claims
 from cli.verify_cmd import load_trust
+from provenance.display import printable
 from provenance.errors import ProvenanceError, VerificationError
 
 MAX_SIDECAR_BYTES = 16 * 1024 * 1024
@@ -153,7 +154,7 @@ def verify(
             )
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
-    report(result, str(file), as_json)
+    report(result, str(file), as_json, printable(trust_root.name))
 
 
 @app.command("inspect")

@@ -9,6 +9,7 @@ import typer
 from cli.common import Exit, fail
 from cli.render import print_json, print_verdict
 from provenance.errors import ProvenanceError
+from provenance.present import DEFAULT_TRUST
 from provenance.verify.policy import (
     AllOf,
     Identity,
@@ -92,10 +93,12 @@ def _claim(pair: str) -> RequireClaim:
     return RequireClaim(name, {"true": True, "false": False}.get(value, value) if sep else None)
 
 
-def report(result: VerificationResult, subject: str, as_json: bool) -> NoReturn:
+def report(
+    result: VerificationResult, subject: str, as_json: bool, trust: str = DEFAULT_TRUST
+) -> NoReturn:
     """Print the result (JSON on stdout, or the verdict on stderr) and exit 0 or 1."""
     if as_json:
         print_json(result.to_json())
     else:
-        print_verdict(result, subject)
+        print_verdict(result, subject, trust)
     raise typer.Exit(int(Exit.VERIFIED if result.verified else Exit.NOT_VERIFIED))

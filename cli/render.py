@@ -1,14 +1,15 @@
 """Human and JSON output of verification results.
 
-Whatever comes from a bundle or a document (names, claims, messages, unsigned text, file names) is
-printed as rich ``Text``, never parsed as markup, after control, format and separator characters
-are shown as ``\\uXXXX``: no value can style the output, move the cursor or fake a verdict line.
-The first line printed is always the verdict.
+The words come from :mod:`provenance.present`, the presenter the web page uses too: the verdict and
+one plain sentence first, then who signed, what the signature claims (under a heading that says,
+on a failure, that it describes the original text), notes, and each step as passed, failed or
+skipped with its status code. Whatever comes from a bundle or a document is printed as rich
+``Text``, never parsed as markup, after control, format and separator characters are shown as
+``\\uXXXX``: no value can style the output, move the cursor or fake a verdict line.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.panel import Panel
@@ -16,14 +17,29 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.common import stderr, stdout
-from provenance.armor import ArmoredVerification, ArmorVerdict, BlockVerification, UnsignedSegment
+from provenance.armor import ArmoredVerification, ArmorVerdict
 from provenance.display import printable
 from provenance.encoding import dumps_text
-from provenance.statement import format_time
-from provenance.verify.result import SignerKind, VerificationResult
+from provenance.present import (
+    DEFAULT_TRUST,
+    DocumentPresentation,
+    Part,
+    PartKind,
+    Presentation,
+    StepStatus,
+    present,
+    present_armored,
+)
+from provenance.verify.result import VerificationResult
 
 MAX_UNSIGNED_LINES_SHOWN = 20
 _QUOTE = "  │ "
+HINTS = {
+    "policy.identity.required": (
+        "give --identity URI, --identity-regex REGEX, or say --unsafe-any-identity"
+    ),
+    "policy.identity.mismatch": "check --identity against the signer above",
+}
 
 
 def print_json(document: Any) -> None:
@@ -32,120 +48,93 @@ def print_json(document: Any) -> None:
     stdout.flush()
 
 
-def verdict_line(result: VerificationResult, subject: str) -> str:
-    """The one-line verdict printed first."""
-    if result.verified:
-        who = ", ".join(result.signer.identities) if result.signer else "?"
-        return printable(f"VERIFIED: {subject} signed by {who}")
-    failure = result.failures[0] if result.failures else None
-    reason = f"{failure.code}: {failure.message}" if failure else "incomplete verification"
-    return printable(f"NOT VERIFIED: {subject}: {reason}")
+def verdict_line(presentation: Presentation | DocumentPresentation, subject: str) -> str:
+    """The one-line verdict printed first: headline, subject, plain reason and the first code."""
+    codes = _codes(presentation)
+    suffix = f" ({codes[0]})" if codes else ""
+    return printable(f"{presentation.headline}: {subject}: {presentation.reason}{suffix}")
 
 
-def print_verdict(result: VerificationResult, subject: str) -> None:
+def _codes(presentation: Presentation | DocumentPresentation) -> tuple[str, ...]:
+    if isinstance(presentation, Presentation):
+        return presentation.codes
+    own = tuple(f.code for f in presentation.failures)
+    blocks = (p.presentation.codes for p in presentation.parts if p.presentation is not None)
+    return own + tuple(code for block in blocks for code in block)
+
+
+def print_verdict(result: VerificationResult, subject: str, trust: str = DEFAULT_TRUST) -> None:
     """Print the verdict line and the verdict panel to stderr."""
-    stderr.print(Text(verdict_line(result, subject), style=_style(result.verified)))
-    _print_panel(result, "provenance")
+    presentation = present(result, trust=trust)
+    stderr.print(Text(verdict_line(presentation, subject), style=_style(presentation.verified)))
+    _print_presentation(presentation, presentation.claims_heading)
 
 
-def armored_verdict_line(outcome: ArmoredVerification, subject: str) -> str:
-    """The one-line verdict on an armored document; partly signed text is never VERIFIED."""
-    count = len(outcome.blocks)
-    if outcome.verdict is ArmorVerdict.VERIFIED:
-        if count == 1:
-            return verdict_line(outcome.blocks[0].result, subject)
-        return printable(f"VERIFIED: {subject}: {count} signed blocks, each verified")
-    if outcome.verdict is ArmorVerdict.PARTLY_SIGNED:
-        unsigned = ", ".join(s.lines_label for s in outcome.unsigned_segments)
-        return printable(
-            f"PARTLY SIGNED: {subject}: {count} signed block(s) verify, but {unsigned} not signed"
-        )
-    failed = next((b for b in outcome.blocks if not b.result.verified), None)
-    if failed is None:
-        finding = outcome.findings[0]
-        return printable(f"NOT VERIFIED: {subject}: {finding.code}: {finding.message}")
-    where = f"{subject}, signed block at {_lines(failed)}"
-    return verdict_line(failed.result, where)
-
-
-def print_armored_verdict(outcome: ArmoredVerification, subject: str) -> None:
+def print_armored_verdict(
+    outcome: ArmoredVerification, subject: str, trust: str = DEFAULT_TRUST
+) -> None:
     """Print the document verdict, a panel per signed block and the unsigned text to stderr."""
-    line = armored_verdict_line(outcome, subject)
-    stderr.print(Text(line, style=_style(outcome.verified)))
-    for item in outcome.blocks:
-        mark = "VERIFIED" if item.result.verified else "NOT VERIFIED"
-        _print_panel(item.result, f"signed block, {_lines(item)}: {mark}")
-    for segment in outcome.unsigned_segments:
-        _print_unsigned(segment)
-
-
-def _lines(item: BlockVerification) -> str:
-    return f"lines {item.block.start_line}-{item.block.end_line}"
+    document = present_armored(outcome, trust=trust)
+    failed = next((p for p in document.parts if p.presentation and not p.verified), None)
+    if failed is not None and document.verdict is ArmorVerdict.NOT_VERIFIED:
+        subject = f"{subject}, signed block at {failed.lines}"
+    stderr.print(Text(verdict_line(document, subject), style=_style(document.verified)))
+    for failure in document.failures:
+        stderr.print(Text(f"FAILED {failure.step} {failure.code}: {failure.message}", style="red"))
+    for part in document.parts:
+        if part.kind is PartKind.UNSIGNED:
+            _print_unsigned(part)
+        elif part.presentation is not None:
+            stderr.print(Text(part.presentation.claims_heading + ":", style="bold"))
+            title = f"signed block, {part.lines}: {part.presentation.headline}"
+            _print_presentation(part.presentation, title)
 
 
 def _style(verified: bool) -> str:
     return "bold green" if verified else "bold red"
 
 
-def _print_panel(result: VerificationResult, title: str) -> None:
-    stderr.print(Panel(_facts_table(result), title=Text(printable(title)), expand=False))
-    for warning in result.warnings:
-        stderr.print(Text("warning: ", style="bold yellow") + Text(printable(warning)))
+def _print_presentation(presentation: Presentation, title: str) -> None:
+    stderr.print(Panel(_facts_table(presentation), title=Text(title), expand=False))
+    for note in presentation.notes:
+        stderr.print(Text("note: ", style="bold yellow") + Text(note))
+    for failure in presentation.failures:
+        if hint := HINTS.get(failure.code):
+            stderr.print(Text("hint: ", style="bold") + Text(hint))
 
 
-def _print_unsigned(segment: UnsignedSegment) -> None:
-    header = f"UNSIGNED, {segment.lines_label}: no signature covers this text"
-    stderr.print(Text(header, style="bold yellow"))
-    lines = segment.text.rstrip("\n").split("\n")
+def _print_unsigned(part: Part) -> None:
+    stderr.print(Text(part.title, style="bold yellow"))
+    lines = (part.text or "").split("\n")
     for text_line in lines[:MAX_UNSIGNED_LINES_SHOWN]:
-        stderr.print(Text(_QUOTE + printable(text_line), style="dim"))
+        stderr.print(Text(_QUOTE + text_line, style="dim"))
     if len(lines) > MAX_UNSIGNED_LINES_SHOWN:
         hidden = len(lines) - MAX_UNSIGNED_LINES_SHOWN
         stderr.print(Text(f"{_QUOTE}... {hidden} more line(s); --json shows all", style="dim"))
 
 
-def _facts_table(result: VerificationResult) -> Table:
+def _facts_table(presentation: Presentation) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column(overflow="fold")
-    for label, value in _facts(result):
-        table.add_row(Text(label), Text(printable(value)))
-    passed = " ".join(f.code for f in result.findings if f.ok and f.code.endswith(".ok"))
-    if passed:
-        table.add_row(Text("checks passed"), Text(printable(passed)))
-    for failure in result.failures:
-        table.add_row(
-            Text(f"FAILED {printable(failure.step)}", style="red"),
-            Text(printable(f"{failure.code}: {failure.message}")),
-        )
+    for fact in (*presentation.signer, *presentation.claims, *presentation.details):
+        table.add_row(Text(fact.label), Text(fact.value))
+    _add_steps(table, presentation)
     return table
 
 
-def _facts(result: VerificationResult) -> list[tuple[str, str]]:
-    facts: list[tuple[str, str]] = []
-    if result.signer is not None:
-        facts.append(("signer", ", ".join(result.signer.identities)))
-        if result.signer.issuer:
-            facts.append(("vouched for by", result.signer.issuer))
-            for name, key_id in zip(
-                result.signer.issuer_chain, result.signer.issuer_key_ids, strict=False
-            ):
-                facts.append(("CA key (--issuer pin)", f"{key_id} {name}"))
-        elif result.signer.kind is SignerKind.PINNED_KEY:
-            facts.append(("vouched for by", "a key pinned by your trust root"))
-        facts.append(("key id", result.signer.key_id))
-    if result.statement is not None:
-        predicate = result.statement.predicate
-        if predicate.author is not None:
-            facts.append(("author (attested)", predicate.author.id))
-        if predicate.publisher is not None:
-            facts.append(("publisher (attested)", predicate.publisher))
-        facts.append(("created (signed claim)", format_time(predicate.created)))
-        facts.extend((f"claim {k}", json.dumps(v)) for k, v in predicate.claims.items())
-    for proof in result.log_proofs:
-        when = format_time(proof.integrated_time)
-        facts.append(("logged at", f"{proof.origin} #{proof.index} at {when}"))
-    if result.certificate_checked_at and result.time_source:
-        when = format_time(result.certificate_checked_at)
-        facts.append(("certificate checked at", f"{when} ({result.time_source.value} time)"))
-    return facts
+def _add_steps(table: Table, presentation: Presentation) -> None:
+    passed = [s.code for s in presentation.steps if s.status is StepStatus.PASSED]
+    if passed:
+        table.add_row(Text("checks passed"), Text(" ".join(passed)))
+    for step in presentation.steps:
+        if step.status is StepStatus.ADVISORY:
+            table.add_row(
+                Text(f"note {step.step}", style="yellow"), Text(f"{step.code}: {step.message}")
+            )
+        elif step.status is StepStatus.SKIPPED:
+            table.add_row(Text(f"skipped {step.step}"), Text(step.message, style="dim"))
+        elif step.status is StepStatus.FAILED:
+            table.add_row(
+                Text(f"FAILED {step.step}", style="red"), Text(f"{step.code}: {step.message}")
+            )

@@ -127,12 +127,19 @@ def verify(
         unsafe_any_identity,
         require_fresh_crl=require_fresh_crl,
     )
+    label = trust_label(trust_root, from_key=key is not None)
     armored = None if bundle else _armored_document(file)
     if armored is not None:
-        _verify_armored(Verifier(trust_root), file, armored, policy, as_json)
+        _verify_armored(Verifier(trust_root), file, armored, policy, as_json, label)
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
     bundle_bytes = read_file(bundle_path, "bundle", MAX_BUNDLE_FILE_BYTES)
-    report(_check_file(Verifier(trust_root), file, bundle_bytes, policy), str(file), as_json)
+    result = _check_file(Verifier(trust_root), file, bundle_bytes, policy)
+    report(result, str(file), as_json, label)
+
+
+def trust_label(trust_root: TrustRoot, *, from_key: bool) -> str:
+    """Who the reader trusts, for the plain sentences: ``you (--key)`` or the trust root's name."""
+    return "you (--key)" if from_key else printable(trust_root.name)
 
 
 def _verify_with_store(
@@ -147,15 +154,18 @@ def _verify_with_store(
     armored = None if bundle else _armored_document(file)
     now = datetime.now(UTC)
     if armored is not None:
-        verifier = Verifier(trust_cmd.store_trust_root(store, publisher, armored, policy, now))
-        _verify_armored(verifier, file, armored, policy, as_json)
+        trust_root = trust_cmd.store_trust_root(store, publisher, armored, policy, now)
+        label = trust_label(trust_root, from_key=False)
+        _verify_armored(Verifier(trust_root), file, armored, policy, as_json, label)
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
     bundle_bytes = read_file(bundle_path, "bundle", MAX_BUNDLE_FILE_BYTES)
     found = trust_cmd.verify_with_store(store, publisher, file, bundle_bytes, policy, now)
     if as_json:
         print_json({**found.result.to_json(), "publisher": found.publisher})
         raise typer.Exit(int(Exit.VERIFIED if found.result.verified else Exit.NOT_VERIFIED))
-    report(found.result, f"{file} (publisher {found.publisher})", as_json)
+    report(
+        found.result, f"{file} (publisher {found.publisher})", as_json, printable(found.publisher)
+    )
 
 
 def _armored_document(file: Path) -> bytes | None:
@@ -169,13 +179,13 @@ def _armored_document(file: Path) -> bytes | None:
 
 
 def _verify_armored(
-    verifier: Verifier, file: Path, document: bytes, policy: Policy, as_json: bool
+    verifier: Verifier, file: Path, document: bytes, policy: Policy, as_json: bool, trust: str
 ) -> NoReturn:
     outcome = check_armored(verifier, document, policy, at=datetime.now(UTC))
     if as_json:
         print_json(outcome.to_json())
     else:
-        print_armored_verdict(outcome, str(file))
+        print_armored_verdict(outcome, str(file), trust)
     raise typer.Exit(int(Exit.VERIFIED if outcome.verified else Exit.NOT_VERIFIED))
 
 

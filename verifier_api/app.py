@@ -16,6 +16,8 @@ from verifier_api.schemas import ErrorResponse
 from verifier_api.service import build_service
 from verifier_api.settings import Settings
 from verifier_api.web import install_web
+from verifier_api.web.docs import install_docs
+from verifier_api.web.form_errors import FormErrorPages
 
 API_VERSION = "1.0.0"
 _ERRORS = {
@@ -54,6 +56,8 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Sign at submission, verify server side, identities, revocation, transparency log.",
         lifespan=lifespan,
         default_response_class=SafeJSONResponse,
+        docs_url=None,
+        redoc_url=None,
         responses=_ERRORS,  # type: ignore[arg-type]
     )
     app.state.service = service
@@ -69,10 +73,12 @@ def create_app(settings: Settings) -> FastAPI:
     for router in routers:
         app.include_router(router)
     install_web(app)
+    install_docs(app)
     install_error_handlers(app)
     app.add_middleware(StrictJsonMiddleware, json_paths=json_body_paths(routers))
     media_caps = dict.fromkeys(media.MEDIA_ROUTES, settings.max_media_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, path_caps=media_caps)
+    app.add_middleware(FormErrorPages, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=service.metrics)
     return app
 

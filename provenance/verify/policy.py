@@ -8,6 +8,7 @@ that constrains identity, unless the caller names :class:`UnsafeAcceptAnyIdentit
 
 from __future__ import annotations
 
+import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -210,7 +211,7 @@ class RequireClaim(Policy):
             actual != self.value or type(actual) is not type(self.value)
         ):
             raise PolicyError(
-                f"claim {self.name!r} must be {self.value!r}; actual {actual!r}",
+                f"claim {self.name!r} must be {_json(self.value)}; actual {_json(actual)}",
                 code="policy.claim.mismatch",
             )
 
@@ -322,6 +323,11 @@ class UnsafeAcceptAnyIdentity(Policy):
         return None
 
 
+def _json(value: ClaimValue) -> str:
+    """A claim value as JSON (``true``, ``"yes"``), as it is signed, never Python's ``True``."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def check_certified(policy: Policy, facts: VerifiedFacts) -> None:
     """Apply ``policy`` to a certificate signer: an identity requirement is mandatory.
 
@@ -332,7 +338,8 @@ def check_certified(policy: Policy, facts: VerifiedFacts) -> None:
     if not policy.constrains_identity:
         raise PolicyError(
             "a certificate-signed signature needs an identity requirement (or an explicit "
-            f"UnsafeAcceptAnyIdentity); the certificate names {list(facts.signer.identities)}",
+            "accept-any-identity policy: --unsafe-any-identity on the command line); the "
+            f"certificate names {list(facts.signer.identities)}",
             code="policy.identity.required",
         )
     policy.check(facts)

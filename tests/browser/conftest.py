@@ -41,10 +41,12 @@ PageFactory = Callable[..., "Page"]
 
 @dataclass(frozen=True)
 class Server:
-    """A running service with the demo on, and an API key with scope ``sign``."""
+    """A running service with the demo on, and API keys with scopes ``sign`` and ``admin``."""
 
     base_url: str
     sign_key: str
+    admin_key: str
+    home: Path
 
 
 def _missing_browser() -> str | None:
@@ -81,11 +83,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     engine = make_engine(database_url)
     upgrade_database(engine)
     _, key = crud.create_api_key(engine, "browser", Scope.SIGN, now=datetime.now(UTC))
+    _, admin = crud.create_api_key(engine, "browser-admin", Scope.ADMIN, now=datetime.now(UTC))
     engine.dispose()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PROVENANCE_DEMO", "1")
         with server_process(home, database_url) as base_url:
-            yield Server(base_url, key)
+            yield Server(base_url, key, admin, home)
 
 
 @pytest.hookimpl(wrapper=True)

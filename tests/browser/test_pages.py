@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import httpx
+from cryptography import x509
 
 from provenance.armor import armor
 from provenance.bundle import Bundle
+from provenance.identity.csr import create_csr
+from provenance.keys import KeyType, generate_key
+from provenance.present import long_date
+from provenance.sign import Signer
+from provenance.statement import Author, ContentPredicate
+from provenance.text import Canonicalization
 from tests.browser.conftest import PageFactory, Server
 from tests.integration.api.support import sign_body
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Locator, Page
 
 REVIEW = "The desk lamp is sturdy and bright.\nFive stars."
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_CLAIM = "<b>bold</b>"
 NARROW = {"width": 375, "height": 700}
+PHONE = {"width": 390, "height": 844}
+SERVICE_IDENTITY = "https://reviews.example/signing-service"
+REVOKED_AUTHOR = "https://reviews.example/u/revoked-author"
+PLACEHOLDER_FIT = """(field) => {
+  const style = getComputedStyle(field);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = `${style.fontSize} ${style.fontFamily}`;
+  const room = field.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return [room, context.measureText(field.placeholder).width];
+}"""
 
 
 def write_review(page: Page, server: Server, display_name: str = "Dana") -> str:
@@ -25,7 +44,7 @@ def write_review(page: Page, server: Server, display_name: str = "Dana") -> str:
     page.goto(f"{server.base_url}/demo")
     page.get_by_label("Account id").fill("dana-8841")
     page.get_by_label("Display name").fill(display_name)
-    page.get_by_label("Review").fill(REVIEW)
+    page.get_by_label("Review", exact=True).fill(REVIEW)
     page.get_by_label("Verified purchase").check()
     page.get_by_role("button", name="Sign and publish").click()
     return page.locator("#armored").input_value()
@@ -40,8 +59,57 @@ def verify(page: Page, server: Server, document: str) -> str:
 
 
 def failed_codes(page: Page) -> list[str]:
-    """The codes of the failed steps on the verdict card."""
-    return page.locator(".failures code").all_inner_texts()
+    """The codes of the failed steps on the verdict card (under Technical details)."""
+    return [text.strip() for text in page.locator(".step-failed code").all_text_contents()]
+
+
+def reason(page: Page) -> str:
+    """The plain sentence under the verdict label."""
+    return page.locator("#verdict-reason").inner_text()
+
+
+def author_bundle(server: Server, identity: str, text: str, *, revoke: bool) -> Bundle:
+    """A bundle for ``text`` signed with a certificate the publisher issued for ``identity``
+    (then revoked when ``revoke``), as an author's own tool would make it."""
+    key = generate_key(KeyType.P256)
+    admin = {"Authorization": f"Bearer {server.admin_key}"}
+    csr = create_csr(key, identity).decode("ascii")
+    issued = httpx.post(
+        f"{server.base_url}/v1/certificates",
+        json={"csr": csr, "identity": identity},
+        headers=admin,
+        timeout=10,
+    )
+    assert issued.status_code == 201, issued.text
+    pem_chain = issued.json()["certificateChain"]
+    chain = [x509.load_pem_x509_certificate(c.encode()) for c in pem_chain]
+    predicate = ContentPredicate(
+        "text/plain", Canonicalization.TEXT_V1, datetime.now(UTC), author=Author(identity, "Rex")
+    )
+    bundle = Signer(key, chain).sign(text.encode(), "review.txt", predicate)
+    if revoke:
+        revoked = httpx.post(
+            f"{server.base_url}/v1/revocations",
+            json={"certificate": pem_chain[0], "reason": "keyCompromise"},
+            headers=admin,
+            timeout=10,
+        )
+        assert revoked.status_code == 201, revoked.text
+    return bundle
+
+
+def revoked_author_review(server: Server) -> str:
+    """A review signed with a certificate the publisher issued and then revoked, clear-signed."""
+    text = REVIEW + "\n"
+    return armor(text, author_bundle(server, REVOKED_AUTHOR, text, revoke=True))
+
+
+def publish_directly(server: Server, review_id: str, text: str, bundle: Bundle) -> None:
+    """Put a review into the demo site's store as a platform would (no check on the way in)."""
+    directory = server.home / "demo-reviews"
+    directory.mkdir(exist_ok=True)
+    document = {"displayName": "Rex", "text": text, "bundle": bundle.to_json()}
+    (directory / f"{review_id}.json").write_text(json.dumps(document))
 
 
 def test_demo_review_verifies_with_the_demo_identity_and_a_changed_word_fails(
@@ -50,12 +118,72 @@ def test_demo_review_verifies_with_the_demo_identity_and_a_changed_word_fails(
     page = new_page()
     armored = write_review(page, server)
     assert verify(page, server, armored) == "VERIFIED"
-    author = page.locator(".facts .author")
-    assert author.locator(".author-name").inner_text() == "Dana"
-    assert author.get_by_text("https://reviews.example/u/dana-8841").is_visible()
-    assert page.locator("#any-identity").is_visible()
+    assert reason(page) == (
+        f"Signed by {SERVICE_IDENTITY}, vouched for by Reviews Example Issuing CA."
+    )
+    assert page.locator(".fact-author-name").inner_text() == "Dana"
+    assert page.locator(".fact-author-id").inner_text() == "https://reviews.example/u/dana-8841"
+    assert page.locator(".notice").count() == 1
+    assert page.get_by_text("UNSAFE").count() == 0
     assert verify(page, server, armored.replace("sturdy", "flimsy")) == "NOT VERIFIED"
+    assert reason(page) == "This text was changed after it was signed."
     assert failed_codes(page) == ["digest.mismatch"]
+    assert page.locator(".notice").count() == 0
+
+
+def test_changed_review_on_a_phone_shows_the_sentence_then_the_text_then_the_claims(
+    new_page: PageFactory, server: Server
+) -> None:
+    page = new_page(viewport=PHONE)
+    armored = write_review(page, server)
+    verify(page, server, armored.replace("sturdy", "flimsy"))
+    sentence = page.locator("#verdict-reason")
+    changed = page.locator("pre.content", has_text="flimsy")
+    heading = page.get_by_text("What the signature says about the original text, not this one")
+    assert sentence.inner_text() == "This text was changed after it was signed."
+    tops = [top(sentence), top(changed), top(heading)]
+    assert tops == sorted(tops)
+    assert top(changed) < PHONE["height"], "the changed text starts on the first screen"
+    assert page.get_by_text("digest.mismatch").first.is_hidden(), "codes stay under details"
+    page.get_by_text("Technical details").first.click()
+    assert page.get_by_text("digest.mismatch").first.is_visible()
+
+
+def test_wrong_identity_and_revoked_certificate_are_said_plainly(
+    new_page: PageFactory, server: Server
+) -> None:
+    page = new_page()
+    armored = write_review(page, server)
+    page.goto(f"{server.base_url}/")
+    page.get_by_label("Signed text").fill(armored)
+    page.get_by_label("Required signer").first.fill("https://reviews.example/u/someone-else")
+    page.get_by_role("button", name="Verify", exact=True).click()
+    assert page.locator("#verdict-label").inner_text() == "NOT VERIFIED"
+    assert reason(page) == f"Signed by {SERVICE_IDENTITY}, not by the signer you asked for."
+    assert failed_codes(page) == ["policy.identity.mismatch"]
+    assert verify(page, server, revoked_author_review(server)) == "NOT VERIFIED"
+    today = long_date(datetime.now(UTC))
+    assert reason(page) == f"The signer's certificate was revoked on {today}."
+    assert failed_codes(page) == ["certificate.revoked"]
+
+
+def test_identity_placeholder_is_the_publishers_identity_and_fits_a_phone(
+    new_page: PageFactory, server: Server
+) -> None:
+    page = new_page(viewport=PHONE)
+    page.goto(f"{server.base_url}/")
+    field = page.locator("#identity")
+    assert field.get_attribute("placeholder") == SERVICE_IDENTITY
+    room, needed = field.evaluate(PLACEHOLDER_FIT)
+    assert needed <= room, (needed, room)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+
+
+def top(locator: Locator) -> float:
+    """The top of the element on the page."""
+    found = locator.first.bounding_box()
+    assert found is not None
+    return found["y"]
 
 
 def test_html_in_names_and_claims_is_shown_as_text(new_page: PageFactory, server: Server) -> None:
@@ -72,7 +200,7 @@ def test_html_in_names_and_claims_is_shown_as_text(new_page: PageFactory, server
     assert verify(page, server, armor(REVIEW, Bundle.from_json(signed.json()["bundle"]))) == (
         "VERIFIED"
     )
-    assert page.locator(".facts .author-name").inner_text() == HOSTILE_NAME
+    assert page.locator(".fact-author-name").inner_text() == HOSTILE_NAME
     assert page.get_by_text(f'"{HOSTILE_CLAIM}"').is_visible()
     assert page.locator("main img").count() == 0
     assert page.locator("main b").count() == 0
@@ -97,3 +225,73 @@ def test_narrow_screen_has_no_horizontal_scroll(new_page: PageFactory, server: S
     page.goto(f"{server.base_url}/demo")
     widths.append(page.evaluate("document.scrollingElement.scrollWidth"))
     assert max(widths) <= NARROW["width"], widths
+
+
+def test_api_docs_render_their_operations_from_local_assets_only(
+    new_page: PageFactory, server: Server
+) -> None:
+    page = new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{server.base_url}/docs")
+    operations = page.locator(".opblock-summary-path")
+    operations.first.wait_for()
+    paths = {text.strip() for text in operations.all_inner_texts()}
+    assert {"/v1/verify", "/v1/sign"} <= {p.replace("\u200b", "") for p in paths}
+    assert requested and all(url.startswith(server.base_url) for url in requested), requested
+
+
+def card_of(page: Page, text: str) -> Locator:
+    """The review card on /demo whose text contains ``text``."""
+    return page.locator("article.review", has=page.locator("pre.content", has_text=text))
+
+
+def test_demo_lists_reviews_with_plain_badges_for_verified_changed_revoked_and_wrong_signer(
+    new_page: PageFactory, server: Server
+) -> None:
+    page = new_page(viewport=PHONE)
+    write_review(page, server)
+    changed_id = page.locator("#full-verdict").get_attribute("href")
+    assert changed_id is not None
+    changed_file = server.home / "demo-reviews" / f"{changed_id.rsplit('/', 1)[1]}.json"
+    stored = json.loads(changed_file.read_text())
+    stored["text"] = stored["text"].replace("sturdy", "wobbly")
+    changed_file.write_text(json.dumps(stored))
+    write_review(page, server)
+    revoked_text = "Revoked author's review.\n"
+    publish_directly(
+        server,
+        "90000000000000000001",
+        revoked_text,
+        author_bundle(server, REVOKED_AUTHOR, revoked_text, revoke=True),
+    )
+    other_text = "Someone else's review.\n"
+    other = "https://reviews.example/u/someone-else"
+    publish_directly(
+        server,
+        "90000000000000000002",
+        other_text,
+        author_bundle(server, other, other_text, revoke=False),
+    )
+    page.goto(f"{server.base_url}/demo")
+    cards = page.locator("article.review")
+    assert cards.first.locator("pre.content").inner_text() == other_text.strip()
+    verified = card_of(page, "sturdy").first
+    assert verified.locator(".badge-verified").inner_text() == "VERIFIED"
+    assert verified.locator(".review-verdict").inner_text() == (
+        "Written by Dana, as attested by Reviews Example."
+    )
+    expected = {
+        "wobbly": "This text was changed after it was signed.",
+        "Revoked author": f"The signer's certificate was revoked on {long_date(datetime.now(UTC))}.",
+        "Someone else": f"Signed by {other}, not by the signer you asked for.",
+    }
+    for text, sentence in expected.items():
+        card = card_of(page, text)
+        assert card.locator(".badge-not-verified").inner_text() == "NOT VERIFIED", text
+        assert card.locator(".review-verdict").inner_text() == sentence
+        assert card.locator(".badge-verified").count() == 0
+    card_of(page, "wobbly").get_by_role("link").click()
+    assert page.locator("#verdict-label").inner_text() == "NOT VERIFIED"
+    assert reason(page) == "This text was changed after it was signed."
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]

@@ -70,7 +70,9 @@ def test_sign_armor_writes_asc_that_verifies_with_exit_0(
     assert not armored.with_name("review.txt.prov.json").exists()
     code, out, err = _prov(runner, "verify", armored, "--key", key.with_name("author.key.pub"))
     assert (code, out) == (0, "")
-    assert err.splitlines()[0] == "VERIFIED: " + str(armored) + " signed by author.key.pub"
+    assert err.splitlines()[0] == (
+        f"VERIFIED: {armored}: Signed by author.key.pub, a key trusted directly by you (--key)."
+    )
     assert "checks passed" in err and "armor.ok" in err
 
 
@@ -104,7 +106,9 @@ def test_changed_word_exits_1_with_digest_mismatch(
     assert code == 1
     first = err.splitlines()[0]
     assert first.startswith(f"NOT VERIFIED: {armored}, signed block at lines 1-")
-    assert "digest.mismatch" in first and "FAILED digest" in err
+    assert first.endswith(": This text was changed after it was signed. (digest.mismatch)")
+    assert "FAILED digest" in err
+    assert "What the signature says about the original text, not this one" in err
 
 
 def test_text_around_the_block_is_partly_signed_and_exits_1(
@@ -122,7 +126,11 @@ def test_text_around_the_block_is_partly_signed_and_exits_1(
     assert unsigned[0]["lines"] == [1, 1]
     code, _, err = _prov(runner, "verify", quoted, "--key", key.with_name("author.key.pub"))
     assert code == 1
-    assert err.splitlines()[0].startswith(f"PARTLY SIGNED: {quoted}: 1 signed block(s) verify")
+    assert err.splitlines()[0] == (
+        f"PARTLY SIGNED: {quoted}: Part of this text (line 1, line {unsigned[1]['lines'][0]}) "
+        "is not covered by any "
+        "signature: do not trust it. (armor.partly_signed)"
+    )
     assert "UNSIGNED, line 1: no signature covers this text" in err
     assert "  │ VERIFIED: signed by the CEO" in err
 
@@ -138,7 +146,9 @@ def test_two_signed_blocks_are_both_reported(runner: CliRunner, key: Path, armor
     assert isinstance(blocks, list) and [b["verified"] for b in blocks] == [True, True]
     assert document["signer"] is None
     code, _, err = _prov(runner, "verify", both, "--key", key.with_name("author.key.pub"))
-    assert err.splitlines()[0] == f"VERIFIED: {both}: 2 signed blocks, each verified"
+    assert err.splitlines()[0] == (
+        f"VERIFIED: {both}: 2 signed blocks, each verified; no text outside them."
+    )
 
 
 @pytest.mark.parametrize(
@@ -159,7 +169,8 @@ def test_malformed_armor_exits_1_with_json_code(
     assert exit_code == 1
     assert _failures(document) == [code] and document["blocks"] == []
     exit_code, _, err = _prov(runner, "verify", armored, "--key", key.with_name("author.key.pub"))
-    assert exit_code == 1 and err.startswith(f"NOT VERIFIED: {armored}: {code}: ")
+    assert exit_code == 1 and err.startswith(f"NOT VERIFIED: {armored}: ")
+    assert err.splitlines()[0].endswith(f". ({code})")
     assert "Traceback" not in err
 
 
@@ -221,9 +232,11 @@ def test_certificate_signed_armor_shows_the_verdict_panel(
     armored = _sign(runner, key, REVIEW, "--cert", str(chain))
     code, _, err = _prov(runner, "verify", armored, "--trust", trust, "--identity", IDENTITY)
     assert code == 0, err
-    assert err.splitlines()[0] == f"VERIFIED: {armored} signed by {IDENTITY}"
-    assert "vouched for by" in err and "Reviews Example" in err
-    assert "certificate checked at" in err and "(verification time)" in err
+    assert err.splitlines()[0] == (
+        f"VERIFIED: {armored}: Signed by {IDENTITY}, vouched for by Reviews Example Issuing CA."
+    )
+    assert "Vouched for by" in err and "Reviews Example" in err
+    assert "Certificate checked at" in err and "(the time of verification)" in err
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from cli.log_cmd import plural
 from cli.main import app
 from provenance.encoding import b64decode_strict
 from provenance.tlog.merkle import verify_consistency, verify_inclusion
@@ -309,3 +311,46 @@ def test_log_key_without_key_or_trust_is_a_usage_error(
     code, _, err = _prov(runner, "verify", review, "--log-key", flow.verifier_key)
     assert code == 2
     assert "--log-key needs --key or --trust" in err
+
+
+def test_monitor_prints_labelled_columns_rfc3339_times_and_flags_revoked_certificates(
+    runner: CliRunner, flow: LoggedFlow, tmp_path: Path
+) -> None:
+    ca = tmp_path / "ca"
+    shutil.copytree(flow.root / "ca", ca)
+    _ok(
+        runner,
+        "ca",
+        "revoke",
+        "--ca",
+        ca,
+        "--cert",
+        flow.root / "a.pem",
+        "--reason",
+        "keyCompromise",
+    )
+    revoked_trust = tmp_path / "trust.json"
+    _ok(runner, "ca", "export-trust", "--ca", ca, "--log", flow.log, "--out", revoked_trust)
+    args = ("log", "monitor", flow.tiles, "--identity", IDENTITY, "--state", tmp_path / "m.json")
+    code, out, err = _prov(runner, *args, "--trust", revoked_trust)
+    assert code == 0, err
+    assert err.startswith("AUDIT OK: "), "no blank line before the summary off a terminal"
+    assert f"3 entries for {IDENTITY}" in err
+    header, *rows = out.splitlines()
+    labels = [label.strip() for label in header.split("  ") if label.strip()]
+    assert labels == ["INDEX", "LOGGED AT (UTC)", "CERTIFICATE", "SERIAL", "ENVELOPE SHA-256"]
+    assert len(rows) == 3
+    for number, row in enumerate(rows):
+        index, logged_at, status, *_ = row.split()
+        assert (index, status) == (str(number), "REVOKED")
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", logged_at), logged_at
+    code, out, _ = _prov(runner, *args[:-2], "--state", tmp_path / "n.json", "--trust", flow.trust)
+    assert code == 0 and all(row.split()[2:4] == ["not", "revoked"] for row in out.splitlines()[1:])
+
+
+def test_monitor_counts_entries_in_words() -> None:
+    assert [plural(n, "entry", "entries") for n in (0, 1, 2)] == [
+        "0 entries",
+        "1 entry",
+        "2 entries",
+    ]

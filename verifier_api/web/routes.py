@@ -15,13 +15,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from provenance.armor import armor, check_armored
 from provenance.display import printable
 from provenance.errors import BundleFormatError
+from provenance.present import DocumentPresentation, present, present_content, visible_text
 from provenance.text import Canonicalization, canonicalize
 from provenance.verify.policy import Identity, Policy, UnsafeAcceptAnyIdentity
+from provenance.verify.result import VerificationResult
 from verifier_api.auth import ServiceDep
 from verifier_api.service import Service, utc_now
 from verifier_api.signing import ACCOUNT_ID, SignedSubmission, Submission, sign_submission
+from verifier_api.web.demo_store import StoredReview, load_review, newest_reviews, save_review
+from verifier_api.web.form_errors import size_label
 from verifier_api.web.pages import render_page, static_file
-from verifier_api.web.views import armored_outcome, content_outcome, visible_text
+from verifier_api.web.views import ReviewCard, armored_outcome, content_outcome
 
 MAX_FIELD_CHARS = 1024
 VERIFIED_PURCHASE = "verifiedPurchase"
@@ -57,7 +61,9 @@ def _demo_enabled(request: Request) -> bool:
 def _base_context(request: Request, service: Service) -> dict[str, Any]:
     return {
         "publisher": printable(service.publisher.settings.name),
+        "signing_identity": printable(service.publisher.service_identity),
         "demo_enabled": _demo_enabled(request),
+        "body_limit": size_label(service.settings.max_body_bytes),
     }
 
 
@@ -83,8 +89,7 @@ def verify_pasted(
     _, verifier = service.authority.trust_root(now)
     checked = check_armored(verifier, document, _policy(identity), at=now)
     service.metrics.verifications.labels(str(checked.verified).lower()).inc()
-    outcome = armored_outcome(checked, identity or None)
-    context = {**_base_context(request, service), "outcome": outcome}
+    context = _verdict_context(request, service, armored_outcome(checked, _trust(service)))
     return render_page("verify.html", {**context, "document": document, "identity": identity})
 
 
@@ -103,9 +108,19 @@ def verify_upload(
     _, verifier = service.authority.trust_root(now)
     result = verifier.check(content_bytes, bundle.file.read(), _policy(identity), at=now)
     service.metrics.verifications.labels(str(result.verified).lower()).inc()
-    outcome = content_outcome(content_bytes, result, identity or None)
-    context = {**_base_context(request, service), "outcome": outcome}
+    outcome = content_outcome(content_bytes, result, _trust(service))
+    context = _verdict_context(request, service, outcome)
     return render_page("verify.html", {**context, "document": "", "identity": identity})
+
+
+def _trust(service: Service) -> str:
+    return printable(service.publisher.settings.name)
+
+
+def _verdict_context(
+    request: Request, service: Service, outcome: DocumentPresentation
+) -> dict[str, Any]:
+    return {**_base_context(request, service), "outcome": outcome}
 
 
 @router.get("/static/{name}")
@@ -117,10 +132,31 @@ def static(request: Request, service: ServiceDep, name: str) -> Response:
 
 @router.get("/demo")
 def demo_form(request: Request, service: ServiceDep) -> Response:
-    """The demo review site's form (404 unless the demo is enabled)."""
+    """The demo review site: the published reviews with their badges, and the form."""
     if not _demo_enabled(request):
         return _not_found(request, service, DEMO_OFF)
     return _demo_page(request, service, errors=[], form=_empty_form())
+
+
+@router.get("/demo/reviews/{review_id}")
+def demo_review(request: Request, service: ServiceDep, review_id: str) -> Response:
+    """The full verdict on one published review, checked against its bundle now."""
+    stored = load_review(service.settings.home, review_id) if _demo_enabled(request) else None
+    if stored is None:
+        return _not_found(
+            request, service, DEMO_OFF if not _demo_enabled(request) else "This review"
+        )
+    content = stored.text.encode("utf-8")
+    result = _check_review(service, stored)
+    title = f"Review #{int(stored.review_id)}"
+    outcome = present_content(content, result, trust=_trust(service), title=title)
+    context = {
+        **_verdict_context(request, service, outcome),
+        "review": _card(stored, result, _trust(service)),
+    }
+    return render_page(
+        "demo_review.html", {**context, "identity": service.publisher.service_identity}
+    )
 
 
 @router.post("/demo")
@@ -153,7 +189,9 @@ def demo_sign(
         errors = [f"{exc.code}: {exc.message}"]
         return _demo_page(request, service, errors=errors, form=form, status_code=422)
     service.metrics.signatures.inc()
-    return _signed_review_page(request, service, signed, form)
+    canonical = canonicalize(text.encode("utf-8"), Canonicalization.TEXT_V1).decode("utf-8")
+    review_id = save_review(service.settings.home, display_name, canonical, signed.bundle)
+    return _signed_review_page(request, service, signed, form, review_id)
 
 
 def _empty_form() -> dict[str, Any]:
@@ -179,12 +217,38 @@ def _demo_page(
     form: dict[str, Any],
     status_code: int = 200,
 ) -> Response:
+    trust = _trust(service)
+    stored = newest_reviews(service.settings.home)
+    reviews = [_card(r, _check_review(service, r), trust) for r in stored]
     context = {**_base_context(request, service), "errors": errors, "form": form}
+    context |= {"reviews": reviews, "max_name_chars": MAX_FIELD_CHARS}
     return render_page("demo.html", context, status_code)
 
 
+def _check_review(service: Service, stored: StoredReview) -> VerificationResult:
+    """Verify a stored review against its bundle: signed by this publisher's signing service."""
+    now = utc_now()
+    _, verifier = service.authority.trust_root(now)
+    policy = Identity(service.publisher.service_identity)
+    return verifier.check(stored.text.encode("utf-8"), stored.bundle, policy, at=now)
+
+
+def _card(stored: StoredReview, result: VerificationResult, trust: str) -> ReviewCard:
+    return ReviewCard(
+        review_id=stored.review_id,
+        number=int(stored.review_id),
+        display_name=printable(stored.display_name),
+        text=visible_text(stored.text),
+        presentation=present(result, trust=trust),
+    )
+
+
 def _signed_review_page(
-    request: Request, service: Service, signed: SignedSubmission, form: dict[str, Any]
+    request: Request,
+    service: Service,
+    signed: SignedSubmission,
+    form: dict[str, Any],
+    review_id: str,
 ) -> Response:
     text = canonicalize(form["text"].encode("utf-8"), Canonicalization.TEXT_V1).decode("utf-8")
     context = {
@@ -195,6 +259,7 @@ def _signed_review_page(
         "log_index": signed.log_index,
         "text": visible_text(text),
         "armored": armor(text, signed.bundle),
+        "review_id": review_id,
     }
     return render_page("demo_signed.html", context)
 

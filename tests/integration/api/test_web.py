@@ -34,6 +34,8 @@ from verifier_api.settings import Settings
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_CLAIM = "<b>bold</b>"
 VERDICT_LABEL = re.compile(r'<h2 id="verdict-label" class="verdict-label">([^<]*)</h2>')
+VERDICT_REASON = re.compile(r'<p class="reason value" id="verdict-reason">([^<]*)</p>')
+NOTICE = 'class="notice value"'
 ARMORED_TEXTAREA = re.compile(r'<textarea id="armored"[^>]*>(.*?)</textarea>', re.DOTALL)
 
 
@@ -84,6 +86,13 @@ def verdict_of(page: str) -> list[str]:
     return VERDICT_LABEL.findall(page)
 
 
+def reason_of(page: str) -> str:
+    """The plain sentence under the verdict label."""
+    match = VERDICT_REASON.search(page)
+    assert match is not None, page
+    return html.unescape(match.group(1))
+
+
 def demo_review(site: Site, **fields: str) -> str:
     """Submit the demo form and return the armored text shown."""
     form = {"account_id": "dana-8841", "display_name": "Dana", "text": REVIEW, **fields}
@@ -129,17 +138,41 @@ def test_demo_review_armor_verifies_on_the_page_with_the_demo_identity(site: Sit
     assert f"{BASE_URL}/u/dana-8841" in page
     assert SERVICE_IDENTITY in page
     assert "verifiedPurchase" in page
-    assert "any signer certified by Reviews Example is accepted" in page
+    assert reason_of(page) == f"Signed by {SERVICE_IDENTITY}, vouched for by {NAME} Issuing CA."
     assert "digest.ok" in page
+
+
+def test_no_identity_gives_one_note_and_no_unsafe_line(site: Site) -> None:
+    page = site.verify(demo_review(site))
+    assert page.count(NOTICE) == 1
+    assert f"anyone vouched for by {NAME} is accepted" in page
+    assert "UNSAFE" not in page
+
+
+def test_no_note_where_identity_does_not_matter(site: Site) -> None:
+    for page in (
+        site.verify("just some text"),
+        site.verify(demo_review(site).replace("sturdy", "flimsy")),
+        site.verify(demo_review(site), identity=SERVICE_IDENTITY),
+    ):
+        assert NOTICE not in page
+        assert "UNSAFE" not in page
+
+
+def test_identity_placeholder_names_this_publishers_signing_identity(site: Site) -> None:
+    page = site.client.get("/").text
+    assert f'placeholder="{SERVICE_IDENTITY}"' in page
+    assert "reviews.example/signing-service" not in page.replace(BASE_URL, "")
 
 
 def test_required_identity_is_enforced(site: Site) -> None:
     armored = demo_review(site)
     page = site.verify(armored, identity=SERVICE_IDENTITY)
     assert verdict_of(page) == ["VERIFIED"]
-    assert 'id="any-identity"' not in page
+    assert NOTICE not in page
     other = site.verify(armored, identity=f"{BASE_URL}/someone-else")
     assert verdict_of(other) == ["NOT VERIFIED"]
+    assert reason_of(other) == f"Signed by {SERVICE_IDENTITY}, not by the signer you asked for."
     assert "policy.identity.mismatch" in other
 
 
@@ -147,12 +180,27 @@ def test_changed_word_fails_with_digest_mismatch(site: Site) -> None:
     armored = demo_review(site)
     page = site.verify(armored.replace("sturdy", "flimsy"))
     assert verdict_of(page) == ["NOT VERIFIED"]
+    assert reason_of(page) == "This text was changed after it was signed."
     assert '<code class="code">digest.mismatch</code>' in page
+
+
+def test_changed_text_comes_before_the_claims_which_describe_the_original(site: Site) -> None:
+    page = site.verify(demo_review(site, verified_purchase="yes").replace("sturdy", "flimsy"))
+    reason = page.index('id="verdict-reason"')
+    changed = page.index("flimsy")
+    heading = page.index("What the signature says about the original text, not this one")
+    claims = page.index("verifiedPurchase")
+    details = page.index("<summary>Technical details</summary>")
+    assert reason < changed < heading < claims < details
+    assert details < page.index("digest.mismatch")
 
 
 def test_partly_signed_text_is_never_shown_as_verified(site: Site) -> None:
     page = site.verify("Best lamp ever, says the shop.\n" + demo_review(site))
     assert verdict_of(page) == ["PARTLY SIGNED"]
+    assert reason_of(page) == (
+        "Part of this text (line 1) is not covered by any signature: do not trust it."
+    )
     assert "UNSIGNED, line 1: no signature covers this text" in page
     assert "armor.partly_signed" in page
 
@@ -160,6 +208,7 @@ def test_partly_signed_text_is_never_shown_as_verified(site: Site) -> None:
 def test_text_without_armor_is_not_verified(site: Site) -> None:
     page = site.verify("just some text")
     assert verdict_of(page) == ["NOT VERIFIED"]
+    assert reason_of(page) == "Nothing here is signed: there is no signed block in this text."
     assert "armor.missing" in page
 
 
@@ -203,12 +252,6 @@ def test_upload_form_verifies_content_against_its_bundle(site: Site) -> None:
     assert "digest.mismatch" in page
 
 
-def test_verify_page_applies_the_body_cap(site: Site) -> None:
-    answer = site.client.post("/verify", data={"document": "x" * (2 * 1024 * 1024)})
-    assert answer.status_code == 413
-    assert answer.json()["error"]["code"] == "request.too_large"
-
-
 def test_demo_form_refuses_a_bad_account_and_keeps_input_escaped(site: Site) -> None:
     form = {"account_id": "bad id!", "display_name": HOSTILE_NAME, "text": "x"}
     answer = site.client.post("/demo", data=form)
@@ -238,3 +281,86 @@ def test_demo_is_off_unless_enabled(home: Path, tmp_path: Path) -> None:
         refused = site.client.post("/demo", data={"account_id": "a", "display_name": "b"})
         assert refused.status_code == 404
         assert 'href="/demo"' not in site.client.get("/").text
+
+
+def demo_post(site: Site, text: str, name: str = "Dana") -> str:
+    """Publish a review on /demo; returns its id in the demo's store."""
+    form = {
+        "account_id": "dana-8841",
+        "display_name": name,
+        "text": text,
+        "verified_purchase": "yes",
+    }
+    answer = site.client.post("/demo", data=form)
+    assert answer.status_code == 200, answer.text
+    match = re.search(r'href="/demo/reviews/([0-9]+)" id="full-verdict"', answer.text)
+    assert match is not None
+    return match.group(1)
+
+
+def review_card(page: str, review_id: str) -> str:
+    """The HTML of one review's card in the /demo list."""
+    match = re.search(
+        rf'<article class="review [^"]*" id="review-{int(review_id)}">(.*?)</article>', page, re.S
+    )
+    assert match is not None, review_id
+    return match.group(1)
+
+
+def test_demo_lists_published_reviews_newest_first_with_verified_badges(site: Site) -> None:
+    older = demo_post(site, "Older review: the lamp is fine.\n", name="Olga")
+    newer = demo_post(site, "Newer review: the lamp is great.\n", name="Nina")
+    page = site.client.get("/demo").text
+    assert page.index(f'id="review-{int(newer)}"') < page.index(f'id="review-{int(older)}"')
+    card = review_card(page, newer)
+    assert '<span class="badge badge-verified">VERIFIED</span>' in card
+    assert "Written by Nina, as attested by Reviews Example." in card
+    assert "verifiedPurchase: true" in card
+    assert f'href="/demo/reviews/{newer}"' in card
+    assert verdict_of(site.client.get(f"/demo/reviews/{newer}").text) == ["VERIFIED"]
+
+
+def test_review_changed_after_signing_shows_not_verified_in_the_list(
+    site: Site, home: Path
+) -> None:
+    review_id = demo_post(site, "Five stars, would buy again.\n")
+    stored = home / "demo-reviews" / f"{review_id}.json"
+    document = json.loads(stored.read_text())
+    document["text"] = document["text"].replace("Five", "One")
+    stored.write_text(json.dumps(document))
+    card = review_card(site.client.get("/demo").text, review_id)
+    assert '<span class="badge badge-not-verified">NOT VERIFIED</span>' in card
+    assert "This text was changed after it was signed." in card
+    assert "badge-verified" not in card and "Written by" not in card
+    full = site.client.get(f"/demo/reviews/{review_id}").text
+    assert verdict_of(full) == ["NOT VERIFIED"]
+    assert reason_of(full) == "This text was changed after it was signed."
+
+
+def test_unknown_or_malformed_review_ids_are_not_found(site: Site) -> None:
+    for review_id in ("99999999999999999999", "..%2Fsettings", "abc"):
+        assert site.client.get(f"/demo/reviews/{review_id}").status_code == 404
+
+
+def test_forms_state_their_limits_up_front(site: Site) -> None:
+    assert "Up to 1 MiB of text." in site.client.get("/").text
+    assert "Up to 1 MiB for the file and its bundle together" in site.client.get("/").text
+    assert "Display name: up to 1024 characters" in site.client.get("/demo").text
+
+
+def test_too_large_form_posts_get_an_html_page_stating_the_limit(site: Site) -> None:
+    big = b"x" * (2 * 1024 * 1024)
+    answers = [
+        site.client.post("/verify", data={"document": big.decode()}),
+        site.client.post("/verify/upload", files={"content": ("a", big), "bundle": ("b", b"{}")}),
+        site.client.post(
+            "/demo", data={"account_id": "a", "display_name": "b", "text": big.decode()}
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code == 413
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "larger than 1 MiB, the most this page accepts" in answer.text
+        assert '"error"' not in answer.text
+    api = site.client.post("/v1/verify", content=big, headers={"Content-Type": "application/json"})
+    assert api.status_code == 413 and api.json()["error"]["code"] == "request.too_large"
