@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import mimetypes
+import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import typer
 from cryptography import x509
 from rich.markup import escape
+from rich.text import Text
 
 from cli.common import (
     Exit,
@@ -21,8 +23,11 @@ from cli.common import (
     write_new_file,
 )
 from cli.log_cmd import open_local_log
+from cli.sign_checks import certificate_warnings, reading_with_progress
 from provenance.armor import DEFAULT_ARMOR_LIMITS, armor
+from provenance.display import printable
 from provenance.errors import ProvenanceError
+from provenance.identity.trust import TrustRoot
 from provenance.sign import Signer
 from provenance.statement import Author, ContentPredicate, validate_claims
 from provenance.text import Canonicalization
@@ -74,10 +79,19 @@ def sign(
         typer.Option(help="Output path (default FILE.prov.json, or FILE.asc with --armor)."),
     ] = None,
     passphrase_file: Annotated[Path | None, typer.Option(help="Passphrase file.")] = None,
+    trust: Annotated[
+        Path | None,
+        typer.Option(help="Warn when verifiers of this trust root will refuse --cert (revoked)."),
+    ] = None,
 ) -> None:
-    """Sign FILE and write its bundle (or, with --armor, its clear-signed text)."""
+    """Sign FILE and write its bundle (or, with --armor, its clear-signed text).
+
+    Warns (and still signs) when the --cert certificate has expired, is not yet valid, or, with
+    --trust, does not validate or is revoked there: verifiers will refuse such a signature.
+    """
     claims = parse_claims(claim or [])
     chain = load_chain(cert) if cert else []
+    _warn_about_certificate(chain, trust)
     try:
         transparency_log = open_local_log(log, passphrase_file) if log else None
         signer = Signer(load_signing_key(key, passphrase_file), chain, transparency_log)
@@ -97,8 +111,11 @@ def sign(
         return
     bundle_path = out or file.with_name(file.name + ".prov.json")
     try:
-        with open_input(file, "input file") as stream:
-            bundle = signer.sign(stream, file.name, predicate)
+        with (
+            open_input(file, "input file") as stream,
+            reading_with_progress(stream, _size(stream), stderr, f"signing {file.name}") as read,
+        ):
+            bundle = signer.sign(read, file.name, predicate)
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
     except ProvenanceError as exc:
@@ -119,6 +136,24 @@ def _sign_armored(file: Path, signer: Signer, predicate: ContentPredicate, out: 
         fail(f"{file}: {exc}")
     write_new_file(out, armored.encode("utf-8"), "armored text")
     stderr.print(f"signed {escape(str(file))} (text-v1, clear-signed) -> {escape(str(out))}")
+
+
+def _warn_about_certificate(chain: list[x509.Certificate], trust: Path | None) -> None:
+    trust_root = None
+    if trust is not None:
+        try:
+            trust_root = TrustRoot.from_json(read_file(trust, "trust root"))
+        except ProvenanceError as exc:
+            fail(f"{trust}: {exc}", Exit.USAGE)
+    for warning in certificate_warnings(chain, trust_root, datetime.now(UTC)):
+        stderr.print(
+            Text("warning: ", style="bold yellow")
+            + Text(printable(f"{warning}; verifiers will refuse this signature"))
+        )
+
+
+def _size(stream: BinaryIO) -> int:
+    return os.fstat(stream.fileno()).st_size
 
 
 def load_chain(path: Path) -> list[x509.Certificate]:

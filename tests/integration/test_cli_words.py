@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
+from cryptography import x509
+from rich.console import Console
 from typer.testing import CliRunner
 
 import provenance
 from cli.main import app
+from cli.sign_checks import PROGRESS_MIN_BYTES, certificate_warnings, reading_with_progress
+from provenance.identity.crl import build_crl, revoke
+from provenance.present import long_date
+from provenance.text import Canonicalization, content_sha256
+from tests.factories import NOW, authority_trust, certified_author, make_authority
 
 REVIEW = "The desk lamp is sturdy and bright.\nFive stars.\n"
 IDENTITY = "https://reviews.example/u/8841"
@@ -133,3 +143,37 @@ def test_certificate_signed_review_shows_who_vouches(
     )
     assert "skipped certificate" not in err and "certificate.ok" in err
     assert "skipped log" in err
+
+
+def test_sign_warns_for_an_expired_certificate_and_a_revoked_one() -> None:
+    authority = make_authority()
+    expired = certified_author(authority, issued=NOW - timedelta(days=10), days=2)
+    assert certificate_warnings(expired.chain, None, NOW) == [
+        f"the certificate expired on {long_date(NOW - timedelta(days=8))} (certificate.expired)"
+    ]
+    current = certified_author(authority)
+    trust = authority_trust(authority)
+    assert certificate_warnings(current.chain, trust, NOW) == []
+    revoke(authority, current.chain[0], reason=x509.ReasonFlags.key_compromise, now=NOW)
+    revoked_trust = authority_trust(authority, crl=build_crl(authority, now=NOW))
+    later = NOW + timedelta(hours=1)
+    assert certificate_warnings(current.chain, revoked_trust, later) == [
+        f"the signer's certificate was revoked on {long_date(NOW)} (certificate.revoked)"
+    ]
+
+
+def test_large_input_shows_progress_on_a_terminal_only() -> None:
+    size = PROGRESS_MIN_BYTES + 1
+    shown = io.StringIO()
+    terminal = Console(file=shown, force_terminal=True, width=100)
+    with reading_with_progress(io.BytesIO(b"x" * size), size, terminal, "signing big.txt") as read:
+        assert (
+            content_sha256(read, Canonicalization.NONE) == hashlib.sha256(b"x" * size).hexdigest()
+        )
+    assert "signing big.txt" in shown.getvalue()
+    quiet = io.StringIO()
+    plain = Console(file=quiet, force_terminal=False)
+    stream = io.BytesIO(b"x" * size)
+    with reading_with_progress(stream, size, plain, "signing big.txt") as read:
+        assert read is stream
+    assert quiet.getvalue() == ""
