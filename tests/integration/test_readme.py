@@ -68,7 +68,7 @@ def test_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "PROVENANCE_PASSPHRASE": "correct horse battery",
+        "PROVENANCE_PASSPHRASE": "use a real secret",  # typed at the first prompt
         "HOME": str(tmp_path),
         "COLUMNS": "200",
     }
