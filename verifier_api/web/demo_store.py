@@ -45,30 +45,31 @@ def reviews_dir(home: Path) -> Path:
     return home / DEMO_REVIEWS_DIR
 
 
-def save_review(home: Path, display_name: str, text: str, bundle: Bundle) -> str:
-    """Store a newly signed review under its log index; returns its id."""
+def save_review(home: Path, display_name: str, text: str, bundle: Bundle) -> str | None:
+    """Store a newly signed review under its log index; its id, or ``None`` when the home's
+    directory cannot be written (the review is signed and logged all the same)."""
     review_id = f"{bundle.tlog_entries[0].log_index:020d}"
     directory = reviews_dir(home)
-    directory.mkdir(exist_ok=True)
     document = {"displayName": display_name, "text": text, "bundle": bundle.to_json()}
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".review.")
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, ensure_ascii=False)
-    os.replace(temporary, directory / f"{review_id}{_SUFFIX}")
+    try:
+        directory.mkdir(exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".review.")
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, ensure_ascii=False)
+        os.replace(temporary, directory / f"{review_id}{_SUFFIX}")
+    except OSError:
+        return None
     return review_id
 
 
 def newest_reviews(home: Path, limit: int = MAX_LISTED_REVIEWS) -> list[StoredReview]:
     """The ``limit`` newest readable reviews, newest first."""
-    directory = reviews_dir(home)
-    if not directory.is_dir():
+    try:
+        paths = list(reviews_dir(home).iterdir())
+    except OSError:
         return []
     names = sorted(
-        (
-            p.stem
-            for p in directory.iterdir()
-            if p.suffix == _SUFFIX and REVIEW_ID.fullmatch(p.stem)
-        ),
+        (p.stem for p in paths if p.suffix == _SUFFIX and REVIEW_ID.fullmatch(p.stem)),
         reverse=True,
     )
     found = (load_review(home, name) for name in names[:limit])

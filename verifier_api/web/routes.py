@@ -248,7 +248,7 @@ def _signed_review_page(
     service: Service,
     signed: SignedSubmission,
     form: dict[str, Any],
-    review_id: str,
+    review_id: str | None,
 ) -> Response:
     text = canonicalize(form["text"].encode("utf-8"), Canonicalization.TEXT_V1).decode("utf-8")
     context = {

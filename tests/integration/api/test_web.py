@@ -364,3 +364,25 @@ def test_too_large_form_posts_get_an_html_page_stating_the_limit(site: Site) -> 
         assert '"error"' not in answer.text
     api = site.client.post("/v1/verify", content=big, headers={"Content-Type": "application/json"})
     assert api.status_code == 413 and api.json()["error"]["code"] == "request.too_large"
+
+
+def test_demo_signs_and_says_so_when_its_review_directory_cannot_be_written(
+    home: Path, tmp_path: Path
+) -> None:
+    blocked = home / "demo-reviews"
+    moved = tmp_path / "moved-reviews"
+    if blocked.exists():
+        blocked.rename(moved)
+    blocked.write_text("not a directory")
+    try:
+        for site in open_site(home, tmp_path / "blocked.db", demo=True):
+            form = {"account_id": "dana-8841", "display_name": "Dana", "text": REVIEW}
+            answer = site.client.post("/demo", data=form)
+            assert answer.status_code == 200
+            assert 'id="not-listed"' in answer.text and 'id="armored"' in answer.text
+            listing = site.client.get("/demo")
+            assert listing.status_code == 200 and 'id="no-reviews"' in listing.text
+    finally:
+        blocked.unlink()
+        if moved.exists():
+            moved.rename(blocked)
