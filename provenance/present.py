@@ -100,6 +100,7 @@ PLAIN_REASONS: Mapping[str, str] = MappingProxyType(
         "policy.claim.missing": "The signature does not make a claim you asked for.",
         "policy.claim.mismatch": "The signature makes a claim you asked for with another value.",
         "policy.age.exceeded": "The signature is older than you accept.",
+        "policy.age.unproven": "Its age cannot be proven: no public log or timestamp dates it.",
         "policy.any_of.failed": "None of the signers or requirements you accept matches.",
         "policy.malformed": "The verification requirements are invalid.",
         "armor.ok": "The signed block was signed as text.",
