@@ -13,6 +13,8 @@ from typing import Any
 
 import rfc8785
 
+from provenance.errors import ProvenanceError
+
 DEFAULT_MAX_DEPTH = 32
 MAX_INTEGER_DIGITS = 40
 MAX_EXACT_INTEGER = 2**53 - 1
@@ -21,7 +23,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class StrictDecodeError(ValueError):
+class StrictDecodeError(ProvenanceError, ValueError):
     """Input is not strict JSON or canonical base64; callers wrap it in their own error."""
 
 

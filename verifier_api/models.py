@@ -1,4 +1,4 @@
-"""SQLModel tables and their API models (Base / Create / Public per entity).
+"""SQLModel tables of the service (the API's JSON shapes are in schemas.py).
 
 Tables: ``api_keys`` (hashed secrets), ``issued_certificates`` (every certificate this CA issued),
 ``revocations``, ``crl_state`` (one row: the CRL number and the current CRL), ``rate_windows``
@@ -26,18 +26,6 @@ class ApiKeyBase(SQLModel):
 
     name: str = Field(max_length=64)
     scope: Scope = Field(sa_type=String(16))
-
-
-class ApiKeyCreate(ApiKeyBase):
-    """A request for a new key."""
-
-
-class ApiKeyPublic(ApiKeyBase):
-    """A key as shown to operators: never its secret."""
-
-    id: str
-    created_at: datetime
-    revoked_at: datetime | None = None
 
 
 class ApiKey(ApiKeyBase, table=True):

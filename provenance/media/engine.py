@@ -21,8 +21,6 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from provenance.errors import MediaError, VerificationError
 from provenance.media.profile import trust_config
 
-MANIFEST_STORE_MIME_TYPE = "application/c2pa"
-
 
 class MediaUnsupportedError(MediaError):
     """c2pa-python does not support this MIME type."""
