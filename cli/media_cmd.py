@@ -28,6 +28,8 @@ from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
     IssuerOption,
+    MaxAgeOption,
+    PolicyFileOption,
     RequireClaimOption,
     RequireFreshCrlOption,
     UnsafeAnyIdentityOption,
@@ -125,6 +127,8 @@ def verify(
     require_claim: RequireClaimOption = None,
     unsafe_any_identity: UnsafeAnyIdentityOption = False,
     require_fresh_crl: RequireFreshCrlOption = False,
+    max_age: MaxAgeOption = None,
+    policy_file: PolicyFileOption = None,
     sidecar_manifest: SidecarManifest = None,
     mime_type: MimeType = None,
     as_json: JsonOption = False,
@@ -140,6 +144,8 @@ def verify(
         require_claim,
         unsafe_any_identity,
         require_fresh_crl=require_fresh_crl,
+        max_age=max_age,
+        policy_file=policy_file,
     )
     sidecar = _read_sidecar(sidecar_manifest)
     try:

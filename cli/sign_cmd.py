@@ -23,6 +23,7 @@ from cli.common import (
     write_new_file,
 )
 from cli.log_cmd import open_local_log
+from cli.policy_options import claim_value
 from cli.sign_checks import certificate_warnings, reading_with_progress
 from provenance.armor import DEFAULT_ARMOR_LIMITS, armor
 from provenance.display import printable
@@ -33,16 +34,20 @@ from provenance.statement import Author, ContentPredicate, validate_claims
 from provenance.text import Canonicalization
 
 
-def parse_claims(pairs: list[str]) -> dict[str, str | bool]:
-    """Turn ``K=V`` options into claims; ``true`` and ``false`` become booleans."""
-    claims: dict[str, str | bool] = {}
+def parse_claims(pairs: list[str]) -> dict[str, str | bool | int]:
+    """Turn ``K=V`` options into claims, V typed as ``--require-claim`` reads it (JSON integer,
+    ``true``, ``false`` or a quoted JSON string when it parses as one; else the text)."""
+    claims: dict[str, str | bool | int] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep:
             fail(f"--claim {pair!r} must look like NAME=VALUE", Exit.USAGE)
         if name in claims:
             fail(f"--claim {name} given twice", Exit.USAGE)
-        claims[name] = {"true": True, "false": False}.get(value, value)
+        try:
+            claims[name] = claim_value(value)
+        except ValueError as exc:
+            fail(f"--claim {name}: {exc}", Exit.USAGE)
     try:
         validate_claims(claims)
     except ProvenanceError as exc:
@@ -64,7 +69,8 @@ def sign(
         ),
     ] = False,
     claim: Annotated[
-        list[str] | None, typer.Option(help="A claim NAME=VALUE (repeatable).")
+        list[str] | None,
+        typer.Option(help="A claim NAME=VALUE (repeatable); VALUE typed as for --require-claim."),
     ] = None,
     author: Annotated[str | None, typer.Option(help="The author's identity (attested).")] = None,
     content_type: Annotated[str | None, typer.Option(help="Media type of the content.")] = None,

@@ -17,6 +17,8 @@ from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
     IssuerOption,
+    MaxAgeOption,
+    PolicyFileOption,
     RequireClaimOption,
     RequireFreshCrlOption,
     UnsafeAnyIdentityOption,
@@ -93,6 +95,8 @@ def verify(
     require_claim: RequireClaimOption = None,
     unsafe_any_identity: UnsafeAnyIdentityOption = False,
     require_fresh_crl: RequireFreshCrlOption = False,
+    max_age: MaxAgeOption = None,
+    policy_file: PolicyFileOption = None,
     as_json: JsonOption = False,
     publisher: trust_cmd.PublisherOption = None,
     trust_store: trust_cmd.TrustStoreOption = None,
@@ -114,6 +118,8 @@ def verify(
             require_claim,
             unsafe_any_identity,
             require_fresh_crl=require_fresh_crl,
+            max_age=max_age,
+            policy_file=policy_file,
         )
         _verify_with_store(file, bundle, policy, publisher, trust_store, as_json)
     if publisher is not None:
@@ -126,6 +132,8 @@ def verify(
         require_claim,
         unsafe_any_identity,
         require_fresh_crl=require_fresh_crl,
+        max_age=max_age,
+        policy_file=policy_file,
     )
     label = trust_label(trust_root, from_key=key is not None)
     armored = None if bundle else _armored_document(file)

@@ -230,6 +230,7 @@ def _marks(count: int) -> str:
 def text_v1_vectors(key: SigningKey, trust: TrustRoot) -> list[Vector]:
     """White space (Unicode White_Space only) and the Stream-Safe cap of text-v1 (bundle-v1 §4)."""
     plain = Signer(key).sign(b"Five stars.\n", "review.txt", predicate())
+    review = Signer(key).sign(REVIEW, "review.txt", predicate())
     marked_text = ("e" + _marks(30) + "\n").encode()
     marked = Signer(key).sign(marked_text, "review.txt", predicate())
     white_space = "\t\v\f \x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -273,6 +274,22 @@ def text_v1_vectors(key: SigningKey, trust: TrustRoot) -> list[Vector]:
             trust,
             content=("e" + "\u0344" * 16 + "\n").encode(),
             codes=["content.invalid"],
+        ),
+        Vector(
+            "45-policy-any-of",
+            "JSON policy anyOf: one member holds",
+            text(review),
+            trust,
+            policy={"anyOf": [{"identity": "nobody"}, {"identity": "ed25519-author"}]},
+            verified=True,
+        ),
+        Vector(
+            "46-policy-max-age-unproven",
+            "maxAgeSeconds fails closed for an unlogged bundle",
+            text(review),
+            trust,
+            policy={"maxAgeSeconds": 31536000},
+            codes=["policy.age.unproven"],
         ),
     ]
 

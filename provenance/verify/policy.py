@@ -353,17 +353,25 @@ POLICY_FIELDS = {
     "maxAgeSeconds",
     "unsafeAnyIdentity",
     "requireFreshCrl",
+    "anyOf",
 }
+MAX_ANY_OF_MEMBERS = 16
+MAX_POLICY_DEPTH = 4
+"""A JSON policy nests ``anyOf`` at most this deep (the top-level object is depth 1)."""
 
 
-def policy_from_json(obj: object) -> Policy:
-    """Build a policy from its JSON form (used by the API and the test vectors).
+def policy_from_json(obj: object, *, depth: int = 1) -> Policy:
+    """Build a policy from its JSON form (the API, ``prov verify --policy`` and the test vectors).
 
-    The form is ``{"identity"?, "identityRegex"?, "issuer"?, "requiredClaims"?: {name: value|null},
-    "maxAgeSeconds"?, "unsafeAnyIdentity"?: bool}``; all given parts must hold.
+    The form is ``{"identity"?, "identityRegex"?, "issuer"?, "requiredClaims"?: {name:
+    value|null}, "maxAgeSeconds"?, "requireFreshCrl"?: true, "unsafeAnyIdentity"?: bool,
+    "anyOf"?: [policy, ...]}``; all given parts must hold (an :class:`AllOf`); ``anyOf`` holds
+    when one of its 1 to ``MAX_ANY_OF_MEMBERS`` member policies (objects of this same form)
+    holds, nested at most ``MAX_POLICY_DEPTH`` deep.
 
     Raises:
-        PolicyError: ``policy.malformed`` for an unknown field or a value of the wrong type.
+        PolicyError: ``policy.malformed`` for an unknown field, a value of the wrong type, or a
+            part the policy classes refuse (a bad identity pattern or issuer pin).
     """
     fields = json_object(obj, "policy", set(), POLICY_FIELDS, _malformed)
     parts: list[Policy] = []
@@ -375,6 +383,14 @@ def policy_from_json(obj: object) -> Policy:
         if name in fields:
             parts.append(kind(_string(fields[name], name)))
     parts.extend(_claims(fields.get("requiredClaims", {})))
+    parts.extend(_flags(fields))
+    if "anyOf" in fields:
+        parts.append(_any_of(fields["anyOf"], depth))
+    return AllOf(parts)
+
+
+def _flags(fields: dict[str, object]) -> list[Policy]:
+    parts: list[Policy] = []
     if "maxAgeSeconds" in fields:
         seconds = fields["maxAgeSeconds"]
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
@@ -384,9 +400,20 @@ def policy_from_json(obj: object) -> Policy:
         if fields["requireFreshCrl"] is not True:
             raise _malformed("policy.requireFreshCrl must be true when present")
         parts.append(RequireFreshCrl())
-    if fields.get("unsafeAnyIdentity") is True:
-        parts.append(UnsafeAcceptAnyIdentity())
-    return AllOf(parts)
+    if "unsafeAnyIdentity" in fields:
+        if not isinstance(fields["unsafeAnyIdentity"], bool):
+            raise _malformed("policy.unsafeAnyIdentity must be a boolean")
+        if fields["unsafeAnyIdentity"]:
+            parts.append(UnsafeAcceptAnyIdentity())
+    return parts
+
+
+def _any_of(value: object, depth: int) -> Policy:
+    if depth >= MAX_POLICY_DEPTH:
+        raise _malformed(f"policy.anyOf nests at most {MAX_POLICY_DEPTH} policies deep")
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_ANY_OF_MEMBERS:
+        raise _malformed(f"policy.anyOf must be a list of 1 to {MAX_ANY_OF_MEMBERS} policy objects")
+    return AnyOf([policy_from_json(member, depth=depth + 1) for member in value])
 
 
 def _malformed(message: str) -> PolicyError:

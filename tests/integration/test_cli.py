@@ -222,3 +222,53 @@ def test_bad_identity_regex_is_a_usage_error(runner: CliRunner, signed: Path) ->
     code, _, err = _prov(runner, "verify", signed, "--key", pub, "--identity-regex", "(")
     assert code == 2
     assert "not a regular expression" in err
+
+
+def _failure_codes(out: str) -> list[str]:
+    return [f["code"] for f in json.loads(out)["findings"] if not f["ok"]]
+
+
+def test_bad_policy_options_exit_2_naming_policy_malformed(
+    runner: CliRunner, signed: Path, tmp_path: Path
+) -> None:
+    pub = signed.with_name("author.key.pub")
+    bad_file = tmp_path / "policy.json"
+    bad_file.write_text('{"anyOf": []}')
+    for option in (
+        ["--identity-regex", "("],
+        ["--require-claim", "n=1.5"],
+        ["--policy", str(bad_file)],
+    ):
+        code, _, err = _prov(runner, "verify", signed, "--key", pub, *option)
+        assert code == 2, option
+        assert "policy.malformed" in err, option
+
+
+def test_policy_file_reaches_any_of(runner: CliRunner, signed: Path, tmp_path: Path) -> None:
+    pub = signed.with_name("author.key.pub")
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"anyOf": [{"identity": "nobody"}, {"identity": pub.name}]}))
+    code, _, err = _prov(runner, "verify", signed, "--key", pub, "--policy", policy)
+    assert code == 0, err
+    policy.write_text(json.dumps({"anyOf": [{"identity": "nobody"}, {"identity": "no one"}]}))
+    code, out, _ = _prov(runner, "verify", signed, "--key", pub, "--policy", policy, "--json")
+    assert (code, _failure_codes(out)) == (1, ["policy.identity.mismatch"])
+
+
+def test_max_age_option_fails_closed_without_a_log(runner: CliRunner, signed: Path) -> None:
+    pub = signed.with_name("author.key.pub")
+    code, out, _ = _prov(runner, "verify", signed, "--key", pub, "--max-age", "3600", "--json")
+    assert (code, _failure_codes(out)) == (1, ["policy.age.unproven"])
+
+
+def test_require_claim_value_is_typed(runner: CliRunner, signed: Path) -> None:
+    pub = signed.with_name("author.key.pub")
+    code, _, err = _prov(
+        runner, "verify", signed, "--key", pub, "--require-claim", "verifiedPurchase=true"
+    )
+    assert code == 0, err
+    quoted = 'verifiedPurchase="true"'
+    code, out, _ = _prov(
+        runner, "verify", signed, "--key", pub, "--require-claim", quoted, "--json"
+    )
+    assert (code, _failure_codes(out)) == (1, ["policy.claim.mismatch"])
