@@ -38,6 +38,7 @@ _FIELDS = {
     "crls",
     "crlLocations",
     "requireLog",
+    "requireLogForMedia",
 }
 _REQUIRED_FIELDS = {"mediaType", "name"}
 _PUBLIC_KEY_FIELDS = {"name", "publicKey"}
@@ -58,6 +59,8 @@ class TrustRoot:
         crls: CRLs to check revocation against.
         crl_locations: https URLs where fresh CRLs are published (fetching them is the caller's act).
         require_log: Whether every signature must be proven logged.
+        require_log_for_media: Whether C2PA media must be proven logged; None means as
+            ``require_log`` (media-v1.md §3: a publisher that logs bundles but not media says so).
     """
 
     name: str
@@ -68,6 +71,7 @@ class TrustRoot:
     crls: tuple[x509.CertificateRevocationList, ...] = ()
     crl_locations: tuple[str, ...] = ()
     require_log: bool = False
+    require_log_for_media: bool | None = None
 
     def __post_init__(self) -> None:
         _check_name(self.name)
@@ -111,6 +115,7 @@ class TrustRoot:
                 _typed(item, str, "crlLocations[]") for item in _list(document, "crlLocations")
             ),
             require_log=_typed(document.get("requireLog", False), bool, "requireLog"),
+            require_log_for_media=_optional_bool(document, "requireLogForMedia"),
         )
 
     def to_json(self) -> bytes:
@@ -129,7 +134,16 @@ class TrustRoot:
             "crlLocations": list(self.crl_locations),
             "requireLog": self.require_log,
         }
+        if self.require_log_for_media is not None:
+            document["requireLogForMedia"] = self.require_log_for_media
         return json.dumps(document, indent=2).encode("utf-8") + b"\n"
+
+    @property
+    def media_requires_log(self) -> bool:
+        """Whether C2PA media must be proven logged (``requireLogForMedia``, else ``requireLog``)."""
+        if self.require_log_for_media is None:
+            return self.require_log
+        return self.require_log_for_media
 
     def pinned_key(self, key_id: str) -> tuple[str, VerifyingKey] | None:
         """The pinned ``(name, key)`` whose key id (hex SHA-256 of the SPKI) is ``key_id``."""
@@ -146,6 +160,7 @@ def export_trust_root(
     log_keys: Sequence[str] = (),
     crl_locations: Sequence[str] = (),
     require_log: bool = False,
+    require_log_for_media: bool | None = None,
 ) -> TrustRoot:
     """The trust root a publisher serves for its authority: its root, issuing CA and CRL."""
     return TrustRoot(
@@ -156,6 +171,7 @@ def export_trust_root(
         crls=() if crl is None else (crl,),
         crl_locations=tuple(crl_locations),
         require_log=require_log,
+        require_log_for_media=require_log_for_media,
     )
 
 
@@ -289,3 +305,8 @@ def _check_https_url(location: str) -> None:
     parts = urlsplit(location)
     if parts.scheme != "https" or not parts.hostname or not location.isascii():
         raise TrustRootError(f"CRL location {location!r} must be an https URL")
+
+
+def _optional_bool(document: dict[str, Any], name: str) -> bool | None:
+    value = document.get(name)
+    return None if value is None and name not in document else _typed(value, bool, name)

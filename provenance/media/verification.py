@@ -138,18 +138,23 @@ def _parse(run: _Run, stream: BinaryIO, trust: TrustRoot, sidecar: bytes | None)
 
 
 def _log(trust: TrustRoot) -> Finding:
-    if trust.require_log:
+    if trust.media_requires_log:
         return Finding(
             STEP_LOG,
             "log.missing",
             False,
             f"trust root {trust.name!r} requires log inclusion; C2PA media carries no log proof",
         )
+    exempt = (
+        f"trust root {trust.name!r} logs bundles but does not require media to be logged; "
+        if trust.require_log
+        else ""
+    )
     return Finding(
         STEP_LOG,
         f"{STEP_LOG}.ok",
         True,
-        "not logged: certificates are checked at a trusted C2PA time stamp, else the "
+        f"{exempt}not logged: certificates are checked at a trusted C2PA time stamp, else the "
         "verification time",
     )
 

@@ -398,3 +398,18 @@ def test_author_made_time_stamp_backdating_a_compromised_key_does_not_pass(
     assert "timeStamp.trusted" in [item["code"] for item in successes]
     signer = claim_signer(forged, active_label(forged))
     assert not usable_time_stamp(signer.unprotected)
+
+
+def test_trust_root_that_exempts_media_from_the_log_says_so_in_the_log_finding(
+    setting: Setting,
+) -> None:
+    attacker = setting.attacker
+    signed = sign_media(
+        tiny_png(), "image/png", key=attacker.key, chain=attacker.chain, at=setting.now
+    )
+    trust = replace(setting.trust, require_log=True, require_log_for_media=False)
+    result = verify_media(signed, "image/png", trust, Identity(ATTACKER), at=setting.now)
+    assert result.verified, _failures(result)
+    log = next(f for f in result.findings if f.step == "log")
+    assert (log.code, log.ok) == ("log.ok", True)
+    assert "does not require media to be logged" in log.message

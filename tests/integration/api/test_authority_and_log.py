@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from provenance.tlog.note import NoteVerifier, open_checkpoint
 from provenance.verify.policy import Identity
 from provenance.verify.verifier import Verifier
 from tests.integration.api.conftest import Api
-from tests.integration.api.support import BASE_URL, REVIEW, sign_body
+from tests.integration.api.support import BASE_URL, REVIEW, SERVICE_IDENTITY, sign_body
 
 AUTHOR = f"{BASE_URL}/u/4242"
 
@@ -50,7 +51,10 @@ def test_issued_certificate_names_the_asserted_identity_and_chains_to_the_root(a
     san = chain[0].extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.UniformResourceIdentifier) == [AUTHOR]
     assert f"{chain[0].serial_number:x}" == serial
-    result = Verifier(_trust(api)).check(
+    # The served trust root requires the log (only bundles /v1/sign made are logged); a verifier
+    # that accepts unlogged signatures validates the author's own chain to the served root.
+    unlogged_ok = replace(_trust(api), require_log=False)
+    result = Verifier(unlogged_ok).check(
         REVIEW.encode(), _author_bundle(key, chain), Identity(AUTHOR), at=datetime.now(UTC)
     )
     assert result.verified, result.failures
@@ -74,7 +78,11 @@ def test_revocation_reaches_the_crl_and_the_verifier(api: Api) -> None:
     )
     check = {"content": REVIEW, "bundle": bundle.to_json(), "policy": {"identity": AUTHOR}}
     result = api.client.post("/v1/verify", json=check, headers=api.keys.header("verify")).json()
-    assert [f["code"] for f in result["findings"] if not f["ok"]] == ["certificate.revoked"]
+    assert [f["code"] for f in result["findings"] if not f["ok"]] == ["log.missing"]
+    offline = Verifier(replace(_trust(api), require_log=False)).check(
+        REVIEW.encode(), bundle, Identity(AUTHOR), at=datetime.now(UTC)
+    )
+    assert [f.code for f in offline.failures] == ["certificate.revoked"]
 
 
 def test_revoking_twice_is_a_conflict(api: Api) -> None:
@@ -179,13 +187,31 @@ def test_issued_certificates_point_at_the_served_crl(api: Api) -> None:
 
 
 def test_require_fresh_crl_is_reachable_from_the_api_policy(api: Api) -> None:
-    key, chain, _ = _issue(api)
-    bundle = _author_bundle(key, chain).to_json()
-    policy = {"identity": AUTHOR, "requireFreshCrl": True}
+    signed = api.client.post("/v1/sign", json=sign_body(), headers=api.keys.header("sign"))
+    assert signed.status_code == 200, signed.text
+    bundle = signed.json()["bundle"]
+    policy = {"identity": SERVICE_IDENTITY, "requireFreshCrl": True}
     check = {"content": REVIEW, "bundle": bundle, "policy": policy}
     result = api.client.post("/v1/verify", json=check, headers=api.keys.header("verify")).json()
     assert result["verified"], result["findings"]
-    check["policy"] = {"identity": AUTHOR, "requireFreshCrl": "yes"}
+    check["policy"] = {"identity": SERVICE_IDENTITY, "requireFreshCrl": "yes"}
     response = api.client.post("/v1/verify", json=check, headers=api.keys.header("verify"))
     assert response.status_code == 422
     assert "policy.malformed" in response.text
+
+
+def test_served_trust_root_requires_the_log_for_bundles_but_not_for_media(api: Api) -> None:
+    trust = _trust(api)
+    assert trust.require_log is True
+    assert trust.require_log_for_media is False
+    document = api.client.get("/.well-known/provenance/trust-root.json").json()
+    assert (document["requireLog"], document["requireLogForMedia"]) == (True, False)
+
+
+def test_unlogged_author_bundle_fails_log_missing_against_the_served_trust_root(api: Api) -> None:
+    key, chain, _ = _issue(api)
+    bundle = _author_bundle(key, chain)
+    result = Verifier(_trust(api)).check(
+        REVIEW.encode(), bundle.to_bytes(), Identity(AUTHOR), at=datetime.now(UTC)
+    )
+    assert [f.code for f in result.failures] == ["log.missing"]
