@@ -30,7 +30,7 @@ from verifier_api.migrations import upgrade_database
 from verifier_api.scopes import Scope
 from verifier_api.service import utc_now
 
-READY_TIMEOUT_SECONDS = 30.0
+READY_TIMEOUT_SECONDS = 120.0  # a wait, not a timing assertion: loaded machines start slowly
 TRUST_ROOT_PATH = "/.well-known/provenance/trust-root.json"
 Signed = tuple[str, dict[str, Any]]
 """The signed text and the ``/v1/sign`` answer (HTTP 200) that acknowledged it."""
