@@ -1,8 +1,10 @@
 """API key authentication, scopes and the per-key rate limit (FastAPI dependencies).
 
-Clients send ``Authorization: Bearer prov_<id>_<secret>``. Only the key id is ever logged. The
-rate limit counts requests per key in fixed one-minute windows stored in the database, so that
-every replica shares one budget; past the limit the answer is 429 with ``Retry-After``.
+Clients send ``Authorization: Bearer prov_<id>_<secret>``. Only the key id is ever logged. Keys
+are read through :class:`verifier_api.keycache.ApiKeyCache` (bounded staleness); the rate limit
+counts requests per key in fixed one-minute windows in memory, or in Redis when one is configured
+(:mod:`verifier_api.ratelimit`); past the limit the answer is 429 with ``Retry-After``. A verify
+request neither reads nor writes the database in the steady state.
 """
 
 from __future__ import annotations
@@ -14,15 +16,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from verifier_api import crud
 from verifier_api.errors import ApiError
 from verifier_api.limits import raise_body_error
 from verifier_api.models import ApiKey
+from verifier_api.ratelimit import RATE_WINDOW_SECONDS, RateLimiterUnavailableError
 from verifier_api.scopes import Scope
 from verifier_api.service import Service, unix_now
 
 logger = logging.getLogger(__name__)
-RATE_WINDOW_SECONDS = 60
 _bearer = HTTPBearer(auto_error=False, description="An API key: prov_<id>_<secret>")
 
 
@@ -43,7 +44,7 @@ def _unauthorized(message: str) -> ApiError:
 def _authenticated(service: Service, credentials: HTTPAuthorizationCredentials | None) -> ApiKey:
     if credentials is None:
         raise _unauthorized("send Authorization: Bearer <api key>")
-    key = crud.authenticate(service.engine, credentials.credentials)
+    key = service.keys.authenticate(credentials.credentials)
     if key is None:
         raise _unauthorized("the API key is unknown, malformed or revoked")
     return key
@@ -52,7 +53,13 @@ def _authenticated(service: Service, credentials: HTTPAuthorizationCredentials |
 def _enforce_rate_limit(service: Service, key: ApiKey) -> None:
     now = unix_now()
     window = now - now % RATE_WINDOW_SECONDS
-    count = crud.count_request(service.engine, key.id, window)
+    try:
+        count = service.rate_limiter.hit(key.id, window)
+    except RateLimiterUnavailableError as exc:
+        logger.warning("rate limit store unavailable: %s", exc)
+        raise ApiError(
+            503, "ratelimit.unavailable", "the rate-limit store does not answer"
+        ) from exc
     if count > service.settings.rate_limit_per_minute:
         logger.warning("rate limit reached by key %s", key.id)
         retry_after = window + RATE_WINDOW_SECONDS - now

@@ -3,13 +3,18 @@
 Issued certificates and revocations live in the database so that every replica sees them; the CRL
 is rebuilt from those rows (signed by the issuing key) whenever a revocation is added or the
 current CRL is less than a day from its nextUpdate. The verifier for ``/v1/verify`` is built once
-per CRL number and rebuilt when the CRL changes.
+per CRL number and rebuilt when the CRL changes. The CRL number is read at most once per
+``crl_check_seconds`` (``PROVENANCE_CRL_CHECK_SECONDS``), so a verify request does not query the
+database in the steady state: a revocation made on another replica counts here within that many
+seconds, one made through this replica at once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -39,13 +44,25 @@ class Authority:
     Args:
         engine: The service database.
         publisher: The loaded publisher home.
+        crl_check_seconds: The longest the CRL number read last is used without reading it again.
+        clock: Monotonic seconds (a parameter for tests).
     """
 
-    def __init__(self, engine: Engine, publisher: Publisher) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        publisher: Publisher,
+        crl_check_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._engine = engine
         self._publisher = publisher
         self._lock = threading.Lock()
         self._cached: tuple[int, TrustRoot, Verifier] | None = None
+        self._check_seconds = crl_check_seconds
+        self._clock = clock
+        self._version: tuple[float, tuple[int, datetime] | None] | None = None
+        self._published = 0  # CRLs published here: a read that overlapped one is not kept
 
     def _in_memory_ca(self, crl_number: int) -> CertificateAuthority:
         state = AuthorityState(crl_number, crud.revocations(self._engine))
@@ -73,15 +90,20 @@ class Authority:
             )
             return build_crl(ca, now=now)
 
-        return crud.publish_crl(self._engine, build)
+        state = crud.publish_crl(self._engine, build)
+        with self._lock:
+            self._published += 1
+            self._version = None  # this replica's own revocation counts at once
+        return state
 
     def trust_root(self, now: datetime) -> tuple[TrustRoot, Verifier]:
         """This publisher's trust root (root, issuing CA, log key, current CRL) and its verifier.
 
-        Every call reads the current CRL's number (a revocation on any replica counts at once);
-        the CRL's bytes are read, and the verifier rebuilt, only when that number changed.
+        The current CRL's number is read at most once per ``crl_check_seconds`` (a revocation on
+        another replica counts within that time, one through this replica at once); the CRL's
+        bytes are read, and the verifier rebuilt, only when that number changed.
         """
-        hit = self._still_current(crud.read_crl_version(self._engine), now)
+        hit = self._still_current(self._crl_version(), now)
         if hit is not None:
             return hit
         state = self.current_crl(now)
@@ -91,6 +113,19 @@ class Authority:
                 trust = self._export(crl)
                 self._cached = (state.crl_number, trust, Verifier(trust))
             return self._cached[1], self._cached[2]
+
+    def _crl_version(self) -> tuple[int, datetime] | None:
+        """The CRL's number and nextUpdate, read again only when the last read is too old."""
+        now = self._clock()
+        known = self._version
+        if known is not None and now - known[0] < self._check_seconds:
+            return known[1]
+        published = self._published
+        version = crud.read_crl_version(self._engine)
+        with self._lock:
+            if published == self._published:
+                self._version = (now, version)
+        return version
 
     def _still_current(
         self, version: tuple[int, datetime] | None, now: datetime

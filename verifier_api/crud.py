@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Table, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -23,7 +22,6 @@ from verifier_api.models import (
     CrlState,
     IdempotencyRecord,
     IssuedCertificate,
-    RateWindow,
 )
 from verifier_api.models import Revocation as RevocationRow
 from verifier_api.scopes import Scope
@@ -60,15 +58,33 @@ def create_api_key(engine: Engine, name: str, scope: Scope, *, now: datetime) ->
     return row, f"{API_KEY_PREFIX}_{key_id}_{secret}"
 
 
-def authenticate(engine: Engine, presented: str) -> ApiKey | None:
-    """The unrevoked key whose full text is ``presented`` (constant-time secret comparison)."""
+def split_api_key(presented: str) -> tuple[str, str] | None:
+    """The ``(key id, secret)`` of a presented ``prov_<id>_<secret>``, or None when malformed."""
     prefix, _, rest = presented.partition("_")
     key_id, _, secret = rest.partition("_")
     if prefix != API_KEY_PREFIX or not key_id or not secret.isascii():
         return None
+    return key_id, secret
+
+
+def find_api_key(engine: Engine, key_id: str) -> ApiKey | None:
+    """The key row with ``key_id`` (revoked or not), or None."""
     with Session(engine) as session:
-        row = session.get(ApiKey, key_id)
-    if row is None or not hmac.compare_digest(row.secret_sha256, _secret_sha256(secret)):
+        return session.get(ApiKey, key_id)
+
+
+def secret_matches(row: ApiKey, secret: str) -> bool:
+    """Whether ``secret`` is the key's secret (constant-time comparison of the hashes)."""
+    return hmac.compare_digest(row.secret_sha256, _secret_sha256(secret))
+
+
+def authenticate(engine: Engine, presented: str) -> ApiKey | None:
+    """The unrevoked key whose full text is ``presented`` (constant-time secret comparison)."""
+    parsed = split_api_key(presented)
+    if parsed is None:
+        return None
+    row = find_api_key(engine, parsed[0])
+    if row is None or not secret_matches(row, parsed[1]):
         return None
     return None if row.revoked_at is not None else row
 
@@ -89,24 +105,6 @@ def list_api_keys(engine: Engine) -> list[ApiKey]:
     """Every key, oldest first."""
     with Session(engine) as session:
         return list(session.exec(select_rows(ApiKey).order_by(col(ApiKey.created_at))))
-
-
-def count_request(engine: Engine, key_id: str, window_start: int) -> int:
-    """Count one request of ``key_id`` in the window and return the window's count so far."""
-    table: Table = RateWindow.__table__  # type: ignore[attr-defined]
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(key_id=key_id, window_start=window_start, count=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.key_id, table.c.window_start],
-        set_={"count": table.c.count + 1},
-    ).returning(table.c.count)
-    with engine.begin() as connection:
-        count: int = connection.execute(statement).scalar_one()
-        if count == 1:  # a new window: drop this key's older ones (once per window, not per call)
-            connection.execute(
-                table.delete().where(table.c.key_id == key_id, table.c.window_start < window_start)
-            )
-    return count
 
 
 def record_issued(engine: Engine, leaf: x509.Certificate, identity: str, *, now: datetime) -> None:

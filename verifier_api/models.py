@@ -86,7 +86,11 @@ class CrlState(SQLModel, table=True):
 
 
 class RateWindow(SQLModel, table=True):
-    """How many requests one key made in one fixed window (start in Unix seconds)."""
+    """How many requests one key made in one fixed window (start in Unix seconds).
+
+    No longer written: the rate limit counts in memory or in Redis (``verifier_api.ratelimit``);
+    the table stays in the schema of migration 0001.
+    """
 
     __tablename__: ClassVar[Any] = "rate_windows"
 

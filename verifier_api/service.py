@@ -15,9 +15,11 @@ from provenance.tlog.sql import SqlLogStore
 from verifier_api.authority import Authority
 from verifier_api.db import make_engine
 from verifier_api.distribution import TrustDistribution, open_distribution
+from verifier_api.keycache import ApiKeyCache
 from verifier_api.metrics import Metrics
 from verifier_api.migrations import upgrade_database
 from verifier_api.publisher import Publisher, load_publisher
+from verifier_api.ratelimit import MemoryRateLimiter, RedisRateLimiter, open_rate_limiter
 from verifier_api.sequencer import LogSequencer
 from verifier_api.settings import Settings, SettingsError
 
@@ -34,7 +36,7 @@ def unix_now() -> int:
 
 @dataclass(frozen=True)
 class Service:
-    """Settings, database, publisher, authority, log and sequencer of one app."""
+    """Settings, database, publisher, authority, log, sequencer, key cache and rate limit."""
 
     settings: Settings
     engine: Engine
@@ -44,12 +46,16 @@ class Service:
     log: TransparencyLog
     sequencer: LogSequencer
     metrics: Metrics
+    keys: ApiKeyCache
+    rate_limiter: MemoryRateLimiter | RedisRateLimiter
     distribution: TrustDistribution | None = None
 
     def close(self) -> None:
-        """Stop the sequencer and release the database connections."""
+        """Stop the sequencer and release the database and Redis connections."""
         self.sequencer.close()
         self.engine.dispose()
+        if isinstance(self.rate_limiter, RedisRateLimiter):
+            self.rate_limiter.close()
 
 
 def open_database(settings: Settings) -> Engine:
@@ -93,7 +99,7 @@ def build_service(settings: Settings) -> Service:
     publisher = load_publisher(settings.home, settings.passphrase_bytes())
     engine = open_database(settings)
     try:
-        authority = Authority(engine, publisher)
+        authority = Authority(engine, publisher, settings.crl_check_seconds)
         authority.record_service_certificate(utc_now())
         authority.current_crl(utc_now())
         origin = publisher.settings.origin
@@ -111,6 +117,18 @@ def build_service(settings: Settings) -> Service:
     log = TransparencyLog(store, publisher.log_signer, origin, unix_now)
     metrics = Metrics()
     sequencer = LogSequencer(log, settings.sign_batch_max, metrics.log_batches.observe)
+    keys = ApiKeyCache(engine, settings.api_key_cache_seconds)
+    limiter = open_rate_limiter(settings.redis_url)
     return Service(
-        settings, engine, publisher, authority, store, log, sequencer, metrics, distribution
+        settings,
+        engine,
+        publisher,
+        authority,
+        store,
+        log,
+        sequencer,
+        metrics,
+        keys,
+        limiter,
+        distribution,
     )

@@ -72,6 +72,14 @@ class Settings(BaseSettings):
         max_media_bytes: The same cap for the media upload routes.
         max_batch_items: The most items one ``/v1/verify/batch`` request may hold.
         rate_limit_per_minute: Requests one API key may make per fixed one-minute window.
+        api_key_cache_seconds: How long an API key's row is used without reading it again: a
+            key revoked in the database stops working within this many seconds (0: read on
+            every request).
+        crl_check_seconds: How often, at most, a replica reads the current CRL number: a
+            revocation made on another replica counts within this many seconds (one made on this
+            replica counts at once; 0: read on every request).
+        redis_url: A Redis shared by the replicas for the rate limit (one budget per key across
+            all of them); without it each replica and worker process counts on its own.
         sign_batch_max: The most signatures the sequencer appends to the log in one commit.
         trust_store: A trust store (``prov trust``): ``/v1/verify`` also verifies bundles of its
             publishers (the one whose anchors validate the chain), kept current by
@@ -88,6 +96,9 @@ class Settings(BaseSettings):
     max_media_bytes: int = Field(default=32 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     max_batch_items: int = Field(default=32, ge=1, le=1000)
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    crl_check_seconds: float = Field(default=5.0, ge=0, le=300)
+    redis_url: str | None = None
     sign_batch_max: int = Field(default=256, ge=1, le=4096)
     trust_store: Path | None = None
 

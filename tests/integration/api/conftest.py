@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,7 +65,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_home(tmp_path_factory.mktemp("publisher") / "home")
 
 
-def open_api(home: Path, database_url: str, **limits: int) -> Iterator[Api]:
+def open_api(home: Path, database_url: str, **limits: object) -> Generator[Api]:
     """Build an app on ``database_url`` and run it (lifespan included) while the caller uses it."""
     settings = Settings(
         home=home,

@@ -1,0 +1,191 @@
+"""A verify request reads and writes no database in the steady state (issue 14).
+
+API keys are cached with a bounded staleness, the CRL number is re-read at most once per interval,
+and the rate limit counts in memory (per process) or in Redis (shared by every replica).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from tests.integration.api.conftest import Api, open_api
+from tests.integration.api.support import REVIEW, sign_body
+from verifier_api import crud
+from verifier_api.authority import Authority
+from verifier_api.keycache import ApiKeyCache
+from verifier_api.ratelimit import (
+    MemoryRateLimiter,
+    RateLimiterUnavailableError,
+    RedisRateLimiter,
+)
+from verifier_api.scopes import Scope
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class FakeClock:
+    """Monotonic seconds that move only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def cached(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """An app whose key cache and CRL check outlast the test (so no read is due by time)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('cached') / 'provenance.db'}"
+    yield from open_api(
+        home, url, api_key_cache_seconds=300, crl_check_seconds=300, rate_limit_per_minute=10_000
+    )
+
+
+def _signed(api: Api) -> dict[str, Any]:
+    response = api.client.post("/v1/sign", json=sign_body(), headers=api.keys.header("sign"))
+    assert response.status_code == 200, response.text
+    bundle: dict[str, Any] = response.json()["bundle"]
+    return bundle
+
+
+def test_verify_in_the_steady_state_sends_no_sql(cached: Api) -> None:
+    bundle = _signed(cached)
+    body = {"content": REVIEW, "bundle": bundle}
+    headers = cached.keys.header("verify")
+    assert cached.client.post("/v1/verify", json=body, headers=headers).json()["verified"]
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(cached.service.engine, "before_cursor_execute", record)
+    try:
+        answers = [cached.client.post("/v1/verify", json=body, headers=headers) for _ in range(5)]
+    finally:
+        event.remove(cached.service.engine, "before_cursor_execute", record)
+    assert [a.status_code for a in answers] == [200] * 5
+    assert all(a.json()["verified"] for a in answers)
+    assert statements == []
+
+
+def test_revoked_key_works_until_the_cache_interval_passes_then_401(cached: Api) -> None:
+    engine = cached.service.engine
+    clock = FakeClock()
+    cache = ApiKeyCache(engine, ttl_seconds=5, clock=clock)
+    row, full = crud.create_api_key(engine, "soon revoked", Scope.VERIFY, now=datetime.now(UTC))
+    assert cache.authenticate(full) is not None
+    crud.revoke_api_key(engine, row.id, now=datetime.now(UTC))
+    clock.now += 4.9
+    assert cache.authenticate(full) is not None  # the stated staleness: at most 5 seconds
+    clock.now += 0.2
+    assert cache.authenticate(full) is None
+
+
+def test_key_cache_of_zero_seconds_sees_a_revocation_at_once(cached: Api) -> None:
+    engine = cached.service.engine
+    cache = ApiKeyCache(engine, ttl_seconds=0, clock=FakeClock())
+    row, full = crud.create_api_key(engine, "revoked now", Scope.VERIFY, now=datetime.now(UTC))
+    assert cache.authenticate(full) is not None
+    crud.revoke_api_key(engine, row.id, now=datetime.now(UTC))
+    assert cache.authenticate(full) is None
+
+
+def test_cached_key_still_refuses_a_wrong_secret(cached: Api) -> None:
+    cache = ApiKeyCache(cached.service.engine, ttl_seconds=300, clock=FakeClock())
+    assert cache.authenticate(cached.keys.verify) is not None
+    prefix, key_id, secret = cached.keys.verify.split("_")
+    wrong = f"{prefix}_{key_id}_{'0' * len(secret)}"
+    assert cache.authenticate(wrong) is None
+    assert cache.authenticate(cached.keys.verify) is not None
+
+
+def test_crl_of_another_replica_counts_after_the_check_interval(cached: Api) -> None:
+    engine, publisher = cached.service.engine, cached.service.publisher
+    clock = FakeClock()
+    here = Authority(engine, publisher, crl_check_seconds=5, clock=clock)
+    other = Authority(engine, publisher)  # another replica over the same database
+    now = datetime.now(UTC).replace(microsecond=0)
+    before = here.trust_root(now)[0].crls[0]
+    other.publish_crl(now)
+    clock.now += 4.9
+    assert here.trust_root(now)[0].crls[0] == before  # the stated staleness: at most 5 seconds
+    clock.now += 0.2
+    after = here.trust_root(now)[0].crls[0]
+    assert after != before
+
+
+def test_crl_published_by_this_replica_counts_at_once(cached: Api) -> None:
+    engine, publisher = cached.service.engine, cached.service.publisher
+    here = Authority(engine, publisher, crl_check_seconds=300, clock=FakeClock())
+    now = datetime.now(UTC).replace(microsecond=0)
+    before = here.trust_root(now)[0].crls[0]
+    here.publish_crl(now)
+    assert here.trust_root(now)[0].crls[0] != before
+
+
+def test_memory_rate_limit_is_per_process() -> None:
+    one, two = MemoryRateLimiter(), MemoryRateLimiter()
+    assert [one.hit("k", 60) for _ in range(3)] == [1, 2, 3]
+    assert two.hit("k", 60) == 1
+    assert one.hit("k", 120) == 1  # a new window starts from one
+
+
+def _redis_or_skip() -> RedisRateLimiter:
+    limiter = RedisRateLimiter(REDIS_URL)
+    try:
+        limiter.hit(f"probe-{uuid.uuid4().hex}", 0)
+    except RateLimiterUnavailableError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis at {REDIS_URL} does not answer: {exc} (CI is set)")
+        pytest.skip(f"Redis at {REDIS_URL} does not answer: {exc}")
+    return limiter
+
+
+def test_redis_rate_limit_is_shared_by_replicas() -> None:
+    one, two = _redis_or_skip(), RedisRateLimiter(REDIS_URL)
+    key = f"shared-{uuid.uuid4().hex}"
+    assert [one.hit(key, 60), two.hit(key, 60), one.hit(key, 60)] == [1, 2, 3]
+    assert two.hit(key, 120) == 1
+    one.close()
+    two.close()
+
+
+def test_two_apps_on_one_redis_share_one_budget(
+    home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _redis_or_skip().close()
+    url = f"sqlite:///{tmp_path_factory.mktemp('redis') / 'provenance.db'}"
+    first = open_api(home, url, rate_limit_per_minute=3, redis_url=REDIS_URL)
+    second = open_api(home, url, rate_limit_per_minute=3, redis_url=REDIS_URL)
+    one, two = next(first), next(second)
+    body = {"content": "x", "bundle": {}}
+    statuses = [
+        api.client.post("/v1/verify", json=body, headers=one.keys.header("verify")).status_code
+        for api in (one, two, one, two)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    for generator in (first, second):
+        generator.close()
+
+
+def test_unreachable_redis_answers_503(
+    home: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    url = f"sqlite:///{tmp_path_factory.mktemp('noredis') / 'provenance.db'}"
+    apps = open_api(home, url, redis_url="redis://127.0.0.1:1/0")
+    api = next(apps)
+    response = api.client.post(
+        "/v1/verify", json={"content": "x", "bundle": {}}, headers=api.keys.header("verify")
+    )
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "ratelimit.unavailable"
+    apps.close()
