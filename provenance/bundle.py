@@ -21,6 +21,7 @@ from provenance.encoding import (
     TooLargeError,
     b64_field,
     b64encode,
+    check_decoded,
     json_object,
     loads_strict,
 )
@@ -44,6 +45,17 @@ class BundleLimits:
 
 
 DEFAULT_LIMITS = BundleLimits()
+
+
+@dataclass(frozen=True)
+class DecodedBundle:
+    """A bundle's JSON value as the caller's strict parse of a larger document decoded it.
+
+    The :class:`~provenance.verify.verifier.Verifier` builds the :class:`Bundle` from it in its
+    parse step (:meth:`Bundle.from_decoded`), with the same caps and findings as for bytes.
+    """
+
+    value: object
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,22 @@ class Bundle:
         except StrictDecodeError as exc:
             raise BundleFormatError(f"bundle: {exc}") from exc
         return cls.from_json(obj, limits)
+
+    @classmethod
+    def from_decoded(cls, value: object, limits: BundleLimits = DEFAULT_LIMITS) -> Bundle:
+        """Build a bundle from a value a strict parse of a larger document decoded (a request
+        body), held to the caps :meth:`from_bytes` applies (on its compact JSON form).
+
+        Raises:
+            BundleFormatError: As :meth:`from_bytes`.
+        """
+        try:
+            check_decoded(value, max_bytes=limits.max_bundle_bytes, max_depth=limits.max_depth)
+        except TooLargeError as exc:
+            raise BundleFormatError(f"bundle: {exc}", code="bundle.too_large") from exc
+        except StrictDecodeError as exc:
+            raise BundleFormatError(f"bundle: {exc}") from exc
+        return cls.from_json(value, limits)
 
     @classmethod
     def from_json(cls, obj: object, limits: BundleLimits = DEFAULT_LIMITS) -> Bundle:

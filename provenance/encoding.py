@@ -167,6 +167,65 @@ def loads_strict(
     return value
 
 
+_CONTROL = re.compile("[\x00-\x1f]")
+_SHORT_ESCAPES = frozenset("\b\f\n\r\t")
+
+
+def check_decoded(value: Any, *, max_bytes: int, max_depth: int) -> None:
+    """Apply :func:`loads_strict`'s caps to a value a strict parse of a larger document produced.
+
+    A part of a request that :func:`loads_strict` already decoded (allowing lone surrogates) is
+    held to the caps of a document of its own, without serializing it again: nested at most
+    ``max_depth`` levels, no lone surrogate, and at most ``max_bytes`` in its compact UTF-8 JSON
+    form (no whitespace, non-ASCII characters as UTF-8).
+
+    Raises:
+        StrictDecodeError: Nested too deeply or holding a lone surrogate; :class:`TooLargeError`
+            when larger than ``max_bytes``.
+    """
+    if _nested_deeper(value, max_depth):
+        raise StrictDecodeError(f"JSON nested deeper than {max_depth} levels")
+    where = _lone_surrogate_path(value)
+    if where is not None:
+        raise StrictDecodeError(f"lone surrogate in {where} (not I-JSON)")
+    size = compact_json_size(value)
+    if size > max_bytes:
+        raise TooLargeError(f"document of {size} bytes exceeds the cap of {max_bytes}")
+
+
+def compact_json_size(value: Any) -> int:
+    """The length in bytes of ``value``'s compact UTF-8 JSON text, computed without writing it."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += _string_size(item)
+        elif isinstance(item, dict):
+            total += 1 + 2 * len(item) if item else 2
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            total += 1 + len(item) if item else 2
+            stack.extend(item)
+        elif item is None or item is True:
+            total += 4
+        elif item is False:
+            total += 5
+        elif isinstance(item, int):
+            total += len(str(item))
+        else:
+            total += len(repr(item))
+    return total
+
+
+def _string_size(text: str) -> int:
+    size = 2 + len(text.encode("utf-8", "surrogatepass")) + text.count('"') + text.count("\\")
+    for control in _CONTROL.findall(text):
+        size += 1 if control in _SHORT_ESCAPES else 5
+    return size
+
+
 def dumps_text(value: Any, *, indent: int | None = None, compact: bool = False) -> str:
     """JSON text of ``value`` that always encodes as UTF-8: non-ASCII kept as is, but a lone
     surrogate (from a file name or an input that is not UTF-8) written as its ``\\uXXXX`` escape.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Coroutine, Mapping
+from typing import Any
 
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provenance.encoding import StrictDecodeError, loads_strict
@@ -14,6 +17,8 @@ from verifier_api.errors import ApiError, error_response
 MAX_REQUEST_DEPTH = 32
 BODY_ERROR = "provenance.body_error"
 """The request-state key of a body refusal deferred until the API key is checked."""
+PARSED_BODY = "provenance.parsed_body"
+"""The request-state key of the JSON value the strict pass decoded (routes reuse it)."""
 
 
 class BodyTooLargeError(HTTPException):
@@ -125,8 +130,10 @@ class StrictJsonMiddleware:
         except BodyTooLargeError as exc:
             await error_response(413, "request.too_large", str(exc.detail))(scope, receive, send)
             return
-        error = self._body_error(body, media_type)
+        error, parsed = self._parsed(body, media_type)
         if error is None:
+            if body:
+                scope.setdefault("state", {})[PARSED_BODY] = parsed
             await self.app(scope, _replay(body), send)
         elif json_route:
             scope.setdefault("state", {})[BODY_ERROR] = error
@@ -134,26 +141,56 @@ class StrictJsonMiddleware:
         else:
             await error_response(error.status, error.code, error.message)(scope, receive, send)
 
-    def _body_error(self, body: bytes, media_type: str | None) -> ApiError | None:
+    def _parsed(self, body: bytes, media_type: str | None) -> tuple[ApiError | None, Any]:
+        """The body's refusal, or None and the JSON value it holds."""
         if not body:
-            return None
+            return None, None
         if not _is_json(media_type):
             found = f"Content-Type {media_type}" if media_type else "no Content-Type"
-            return ApiError(
+            error = ApiError(
                 415,
                 "request.unsupported_media_type",
                 f"expected a body of Content-Type application/json, found {found[:100]}",
             )
+            return error, None
         try:
-            loads_strict(
+            parsed = loads_strict(
                 body,
                 max_bytes=len(body),
                 max_depth=self.max_depth,
                 allow_lone_surrogates=True,  # each field's own parser refuses them
             )
         except StrictDecodeError as exc:
-            return ApiError(422, "request.invalid", f"the body is not strict JSON: {exc}")
-        return None
+            return ApiError(422, "request.invalid", f"the body is not strict JSON: {exc}"), None
+        return None, parsed
+
+
+class ParsedJsonRequest(Request):
+    """A request whose ``json()`` is the value :class:`StrictJsonMiddleware` decoded already.
+
+    FastAPI reads a JSON body through ``Request.json()``; with this the body is decoded once per
+    request (by the strict pass), not a second time by the framework's lenient parser.
+    """
+
+    async def json(self) -> Any:
+        """The strict pass's value, else the framework's own decoding."""
+        state = self.scope.get("state", {})
+        if PARSED_BODY in state:
+            return state[PARSED_BODY]
+        return await super().json()
+
+
+class ParsedJsonRoute(APIRoute):
+    """An APIRoute whose handlers see a :class:`ParsedJsonRequest`."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The framework's handler, given the request as a :class:`ParsedJsonRequest`."""
+        handler = super().get_route_handler()
+
+        async def parsed_json_handler(request: Request) -> Response:
+            return await handler(ParsedJsonRequest(request.scope, request.receive))
+
+        return parsed_json_handler
 
 
 def raise_body_error(request: Request) -> None:

@@ -10,6 +10,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     model_validator,
 )
@@ -66,6 +67,7 @@ class ContentInput(ApiModel):
     content_base64: str | None = Field(
         default=None, description="The content's bytes, standard padded base64."
     )
+    _decoded: bytes | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _exactly_one_content(self) -> ContentInput:
@@ -73,17 +75,17 @@ class ContentInput(ApiModel):
             raise ValueError("give exactly one of content or contentBase64")
         if self.content_base64 is not None:
             try:
-                b64decode_strict(self.content_base64)
+                self._decoded = b64decode_strict(self.content_base64)
             except StrictDecodeError as exc:
                 raise ValueError(f"contentBase64: {exc}") from exc
         return self
 
     def content_bytes(self) -> bytes:
-        """The content's bytes."""
+        """The content's bytes (base64 decoded once, when the model was validated)."""
         if self.content is not None:
             return self.content.encode("utf-8")
-        assert self.content_base64 is not None
-        return b64decode_strict(self.content_base64)
+        assert self._decoded is not None
+        return self._decoded
 
 
 class VerifyRequest(ContentInput):

@@ -26,7 +26,7 @@ from functools import lru_cache
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
-from provenance.bundle import DEFAULT_LIMITS, Bundle, BundleLimits
+from provenance.bundle import DEFAULT_LIMITS, Bundle, BundleLimits, DecodedBundle
 from provenance.dsse import INTOTO_PAYLOAD_TYPE, Envelope
 from provenance.errors import (
     BundleFormatError,
@@ -73,7 +73,7 @@ class _Run:
     """The facts established so far in one verification."""
 
     content: Content
-    bundle_input: bytes | Bundle
+    bundle_input: bytes | Bundle | DecodedBundle
     policy: Policy
     at: datetime
     bundle: Bundle | None = None
@@ -122,7 +122,12 @@ class Verifier:
         )
 
     def verify(
-        self, content: Content, bundle: bytes | Bundle, policy: Policy, *, at: datetime
+        self,
+        content: Content,
+        bundle: bytes | Bundle | DecodedBundle,
+        policy: Policy,
+        *,
+        at: datetime,
     ) -> VerificationResult:
         """Verify and return the result, raising on the first failed step.
 
@@ -138,7 +143,12 @@ class Verifier:
         return self._result(run, findings)
 
     def check(
-        self, content: Content, bundle: bytes | Bundle, policy: Policy, *, at: datetime
+        self,
+        content: Content,
+        bundle: bytes | Bundle | DecodedBundle,
+        policy: Policy,
+        *,
+        at: datetime,
     ) -> VerificationResult:
         """Verify without raising for bad input: one finding per step that ran."""
         run = _Run(content, bundle, policy, _utc(at))
@@ -175,6 +185,8 @@ class Verifier:
         bundle = run.bundle_input
         if isinstance(bundle, bytes):
             bundle = Bundle.from_bytes(bundle, self._limits)
+        elif isinstance(bundle, DecodedBundle):
+            bundle = Bundle.from_decoded(bundle.value, self._limits)
         if bundle.envelope.payload_type != INTOTO_PAYLOAD_TYPE:
             raise BundleFormatError(
                 f"payloadType {INTOTO_PAYLOAD_TYPE} expected, found "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance.encoding import MAX_EXACT_INTEGER, canonical_json
+from provenance.encoding import MAX_EXACT_INTEGER, canonical_json, compact_json_size
 
 ascii_text = st.text(alphabet=st.characters(max_codepoint=127), max_size=12)
 plain = st.recursive(
@@ -47,3 +48,19 @@ def test_canonical_json_equals_rfc8785_on_any_value_it_accepts(value: Any) -> No
     except rfc8785.CanonicalizationError:
         return
     assert canonical_json(value) == expected
+
+
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(),
+        lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+        max_leaves=30,
+    )
+)
+def test_compact_json_size_is_the_length_of_the_compact_text(value: object) -> None:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    assert compact_json_size(value) == len(text.encode("utf-8", "surrogatepass"))

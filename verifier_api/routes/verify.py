@@ -9,14 +9,18 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from provenance.bundle import DecodedBundle
 from provenance.trust_store import StoreVerification, TrustStore, TrustStoreError, chain_anchored
 from provenance.verify.policy import Identity, Policy, policy_from_json
 from verifier_api.auth import AnyKey, ServiceDep
 from verifier_api.errors import ApiError
+from verifier_api.limits import ParsedJsonRoute
 from verifier_api.schemas import VerifyBatchRequest, VerifyBatchResponse, VerifyRequest
 from verifier_api.service import Service, utc_now
 
-router = APIRouter(prefix="/v1", tags=["verify"])
+router = APIRouter(prefix="/v1", tags=["verify"], route_class=ParsedJsonRoute)
+"""The body is decoded once (the strict pass, reused by FastAPI through :class:`ParsedJsonRoute`)
+and each bundle is built once, by the Verifier's parse step from that decoded value."""
 
 
 def _policy(service: Service, policy: dict[str, Any] | None) -> Policy:
@@ -29,10 +33,10 @@ def _check(service: Service, item: VerifyRequest) -> dict[str, Any]:
     policy = _policy(service, item.policy)
     now = utc_now()
     _, verifier = service.authority.trust_root(now)
-    bundle = json.dumps(item.bundle).encode("utf-8")
-    result = verifier.check(item.content_bytes(), bundle, policy, at=now)
+    result = verifier.check(item.content_bytes(), DecodedBundle(item.bundle), policy, at=now)
     answer = result.to_json()
     if not result.verified and not chain_anchored(result) and service.settings.trust_store:
+        bundle = json.dumps(item.bundle).encode("utf-8")  # the trust store reads bytes
         other = _other_publisher(service.settings.trust_store, item, bundle, policy, now)
         if other is not None:
             result, answer = other.result, {**other.result.to_json(), "publisher": other.publisher}
