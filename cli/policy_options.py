@@ -14,6 +14,7 @@ from provenance.encoding import StrictDecodeError, loads_strict
 from provenance.errors import PolicyError
 from provenance.present import DEFAULT_TRUST
 from provenance.verify.policy import (
+    MAX_AGE_SECONDS,
     AllOf,
     Identity,
     IdentityPattern,
@@ -118,6 +119,8 @@ def build_policy(
     except PolicyError as exc:
         fail(f"{exc.code}: {exc.message}", Exit.USAGE)
     if max_age is not None:
+        if max_age > MAX_AGE_SECONDS:
+            fail(f"policy.malformed: --max-age is at most {MAX_AGE_SECONDS}", Exit.USAGE)
         parts.append(MaxAge(timedelta(seconds=max_age)))
     if unsafe_any_identity:
         parts.append(UnsafeAcceptAnyIdentity())

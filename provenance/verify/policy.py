@@ -78,6 +78,8 @@ class Identity(Policy):
 
 MAX_IDENTITY_PATTERN_CHARS = 1024
 PATTERN_ENGINE_MAX_MEMORY = 8 << 20
+MAX_AGE_SECONDS = 100 * 366 * 86400
+"""The largest ``maxAgeSeconds`` (about a century); larger values overflow ``timedelta``."""
 
 
 class _Matcher(Protocol):
@@ -370,8 +372,9 @@ def policy_from_json(obj: object, *, depth: int = 1) -> Policy:
     holds, nested at most ``MAX_POLICY_DEPTH`` deep.
 
     Raises:
-        PolicyError: ``policy.malformed`` for an unknown field, a value of the wrong type, or a
-            part the policy classes refuse (a bad identity pattern or issuer pin).
+        PolicyError: ``policy.malformed`` for an unknown field, a value of the wrong type, a
+            ``maxAgeSeconds`` past ``MAX_AGE_SECONDS``, or a part the policy classes refuse (a bad
+            identity pattern or issuer pin).
     """
     fields = json_object(obj, "policy", set(), POLICY_FIELDS, _malformed)
     parts: list[Policy] = []
@@ -395,6 +398,8 @@ def _flags(fields: dict[str, object]) -> list[Policy]:
         seconds = fields["maxAgeSeconds"]
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
             raise _malformed("policy.maxAgeSeconds must be a non-negative integer")
+        if seconds > MAX_AGE_SECONDS:
+            raise _malformed(f"policy.maxAgeSeconds is at most {MAX_AGE_SECONDS}; found {seconds}")
         parts.append(MaxAge(timedelta(seconds=seconds)))
     if "requireFreshCrl" in fields:
         if fields["requireFreshCrl"] is not True:
