@@ -3,6 +3,7 @@ failed on main before its fix and asserts the exact status code."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from provenance.errors import PolicyError
 from provenance.verify.policy import policy_from_json
 from tests.integration.api.conftest import Api, open_api
 from tests.integration.api.support import REVIEW, make_home, sign_body
+from tests.media_samples import tiny_png
 
 # Past timedelta's range (999,999,999 days): 2^53 - 1 is a valid I-JSON integer.
 HUGE_MAX_AGE_SECONDS = [2**53 - 1, 999_999_999_999_999]
@@ -68,3 +70,17 @@ def test_cli_max_age_past_the_time_range_exits_2_not_a_traceback(
     assert result.exit_code == 2, result.output
     assert "policy.malformed" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_max_age_past_the_time_range_in_a_media_policy_is_a_422_not_a_500(
+    api: Api, seconds: int
+) -> None:
+    policy = json.dumps({"unsafeAnyIdentity": True, "maxAgeSeconds": seconds})
+    response = api.client.post(
+        "/v1/verify/media",
+        files={"file": ("photo.png", tiny_png(), "image/png")},
+        data={"policy": policy},
+        headers=api.keys.header("verify"),
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "policy.malformed"
