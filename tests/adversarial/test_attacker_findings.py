@@ -72,6 +72,7 @@ def test_cli_max_age_past_the_time_range_exits_2_not_a_traceback(
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.parametrize("seconds", HUGE_MAX_AGE_SECONDS)
 def test_max_age_past_the_time_range_in_a_media_policy_is_a_422_not_a_500(
     api: Api, seconds: int
 ) -> None:
