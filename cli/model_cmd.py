@@ -76,11 +76,17 @@ def default_signature(model: Path) -> Path:
 
 
 def relative_inside(model: Path, path: Path) -> str | None:
-    """``path`` relative to the model directory as a POSIX path, or None when outside it."""
+    """``path`` relative to the model directory as a POSIX path, or None when outside it.
+
+    The final component is not resolved: a ``model.sig`` that links to another file of the model
+    leaves out the link, never its target (which would hide a planted file).
+    """
     if not model.is_dir():
         return None
     try:
-        relative = path.resolve().relative_to(model.resolve())
+        unresolved = path.name not in ("", ".", "..")
+        target = path.parent.resolve() / path.name if unresolved else path.resolve()
+        relative = target.relative_to(model.resolve())
     except ValueError:
         return None
     text = PurePosixPath(relative).as_posix()
