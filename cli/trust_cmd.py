@@ -226,19 +226,20 @@ def _json(record: PublisherRecord) -> dict[str, object]:
 
 def store_trust_root(
     store: Path | None, publisher: str | None, document: bytes, policy: Policy, at: datetime
-) -> TrustRoot:
-    """The trust root for clear-signed text: --publisher's, else the first publisher's under
-    which the document verifies (else the first whose trust root is current)."""
+) -> tuple[str, TrustRoot]:
+    """The publisher (its name in the store) and trust root for clear-signed text: --publisher's,
+    else the first publisher's under which the document verifies (else the first whose trust root
+    is current). The store's name, not the trust root's own ``name``, says who vouched."""
     trust_store = open_store(store)
     try:
         if publisher is not None:
-            return trust_store.trust_root(publisher, now=at)
-        roots = [trust_store.trust_root(r.name, now=at) for r in trust_store.records()]
+            return publisher, trust_store.trust_root(publisher, now=at)
+        roots = [(r.name, trust_store.trust_root(r.name, now=at)) for r in trust_store.records()]
     except TrustStoreError as exc:
         store_failure(exc)
-    for trust in roots:
+    for name, trust in roots:
         if check_armored(Verifier(trust), document, policy, at=at).verified:
-            return trust
+            return name, trust
     if not roots:
         fail(f"[{NO_PUBLISHER}] the trust store holds no publisher", Exit.NOT_VERIFIED)
     return roots[0]

@@ -162,9 +162,10 @@ def _verify_with_store(
     armored = None if bundle else _armored_document(file)
     now = datetime.now(UTC)
     if armored is not None:
-        trust_root = trust_cmd.store_trust_root(store, publisher, armored, policy, now)
-        label = trust_label(trust_root, from_key=False)
-        _verify_armored(Verifier(trust_root), file, armored, policy, as_json, label)
+        name, trust_root = trust_cmd.store_trust_root(store, publisher, armored, policy, now)
+        _verify_armored(
+            Verifier(trust_root), file, armored, policy, as_json, printable(name), publisher=name
+        )
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
     bundle_bytes = read_file(bundle_path, "bundle", MAX_BUNDLE_FILE_BYTES)
     found = trust_cmd.verify_with_store(store, publisher, file, bundle_bytes, policy, now)
@@ -187,13 +188,23 @@ def _armored_document(file: Path) -> bytes | None:
 
 
 def _verify_armored(
-    verifier: Verifier, file: Path, document: bytes, policy: Policy, as_json: bool, trust: str
+    verifier: Verifier,
+    file: Path,
+    document: bytes,
+    policy: Policy,
+    as_json: bool,
+    trust: str,
+    *,
+    publisher: str | None = None,
 ) -> NoReturn:
+    """Verify clear-signed text; ``publisher`` (the store's name of who vouched) is reported."""
     outcome = check_armored(verifier, document, policy, at=datetime.now(UTC))
     if as_json:
-        print_json(outcome.to_json())
+        extra = {} if publisher is None else {"publisher": publisher}
+        print_json({**outcome.to_json(), **extra})
     else:
-        print_armored_verdict(outcome, str(file), trust)
+        subject = str(file) if publisher is None else f"{file} (publisher {publisher})"
+        print_armored_verdict(outcome, subject, trust)
     raise typer.Exit(int(Exit.VERIFIED if outcome.verified else Exit.NOT_VERIFIED))
 
 
