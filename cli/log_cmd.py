@@ -30,6 +30,7 @@ from cli.common import (
     write_new_file,
 )
 from cli.render import print_json
+from provenance.codes import Code
 from provenance.encoding import b64encode
 from provenance.errors import LogError, LogProofError, ProvenanceError
 from provenance.identity.trust import TrustRoot
@@ -335,7 +336,7 @@ def run_audit(
     except SourceUnreadableError as exc:
         fail(str(exc))
     except LogProofError as exc:
-        if exc.code == "log.consistency.invalid" and fetch.checkpoint is not None:
+        if exc.code == Code.LOG_CONSISTENCY_INVALID and fetch.checkpoint is not None:
             evidence = state_path.with_name(f"{state_path.stem}.conflict-{int(time.time())}.txt")
             write_new_file(evidence, fetch.checkpoint, "conflicting checkpoint")
             stderr.print(

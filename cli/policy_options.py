@@ -10,6 +10,7 @@ import typer
 
 from cli.common import Exit, fail, read_file
 from cli.render import print_json, print_verdict
+from provenance.codes import Code
 from provenance.encoding import StrictDecodeError, loads_strict
 from provenance.errors import PolicyError
 from provenance.present import DEFAULT_TRUST
@@ -160,13 +161,15 @@ def parse_claim(pair: str) -> RequireClaim:
     """
     name, sep, text = pair.partition("=")
     if not name:
-        raise PolicyError(f"--require-claim {pair!r}: the name is empty", code="policy.malformed")
+        raise PolicyError(
+            f"--require-claim {pair!r}: the name is empty", code=Code.POLICY_MALFORMED
+        )
     if not sep:
         return RequireClaim(name)
     try:
         return RequireClaim(name, claim_value(text))
     except ValueError as exc:
-        raise PolicyError(f"--require-claim {name}: {exc}", code="policy.malformed") from exc
+        raise PolicyError(f"--require-claim {name}: {exc}", code=Code.POLICY_MALFORMED) from exc
 
 
 def _policy_file(path: Path) -> Policy:
@@ -175,7 +178,7 @@ def _policy_file(path: Path) -> Policy:
         document = loads_strict(text, max_bytes=MAX_POLICY_FILE_BYTES)
     except StrictDecodeError as exc:
         raise PolicyError(
-            f"policy file {path}: not strict JSON: {exc}", code="policy.malformed"
+            f"policy file {path}: not strict JSON: {exc}", code=Code.POLICY_MALFORMED
         ) from exc
     return policy_from_json(document)
 

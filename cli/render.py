@@ -18,6 +18,7 @@ from rich.text import Text
 
 from cli.common import stderr, stdout
 from provenance.armor import ArmoredVerification, ArmorVerdict
+from provenance.codes import Code
 from provenance.display import printable
 from provenance.encoding import dumps_text
 from provenance.present import (
@@ -34,11 +35,11 @@ from provenance.verify.result import VerificationResult
 
 MAX_UNSIGNED_LINES_SHOWN = 20
 _QUOTE = "  │ "
-HINTS = {
-    "policy.identity.required": (
+HINTS: dict[str, str] = {
+    Code.POLICY_IDENTITY_REQUIRED: (
         "give --identity URI, --identity-regex REGEX, or say --unsafe-any-identity"
     ),
-    "policy.identity.mismatch": "check --identity against the signer above",
+    Code.POLICY_IDENTITY_MISMATCH: "check --identity against the signer above",
 }
 
 

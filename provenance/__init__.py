@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from provenance.armor import ArmoredVerification, armor, check_armored
     from provenance.bundle import Bundle, BundleLimits
+    from provenance.codes import Code
     from provenance.errors import ProvenanceError, VerificationError
     from provenance.identity.trust import TrustRoot
     from provenance.keys import (
@@ -59,6 +60,7 @@ _FACE = {
     "check_armored": "provenance.armor",
     "Bundle": "provenance.bundle",
     "BundleLimits": "provenance.bundle",
+    "Code": "provenance.codes",
     "ProvenanceError": "provenance.errors",
     "VerificationError": "provenance.errors",
     "TrustRoot": "provenance.identity.trust",
@@ -100,6 +102,7 @@ __all__ = [
     "Bundle",
     "BundleLimits",
     "Canonicalization",
+    "Code",
     "ContentPredicate",
     "Finding",
     "Identity",

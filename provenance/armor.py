@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from provenance.bundle import DEFAULT_LIMITS, Bundle
+from provenance.codes import Code
 from provenance.encoding import StrictDecodeError, b64decode_strict, b64encode
 from provenance.errors import DigestMismatchError, VerificationError
 from provenance.statement import Statement
@@ -45,7 +46,7 @@ class ArmorError(VerificationError):
     nests a block in signed text (``armor.injection``), exceeds a cap (``armor.too_large``) or
     carries a bundle that does not sign text-v1 (``armor.profile``)."""
 
-    default_code = "armor.malformed"
+    default_code = Code.ARMOR_MALFORMED
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def _require_text_v1(statement: Statement) -> None:
     if profile is not Canonicalization.TEXT_V1:
         raise ArmorError(
             f"armored text must be signed under text-v1; the statement names {profile.value}",
-            code="armor.profile",
+            code=Code.ARMOR_PROFILE,
         )
 
 
@@ -177,7 +178,7 @@ def find_signed_blocks(
             blocks.append(_read_block(cursor, limits))
             if len(blocks) > limits.max_blocks:
                 raise ArmorError(
-                    f"more than {limits.max_blocks} signed blocks", code="armor.too_large"
+                    f"more than {limits.max_blocks} signed blocks", code=Code.ARMOR_TOO_LARGE
                 )
         elif line.startswith(_ARMOR_PREFIXES):
             raise ArmorError(f"line {cursor.number}: armor line outside a signed text block")
@@ -200,7 +201,7 @@ def _split_lines(document: str, limits: ArmorLimits) -> list[str]:
         if len(line) > limits.max_line_chars:
             raise ArmorError(
                 f"line {number} exceeds the cap of {limits.max_line_chars} characters",
-                code="armor.too_large",
+                code=Code.ARMOR_TOO_LARGE,
             )
     return lines
 
@@ -209,7 +210,7 @@ def _check_size(size: int, limits: ArmorLimits) -> None:
     if size > limits.max_document_bytes:
         raise ArmorError(
             f"document of {size} bytes exceeds the cap of {limits.max_document_bytes}",
-            code="armor.too_large",
+            code=Code.ARMOR_TOO_LARGE,
         )
 
 
@@ -253,7 +254,9 @@ def _read_headers(cursor: _Cursor, start: int) -> None:
     seen: set[str] = set()
     while line := cursor.take(start).rstrip():
         if line == ARMOR_BEGIN:
-            raise ArmorError(f"line {cursor.number}: BEGIN inside a block", code="armor.injection")
+            raise ArmorError(
+                f"line {cursor.number}: BEGIN inside a block", code=Code.ARMOR_INJECTION
+            )
         match = _HEADER.match(line)
         if match is None:
             raise ArmorError(f"line {cursor.number}: expected an armor header or a blank line")
@@ -262,7 +265,7 @@ def _read_headers(cursor: _Cursor, start: int) -> None:
             raise ArmorError(
                 f"line {cursor.number}: refused armor header {line!r}; only one "
                 f"'{PROFILE_HEADER}: text-v1' is allowed",
-                code="armor.header",
+                code=Code.ARMOR_HEADER,
             )
         seen.add(name)
 
@@ -274,7 +277,7 @@ def _read_text(cursor: _Cursor, start: int) -> str:
             raise ArmorError(
                 f"line {cursor.number}: a signed text block begins inside the signed text of "
                 f"line {start}",
-                code="armor.injection",
+                code=Code.ARMOR_INJECTION,
             )
         if line.startswith("- "):
             text.append(line[2:])
@@ -293,7 +296,9 @@ def _read_bundle(cursor: _Cursor, start: int, limits: ArmorLimits) -> bytes:
     total = 0
     while (line := cursor.take(start).rstrip()) != BUNDLE_END:
         if line == ARMOR_BEGIN:
-            raise ArmorError(f"line {cursor.number}: BEGIN inside a block", code="armor.injection")
+            raise ArmorError(
+                f"line {cursor.number}: BEGIN inside a block", code=Code.ARMOR_INJECTION
+            )
         if chunks and len(chunks[-1]) != BASE64_LINE_CHARS:
             raise ArmorError(
                 f"line {cursor.number}: only the last base64 line may be shorter than "
@@ -307,7 +312,7 @@ def _read_bundle(cursor: _Cursor, start: int, limits: ArmorLimits) -> bytes:
             raise ArmorError(
                 f"the bundle of line {start} exceeds the cap of {limits.max_bundle_chars} "
                 "base64 characters",
-                code="armor.too_large",
+                code=Code.ARMOR_TOO_LARGE,
             )
     if not chunks:
         raise ArmorError(f"the signed text block of line {start} carries no bundle")
@@ -357,11 +362,11 @@ class ArmoredVerification:
         if self.error is not None:
             return (self.error,)
         if not self.blocks:
-            return (Finding("armor", "armor.missing", False, "no signed text block found"),)
+            return (Finding("armor", Code.ARMOR_MISSING, False, "no signed text block found"),)
         if self.unsigned_segments:
             spans = ", ".join(s.lines_label for s in self.unsigned_segments)
             message = f"{spans} outside every signed block: no signature covers this text"
-            return (Finding("armor", "armor.partly_signed", False, message),)
+            return (Finding("armor", Code.ARMOR_PARTLY_SIGNED, False, message),)
         return ()
 
     @property
@@ -403,7 +408,7 @@ def check_block(
     except ArmorError as exc:
         finding = Finding("armor", exc.code, False, exc.message)
     else:
-        finding = Finding("armor", "armor.ok", True, "the text is signed under text-v1")
+        finding = Finding("armor", Code.ARMOR_OK, True, "the text is signed under text-v1")
     return dataclasses.replace(
         result, verified=result.verified and finding.ok, findings=(*result.findings, finding)
     )

@@ -15,6 +15,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from provenance.codes import Code
 from provenance.dsse import Envelope
 from provenance.encoding import (
     StrictDecodeError,
@@ -83,7 +84,7 @@ class Bundle:
             raise BundleFormatError(
                 f"the envelope must carry exactly one signature, found "
                 f"{len(self.envelope.signatures)}",
-                code="envelope.signatures",
+                code=Code.ENVELOPE_SIGNATURES,
             )
 
     def to_json(self) -> dict[str, Any]:
@@ -119,7 +120,7 @@ class Bundle:
         try:
             obj = loads_strict(data, max_bytes=limits.max_bundle_bytes, max_depth=limits.max_depth)
         except TooLargeError as exc:
-            raise BundleFormatError(f"bundle: {exc}", code="bundle.too_large") from exc
+            raise BundleFormatError(f"bundle: {exc}", code=Code.BUNDLE_TOO_LARGE) from exc
         except StrictDecodeError as exc:
             raise BundleFormatError(f"bundle: {exc}") from exc
         return cls.from_json(obj, limits)
@@ -148,7 +149,7 @@ class Bundle:
             raise BundleFormatError(
                 f"unsupported bundle mediaType {media_type!r}; "
                 f"this verifier reads {BUNDLE_MEDIA_TYPE}",
-                code="bundle.unsupported",
+                code=Code.BUNDLE_UNSUPPORTED,
             )
         fields = json_object(
             obj,
@@ -215,7 +216,7 @@ def _certificate(obj: object, limits: BundleLimits) -> x509.Certificate:
     if len(der) > limits.max_certificate_bytes:
         raise BundleFormatError(
             f"certificate of {len(der)} bytes exceeds the cap of {limits.max_certificate_bytes}",
-            code="bundle.too_large",
+            code=Code.BUNDLE_TOO_LARGE,
         )
     try:
         return x509.load_der_x509_certificate(der)

@@ -9,6 +9,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
+from provenance.codes import Code
 from provenance.encoding import b64_field, b64encode, canonical_json, json_object
 from provenance.errors import BundleFormatError
 from provenance.keys import SigningKey, normalized_signature
@@ -76,7 +77,7 @@ class Envelope:
         if len(payload) > max_payload_bytes:
             raise BundleFormatError(
                 f"payload of {len(payload)} bytes exceeds the cap of {max_payload_bytes}",
-                code="bundle.too_large",
+                code=Code.BUNDLE_TOO_LARGE,
             )
         payload_type = fields["payloadType"]
         if not isinstance(payload_type, str):

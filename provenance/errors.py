@@ -7,6 +7,8 @@ report unchanged. This module is a leaf: it imports nothing of the project.
 
 from __future__ import annotations
 
+from provenance.codes import Code
+
 
 class ProvenanceError(Exception):
     """Base of every error raised by the provenance library."""
@@ -48,51 +50,51 @@ class VerificationError(ProvenanceError):
         code: The status code; defaults to the subclass's ``default_code``.
     """
 
-    default_code = "verification.failed"
+    default_code: Code
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: Code | None = None) -> None:
         super().__init__(message)
-        self.code = code or self.default_code
+        self.code: str = str(code or self.default_code)
         self.message = message
 
 
 class BundleFormatError(VerificationError):
     """The bundle (or a part of it) is malformed, too large or of an unsupported type or version."""
 
-    default_code = "bundle.malformed"
+    default_code = Code.BUNDLE_MALFORMED
 
 
 class DigestMismatchError(VerificationError):
     """The content's digest is not the digest the signed statement names."""
 
-    default_code = "digest.mismatch"
+    default_code = Code.DIGEST_MISMATCH
 
 
 class SignatureInvalidError(VerificationError):
     """A signature does not verify."""
 
-    default_code = "signature.invalid"
+    default_code = Code.SIGNATURE_INVALID
 
 
 class KeyUntrustedError(VerificationError):
     """The signing key is not one the trust root pins."""
 
-    default_code = "key.untrusted"
+    default_code = Code.KEY_UNTRUSTED
 
 
 class CertificateError(VerificationError):
     """The signing certificate or its chain is not acceptable (untrusted, expired, revoked, ...)."""
 
-    default_code = "certificate.untrusted"
+    default_code = Code.CERTIFICATE_UNTRUSTED
 
 
 class LogProofError(VerificationError):
     """A transparency log entry, proof or checkpoint does not verify."""
 
-    default_code = "log.proof.invalid"
+    default_code = Code.LOG_PROOF_INVALID
 
 
 class PolicyError(VerificationError):
     """The verified facts do not satisfy the caller's policy."""
 
-    default_code = "policy.failed"
+    default_code = Code.POLICY_MALFORMED

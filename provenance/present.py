@@ -25,6 +25,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from provenance.armor import ArmoredVerification, ArmorVerdict, BlockVerification, UnsignedSegment
+from provenance.codes import Code
 from provenance.display import printable
 from provenance.statement import format_time
 from provenance.text import Canonicalization
@@ -45,85 +46,85 @@ DEFAULT_TRUST = "your trust root"
 
 PLAIN_REASONS: Mapping[str, str] = MappingProxyType(
     {
-        "bundle.malformed": "The signature file is damaged or is not a provenance signature.",
-        "bundle.too_large": "The signature file is larger than any genuine signature would be.",
-        "bundle.unsupported": "The signature file is in a format this checker does not know.",
-        "envelope.signatures": "The signature file must hold exactly one signature; it does not.",
-        "envelope.payload_type": "The signature file does not sign a provenance statement.",
-        "statement.malformed": "The signed statement is damaged.",
-        "statement.unsupported": "The signed statement is in a format this checker does not know.",
-        "digest.mismatch": "This {noun} was changed after it was signed.",
-        "content.invalid": "This {noun} cannot be what was signed: it is not text of the signed form.",
-        "signature.invalid": "The signature does not match: it was forged or damaged.",
-        "signature.legacy": "The signature is in an old format that is no longer accepted.",
-        "key.untrusted": "It was signed with a key not trusted by {trust}.",
-        "key.mismatch": "The signature names a different key from the one that made it.",
-        "certificate.untrusted": "Signed by someone not vouched for by {trust}.",
-        "certificate.expired": "The signer's certificate had expired when this was signed.",
-        "certificate.not_yet_valid": "The signer's certificate was not yet valid when this was signed.",
-        "certificate.profile": "The signer's certificate does not allow signing content like this.",
-        "certificate.malformed": "The signer's certificate is damaged and cannot be read.",
-        "certificate.chain.extra": (
+        Code.BUNDLE_MALFORMED: "The signature file is damaged or is not a provenance signature.",
+        Code.BUNDLE_TOO_LARGE: "The signature file is larger than any genuine signature would be.",
+        Code.BUNDLE_UNSUPPORTED: "The signature file is in a format this checker does not know.",
+        Code.ENVELOPE_SIGNATURES: "The signature file must hold exactly one signature; it does not.",
+        Code.ENVELOPE_PAYLOAD_TYPE: "The signature file does not sign a provenance statement.",
+        Code.STATEMENT_MALFORMED: "The signed statement is damaged.",
+        Code.STATEMENT_UNSUPPORTED: "The signed statement is in a format this checker does not know.",
+        Code.DIGEST_MISMATCH: "This {noun} was changed after it was signed.",
+        Code.CONTENT_INVALID: "This {noun} cannot be what was signed: it is not text of the signed form.",
+        Code.SIGNATURE_INVALID: "The signature does not match: it was forged or damaged.",
+        Code.SIGNATURE_LEGACY: "The signature is in an old format that is no longer accepted.",
+        Code.KEY_UNTRUSTED: "It was signed with a key not trusted by {trust}.",
+        Code.KEY_MISMATCH: "The signature names a different key from the one that made it.",
+        Code.CERTIFICATE_UNTRUSTED: "Signed by someone not vouched for by {trust}.",
+        Code.CERTIFICATE_EXPIRED: "The signer's certificate had expired when this was signed.",
+        Code.CERTIFICATE_NOT_YET_VALID: "The signer's certificate was not yet valid when this was signed.",
+        Code.CERTIFICATE_PROFILE: "The signer's certificate does not allow signing content like this.",
+        Code.CERTIFICATE_MALFORMED: "The signer's certificate is damaged and cannot be read.",
+        Code.CERTIFICATE_CHAIN_EXTRA: (
             "The signature carries certificates that do not belong to the signer's chain."
         ),
-        "certificate.revoked": "The signer's certificate was revoked before this was signed.",
-        "certificate.crl.stale": (
+        Code.CERTIFICATE_REVOKED: "The signer's certificate was revoked before this was signed.",
+        Code.CERTIFICATE_CRL_STALE: (
             "The list of withdrawn certificates is out of date: a recent withdrawal would not show."
         ),
-        "certificate.crl.missing": (
+        Code.CERTIFICATE_CRL_MISSING: (
             "There is no list of withdrawn certificates for the signer's authority, so a "
             "withdrawal would not show."
         ),
-        "certificate.crl.invalid": (
+        Code.CERTIFICATE_CRL_INVALID: (
             "The list of withdrawn certificates cannot be trusted, so the signer's certificate "
             "could not be checked."
         ),
-        "log.missing": "Every signature must be in the public log, and this one is not.",
-        "log.untrusted": "It was logged in a public log not trusted by {trust}.",
-        "log.entry.mismatch": "The log entry it shows belongs to another signature.",
-        "log.proof.invalid": "The proof that this signature is in the public log is false.",
-        "log.checkpoint.invalid": "The public log's signed summary is damaged or forged.",
-        "log.checkpoint.unsigned": "The public log's summary is not signed by a log trusted by {trust}.",
-        "log.entry.future": "The public log dates this signature in the future.",
-        "log.entry.malformed": "An entry of the public log is damaged.",
-        "log.tile.missing": "The public log is missing records it must publish.",
-        "log.tile.invalid": "The public log publishes records that do not match its signed summary.",
-        "log.consistency.invalid": (
+        Code.LOG_MISSING: "Every signature must be in the public log, and this one is not.",
+        Code.LOG_UNTRUSTED: "It was logged in a public log not trusted by {trust}.",
+        Code.LOG_ENTRY_MISMATCH: "The log entry it shows belongs to another signature.",
+        Code.LOG_PROOF_INVALID: "The proof that this signature is in the public log is false.",
+        Code.LOG_CHECKPOINT_INVALID: "The public log's signed summary is damaged or forged.",
+        Code.LOG_CHECKPOINT_UNSIGNED: "The public log's summary is not signed by a log trusted by {trust}.",
+        Code.LOG_ENTRY_FUTURE: "The public log dates this signature in the future.",
+        Code.LOG_ENTRY_MALFORMED: "An entry of the public log is damaged.",
+        Code.LOG_TILE_MISSING: "The public log is missing records it must publish.",
+        Code.LOG_TILE_INVALID: "The public log publishes records that do not match its signed summary.",
+        Code.LOG_CONSISTENCY_INVALID: (
             "The public log was rewritten since it was last checked: records were removed or "
             "changed."
         ),
-        "policy.identity.required": (
+        Code.POLICY_IDENTITY_REQUIRED: (
             "Signed with a certificate, but no signer was required: say whose signature you expect."
         ),
-        "policy.identity.mismatch": "Signed by {signer}, not by the signer you asked for.",
-        "policy.issuer.mismatch": "The signer is vouched for by another authority than you asked for.",
-        "policy.claim.missing": "The signature does not make a claim you asked for.",
-        "policy.claim.mismatch": "The signature makes a claim you asked for with another value.",
-        "policy.age.exceeded": "The signature is older than you accept.",
-        "policy.age.unproven": "Its age cannot be proven: no public log or timestamp dates it.",
-        "policy.any_of.failed": "None of the signers or requirements you accept matches.",
-        "policy.malformed": "The verification requirements are invalid.",
-        "armor.ok": "The signed block was signed as text.",
-        "armor.profile": "The signed block was not signed as text, so it cannot be checked here.",
-        "armor.malformed": "The signed block is damaged: a line of it is missing or was changed.",
-        "armor.header": "The signed block has a header line this checker does not accept.",
-        "armor.injection": (
+        Code.POLICY_IDENTITY_MISMATCH: "Signed by {signer}, not by the signer you asked for.",
+        Code.POLICY_ISSUER_MISMATCH: "The signer is vouched for by another authority than you asked for.",
+        Code.POLICY_CLAIM_MISSING: "The signature does not make a claim you asked for.",
+        Code.POLICY_CLAIM_MISMATCH: "The signature makes a claim you asked for with another value.",
+        Code.POLICY_AGE_EXCEEDED: "The signature is older than you accept.",
+        Code.POLICY_AGE_UNPROVEN: "Its age cannot be proven: no public log or timestamp dates it.",
+        Code.POLICY_ANY_OF_FAILED: "None of the signers or requirements you accept matches.",
+        Code.POLICY_MALFORMED: "The verification requirements are invalid.",
+        Code.ARMOR_OK: "The signed block was signed as text.",
+        Code.ARMOR_PROFILE: "The signed block was not signed as text, so it cannot be checked here.",
+        Code.ARMOR_MALFORMED: "The signed block is damaged: a line of it is missing or was changed.",
+        Code.ARMOR_HEADER: "The signed block has a header line this checker does not accept.",
+        Code.ARMOR_INJECTION: (
             "A signed block starts inside another one: someone is passing off text as signed."
         ),
-        "armor.too_large": "The signed text is larger than this checker accepts.",
-        "armor.missing": "Nothing here is signed: there is no signed block in this text.",
-        "armor.partly_signed": "Part of this text is not covered by any signature.",
-        "model.file.missing": "A file of the signed model is missing.",
-        "model.file.extra": "The model has a file that was not signed.",
-        "model.file.changed": "A file of the model was changed after it was signed.",
-        "model.path.unsupported": "The model holds an entry that cannot be checked (a link or special file).",
-        "model.file.more": "More files of the model differ from what was signed.",
-        "trust.expired": "The publisher's list of who it vouches for has expired: update it.",
-        "trust.publisher.none": "None of the publishers you trust vouches for the signer.",
-        "media.unsupported": "This kind of file cannot carry a signature this checker reads.",
-        "media.unsigned": "This file is not signed.",
-        "media.malformed": "The signature inside this file is damaged.",
-        "media.assertion.malformed": "The provenance record inside this file is damaged.",
+        Code.ARMOR_TOO_LARGE: "The signed text is larger than this checker accepts.",
+        Code.ARMOR_MISSING: "Nothing here is signed: there is no signed block in this text.",
+        Code.ARMOR_PARTLY_SIGNED: "Part of this text is not covered by any signature.",
+        Code.MODEL_FILE_MISSING: "A file of the signed model is missing.",
+        Code.MODEL_FILE_EXTRA: "The model has a file that was not signed.",
+        Code.MODEL_FILE_CHANGED: "A file of the model was changed after it was signed.",
+        Code.MODEL_PATH_UNSUPPORTED: "The model holds an entry that cannot be checked (a link or special file).",
+        Code.MODEL_FILE_MORE: "More files of the model differ from what was signed.",
+        Code.TRUST_EXPIRED: "The publisher's list of who it vouches for has expired: update it.",
+        Code.TRUST_PUBLISHER_NONE: "None of the publishers you trust vouches for the signer.",
+        Code.MEDIA_UNSUPPORTED: "This kind of file cannot carry a signature this checker reads.",
+        Code.MEDIA_UNSIGNED: "This file is not signed.",
+        Code.MEDIA_MALFORMED: "The signature inside this file is damaged.",
+        Code.MEDIA_ASSERTION_MALFORMED: "The provenance record inside this file is damaged.",
         "verification.failed": "This could not be verified.",
         "policy.failed": "The signature does not meet your requirements.",
     }
@@ -241,10 +242,10 @@ def plain_reason(
         signer: The established signer identities, for ``policy.identity.mismatch``.
         message: The finding's message; ``certificate.revoked`` takes its date from it.
     """
-    if code == "certificate.revoked" and (revoked := _revocation_date(message)):
+    if code == Code.CERTIFICATE_REVOKED and (revoked := _revocation_date(message)):
         return f"The signer's certificate was revoked on {revoked}."
     template = PLAIN_REASONS.get(code) or _prefix_reason(code)
-    if code == "policy.identity.mismatch" and not signer:
+    if code == Code.POLICY_IDENTITY_MISMATCH and not signer:
         template = "Not signed by the signer you asked for."
     sentence = template.format(noun=noun, trust=trust, signer=signer)
     return sentence[0].upper() + sentence[1:]

@@ -15,6 +15,7 @@ from typing import Any
 
 import rfc8785
 
+from provenance.codes import Code
 from provenance.encoding import (
     MAX_EXACT_INTEGER,
     StrictDecodeError,
@@ -40,7 +41,7 @@ ClaimValue = str | bool | int
 
 
 def _fail(message: str) -> BundleFormatError:
-    return BundleFormatError(f"statement: {message}", code="statement.malformed")
+    return BundleFormatError(f"statement: {message}", code=Code.STATEMENT_MALFORMED)
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ def _statement_from_json(obj: object) -> Statement:
         raise BundleFormatError(
             f"statement: expected _type {STATEMENT_TYPE} and predicateType {PREDICATE_TYPE}, "
             f"found {fields['_type']!r} and {fields['predicateType']!r}",
-            code="statement.unsupported",
+            code=Code.STATEMENT_UNSUPPORTED,
         )
     subjects = fields["subject"]
     if not isinstance(subjects, list) or len(subjects) != 1:
@@ -236,7 +237,7 @@ def _predicate_from_json(obj: object) -> ContentPredicate:
         raise BundleFormatError(
             f"statement: unknown canonicalization {fields['canonicalization']!r}; "
             f"known: {[p.value for p in Canonicalization]}",
-            code="statement.unsupported",
+            code=Code.STATEMENT_UNSUPPORTED,
         ) from exc
     if not isinstance(fields["claims"], dict):
         raise _fail("predicate.claims must be a JSON object")

@@ -39,6 +39,7 @@ from tuf.ngclient import Updater, UpdaterConfig
 from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 
 from provenance.bundle import Bundle
+from provenance.codes import Code
 from provenance.display import printable
 from provenance.encoding import StrictDecodeError, loads_strict
 from provenance.errors import CertificateError, ProvenanceError, TrustRootError
@@ -70,14 +71,14 @@ _RECORD_FIELDS = {
 }
 
 ROLLBACK = "trust.rollback"
-EXPIRED = "trust.expired"
+EXPIRED = Code.TRUST_EXPIRED
 SIGNATURE = "trust.signature"
 TARGET_MISMATCH = "trust.target.mismatch"
 DOWNLOAD = "trust.download"
 METADATA_INVALID = "trust.metadata.invalid"
 ROOT_MISMATCH = "trust.root.mismatch"
 UNKNOWN_PUBLISHER = "trust.publisher.unknown"
-NO_PUBLISHER = "trust.publisher.none"
+NO_PUBLISHER = Code.TRUST_PUBLISHER_NONE
 STORE_INVALID = "trust.store.invalid"
 
 

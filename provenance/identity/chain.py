@@ -29,6 +29,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
+from provenance.codes import Code
 from provenance.errors import AuthorityError, CertificateError
 from provenance.identity.names import check_identity_text, identity_of
 from provenance.identity.profile import (
@@ -42,11 +43,11 @@ from provenance.identity.profile import (
 )
 from provenance.identity.trust import TrustRoot
 
-UNTRUSTED = "certificate.untrusted"
-EXPIRED = "certificate.expired"
-NOT_YET_VALID = "certificate.not_yet_valid"
-PROFILE = "certificate.profile"
-MALFORMED = "certificate.malformed"
+UNTRUSTED = Code.CERTIFICATE_UNTRUSTED
+EXPIRED = Code.CERTIFICATE_EXPIRED
+NOT_YET_VALID = Code.CERTIFICATE_NOT_YET_VALID
+PROFILE = Code.CERTIFICATE_PROFILE
+MALFORMED = Code.CERTIFICATE_MALFORMED
 
 _EKU_NAMES = {
     oid: name.lower()

@@ -16,16 +16,17 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
+from provenance.codes import Code
 from provenance.display import printable
 from provenance.errors import CertificateError
 from provenance.identity.chain import ValidatedChain
 from provenance.identity.profile import as_utc, describe
 from provenance.identity.trust import TrustRoot
 
-REVOKED = "certificate.revoked"
-CRL_INVALID = "certificate.crl.invalid"
-CRL_STALE = "certificate.crl.stale"
-CRL_MISSING = "certificate.crl.missing"
+REVOKED = Code.CERTIFICATE_REVOKED
+CRL_INVALID = Code.CERTIFICATE_CRL_INVALID
+CRL_STALE = Code.CERTIFICATE_CRL_STALE
+CRL_MISSING = Code.CERTIFICATE_CRL_MISSING
 _PROCESSED_CRL_EXTENSIONS = frozenset(
     {ExtensionOID.CRL_NUMBER, ExtensionOID.AUTHORITY_KEY_IDENTIFIER}
 )

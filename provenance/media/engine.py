@@ -18,6 +18,7 @@ import c2pa
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from provenance.codes import Code
 from provenance.errors import MediaError, VerificationError
 from provenance.media.profile import trust_config
 
@@ -29,7 +30,7 @@ class MediaUnsupportedError(MediaError):
 class MediaReadError(VerificationError):
     """The asset has no manifest, an unsupported type, or a manifest c2pa cannot read."""
 
-    default_code = "media.malformed"
+    default_code = Code.MEDIA_MALFORMED
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def read_with_c2pa(
     try:
         check_mime_type(mime_type)
     except MediaUnsupportedError as exc:
-        raise MediaReadError(str(exc), code="media.unsupported") from exc
+        raise MediaReadError(str(exc), code=Code.MEDIA_UNSUPPORTED) from exc
     try:
         with c2pa.Reader(mime_type, source, sidecar, _context(tuple(anchors), False)) as reader:
             report = json.loads(reader.json())
@@ -139,9 +140,11 @@ def read_with_c2pa(
                 store=sidecar if sidecar is not None else _store(reader, report),
             )
     except c2pa.C2paError.ManifestNotFound as exc:
-        raise MediaReadError("the asset carries no C2PA manifest", code="media.unsigned") from exc
+        raise MediaReadError(
+            "the asset carries no C2PA manifest", code=Code.MEDIA_UNSIGNED
+        ) from exc
     except c2pa.C2paError.NotSupported as exc:
-        raise MediaReadError(f"c2pa: {exc}", code="media.unsupported") from exc
+        raise MediaReadError(f"c2pa: {exc}", code=Code.MEDIA_UNSUPPORTED) from exc
     except (c2pa.C2paError, ValueError) as exc:
         raise MediaReadError(f"c2pa cannot read the manifest: {exc}") from exc
 

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from provenance.codes import Code
 from provenance.display import printable
 from provenance.errors import VerificationError
 
@@ -41,12 +42,12 @@ CLAIM_BOX_LABELS = ("c2pa.claim", "c2pa.claim.v2")
 MAX_CHAIN_CERTIFICATES = 8
 MAX_HEADER_ENTRIES = 32
 
-MALFORMED = "media.signature.malformed"
-DUPLICATE = "media.signature.header.duplicate"
-AMBIGUOUS = "media.signature.x5chain.ambiguous"
-UNPROTECTED = "media.signature.x5chain.unprotected"
-ALGORITHM = "media.signature.algorithm"
-INVALID = "media.signature.invalid"
+MALFORMED = Code.MEDIA_SIGNATURE_MALFORMED
+DUPLICATE = Code.MEDIA_SIGNATURE_HEADER_DUPLICATE
+AMBIGUOUS = Code.MEDIA_SIGNATURE_X5CHAIN_AMBIGUOUS
+UNPROTECTED = Code.MEDIA_SIGNATURE_X5CHAIN_UNPROTECTED
+ALGORITHM = Code.MEDIA_SIGNATURE_ALGORITHM
+INVALID = Code.MEDIA_SIGNATURE_INVALID
 
 _HEADER = struct.Struct(">I4s")
 _EXTENDED_LENGTH = struct.Struct(">Q")

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from provenance.codes import Code
 from provenance.errors import MediaError, PolicyError, VerificationError
 from provenance.identity.chain import ValidatedChain, validate_chain
 from provenance.identity.profile import describe
@@ -44,7 +45,7 @@ from provenance.verify.policy import Policy, VerifiedFacts, check_certified
 from provenance.verify.result import Finding, Signer, SignerKind, TimeSource, VerificationResult
 
 _CHUNK_BYTES = 1024 * 1024
-SIGNER_MISMATCH = "media.signature.signer.mismatch"
+SIGNER_MISMATCH = Code.MEDIA_SIGNATURE_SIGNER_MISMATCH
 
 
 @dataclass
@@ -123,7 +124,7 @@ def _parse(run: _Run, stream: BinaryIO, trust: TrustRoot, sidecar: bytes | None)
     except VerificationError as exc:
         return [Finding(STEP_PARSE, exc.code, False, exc.message)]
     except MediaError as exc:
-        return [Finding(STEP_PARSE, "media.assertion.malformed", False, str(exc))]
+        return [Finding(STEP_PARSE, Code.MEDIA_ASSERTION_MALFORMED, False, str(exc))]
     if content is not None:
         run.author, run.claims = content
     count = len(run.reading.report.get("manifests") or {})
@@ -141,7 +142,7 @@ def _log(trust: TrustRoot) -> Finding:
     if trust.media_requires_log:
         return Finding(
             STEP_LOG,
-            "log.missing",
+            Code.LOG_MISSING,
             False,
             f"trust root {trust.name!r} requires log inclusion; C2PA media carries no log proof",
         )
@@ -173,7 +174,7 @@ def _certificate(run: _Run, trust: TrustRoot) -> list[Finding]:
     except VerificationError as exc:
         return [Finding(STEP_CERTIFICATE, exc.code, False, exc.message)]
     except ValueError as exc:
-        return [Finding(STEP_CERTIFICATE, "certificate.malformed", False, str(exc))]
+        return [Finding(STEP_CERTIFICATE, Code.CERTIFICATE_MALFORMED, False, str(exc))]
     run.chain = validated
     run.signer = Signer(
         SignerKind.CERTIFICATE,

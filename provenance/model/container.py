@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance.bundle import BUNDLE_MEDIA_TYPE, Bundle, BundleLimits
+from provenance.codes import Code
 from provenance.dsse import Envelope
 from provenance.encoding import (
     StrictDecodeError,
@@ -84,7 +85,7 @@ class ModelBundle:
             raise BundleFormatError(
                 f"the envelope must carry exactly one signature, found "
                 f"{len(self.envelope.signatures)}",
-                code="envelope.signatures",
+                code=Code.ENVELOPE_SIGNATURES,
             )
 
     def to_bytes(self) -> bytes:
@@ -133,7 +134,7 @@ def read_model_bundle(data: bytes) -> ModelBundle:
     try:
         obj = loads_strict(data, max_bytes=MAX_SIGNATURE_BYTES)
     except TooLargeError as exc:
-        raise BundleFormatError(f"bundle: {exc}", code="bundle.too_large") from exc
+        raise BundleFormatError(f"bundle: {exc}", code=Code.BUNDLE_TOO_LARGE) from exc
     except StrictDecodeError as exc:
         raise BundleFormatError(f"bundle: {exc}") from exc
     media_type = obj.get("mediaType") if isinstance(obj, dict) else None
@@ -150,7 +151,7 @@ def read_model_bundle(data: bytes) -> ModelBundle:
         raise BundleFormatError(
             f"unsupported bundle mediaType {media_type!r}; model signatures are "
             f"{OMS_MEDIA_TYPE} or {BUNDLE_MEDIA_TYPE}",
-            code="bundle.unsupported",
+            code=Code.BUNDLE_UNSUPPORTED,
         )
     fields = json_object(
         obj,
@@ -214,13 +215,13 @@ def _refuse_sigstore(fields: dict[str, Any]) -> None:
         raise BundleFormatError(
             "the sigstore signing method (Fulcio certificate and Rekor log entries) is not "
             "supported; sign with the key or certificate method",
-            code="bundle.unsupported",
+            code=Code.BUNDLE_UNSUPPORTED,
         )
     timestamps = fields.get("timestampVerificationData")
     if timestamps is not None and timestamps not in ({}, {"rfc3161Timestamps": []}):
         raise BundleFormatError(
             "RFC 3161 timestamps (timestampVerificationData) are not supported",
-            code="bundle.unsupported",
+            code=Code.BUNDLE_UNSUPPORTED,
         )
 
 
@@ -229,7 +230,7 @@ def _hint(obj: object) -> str:
         raise BundleFormatError(
             "publicKey.rawBytes (the pre-1.0 OMS format) is not supported; re-sign with a "
             "current signer",
-            code="bundle.unsupported",
+            code=Code.BUNDLE_UNSUPPORTED,
         )
     hint = json_object(obj, "publicKey", {"hint"}, set(), BundleFormatError)["hint"]
     if not isinstance(hint, str) or len(hint) != HINT_HEX_CHARS:
@@ -261,7 +262,7 @@ def _certificate(obj: object) -> x509.Certificate:
     if len(der) > MAX_CERTIFICATE_BYTES:
         raise BundleFormatError(
             f"certificate of {len(der)} bytes exceeds the cap of {MAX_CERTIFICATE_BYTES}",
-            code="bundle.too_large",
+            code=Code.BUNDLE_TOO_LARGE,
         )
     try:
         return x509.load_der_x509_certificate(der)

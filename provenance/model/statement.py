@@ -15,6 +15,7 @@ from typing import Any
 
 import rfc8785
 
+from provenance.codes import Code
 from provenance.encoding import StrictDecodeError, json_object, loads_strict
 from provenance.errors import BundleFormatError
 from provenance.model.serialize import (
@@ -40,11 +41,11 @@ OFFSET = re.compile(r"^(0|[1-9][0-9]{0,18})$")
 
 
 def _fail(message: str) -> BundleFormatError:
-    return BundleFormatError(f"statement: {message}", code="statement.malformed")
+    return BundleFormatError(f"statement: {message}", code=Code.STATEMENT_MALFORMED)
 
 
 def _unsupported(message: str) -> BundleFormatError:
-    return BundleFormatError(f"statement: {message}", code="statement.unsupported")
+    return BundleFormatError(f"statement: {message}", code=Code.STATEMENT_UNSUPPORTED)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
+from provenance.codes import Code
 from provenance.dsse import INTOTO_PAYLOAD_TYPE
 from provenance.errors import (
     BundleFormatError,
@@ -241,7 +242,7 @@ class ModelVerifier:
             raise BundleFormatError(
                 f"payloadType {INTOTO_PAYLOAD_TYPE} expected, found "
                 f"{bundle.envelope.payload_type!r}",
-                code="envelope.payload_type",
+                code=Code.ENVELOPE_PAYLOAD_TYPE,
             )
         run.bundle = bundle
         run.statement = parse_statement(bundle.envelope.payload)
@@ -257,7 +258,7 @@ class ModelVerifier:
         if signature.keyid and signature.keyid not in (key.key_id, oms_key_hint(key)):
             raise SignatureInvalidError(
                 f"signature keyid {signature.keyid} names another key than {key.key_id}",
-                code="key.mismatch",
+                code=Code.KEY_MISMATCH,
             )
         oms = bundle.container is Container.OMS
         verify_der(key, signature.sig, bundle.envelope.pae, allow_high_s=oms)
@@ -283,7 +284,7 @@ class ModelVerifier:
                 raise LogProofError(
                     f"trust root {self._trust.name!r} requires log inclusion; the model "
                     "signature has no log entry",
-                    code="log.missing",
+                    code=Code.LOG_MISSING,
                 )
             run.signing_time, run.time_source = run.at, TimeSource.VERIFICATION
             return "not logged: certificates are checked at the verification time"
@@ -353,7 +354,7 @@ class ModelVerifier:
                 progress=self._progress,
             )
         except ModelPathError as exc:
-            raise VerificationError(str(exc), code="model.path.unsupported") from exc
+            raise VerificationError(str(exc), code=Code.MODEL_PATH_UNSUPPORTED) from exc
         run.files = report
         run.file_findings = _file_findings(report, statement.serialization.hash_type)
         return (
@@ -420,15 +421,15 @@ def _path_order(path: str) -> tuple[str, ...]:
 def _file_findings(report: FileReport, hash_type: str) -> list[Finding]:
     items = [
         *(
-            ("model.file.missing", f"{p}: signed, but missing from the model")
+            (Code.MODEL_FILE_MISSING, f"{p}: signed, but missing from the model")
             for p in report.missing
         ),
-        *(("model.file.extra", f"{p}: in the model, but not signed") for p in report.extra),
+        *((Code.MODEL_FILE_EXTRA, f"{p}: in the model, but not signed") for p in report.extra),
         *(
-            ("model.file.changed", f"{p}: its {hash_type} digest differs from the signed one")
+            (Code.MODEL_FILE_CHANGED, f"{p}: its {hash_type} digest differs from the signed one")
             for p in report.changed
         ),
-        *(("model.path.unsupported", f"{p}: {reason}") for p, reason in report.unsupported),
+        *((Code.MODEL_PATH_UNSUPPORTED, f"{p}: {reason}") for p, reason in report.unsupported),
     ]
     findings = [Finding("digest", code, False, message) for code, message in items]
     if len(findings) > MAX_FILE_FINDINGS:
@@ -436,7 +437,10 @@ def _file_findings(report: FileReport, hash_type: str) -> list[Finding]:
         findings = findings[:MAX_FILE_FINDINGS]
         findings.append(
             Finding(
-                "digest", "model.file.more", False, f"{hidden} more file findings; --json lists all"
+                "digest",
+                Code.MODEL_FILE_MORE,
+                False,
+                f"{hidden} more file findings; --json lists all",
             )
         )
     return findings
@@ -448,12 +452,12 @@ def _leaf_key(certificate: x509.Certificate) -> VerifyingKey:
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise CertificateError(
             f"the leaf certificate's public key cannot be read: {exc}",
-            code="certificate.malformed",
+            code=Code.CERTIFICATE_MALFORMED,
         ) from exc
     try:
         return verifying_key_from_cryptography(public_key)
     except KeyFormatError as exc:
-        raise CertificateError(str(exc), code="certificate.profile") from exc
+        raise CertificateError(str(exc), code=Code.CERTIFICATE_PROFILE) from exc
 
 
 def _as_statement(statement: ModelStatement, signing_time: datetime) -> Statement:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
+from provenance.codes import Code
 from provenance.errors import LogError, LogProofError
 from provenance.identity.names import identity_of
 from provenance.tlog.entry import LogEntry
@@ -89,11 +90,11 @@ class MonitorReport:
 
 
 def _tile_error(message: str) -> LogProofError:
-    return LogProofError(message, code="log.tile.invalid")
+    return LogProofError(message, code=Code.LOG_TILE_INVALID)
 
 
 def _consistency_error(message: str) -> LogProofError:
-    return LogProofError(message, code="log.consistency.invalid")
+    return LogProofError(message, code=Code.LOG_CONSISTENCY_INVALID)
 
 
 def tiles_for_size(size: int) -> list[TileId]:
@@ -112,15 +113,15 @@ def _open_served_checkpoint(
 ) -> tuple[Checkpoint, str]:
     data = fetch(CHECKPOINT_PATH)
     if data is None:
-        raise LogProofError("the log serves no checkpoint", code="log.checkpoint.invalid")
+        raise LogProofError("the log serves no checkpoint", code=Code.LOG_CHECKPOINT_INVALID)
     if len(data) > MAX_NOTE_BYTES:
         raise LogProofError(
-            f"checkpoint exceeds {MAX_NOTE_BYTES} bytes", code="log.checkpoint.invalid"
+            f"checkpoint exceeds {MAX_NOTE_BYTES} bytes", code=Code.LOG_CHECKPOINT_INVALID
         )
     try:
         note = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise LogProofError("checkpoint is not UTF-8", code="log.checkpoint.invalid") from exc
+        raise LogProofError("checkpoint is not UTF-8", code=Code.LOG_CHECKPOINT_INVALID) from exc
     return open_checkpoint(note, verifiers, origin=origin), note
 
 
@@ -144,7 +145,7 @@ def _fetch_tiles(
     for tile in needed:
         data = fetch(tile.path)
         if data is None:
-            raise LogProofError(f"{tile.path} is missing", code="log.tile.missing")
+            raise LogProofError(f"{tile.path} is missing", code=Code.LOG_TILE_MISSING)
         if len(data) != tile.width * HASH_SIZE:
             raise _tile_error(
                 f"{tile.path} holds {len(data)} bytes; expected {tile.width * HASH_SIZE}"
@@ -169,7 +170,7 @@ def _check_tile_links(stored: dict[tuple[int, int], bytes]) -> None:
             )
 
 
-def _check_root(reader: TileNodeReader, size: int, expected: bytes, what: str, code: str) -> None:
+def _check_root(reader: TileNodeReader, size: int, expected: bytes, what: str, code: Code) -> None:
     computed = subtree_hash(0, size, reader)
     if not hmac.compare_digest(computed, expected):
         raise LogProofError(
@@ -183,7 +184,7 @@ def _check_entry_bundle(
 ) -> None:
     data = fetch(tile.entries_path)
     if data is None:
-        raise LogProofError(f"{tile.entries_path} is missing", code="log.tile.missing")
+        raise LogProofError(f"{tile.entries_path} is missing", code=Code.LOG_TILE_MISSING)
     try:
         entries = decode_entry_bundle(data)
     except LogError as exc:
@@ -226,7 +227,11 @@ def _audit(
     _check_tile_links(stored)
     reader = TileNodeReader(lambda level, index: stored.get((level, index)))
     _check_root(
-        reader, checkpoint.size, checkpoint.root_hash, "the checkpoint's root", "log.tile.invalid"
+        reader,
+        checkpoint.size,
+        checkpoint.root_hash,
+        "the checkpoint's root",
+        Code.LOG_TILE_INVALID,
     )
     if previous is not None and previous.size:
         _check_root(
@@ -234,7 +239,7 @@ def _audit(
             previous.size,
             previous.root_hash,
             "the previous checkpoint's root",
-            "log.consistency.invalid",
+            Code.LOG_CONSISTENCY_INVALID,
         )
     for tile in leaf_tiles:
         _check_entry_bundle(fetch, tile, tile_hashes(stored[(0, tile.index)]), visit)
@@ -286,7 +291,7 @@ def _certificate_identities(entry: LogEntry, index: int) -> tuple[int, tuple[str
     except ValueError as exc:
         raise LogProofError(
             f"entry {index} carries a certificate that does not parse: {exc}",
-            code="log.entry.malformed",
+            code=Code.LOG_ENTRY_MALFORMED,
         ) from exc
     identities = tuple(value for name in names if (value := identity_of(name)) is not None)
     return certificate.serial_number, identities

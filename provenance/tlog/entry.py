@@ -17,6 +17,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from provenance.codes import Code
 from provenance.encoding import (
     StrictDecodeError,
     b64decode_strict,
@@ -36,7 +37,7 @@ MAX_JSON_INTEGER = 2**53 - 1
 
 
 def _entry_error(message: str) -> LogProofError:
-    return LogProofError(message, code="log.entry.malformed")
+    return LogProofError(message, code=Code.LOG_ENTRY_MALFORMED)
 
 
 def _hex_digest(value: object, where: str) -> bytes:
@@ -295,32 +296,33 @@ def verify_tlog_entry(
         raise LogProofError(
             f"log entry records integrated time {entry.integrated_time}, the leaf binds "
             f"{expected_leaf.integrated_time}",
-            code="log.entry.mismatch",
+            code=Code.LOG_ENTRY_MISMATCH,
         )
     if entry.log_index != proof.log_index:
         raise LogProofError(
             f"log entry index {entry.log_index} differs from its proof's index {proof.log_index}",
-            code="log.entry.mismatch",
+            code=Code.LOG_ENTRY_MISMATCH,
         )
     if entry.leaf_hash != expected_leaf.leaf_hash:
         raise LogProofError(
             f"log entry {entry.origin} #{entry.log_index} records leaf {entry.leaf_hash.hex()}; "
             f"this envelope and signer make leaf {expected_leaf.leaf_hash.hex()} (an entry of "
             "another signature)",
-            code="log.entry.mismatch",
+            code=Code.LOG_ENTRY_MISMATCH,
         )
     trusted = [verifier for verifier in verifiers if verifier.name == entry.origin]
     if not trusted:
         known = ", ".join(sorted({verifier.name for verifier in verifiers})) or "none"
         raise LogProofError(
-            f"no trusted key for log {entry.origin!r}; trusted logs: {known}", code="log.untrusted"
+            f"no trusted key for log {entry.origin!r}; trusted logs: {known}",
+            code=Code.LOG_UNTRUSTED,
         )
     checkpoint = open_checkpoint(proof.checkpoint, trusted, origin=entry.origin)
     if (checkpoint.size, checkpoint.root_hash) != (proof.tree_size, proof.root_hash):
         raise LogProofError(
             f"checkpoint is for size {checkpoint.size} root {checkpoint.root_hash.hex()}; the proof "
             f"is for size {proof.tree_size} root {proof.root_hash.hex()}",
-            code="log.proof.invalid",
+            code=Code.LOG_PROOF_INVALID,
         )
     verify_inclusion(
         proof.log_index, proof.tree_size, expected_leaf.leaf_hash, proof.hashes, proof.root_hash

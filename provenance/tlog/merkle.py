@@ -18,6 +18,7 @@ import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from provenance.codes import Code
 from provenance.errors import LogProofError
 
 HASH_SIZE = 32
@@ -140,7 +141,7 @@ def _path_hashes(path: _Path, read_node: NodeReader) -> list[bytes]:
 
 def _require(condition: bool, message: str) -> None:
     if not condition:
-        raise LogProofError(message, code="log.proof.invalid")
+        raise LogProofError(message, code=Code.LOG_PROOF_INVALID)
 
 
 def _check_size(name: str, value: int) -> None:

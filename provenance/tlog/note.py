@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from provenance.codes import Code
 from provenance.encoding import StrictDecodeError, b64decode_strict, b64encode
 from provenance.errors import KeyFormatError, LogProofError, SignatureInvalidError
 from provenance.keys import Ed25519SigningKey, Ed25519VerifyingKey
@@ -29,7 +30,7 @@ _HEX_KEY_ID = re.compile(r"[0-9a-f]{8}")
 
 
 def _invalid(message: str) -> LogProofError:
-    return LogProofError(message, code="log.checkpoint.invalid")
+    return LogProofError(message, code=Code.LOG_CHECKPOINT_INVALID)
 
 
 _NOT_WHITE_SPACE = frozenset("\x1c\x1d\x1e\x1f")  # str.isspace() says yes, Unicode says no
@@ -243,7 +244,7 @@ def open_note(note: str, verifiers: Sequence[NoteVerifier]) -> tuple[str, list[N
         expected = ", ".join(sorted(f"{v.name}+{v.key_id:08x}" for v in verifiers)) or "none"
         raise LogProofError(
             f"note is not signed by a trusted key: expected one of [{expected}], found [{names}]",
-            code="log.checkpoint.unsigned",
+            code=Code.LOG_CHECKPOINT_UNSIGNED,
         )
     return text, list(verified.values())
 

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import re2
 
+from provenance.codes import Code
 from provenance.display import printable
 from provenance.encoding import json_object
 from provenance.errors import PolicyError
@@ -70,7 +71,7 @@ class Identity(Policy):
             raise PolicyError(
                 f"identity {self.identity!r} required; actual identities: "
                 f"{list(facts.signer.identities)}",
-                code="policy.identity.mismatch",
+                code=Code.POLICY_IDENTITY_MISMATCH,
             )
         if self.issuer is not None:
             Issuer(self.issuer).check(facts)
@@ -113,7 +114,7 @@ class IdentityPattern(Policy):
             raise PolicyError(
                 f"an identity matching /{printable(self.pattern)}/ required; actual identities: "
                 f"{list(facts.signer.identities)}",
-                code="policy.identity.mismatch",
+                code=Code.POLICY_IDENTITY_MISMATCH,
             )
 
 
@@ -122,7 +123,7 @@ def _compile_pattern(pattern: str) -> _Matcher:
         raise PolicyError(
             f"identity patterns have at most {MAX_IDENTITY_PATTERN_CHARS} characters; "
             f"found {len(pattern)}",
-            code="policy.malformed",
+            code=Code.POLICY_MALFORMED,
         )
     options = re2.Options()
     options.log_errors = False
@@ -133,7 +134,7 @@ def _compile_pattern(pattern: str) -> _Matcher:
         raise PolicyError(
             f"identity pattern {printable(pattern)!r} is not a regular expression in RE2 syntax: "
             f"{_engine_reason(exc)}",
-            code="policy.malformed",
+            code=Code.POLICY_MALFORMED,
         ) from exc
     return compiled
 
@@ -175,7 +176,7 @@ class Issuer(Policy):
             raise PolicyError(
                 "an issuer is pinned by the SHA-256 of its key (SPKI) or certificate, 64 hex"
                 f" digits; found {self.issuer!r}",
-                code="policy.malformed",
+                code=Code.POLICY_MALFORMED,
             )
         object.__setattr__(self, "issuer", self.issuer.replace(":", "").lower())
 
@@ -190,7 +191,7 @@ class Issuer(Policy):
         raise PolicyError(
             f"a chain through the CA with SHA-256 {self.issuer} required; the chain's CAs:"
             f" {chain or 'none'}",
-            code="policy.issuer.mismatch",
+            code=Code.POLICY_ISSUER_MISMATCH,
         )
 
 
@@ -206,7 +207,7 @@ class RequireClaim(Policy):
         if self.name not in claims:
             raise PolicyError(
                 f"claim {self.name!r} required; claims present: {sorted(claims)}",
-                code="policy.claim.missing",
+                code=Code.POLICY_CLAIM_MISSING,
             )
         actual = claims[self.name]
         if self.value is not None and (
@@ -214,7 +215,7 @@ class RequireClaim(Policy):
         ):
             raise PolicyError(
                 f"claim {self.name!r} must be {_json(self.value)}; actual {_json(actual)}",
-                code="policy.claim.mismatch",
+                code=Code.POLICY_CLAIM_MISMATCH,
             )
 
 
@@ -242,14 +243,14 @@ class MaxAge(Policy):
             raise PolicyError(
                 f"a signature at most {self.age} old required; its age is not proven (time from "
                 f"{facts.time_source.value}: no log entry or trusted time-stamp)",
-                code="policy.age.unproven",
+                code=Code.POLICY_AGE_UNPROVEN,
             )
         actual = facts.now - facts.signing_time
         if actual > self.age:
             raise PolicyError(
                 f"signature at most {self.age} old required; it is {actual} old "
                 f"(time from {facts.time_source.value})",
-                code="policy.age.exceeded",
+                code=Code.POLICY_AGE_EXCEEDED,
             )
 
 
@@ -306,10 +307,10 @@ class AnyOf(Policy):
                 errors.append(exc)
             else:
                 return
-        codes = {e.code for e in errors}
+        codes = {Code(e.code) for e in errors}
         raise PolicyError(
             "no alternative holds: " + "; ".join(e.message for e in errors),
-            code=codes.pop() if len(codes) == 1 else "policy.any_of.failed",
+            code=codes.pop() if len(codes) == 1 else Code.POLICY_ANY_OF_FAILED,
         )
 
 
@@ -342,7 +343,7 @@ def check_certified(policy: Policy, facts: VerifiedFacts) -> None:
             "a certificate-signed signature needs an identity requirement (or an explicit "
             "accept-any-identity policy: --unsafe-any-identity on the command line); the "
             f"certificate names {list(facts.signer.identities)}",
-            code="policy.identity.required",
+            code=Code.POLICY_IDENTITY_REQUIRED,
         )
     policy.check(facts)
 
@@ -422,7 +423,7 @@ def _any_of(value: object, depth: int) -> Policy:
 
 
 def _malformed(message: str) -> PolicyError:
-    return PolicyError(message, code="policy.malformed")
+    return PolicyError(message, code=Code.POLICY_MALFORMED)
 
 
 def _string(value: object, what: str) -> str:

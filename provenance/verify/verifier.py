@@ -27,6 +27,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
 from provenance.bundle import DEFAULT_LIMITS, Bundle, BundleLimits, DecodedBundle
+from provenance.codes import Code
 from provenance.dsse import INTOTO_PAYLOAD_TYPE, Envelope
 from provenance.errors import (
     BundleFormatError,
@@ -191,7 +192,7 @@ class Verifier:
             raise BundleFormatError(
                 f"payloadType {INTOTO_PAYLOAD_TYPE} expected, found "
                 f"{bundle.envelope.payload_type!r}",
-                code="envelope.payload_type",
+                code=Code.ENVELOPE_PAYLOAD_TYPE,
             )
         run.bundle = bundle
         run.statement = Statement.from_payload(bundle.envelope.payload)
@@ -203,7 +204,7 @@ class Verifier:
         try:
             actual = content_sha256(run.content, profile)
         except CanonicalizationError as exc:
-            raise DigestMismatchError(str(exc), code="content.invalid") from exc
+            raise DigestMismatchError(str(exc), code=Code.CONTENT_INVALID) from exc
         if actual != statement.subject_sha256:
             raise DigestMismatchError(
                 f"content sha256 {actual} (profile {profile.value}) differs from the signed "
@@ -218,7 +219,7 @@ class Verifier:
         if signature.keyid and signature.keyid != key.key_id:
             raise SignatureInvalidError(
                 f"signature keyid {signature.keyid} names another key than {key.key_id}",
-                code="key.mismatch",
+                code=Code.KEY_MISMATCH,
             )
         if isinstance(key, P256VerifyingKey) and _legacy_shaped(signature.sig):
             key.verify_p1363(signature.sig, bundle.envelope.pae)
@@ -250,7 +251,7 @@ class Verifier:
                 raise LogProofError(
                     f"trust root {self._trust.name!r} requires log inclusion; the bundle has "
                     "no log entry",
-                    code="log.missing",
+                    code=Code.LOG_MISSING,
                 )
             run.signing_time, run.time_source = run.at, TimeSource.VERIFICATION
             return "not logged: certificates are checked at the verification time"
@@ -322,7 +323,7 @@ def certificate_signer(
     except ValueError as exc:
         # DER is parsed lazily: a field that fails to parse surfaces only when read.
         raise CertificateError(
-            f"a certificate of the chain cannot be read: {exc}", code="certificate.malformed"
+            f"a certificate of the chain cannot be read: {exc}", code=Code.CERTIFICATE_MALFORMED
         ) from exc
     _check_on_path(certificates, chain.chain)
     signer = Signer(
@@ -353,7 +354,7 @@ def _check_on_path(
                 f"{certificate_sha256(certificate)}) is not certificate {position + 1} of the "
                 "validated path; a bundle carries the path from the leaf, in order, and nothing "
                 "else",
-                code="certificate.chain.extra",
+                code=Code.CERTIFICATE_CHAIN_EXTRA,
             )
 
 
@@ -378,7 +379,7 @@ def _check_legacy_time(bundle: Bundle) -> None:
             f"legacy r || s P-256 signature: accepted only with a log time before "
             f"{format_time(LEGACY_P1363_CUTOVER)}, and this bundle {when}; sign again to get "
             "a DER signature",
-            code="signature.legacy",
+            code=Code.SIGNATURE_LEGACY,
         )
 
 
@@ -425,17 +426,17 @@ def _certificate_key(certificate: x509.Certificate) -> VerifyingKey:
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise CertificateError(
             f"the leaf certificate's public key cannot be read: {exc}",
-            code="certificate.malformed",
+            code=Code.CERTIFICATE_MALFORMED,
         ) from exc
     try:
         key = verifying_key_from_cryptography(public_key)
     except KeyFormatError as exc:
-        raise CertificateError(str(exc), code="certificate.profile") from exc
+        raise CertificateError(str(exc), code=Code.CERTIFICATE_PROFILE) from exc
     if not isinstance(key, P256VerifyingKey):
         raise CertificateError(
             f"the leaf certificate's key is {key.key_type.value}; identity-v1 §2 requires an"
             " ECDSA P-256 key",
-            code="certificate.profile",
+            code=Code.CERTIFICATE_PROFILE,
         )
     return key
 
@@ -447,7 +448,7 @@ def _integrated_moment(seconds: int) -> datetime:
         return datetime.fromtimestamp(seconds, UTC)
     except (ValueError, OverflowError, OSError) as exc:
         raise LogProofError(
-            f"integrated time {seconds} is not a representable date", code="log.entry.malformed"
+            f"integrated time {seconds} is not a representable date", code=Code.LOG_ENTRY_MALFORMED
         ) from exc
 
 
@@ -470,5 +471,5 @@ def _refuse_future(moment: datetime, at: datetime) -> None:
         raise LogProofError(
             f"the log dates the entry {format_time(moment)}, after the verification time "
             f"{format_time(at)} (more than {LOG_CLOCK_SKEW.seconds} s of clock skew)",
-            code="log.entry.future",
+            code=Code.LOG_ENTRY_FUTURE,
         )
