@@ -136,7 +136,7 @@ class Bundle:
         try:
             check_decoded(value, max_bytes=limits.max_bundle_bytes, max_depth=limits.max_depth)
         except TooLargeError as exc:
-            raise BundleFormatError(f"bundle: {exc}", code="bundle.too_large") from exc
+            raise BundleFormatError(f"bundle: {exc}", code=Code.BUNDLE_TOO_LARGE) from exc
         except StrictDecodeError as exc:
             raise BundleFormatError(f"bundle: {exc}") from exc
         return cls.from_json(value, limits)
