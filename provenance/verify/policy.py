@@ -78,7 +78,12 @@ class Identity(Policy):
 
 
 MAX_IDENTITY_PATTERN_CHARS = 1024
-PATTERN_ENGINE_MAX_MEMORY = 8 << 20
+PATTERN_ENGINE_MAX_MEMORY = 1 << 20
+"""RE2's program budget: a pattern whose program needs more is refused before it costs more than
+a few tens of milliseconds to build (an 8 MiB budget let one pattern take 1.4 s)."""
+MAX_IDENTITY_PATTERNS = 4
+"""Identity patterns in one policy, ``anyOf`` members included: bounds the compile work of one
+request."""
 MAX_AGE_SECONDS = 100 * 366 * 86400
 """The largest ``maxAgeSeconds`` (about a century); larger values overflow ``timedelta``."""
 
@@ -377,6 +382,8 @@ def policy_from_json(obj: object, *, depth: int = 1) -> Policy:
             ``maxAgeSeconds`` past ``MAX_AGE_SECONDS``, or a part the policy classes refuse (a bad
             identity pattern or issuer pin).
     """
+    if depth == 1 and _count_patterns(obj) > MAX_IDENTITY_PATTERNS:
+        raise _malformed(f"a policy holds at most {MAX_IDENTITY_PATTERNS} identity patterns")
     fields = json_object(obj, "policy", set(), POLICY_FIELDS, _malformed)
     parts: list[Policy] = []
     for name, kind in (
@@ -443,3 +450,12 @@ def _claims(obj: object) -> list[Policy]:
             )
         parts.append(RequireClaim(name, value))
     return parts
+
+
+def _count_patterns(obj: object) -> int:
+    """How many ``identityRegex`` fields the JSON policy holds, however deep (before compiling)."""
+    if isinstance(obj, list):
+        return sum(_count_patterns(item) for item in obj)
+    if not isinstance(obj, dict):
+        return 0
+    return int("identityRegex" in obj) + sum(_count_patterns(v) for v in obj.values())

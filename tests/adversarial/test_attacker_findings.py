@@ -85,3 +85,18 @@ def test_max_age_past_the_time_range_in_a_media_policy_is_a_422_not_a_500(
     )
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "policy.malformed"
+
+
+def test_a_pattern_whose_program_is_costly_to_build_is_malformed() -> None:
+    pattern = "(?i)(?:\\p{Greek}|\\p{Han}|\\p{Arabic}){1000}xy"
+    with pytest.raises(PolicyError) as raised:
+        policy_from_json({"identityRegex": pattern})
+    assert raised.value.code == "policy.malformed"
+
+
+def test_a_policy_with_more_identity_patterns_than_the_cap_is_malformed() -> None:
+    members = [{"identityRegex": f"^https://a\\.example/u/{n}$"} for n in range(5)]
+    with pytest.raises(PolicyError) as raised:
+        policy_from_json({"anyOf": members})
+    assert raised.value.code == "policy.malformed"
+    assert policy_from_json({"anyOf": members[:4]}) is not None

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from verifier_api.server import set_nodelay
 
@@ -36,8 +39,15 @@ async def _nodelay_of_accepted(set_it: bool) -> int:
 
 
 def test_accepted_connection_of_a_proto_zero_listener_lacks_nodelay_without_the_fix() -> None:
-    assert asyncio.run(_nodelay_of_accepted(set_it=False)) == 0
+    assert _run_in_own_thread(_nodelay_of_accepted(set_it=False)) == 0
 
 
 def test_service_protocol_sets_nodelay_on_accepted_connections() -> None:
-    assert asyncio.run(_nodelay_of_accepted(set_it=True)) != 0
+    assert _run_in_own_thread(_nodelay_of_accepted(set_it=True)) != 0
+
+
+def _run_in_own_thread(coroutine: Coroutine[Any, Any, int]) -> int:
+    """``asyncio.run`` in a fresh thread: another test in this worker (Playwright's sync API) may
+    have left an event loop running in the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
