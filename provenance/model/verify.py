@@ -32,7 +32,6 @@ from provenance.errors import (
     CertificateError,
     KeyFormatError,
     KeyUntrustedError,
-    LogProofError,
     SignatureInvalidError,
     VerificationError,
 )
@@ -64,7 +63,7 @@ from provenance.verify.result import (
     TimeSource,
     VerificationResult,
 )
-from provenance.verify.verifier import certificate_signer, prove_log_entries
+from provenance.verify.verifier import certificate_signer, prove_signing_time
 
 MODEL_CONTENT_TYPE = "application/vnd.oms.model"
 MAX_FILE_FINDINGS = 200
@@ -279,29 +278,13 @@ class ModelVerifier:
 
     def _log(self, run: _Run) -> str:
         bundle, _ = run.parsed()
-        if not bundle.tlog_entries:
-            if self._trust.require_log:
-                raise LogProofError(
-                    f"trust root {self._trust.name!r} requires log inclusion; the model "
-                    "signature has no log entry",
-                    code=Code.LOG_MISSING,
-                )
-            run.signing_time, run.time_source = run.at, TimeSource.VERIFICATION
-            return "not logged: certificates are checked at the verification time"
         assert run.key is not None
-        run.log_proofs.extend(
-            prove_log_entries(
-                bundle.tlog_entries,
-                bundle.envelope,
-                bundle.certificates,
-                run.key,
-                self._log_verifiers,
-                at=run.at,
-            )
+        proven = prove_signing_time(
+            bundle, run.key, self._trust, self._log_verifiers, at=run.at, what="the model signature"
         )
-        run.signing_time = min(p.integrated_time for p in run.log_proofs)
-        run.time_source = TimeSource.LOG
-        return f"logged at {format_time(run.signing_time)} in {len(run.log_proofs)} log(s)"
+        run.signing_time, run.time_source = proven.signing_time, proven.source
+        run.log_proofs.extend(proven.proofs)
+        return proven.summary
 
     def _certificate(self, run: _Run) -> str:
         bundle, _ = run.parsed()

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -246,29 +247,13 @@ class Verifier:
 
     def _log(self, run: _Run) -> str:
         bundle, _ = run.parsed()
-        if not bundle.tlog_entries:
-            if self._trust.require_log:
-                raise LogProofError(
-                    f"trust root {self._trust.name!r} requires log inclusion; the bundle has "
-                    "no log entry",
-                    code=Code.LOG_MISSING,
-                )
-            run.signing_time, run.time_source = run.at, TimeSource.VERIFICATION
-            return "not logged: certificates are checked at the verification time"
         assert run.key is not None
-        run.log_proofs.extend(
-            prove_log_entries(
-                bundle.tlog_entries,
-                bundle.envelope,
-                bundle.certificates,
-                run.key,
-                self._log_verifiers,
-                at=run.at,
-            )
+        proven = prove_signing_time(
+            bundle, run.key, self._trust, self._log_verifiers, at=run.at, what="the bundle"
         )
-        run.signing_time = min(p.integrated_time for p in run.log_proofs)
-        run.time_source = TimeSource.LOG
-        return f"logged at {format_time(run.signing_time)} in {len(run.log_proofs)} log(s)"
+        run.signing_time, run.time_source = proven.signing_time, proven.source
+        run.log_proofs.extend(proven.proofs)
+        return proven.summary
 
     def _certificate(self, run: _Run) -> str:
         bundle, _ = run.parsed()
@@ -381,6 +366,63 @@ def _check_legacy_time(bundle: Bundle) -> None:
             "a DER signature",
             code=Code.SIGNATURE_LEGACY,
         )
+
+
+class LoggedSignature(Protocol):
+    """What step 4 reads of a bundle or a model signature."""
+
+    @property
+    def envelope(self) -> Envelope: ...
+
+    @property
+    def certificates(self) -> tuple[x509.Certificate, ...]: ...
+
+    @property
+    def tlog_entries(self) -> tuple[TlogEntry, ...]: ...
+
+
+@dataclass(frozen=True)
+class ProvenTime:
+    """The outcome of verification step 4: the signing time, where it comes from, the proofs."""
+
+    signing_time: datetime
+    source: TimeSource
+    proofs: tuple[LogProof, ...]
+
+    @property
+    def summary(self) -> str:
+        """The log step's message."""
+        if self.source is TimeSource.VERIFICATION:
+            return "not logged: certificates are checked at the verification time"
+        return f"logged at {format_time(self.signing_time)} in {len(self.proofs)} log(s)"
+
+
+def prove_signing_time(
+    bundle: LoggedSignature,
+    key: VerifyingKey,
+    trust: TrustRoot,
+    log_verifiers: Sequence[NoteVerifier],
+    *,
+    at: datetime,
+    what: str,
+) -> ProvenTime:
+    """Verification step 4 for a bundle (or a model signature, ``what`` names it in messages):
+    the earliest proven log time, or ``at`` when unlogged and the trust root allows it.
+
+    Raises:
+        LogProofError: ``log.missing`` and the codes of :func:`prove_log_entries`.
+    """
+    if not bundle.tlog_entries:
+        if trust.require_log:
+            raise LogProofError(
+                f"trust root {trust.name!r} requires log inclusion; {what} has no log entry",
+                code=Code.LOG_MISSING,
+            )
+        return ProvenTime(at, TimeSource.VERIFICATION, ())
+    proofs = prove_log_entries(
+        bundle.tlog_entries, bundle.envelope, bundle.certificates, key, log_verifiers, at=at
+    )
+    return ProvenTime(min(p.integrated_time for p in proofs), TimeSource.LOG, tuple(proofs))
 
 
 def prove_log_entries(
