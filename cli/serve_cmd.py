@@ -36,6 +36,13 @@ def init(
         str | None,
         typer.Option(help="Public https base URL (default https://<name>.example)."),
     ] = None,
+    crl_url: Annotated[
+        str | None,
+        typer.Option(
+            help="CRL distribution point written into certificates (default <base URL>/v1/crl);"
+            " a plain http URL serving GET /v1/crl reaches OpenSSL and most X.509 validators."
+        ),
+    ] = None,
     passphrase_file: PassphraseFile = None,
 ) -> None:
     """Create a publisher home: authority, signing-service key and chain, log key, database."""
@@ -47,7 +54,7 @@ def init(
     assert passphrase is not None
     try:
         check_secret(passphrase.decode("utf-8", "replace"), "the passphrase")
-        settings = home_settings(name, origin, base_url)
+        settings = home_settings(name, origin, base_url, crl_url)
         init_home(home, settings, passphrase, now=datetime.now(UTC))
         open_database(Settings(home=home, passphrase_file=None)).dispose()
     except SettingsError as exc:

@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from provenance.errors import KeyFormatError, ProvenanceError
+from provenance.errors import AuthorityError, KeyFormatError, ProvenanceError
 from provenance.identity import (
     CertificateAuthority,
     create_authority,
+    crl_distribution_point,
     issue_certificate,
     load_authority,
     parse_identity,
@@ -138,11 +139,14 @@ def default_origin(base_url: str) -> str:
     return f"{urlsplit(base_url).hostname}/log"
 
 
-def home_settings(name: str, origin: str | None, base_url: str | None) -> HomeSettings:
+def home_settings(
+    name: str, origin: str | None, base_url: str | None, crl_url: str | None = None
+) -> HomeSettings:
     """Check and complete the public settings of a new home.
 
     Raises:
-        SettingsError: A base URL that cannot carry identities or an invalid origin.
+        SettingsError: A base URL that cannot carry identities, an invalid origin or a CRL URL
+            that is not an http(s) URL.
     """
     url = (base_url or default_base_url(name)).rstrip("/")
     try:
@@ -152,7 +156,12 @@ def home_settings(name: str, origin: str | None, base_url: str | None) -> HomeSe
     log_origin = origin or default_origin(url)
     if not is_valid_key_name(log_origin):
         raise SettingsError(f"log origin {log_origin!r} is not a valid note key name")
-    return HomeSettings(name, log_origin, url)
+    if crl_url is not None:
+        try:
+            crl_distribution_point(crl_url)
+        except AuthorityError as exc:
+            raise SettingsError(str(exc)) from exc
+    return HomeSettings(name, log_origin, url, crl_url)
 
 
 def init_home(home: Path, settings: HomeSettings, passphrase: bytes, *, now: datetime) -> None:
@@ -167,7 +176,7 @@ def init_home(home: Path, settings: HomeSettings, passphrase: bytes, *, now: dat
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     new = create_authority(settings.name, now=now)
     authority = save_authority(home / CA_DIR, new, passphrase=passphrase)
-    authority.crl_url = crl_url(settings.base_url)
+    authority.crl_url = settings.crl_location
     service_key = generate_key(KeyType.P256)
     chain = issue_certificate(
         authority,
@@ -204,5 +213,5 @@ def load_publisher(home: Path, passphrase: bytes) -> Publisher:
         signer = NoteSigner(settings.origin, log_key)
     except KeyFormatError as exc:
         raise SettingsError(f"log origin {settings.origin!r}: {exc}") from exc
-    authority.crl_url = crl_url(settings.base_url)
+    authority.crl_url = settings.crl_location
     return Publisher(settings, authority, service_key, chain, signer, retired)

@@ -148,15 +148,26 @@ class HomeSettings:
         name: The publisher's name (the authority's name, the predicate's publisher).
         origin: The log's origin, also the checkpoint key's name.
         base_url: The public https base URL (author ids are ``<base_url>/u/<accountId>``).
+        crl_url: The CRL distribution point written into every certificate, when it is not
+            ``<base_url>/v1/crl`` (e.g. a plain http URL, which OpenSSL and most X.509
+            validators fetch; a CRL is signed, so it needs no TLS).
     """
 
     name: str
     origin: str
     base_url: str
+    crl_url: str | None = None
+
+    @property
+    def crl_location(self) -> str:
+        """Where certificates say the CRL lives: ``crl_url``, else ``<base_url>/v1/crl``."""
+        return self.crl_url or f"{self.base_url}/v1/crl"
 
     def to_json(self) -> bytes:
         """The ``settings.json`` document."""
         document = {"name": self.name, "origin": self.origin, "baseUrl": self.base_url}
+        if self.crl_url is not None:
+            document["crlUrl"] = self.crl_url
         return json.dumps(document, indent=2).encode("utf-8") + b"\n"
 
     @classmethod
@@ -172,8 +183,9 @@ class HomeSettings:
         except (OSError, StrictDecodeError) as exc:
             raise SettingsError(f"cannot read {path}: {exc}; run `prov init` first") from exc
         fields = {"name", "origin", "baseUrl"}
-        if not isinstance(document, dict) or set(document) != fields:
-            raise SettingsError(f"{path} must hold exactly {sorted(fields)}")
-        if not all(isinstance(document[field], str) and document[field] for field in fields):
+        if not isinstance(document, dict) or not fields <= set(document) <= fields | {"crlUrl"}:
+            raise SettingsError(f"{path} must hold {sorted(fields)} and optionally crlUrl")
+        if not all(isinstance(value, str) and value for value in document.values()):
             raise SettingsError(f"{path}: every field must be a non-empty string")
-        return cls(document["name"], document["origin"], document["baseUrl"].rstrip("/"))
+        base_url = document["baseUrl"].rstrip("/")
+        return cls(document["name"], document["origin"], base_url, document.get("crlUrl"))

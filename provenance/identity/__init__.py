@@ -9,6 +9,7 @@ from provenance.identity.authority import (
     NewAuthority,
     Revocation,
     create_authority,
+    crl_distribution_point,
     issue_certificate,
 )
 from provenance.identity.chain import ValidatedChain, validate_chain
@@ -35,6 +36,7 @@ __all__ = [
     "check_revocation",
     "create_authority",
     "create_csr",
+    "crl_distribution_point",
     "export_trust_root",
     "issue_certificate",
     "issue_from_csr",

@@ -1,22 +1,30 @@
 """Issue 13.4: certificates say where revocation lives. A leaf the authority issues carries a CRL
 distribution point (the publisher's `/v1/crl`), and OpenSSL, an independent validator, accepts the
-chain in strict mode with the authority's CRL and refuses it once the CRL revokes the leaf."""
+chain in strict mode with the authority's CRL and refuses it once the CRL revokes the leaf. Served on
+loopback, OpenSSL finds the CRL by itself (`-crl_download`) through the distribution point of a
+certificate the service issued, and sees a revocation made through the API."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi import FastAPI
 
+from provenance.identity import create_csr
 from provenance.identity.authority import CertificateAuthority, create_authority, issue_certificate
 from provenance.identity.crl import build_crl, revoke
 from provenance.keys import KeyType, generate_key
 from tests.factories import IDENTITY, NOW
+from tests.integration.trust.support import Publisher, served_publisher
+from verifier_api import crud
+from verifier_api.scopes import Scope
 
 CRL_URL = "https://reviews.example/v1/crl"
 OPENSSL = shutil.which("openssl")
@@ -91,3 +99,65 @@ def test_leaf_without_a_crl_url_has_no_distribution_point() -> None:
     leaf = issue_certificate(authority, generate_key(KeyType.P256).public_key, IDENTITY, now=NOW)[0]
     with pytest.raises(x509.ExtensionNotFound):
         leaf.extensions.get_extension_for_class(x509.CRLDistributionPoints)
+
+
+def _served_leaf(publisher: Publisher, admin: str, tmp_path: Path) -> tuple[Path, str]:
+    """A leaf issued through ``POST /v1/certificates``; its PEM file and serial number."""
+    body = {"csr": create_csr(generate_key(KeyType.P256), IDENTITY).decode(), "identity": IDENTITY}
+    headers = {"Authorization": f"Bearer {admin}"}
+    response = httpx.post(f"{publisher.url}/v1/certificates", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    issued = response.json()
+    leaf = tmp_path / "leaf.pem"
+    leaf.write_text(issued["certificateChain"][0])
+    return leaf, issued["serialNumber"]
+
+
+def _openssl_downloads_crl(
+    tmp_path: Path, publisher: Publisher, leaf: Path
+) -> subprocess.CompletedProcess[str]:
+    """``openssl verify`` that finds the CRL only through the leaf's distribution point."""
+    assert OPENSSL is not None
+    authority = publisher.service.publisher.authority
+    args = [
+        OPENSSL,
+        "verify",
+        "-x509_strict",
+        "-crl_check",
+        "-crl_download",
+        "-CAfile",
+        str(_write(tmp_path / "root.pem", authority.root_certificate)),
+        "-untrusted",
+        str(_write(tmp_path / "issuing.pem", authority.issuing_certificate)),
+        str(leaf),
+    ]
+    return subprocess.run(args, capture_output=True, text=True, check=False, timeout=60)
+
+
+def test_openssl_fetches_the_crl_from_the_served_distribution_point(tmp_path: Path) -> None:
+    with served_publisher(tmp_path / "homes", "Reviews Example", loopback_crl_url=True) as pub:
+        _, admin = crud.create_api_key(pub.service.engine, "a", Scope.ADMIN, now=datetime.now(UTC))
+        leaf, serial = _served_leaf(pub, admin, tmp_path)
+        points = x509.load_pem_x509_certificate(leaf.read_bytes()).extensions
+        cdp = points.get_extension_for_class(x509.CRLDistributionPoints).value
+        assert [n.value for p in cdp for n in p.full_name or []] == [f"{pub.url}/v1/crl"]
+        accepted = _openssl_downloads_crl(tmp_path, pub, leaf)
+        assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+        assert accepted.stdout.strip().endswith("OK")
+        revocation = {"serialNumber": serial, "reason": "keyCompromise"}
+        headers = {"Authorization": f"Bearer {admin}"}
+        response = httpx.post(f"{pub.url}/v1/revocations", json=revocation, headers=headers)
+        assert response.status_code == 201, response.text
+        refused = _openssl_downloads_crl(tmp_path, pub, leaf)
+        assert refused.returncode != 0
+        assert "certificate revoked" in refused.stdout + refused.stderr
+
+
+def test_openssl_without_a_reachable_crl_refuses_the_leaf(tmp_path: Path) -> None:
+    with served_publisher(tmp_path / "homes", "Reviews Example", loopback_crl_url=True) as pub:
+        _, admin = crud.create_api_key(pub.service.engine, "a", Scope.ADMIN, now=datetime.now(UTC))
+        leaf, _ = _served_leaf(pub, admin, tmp_path)
+        pub.swap.app = FastAPI()  # the distribution point now answers 404
+        result = _openssl_downloads_crl(tmp_path, pub, leaf)
+        assert result.returncode != 0
+        assert "unable to get certificate CRL" in result.stdout + result.stderr

@@ -98,16 +98,23 @@ def _app(home: Path) -> FastAPI:
 
 
 @contextmanager
-def served_publisher(directory: Path, name: str) -> Iterator[Publisher]:
-    """A new publisher home named ``name``, served on a free loopback port."""
+def served_publisher(
+    directory: Path, name: str, *, loopback_crl_url: bool = False
+) -> Iterator[Publisher]:
+    """A new publisher home named ``name``, served on a free loopback port.
+
+    With ``loopback_crl_url``, certificates name this server's ``/v1/crl`` (plain http on
+    loopback) as their CRL distribution point, so that an X.509 validator can fetch it.
+    """
     slug = name.lower().replace(" ", "-")
     home = directory / slug
-    settings = home_settings(name, None, f"https://{slug}.example")
+    port = free_port()
+    crl_url = f"http://127.0.0.1:{port}/v1/crl" if loopback_crl_url else None
+    settings = home_settings(name, None, f"https://{slug}.example", crl_url)
     init_home(home, settings, PASSPHRASE.encode(), now=datetime.now(UTC))
     swap = Swappable(_app(home))
     service: Service = swap.app.state.service
     _, sign_key = crud.create_api_key(service.engine, "t", KeyScope.SIGN, now=datetime.now(UTC))
-    port = free_port()
     config = uvicorn.Config(swap, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
