@@ -183,7 +183,7 @@ def self_made_time_stamp(
     signed with ``key`` (an author's, not a TSA's) and dated ``gen_time``."""
     import hashlib  # noqa: PLC0415
 
-    from asn1crypto import algos, cms, core, tsp  # type: ignore[import-untyped]  # noqa: PLC0415
+    from asn1crypto import algos, cms, core, tsp  # noqa: PLC0415
     from asn1crypto import x509 as asn1_x509  # noqa: PLC0415
     from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
 
