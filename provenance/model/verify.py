@@ -35,8 +35,6 @@ from provenance.errors import (
     SignatureInvalidError,
     VerificationError,
 )
-from provenance.identity.chain import ValidatedChain
-from provenance.identity.revocation import RevocationReport, check_revocation
 from provenance.identity.trust import TrustRoot
 from provenance.keys import VerifyingKey, verifying_key_from_cryptography
 from provenance.model.container import Container, ModelBundle, oms_key_hint, read_model_bundle
@@ -51,19 +49,23 @@ from provenance.model.serialize import (
 )
 from provenance.model.signing import verify_der
 from provenance.model.statement import ModelStatement, parse_statement
-from provenance.statement import ContentPredicate, Statement, format_time
+from provenance.statement import ContentPredicate, Statement
 from provenance.text import Canonicalization
 from provenance.tlog.note import NoteVerifier
-from provenance.verify.policy import Policy, VerifiedFacts, check_certified
+from provenance.verify.policy import Policy
 from provenance.verify.result import (
     Finding,
-    LogProof,
     Signer,
     SignerKind,
-    TimeSource,
     VerificationResult,
 )
-from provenance.verify.verifier import certificate_signer, prove_signing_time
+from provenance.verify.verifier import (
+    SignerFacts,
+    certificate_step,
+    log_step,
+    policy_step,
+    revocation_step,
+)
 
 MODEL_CONTENT_TYPE = "application/vnd.oms.model"
 MAX_FILE_FINDINGS = 200
@@ -121,26 +123,16 @@ class ModelVerification:
         return document
 
 
-@dataclass
-class _Run:
+@dataclass(kw_only=True)
+class _Run(SignerFacts):
     root: Path
     data: bytes
-    policy: Policy
-    at: datetime
     ignore_paths: tuple[str, ...]
     ignore_unsigned: bool
     bundle: ModelBundle | None = None
     statement: ModelStatement | None = None
-    key: VerifyingKey | None = None
-    signer: Signer | None = None
-    chain: ValidatedChain | None = None
-    signing_time: datetime | None = None
-    time_source: TimeSource | None = None
-    log_proofs: list[LogProof] = field(default_factory=list)
     files: FileReport | None = None
     file_findings: list[Finding] = field(default_factory=list)
-    revocation: RevocationReport | None = None
-    notices: list[Finding] = field(default_factory=list)
 
     def parsed(self) -> tuple[ModelBundle, ModelStatement]:
         assert self.bundle is not None and self.statement is not None
@@ -198,7 +190,12 @@ class ModelVerifier:
         if at.tzinfo is None:
             raise ValueError("verification time must be timezone-aware")
         run = _Run(
-            root, signature, policy, at.astimezone(UTC), tuple(ignore_paths), ignore_unsigned_files
+            root=root,
+            data=signature,
+            policy=policy,
+            at=at.astimezone(UTC),
+            ignore_paths=tuple(ignore_paths),
+            ignore_unsigned=ignore_unsigned_files,
         )
         findings: list[Finding] = []
         for name, step in self._steps:
@@ -277,53 +274,18 @@ class ModelVerifier:
         )
 
     def _log(self, run: _Run) -> str:
-        bundle, _ = run.parsed()
-        assert run.key is not None
-        proven = prove_signing_time(
-            bundle, run.key, self._trust, self._log_verifiers, at=run.at, what="the model signature"
-        )
-        run.signing_time, run.time_source = proven.signing_time, proven.source
-        run.log_proofs.extend(proven.proofs)
-        return proven.summary
+        signature = run.parsed()[0]
+        return log_step(run, signature, self._trust, self._log_verifiers, "the model signature")
 
     def _certificate(self, run: _Run) -> str:
-        bundle, _ = run.parsed()
-        assert run.key is not None and run.signing_time is not None
-        if not bundle.certificates:
-            return "pinned key: no certificate to check"
-        run.chain, run.signer = certificate_signer(
-            bundle.certificates, self._trust, run.key, run.signing_time
-        )
-        return f"chain to {run.signer.issuer_chain[-1]} valid at {format_time(run.signing_time)}"
+        return certificate_step(run, run.parsed()[0].certificates, self._trust)
 
     def _revocation(self, run: _Run) -> str:
-        assert run.signing_time is not None
-        if run.chain is None:
-            return "pinned key: no certificate to check"
-        run.revocation = check_revocation(
-            run.chain, self._trust, signing_time=run.signing_time, now=run.at
-        )
-        run.notices.extend(
-            Finding("revocation", code, True, message) for code, message in run.revocation.notices
-        )
-        return f"not revoked for a signature at {format_time(run.signing_time)}"
+        return revocation_step(run, self._trust)
 
     def _policy(self, run: _Run) -> str:
-        _, statement = run.parsed()
-        assert run.signer is not None and run.signing_time and run.time_source
-        facts = VerifiedFacts(
-            run.signer,
-            _as_statement(statement, run.signing_time),
-            run.signing_time,
-            run.time_source,
-            run.at,
-            run.revocation,
-        )
-        if run.chain is not None:
-            check_certified(run.policy, facts)
-        else:
-            run.policy.check(facts)
-        return "policy satisfied"
+        assert run.signing_time is not None
+        return policy_step(run, _as_statement(run.parsed()[1], run.signing_time))
 
     def _digest(self, run: _Run) -> str:
         _, statement = run.parsed()

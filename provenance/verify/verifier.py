@@ -70,16 +70,12 @@ LEGACY_P1363_CUTOVER = datetime(2027, 1, 1, tzinfo=UTC)
 """Legacy ``r || s`` signatures count only with a log time before this (bundle-v1.md §5.1)."""
 
 
-@dataclass
-class _Run:
-    """The facts established so far in one verification."""
+@dataclass(kw_only=True)
+class SignerFacts:
+    """What steps 3, 4, 6 and 7 read and establish, the same for a bundle and a model signature."""
 
-    content: Content
-    bundle_input: bytes | Bundle | DecodedBundle
     policy: Policy
     at: datetime
-    bundle: Bundle | None = None
-    statement: Statement | None = None
     key: VerifyingKey | None = None
     signer: Signer | None = None
     chain: ValidatedChain | None = None
@@ -88,6 +84,16 @@ class _Run:
     log_proofs: list[LogProof] = field(default_factory=list)
     revocation: RevocationReport | None = None
     notices: list[Finding] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class _Run(SignerFacts):
+    """The facts established so far in one verification."""
+
+    content: Content
+    bundle_input: bytes | Bundle | DecodedBundle
+    bundle: Bundle | None = None
+    statement: Statement | None = None
 
     def parsed(self) -> tuple[Bundle, Statement]:
         assert self.bundle is not None and self.statement is not None
@@ -136,7 +142,7 @@ class Verifier:
         Raises:
             VerificationError: The precise subclass and ``code`` of the first failed step.
         """
-        run = _Run(content, bundle, policy, _utc(at))
+        run = _Run(content=content, bundle_input=bundle, policy=policy, at=_utc(at))
         findings: list[Finding] = []
         for step in self._steps:
             findings.append(Finding(step.name, f"{step.name}.ok", True, step.run(run)))
@@ -153,7 +159,7 @@ class Verifier:
         at: datetime,
     ) -> VerificationResult:
         """Verify without raising for bad input: one finding per step that ran."""
-        run = _Run(content, bundle, policy, _utc(at))
+        run = _Run(content=content, bundle_input=bundle, policy=policy, at=_utc(at))
         findings: list[Finding] = []
         for step in self._steps:
             try:
@@ -246,48 +252,83 @@ class Verifier:
         return _certificate_key(bundle.certificates[0]), None
 
     def _log(self, run: _Run) -> str:
-        bundle, _ = run.parsed()
-        assert run.key is not None
-        proven = prove_signing_time(
-            bundle, run.key, self._trust, self._log_verifiers, at=run.at, what="the bundle"
-        )
-        run.signing_time, run.time_source = proven.signing_time, proven.source
-        run.log_proofs.extend(proven.proofs)
-        return proven.summary
+        return log_step(run, run.parsed()[0], self._trust, self._log_verifiers, "the bundle")
 
     def _certificate(self, run: _Run) -> str:
-        bundle, _ = run.parsed()
-        assert run.key is not None and run.signing_time is not None
-        if not bundle.certificates:
-            return "pinned key: no certificate to check"
-        run.chain, run.signer = certificate_signer(
-            bundle.certificates, self._trust, run.key, run.signing_time
-        )
-        return f"chain to {run.signer.issuer_chain[-1]} valid at {format_time(run.signing_time)}"
+        return certificate_step(run, run.parsed()[0].certificates, self._trust)
 
     def _revocation(self, run: _Run) -> str:
-        assert run.signing_time is not None
-        if run.chain is None:
-            return "pinned key: no certificate to check"
-        run.revocation = check_revocation(
-            run.chain, self._trust, signing_time=run.signing_time, now=run.at
-        )
-        run.notices.extend(
-            Finding("revocation", code, True, message) for code, message in run.revocation.notices
-        )
-        return f"not revoked for a signature at {format_time(run.signing_time)}"
+        return revocation_step(run, self._trust)
 
     def _policy(self, run: _Run) -> str:
-        _, statement = run.parsed()
-        assert run.signer is not None and run.signing_time and run.time_source
-        facts = VerifiedFacts(
-            run.signer, statement, run.signing_time, run.time_source, run.at, run.revocation
-        )
-        if run.chain is not None:
-            check_certified(run.policy, facts)
-        else:
-            run.policy.check(facts)
-        return "policy satisfied"
+        return policy_step(run, run.parsed()[1])
+
+
+def log_step(
+    run: SignerFacts,
+    signature: LoggedSignature,
+    trust: TrustRoot,
+    log_verifiers: Sequence[NoteVerifier],
+    what: str,
+) -> str:
+    """Step 3 (log): prove the signing time; records it and the proofs in ``run``.
+
+    Raises:
+        LogProofError: The codes of :func:`prove_signing_time`.
+    """
+    assert run.key is not None
+    proven = prove_signing_time(signature, run.key, trust, log_verifiers, at=run.at, what=what)
+    run.signing_time, run.time_source = proven.signing_time, proven.source
+    run.log_proofs.extend(proven.proofs)
+    return proven.summary
+
+
+def certificate_step(
+    run: SignerFacts, certificates: tuple[x509.Certificate, ...], trust: TrustRoot
+) -> str:
+    """Step 4 (certificate): validate the chain at the signing time and name the signer.
+
+    Raises:
+        CertificateError: The codes of :func:`certificate_signer`.
+    """
+    assert run.key is not None and run.signing_time is not None
+    if not certificates:
+        return "pinned key: no certificate to check"
+    run.chain, run.signer = certificate_signer(certificates, trust, run.key, run.signing_time)
+    return f"chain to {run.signer.issuer_chain[-1]} valid at {format_time(run.signing_time)}"
+
+
+def revocation_step(run: SignerFacts, trust: TrustRoot) -> str:
+    """Step 6 (revocation): no CRL revokes the leaf for that signing time; notices in ``run``.
+
+    Raises:
+        CertificateError: ``certificate.revoked`` and the codes of :func:`check_revocation`.
+    """
+    assert run.signing_time is not None
+    if run.chain is None:
+        return "pinned key: no certificate to check"
+    run.revocation = check_revocation(run.chain, trust, signing_time=run.signing_time, now=run.at)
+    run.notices.extend(
+        Finding("revocation", code, True, message) for code, message in run.revocation.notices
+    )
+    return f"not revoked for a signature at {format_time(run.signing_time)}"
+
+
+def policy_step(run: SignerFacts, statement: Statement) -> str:
+    """Step 7 (policy): the caller's requirements hold for the established facts.
+
+    Raises:
+        PolicyError: The codes of the policy (``policy.*``).
+    """
+    assert run.signer is not None and run.signing_time and run.time_source
+    facts = VerifiedFacts(
+        run.signer, statement, run.signing_time, run.time_source, run.at, run.revocation
+    )
+    if run.chain is not None:
+        check_certified(run.policy, facts)
+    else:
+        run.policy.check(facts)
+    return "policy satisfied"
 
 
 def certificate_signer(
@@ -296,7 +337,7 @@ def certificate_signer(
     key: VerifyingKey,
     signing_time: datetime,
 ) -> tuple[ValidatedChain, Signer]:
-    """Verification step 5: validate the chain at the signing time, check that the bundle carries
+    """Verification step 4: validate the chain at the signing time, check that the bundle carries
     exactly the path's first certificates, and name the signer (also for model signatures).
 
     Raises:
@@ -406,7 +447,7 @@ def prove_signing_time(
     at: datetime,
     what: str,
 ) -> ProvenTime:
-    """Verification step 4 for a bundle (or a model signature, ``what`` names it in messages):
+    """Verification step 3 (log) for a bundle (or a model signature, ``what`` names it in messages):
     the earliest proven log time, or ``at`` when unlogged and the trust root allows it.
 
     Raises:
