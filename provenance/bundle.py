@@ -76,16 +76,7 @@ class Bundle:
     tlog_entries: tuple[TlogEntry, ...] = ()
 
     def __post_init__(self) -> None:
-        if bool(self.certificates) == (self.public_key_hint is not None):
-            raise BundleFormatError(
-                "verificationMaterial needs exactly one of x509CertificateChain or publicKey"
-            )
-        if len(self.envelope.signatures) != 1:
-            raise BundleFormatError(
-                f"the envelope must carry exactly one signature, found "
-                f"{len(self.envelope.signatures)}",
-                code=Code.ENVELOPE_SIGNATURES,
-            )
+        check_material(self.envelope, self.certificates, self.public_key_hint)
 
     def to_json(self) -> dict[str, Any]:
         """The bundle as a JSON object."""
@@ -222,3 +213,23 @@ def _certificate(obj: object, limits: BundleLimits) -> x509.Certificate:
         return x509.load_der_x509_certificate(der)
     except (ValueError, x509.InvalidVersion) as exc:
         raise BundleFormatError(f"certificate is not DER X.509: {exc}") from exc
+
+
+def check_material(
+    envelope: Envelope, certificates: tuple[x509.Certificate, ...], key_hint: str | None
+) -> None:
+    """The rule every signature container keeps: certificates or a key hint, one signature.
+
+    Raises:
+        BundleFormatError: ``bundle.malformed`` for both or neither of certificates and a key
+            hint; ``envelope.signatures`` for an envelope without exactly one signature.
+    """
+    if bool(certificates) == (key_hint is not None):
+        raise BundleFormatError(
+            "verificationMaterial needs exactly one of x509CertificateChain or publicKey"
+        )
+    if len(envelope.signatures) != 1:
+        raise BundleFormatError(
+            f"the envelope must carry exactly one signature, found {len(envelope.signatures)}",
+            code=Code.ENVELOPE_SIGNATURES,
+        )

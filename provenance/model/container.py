@@ -19,7 +19,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from provenance.bundle import BUNDLE_MEDIA_TYPE, Bundle, BundleLimits
+from provenance.bundle import BUNDLE_MEDIA_TYPE, Bundle, BundleLimits, check_material
 from provenance.codes import Code
 from provenance.dsse import Envelope
 from provenance.encoding import (
@@ -77,16 +77,7 @@ class ModelBundle:
     container: Container = Container.OMS
 
     def __post_init__(self) -> None:
-        if bool(self.certificates) == (self.key_hint is not None):
-            raise BundleFormatError(
-                "verificationMaterial needs exactly one of x509CertificateChain or publicKey"
-            )
-        if len(self.envelope.signatures) != 1:
-            raise BundleFormatError(
-                f"the envelope must carry exactly one signature, found "
-                f"{len(self.envelope.signatures)}",
-                code=Code.ENVELOPE_SIGNATURES,
-            )
+        check_material(self.envelope, self.certificates, self.key_hint)
 
     def to_bytes(self) -> bytes:
         """The signature file: an OMS bundle, or a provenance bundle when it carries log entries."""

@@ -22,21 +22,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
-
 from provenance.codes import Code
 from provenance.dsse import INTOTO_PAYLOAD_TYPE
 from provenance.errors import (
     BundleFormatError,
-    CertificateError,
-    KeyFormatError,
     KeyUntrustedError,
     SignatureInvalidError,
     VerificationError,
 )
 from provenance.identity.trust import TrustRoot
-from provenance.keys import VerifyingKey, verifying_key_from_cryptography
+from provenance.keys import VerifyingKey
 from provenance.model.container import Container, ModelBundle, oms_key_hint, read_model_bundle
 from provenance.model.serialize import (
     LocalFile,
@@ -62,6 +57,7 @@ from provenance.verify.result import (
 from provenance.verify.verifier import (
     SignerFacts,
     certificate_step,
+    leaf_key,
     log_step,
     policy_step,
     revocation_step,
@@ -264,7 +260,7 @@ class ModelVerifier:
     def _signing_key(self, bundle: ModelBundle) -> tuple[VerifyingKey, Signer | None]:
         hint = bundle.key_hint
         if hint is None:
-            return _leaf_key(bundle.certificates[0]), None
+            return leaf_key(bundle.certificates[0]), None
         for name, key in self._trust.pinned_keys:
             if hint in (key.key_id, oms_key_hint(key)):
                 return key, Signer(SignerKind.PINNED_KEY, (name,), key.key_id)
@@ -389,20 +385,6 @@ def _file_findings(report: FileReport, hash_type: str) -> list[Finding]:
             )
         )
     return findings
-
-
-def _leaf_key(certificate: x509.Certificate) -> VerifyingKey:
-    try:
-        public_key = certificate.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise CertificateError(
-            f"the leaf certificate's public key cannot be read: {exc}",
-            code=Code.CERTIFICATE_MALFORMED,
-        ) from exc
-    try:
-        return verifying_key_from_cryptography(public_key)
-    except KeyFormatError as exc:
-        raise CertificateError(str(exc), code=Code.CERTIFICATE_PROFILE) from exc
 
 
 def _as_statement(statement: ModelStatement, signing_time: datetime) -> Statement:

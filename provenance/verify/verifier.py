@@ -504,6 +504,23 @@ def _certificate_key(certificate: x509.Certificate) -> VerifyingKey:
         CertificateError: ``certificate.malformed`` (unreadable key) or ``certificate.profile``
             (a key that is not ECDSA P-256).
     """
+    key = leaf_key(certificate)
+    if not isinstance(key, P256VerifyingKey):
+        raise CertificateError(
+            f"the leaf certificate's key is {key.key_type.value}; identity-v1 §2 requires an"
+            " ECDSA P-256 key",
+            code=Code.CERTIFICATE_PROFILE,
+        )
+    return key
+
+
+def leaf_key(certificate: x509.Certificate) -> VerifyingKey:
+    """The leaf certificate's key, of any type this library verifies with.
+
+    Raises:
+        CertificateError: ``certificate.malformed`` (unreadable key) or ``certificate.profile``
+            (a key type this library does not verify with).
+    """
     try:
         public_key = certificate.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
@@ -512,16 +529,9 @@ def _certificate_key(certificate: x509.Certificate) -> VerifyingKey:
             code=Code.CERTIFICATE_MALFORMED,
         ) from exc
     try:
-        key = verifying_key_from_cryptography(public_key)
+        return verifying_key_from_cryptography(public_key)
     except KeyFormatError as exc:
         raise CertificateError(str(exc), code=Code.CERTIFICATE_PROFILE) from exc
-    if not isinstance(key, P256VerifyingKey):
-        raise CertificateError(
-            f"the leaf certificate's key is {key.key_type.value}; identity-v1 §2 requires an"
-            " ECDSA P-256 key",
-            code=Code.CERTIFICATE_PROFILE,
-        )
-    return key
 
 
 def _integrated_moment(seconds: int) -> datetime:
