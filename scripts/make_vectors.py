@@ -1,19 +1,23 @@
 """Write the test vectors of specs/vectors/ (run: make vectors).
 
-Pinned-key vectors are reproducible: their keys derive from fixed labels and signatures are
-deterministic (RFC 6979 for P-256, Ed25519 by construction). Certificate vectors use a fresh
-authority on each run, so regenerating them changes their bytes but not their outcomes.
+Every vector is reproducible byte for byte: keys derive from fixed labels, signatures are
+deterministic (RFC 6979 for P-256 and for certificates and CRLs, Ed25519 by construction), times
+are fixed, and inside :func:`deterministic_pki` an authority's keys and the certificates' serial
+numbers come from labels too, in the order the cases create them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -31,7 +35,7 @@ from provenance.identity.authority import (
 from provenance.identity.crl import build_crl, revoke
 from provenance.identity.profile import spki_sha256
 from provenance.identity.trust import TrustRoot, export_trust_root
-from provenance.keys import Ed25519SigningKey, P256SigningKey, SigningKey
+from provenance.keys import Ed25519SigningKey, KeyType, P256SigningKey, SigningKey
 from provenance.sign import Signer
 from provenance.statement import Author, ContentPredicate
 from provenance.text import Canonicalization
@@ -41,16 +45,38 @@ VERIFY_AT = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 CREATED = VERIFY_AT - timedelta(hours=1)
 IDENTITY = "https://reviews.example/u/8841"
 REVIEW = b"The desk lamp is sturdy and bright.\r\nFive stars, would buy again.  \r\n"
+LABEL_PREFIX = "provenance-toolkit test vector"
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 def label_key(label: str, kind: str) -> SigningKey:
     """A well-known TEST key derived from a public label (never use it for anything real)."""
-    seed = hashlib.sha256(f"provenance-toolkit test vector {label}".encode()).digest()
+    seed = hashlib.sha256(f"{LABEL_PREFIX} {label}".encode()).digest()
     if kind == "ed25519":
         return Ed25519SigningKey(seed)
     scalar = int.from_bytes(seed, "big") % (P256_ORDER - 1) + 1
     return P256SigningKey(ec.derive_private_key(scalar, ec.SECP256R1()))
+
+
+@contextmanager
+def deterministic_pki() -> Iterator[None]:
+    """Authorities created inside get labelled keys (``authority key 1``, ``2``, ...) and
+    certificates labelled serial numbers (159 bits of ``SHA-256("... serial <n>")``), in order."""
+    keys = (label_key(f"authority key {n}", "p256") for n in itertools.count(1))
+    serials = (
+        int.from_bytes(hashlib.sha256(f"{LABEL_PREFIX} serial {n}".encode()).digest()[:20]) >> 1
+        for n in itertools.count(1)
+    )
+
+    def next_key(key_type: KeyType = KeyType.P256) -> SigningKey:
+        assert key_type is KeyType.P256
+        return next(keys)
+
+    with (
+        patch("provenance.identity.authority.generate_key", next_key),
+        patch("cryptography.x509.random_serial_number", lambda: next(serials)),
+    ):
+        yield
 
 
 @dataclass
@@ -284,6 +310,19 @@ def text_v1_vectors(key: SigningKey, trust: TrustRoot) -> list[Vector]:
             verified=True,
         ),
         Vector(
+            "47-policy-any-of-failed",
+            "JSON policy anyOf: no member holds (one failure, code policy.any_of.failed)",
+            text(review),
+            trust,
+            policy={
+                "anyOf": [
+                    {"identity": "nobody"},
+                    {"identity": "ed25519-author", "requiredClaims": {"verifiedPurchase": False}},
+                ]
+            },
+            codes=["policy.any_of.failed"],
+        ),
+        Vector(
             "46-policy-max-age-unproven",
             "maxAgeSeconds fails closed for an unlogged bundle",
             text(review),
@@ -474,17 +513,33 @@ def crl_without_number(ca: CertificateAuthority) -> x509.CertificateRevocationLi
         .last_update(this_update)
         .next_update(this_update + timedelta(days=7))
         .add_extension(authority_key_identifier(ca.issuing_certificate), critical=False)
-        .sign(ca.issuing_key.to_cryptography(), hashes.SHA256())
+        .sign(ca.issuing_key.to_cryptography(), hashes.SHA256(), ecdsa_deterministic=True)
     )
 
 
+def bundle_vectors() -> list[Vector]:
+    """Every case of ``specs/vectors/bundle-v1``, in the order that labels their authorities."""
+    # These modules import this one.
+    from scripts.vector_cases import coverage_vectors  # noqa: PLC0415
+    from scripts.vector_certificates import profile_vectors  # noqa: PLC0415
+
+    with deterministic_pki():
+        return [
+            *pinned_vectors(),
+            *certificate_vectors(),
+            *pki_vectors(),
+            *coverage_vectors(),
+            *profile_vectors(),
+        ]
+
+
 def main() -> None:
+    from scripts.vector_cases import write_armor_vectors  # noqa: PLC0415 (it imports this module)
+
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.json"):
         old.unlink()
-    from scripts.vector_cases import coverage_vectors, write_armor_vectors  # noqa: PLC0415 (it imports this module)
-
-    vectors = pinned_vectors() + certificate_vectors() + pki_vectors() + coverage_vectors()
+    vectors = bundle_vectors()
     for vector in vectors:
         (OUT / f"{vector.name}.json").write_text(json.dumps(vector.to_json(), indent=2) + "\n")
     print(f"wrote {len(vectors)} vectors to {OUT}, {write_armor_vectors()} armored documents")

@@ -298,7 +298,8 @@ def _subject(common_name: str | None, organization: str) -> x509.Name:
 
 
 def _sign(builder: x509.CertificateBuilder, key: SigningKey) -> x509.Certificate:
-    return builder.sign(key.to_cryptography(), hashes.SHA256())
+    """Sign with ECDSA P-256 / SHA-256, RFC 6979 deterministic (as :mod:`provenance.keys` signs)."""
+    return builder.sign(key.to_cryptography(), hashes.SHA256(), ecdsa_deterministic=True)
 
 
 def _p256_public_key(key: VerifyingKey) -> ec.EllipticCurvePublicKey:

@@ -85,7 +85,7 @@ def build_crl(
     )
     for entry in ca.state.revocations:
         builder = builder.add_revoked_certificate(_revoked_entry(entry))
-    return builder.sign(ca.issuing_key.to_cryptography(), hashes.SHA256())
+    return builder.sign(ca.issuing_key.to_cryptography(), hashes.SHA256(), ecdsa_deterministic=True)
 
 
 def _revoked_entry(entry: Revocation) -> x509.RevokedCertificate:

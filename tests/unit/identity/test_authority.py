@@ -176,3 +176,11 @@ def test_load_authority_refuses_unknown_state_field(tmp_path: Path) -> None:
     (tmp_path / "state.json").write_text('{"crlNumber": 0, "revocations": [], "extra": 1}')
     with pytest.raises(AuthorityError, match="state must hold exactly"):
         load_authority(tmp_path, passphrase=None)
+
+
+def test_crls_are_signed_deterministically(authority: CertificateAuthority) -> None:
+    """ECDSA RFC 6979, as provenance.keys signs: one CRL content is one CRL (so `make vectors`
+    reproduces its certificate vectors byte for byte)."""
+    first = build_crl(authority, now=NOW)
+    authority.state.crl_number -= 1  # the same CRL number again
+    assert build_crl(authority, now=NOW).signature == first.signature
