@@ -24,7 +24,7 @@ from provenance.codes import Code
 from provenance.encoding import StrictDecodeError, b64decode_strict, b64encode
 from provenance.errors import DigestMismatchError, VerificationError
 from provenance.statement import Statement
-from provenance.text import Canonicalization, canonicalize
+from provenance.text import WHITE_SPACE, Canonicalization, canonicalize
 from provenance.verify.policy import Policy
 from provenance.verify.result import Finding, VerificationResult
 from provenance.verify.verifier import Verifier
@@ -154,7 +154,7 @@ def contains_armor(document: str | bytes) -> bool:
     if ARMOR_BEGIN not in text:
         return False
     lines = _LINE_BREAK.split(text.removeprefix(_BOM))
-    return any(line.startswith(ARMOR_BEGIN) and line.rstrip() == ARMOR_BEGIN for line in lines)
+    return any(line.startswith(ARMOR_BEGIN) and _trim(line) == ARMOR_BEGIN for line in lines)
 
 
 def find_signed_blocks(
@@ -172,7 +172,7 @@ def find_signed_blocks(
     unsigned: list[str] = []
     while cursor.more():
         line = cursor.next()
-        if line.rstrip() == ARMOR_BEGIN:
+        if _trim(line) == ARMOR_BEGIN:
             segments.extend(_unsigned(unsigned, cursor.number - len(unsigned)))
             unsigned = []
             blocks.append(_read_block(cursor, limits))
@@ -206,6 +206,12 @@ def _split_lines(document: str, limits: ArmorLimits) -> list[str]:
     return lines
 
 
+def _trim(line: str) -> str:
+    """``line`` without trailing Unicode White_Space (armor-v1 §2: the set text-v1 trims, not
+    ``str.rstrip()``'s, which adds U+001C..U+001F)."""
+    return line.rstrip(WHITE_SPACE)
+
+
 def _check_size(size: int, limits: ArmorLimits) -> None:
     if size > limits.max_document_bytes:
         raise ArmorError(
@@ -235,7 +241,7 @@ class _Cursor:
 
 
 def _unsigned(lines: list[str], first: int) -> list[UnsignedSegment]:
-    filled = [i for i, line in enumerate(lines) if line.strip()]
+    filled = [i for i, line in enumerate(lines) if line.strip(WHITE_SPACE)]
     if not filled:
         return []
     text = "\n".join(lines[filled[0] : filled[-1] + 1]) + "\n"
@@ -252,7 +258,7 @@ def _read_block(cursor: _Cursor, limits: ArmorLimits) -> SignedBlock:
 
 def _read_headers(cursor: _Cursor, start: int) -> None:
     seen: set[str] = set()
-    while line := cursor.take(start).rstrip():
+    while line := _trim(cursor.take(start)):
         if line == ARMOR_BEGIN:
             raise ArmorError(
                 f"line {cursor.number}: BEGIN inside a block", code=Code.ARMOR_INJECTION
@@ -272,8 +278,8 @@ def _read_headers(cursor: _Cursor, start: int) -> None:
 
 def _read_text(cursor: _Cursor, start: int) -> str:
     text: list[str] = []
-    while (line := cursor.take(start)).rstrip() != BUNDLE_BEGIN:
-        if line.rstrip() == ARMOR_BEGIN:
+    while _trim(line := cursor.take(start)) != BUNDLE_BEGIN:
+        if _trim(line) == ARMOR_BEGIN:
             raise ArmorError(
                 f"line {cursor.number}: a signed text block begins inside the signed text of "
                 f"line {start}",
@@ -294,7 +300,7 @@ def _read_text(cursor: _Cursor, start: int) -> str:
 def _read_bundle(cursor: _Cursor, start: int, limits: ArmorLimits) -> bytes:
     chunks: list[str] = []
     total = 0
-    while (line := cursor.take(start).rstrip()) != BUNDLE_END:
+    while (line := _trim(cursor.take(start))) != BUNDLE_END:
         if line == ARMOR_BEGIN:
             raise ArmorError(
                 f"line {cursor.number}: BEGIN inside a block", code=Code.ARMOR_INJECTION

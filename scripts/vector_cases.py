@@ -346,6 +346,29 @@ def armor_vectors() -> list[dict[str, Any]]:
             "not-verified",
             ["armor.malformed"],
         ),
+        (
+            "13-trailing-unicode-white-space",
+            "armor lines end in U+00A0, U+2003 and U+3000: Unicode White_Space, removed",
+            good.replace("-----\n", "-----\xa0\u2003\u3000\n"),
+            "verified",
+            [],
+        ),
+        (
+            "14-information-separator-after-end",
+            "the END line ends in U+001F, which is not white space: no END line (str.rstrip() "
+            "would remove it and verify)",
+            good.replace("-----END PROVENANCE BUNDLE-----", "-----END PROVENANCE BUNDLE-----\x1f"),
+            "not-verified",
+            ["armor.malformed"],
+        ),
+        (
+            "15-information-separator-outside",
+            "U+001C on a line after the block is unsigned text, not white space (str.isspace() "
+            "would call it white space and verify)",
+            good + "\x1c\n",
+            "partly-signed",
+            ["armor.partly_signed"],
+        ),
     ]
     return [
         {

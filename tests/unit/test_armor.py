@@ -408,3 +408,36 @@ def test_bundle_cap_counts_base64_characters() -> None:
     over = ArmorLimits(max_bundle_chars=encoded_chars - 1)
     assert len(find_signed_blocks(document, under).blocks) == 1
     assert _code(document, over) == "armor.too_large"
+
+
+def test_armor_lines_lose_unicode_white_space_at_their_end_as_text_v1_lines_do() -> None:
+    """armor-v1 §2 trims the set text-v1 trims (Unicode White_Space), so U+00A0 and U+3000 after
+    an armor line are copy-and-paste noise."""
+    document = (
+        _armored()
+        .replace("\n-----", "\xa0\u3000\n-----")
+        .replace(ARMOR_BEGIN + "\n", ARMOR_BEGIN + "\u2003\n", 1)
+    )
+    assert _check(document) == (ArmorVerdict.VERIFIED, [])
+    assert contains_armor(ARMOR_BEGIN + "\u3000\n")
+
+
+@pytest.mark.parametrize("separator", ["\x1c", "\x1d", "\x1e", "\x1f"])
+def test_an_information_separator_after_an_armor_line_is_not_white_space(separator: str) -> None:
+    """U+001C..U+001F are not Unicode White_Space (Python's str.rstrip() removes them): a BEGIN
+    line followed by one is no BEGIN line but a stray armor line (armor-v1 §6), and the CLI does
+    not take the file for a document (§10)."""
+    begin = ARMOR_BEGIN + separator
+    assert not contains_armor(begin + "\n")
+    assert _code(begin + "\n") == "armor.malformed"
+    document = _armored().replace(ARMOR_BEGIN, begin, 1)
+    assert _check(document) == (ArmorVerdict.NOT_VERIFIED, ["armor.malformed"])
+    ended = _armored().replace(BUNDLE_END, BUNDLE_END + separator)
+    assert _check(ended) == (ArmorVerdict.NOT_VERIFIED, ["armor.malformed"])
+
+
+def test_an_information_separator_outside_blocks_is_unsigned_text() -> None:
+    """armor-v1 §6 counts Unicode White_Space only as empty: U+001F after the block is text that
+    nobody signed."""
+    verdict, failures = _check(_armored() + "\x1f\n")
+    assert (verdict, failures) == (ArmorVerdict.PARTLY_SIGNED, ["armor.partly_signed"])
