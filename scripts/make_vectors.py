@@ -534,7 +534,9 @@ def bundle_vectors() -> list[Vector]:
 
 
 def main() -> None:
-    from scripts.vector_cases import write_armor_vectors  # noqa: PLC0415 (it imports this module)
+    # These modules import this one.
+    from scripts.vector_audit import write_audit_vectors  # noqa: PLC0415
+    from scripts.vector_cases import write_armor_vectors  # noqa: PLC0415
 
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.json"):
@@ -542,7 +544,10 @@ def main() -> None:
     vectors = bundle_vectors()
     for vector in vectors:
         (OUT / f"{vector.name}.json").write_text(json.dumps(vector.to_json(), indent=2) + "\n")
-    print(f"wrote {len(vectors)} vectors to {OUT}, {write_armor_vectors()} armored documents")
+    print(
+        f"wrote {len(vectors)} vectors to {OUT}, {write_armor_vectors()} armored documents,"
+        f" {write_audit_vectors()} log audits"
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from scripts.make_vectors import OUT, bundle_vectors
+from scripts.vector_audit import AUDIT_OUT, audit_cases
 from scripts.vector_cases import ARMOR_OUT, armor_vectors
 
 
@@ -19,4 +20,10 @@ def test_bundle_vectors_are_what_make_vectors_writes() -> None:
 def test_armor_vectors_are_what_make_vectors_writes() -> None:
     generated = {case.pop("name"): case for case in armor_vectors()}
     checked_in = {p.stem: json.loads(p.read_text()) for p in ARMOR_OUT.glob("*.json")}
+    assert generated == checked_in
+
+
+def test_audit_vectors_are_what_make_vectors_writes() -> None:
+    generated = {case.pop("name"): case for case in audit_cases()}
+    checked_in = {p.stem: json.loads(p.read_text()) for p in AUDIT_OUT.glob("*.json")}
     assert generated == checked_in
