@@ -59,12 +59,14 @@ def label_key(label: str, kind: str) -> SigningKey:
 
 
 @contextmanager
-def deterministic_pki() -> Iterator[None]:
-    """Authorities created inside get labelled keys (``authority key 1``, ``2``, ...) and
-    certificates labelled serial numbers (159 bits of ``SHA-256("... serial <n>")``), in order."""
-    keys = (label_key(f"authority key {n}", "p256") for n in itertools.count(1))
+def deterministic_pki(family: str = "") -> Iterator[None]:
+    """Authorities created inside get labelled keys (``<family>authority key 1``, ``2``, ...) and
+    certificates labelled serial numbers (159 bits of ``SHA-256("... <family>serial <n>")``), in
+    the order they are made."""
+    keys = (label_key(f"{family}authority key {n}", "p256") for n in itertools.count(1))
     serials = (
-        int.from_bytes(hashlib.sha256(f"{LABEL_PREFIX} serial {n}".encode()).digest()[:20]) >> 1
+        int.from_bytes(hashlib.sha256(f"{LABEL_PREFIX} {family}serial {n}".encode()).digest()[:20])
+        >> 1
         for n in itertools.count(1)
     )
 
@@ -537,6 +539,8 @@ def main() -> None:
     # These modules import this one.
     from scripts.vector_audit import write_audit_vectors  # noqa: PLC0415
     from scripts.vector_cases import write_armor_vectors  # noqa: PLC0415
+    from scripts.vector_model import write_model_vectors  # noqa: PLC0415
+    from scripts.vector_trust import write_trust_vectors  # noqa: PLC0415
 
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.json"):
@@ -546,7 +550,8 @@ def main() -> None:
         (OUT / f"{vector.name}.json").write_text(json.dumps(vector.to_json(), indent=2) + "\n")
     print(
         f"wrote {len(vectors)} vectors to {OUT}, {write_armor_vectors()} armored documents,"
-        f" {write_audit_vectors()} log audits"
+        f" {write_audit_vectors()} log audits, {write_model_vectors()} models,"
+        f" {write_trust_vectors()} trust stores"
     )
 
 

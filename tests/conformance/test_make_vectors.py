@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from scripts.make_vectors import OUT, bundle_vectors
 from scripts.vector_audit import AUDIT_OUT, audit_cases
 from scripts.vector_cases import ARMOR_OUT, armor_vectors
+from scripts.vector_model import MODEL_OUT, model_cases
+from scripts.vector_trust import TRUST_OUT, trust_cases
 
 
 def test_bundle_vectors_are_what_make_vectors_writes() -> None:
@@ -23,7 +30,14 @@ def test_armor_vectors_are_what_make_vectors_writes() -> None:
     assert generated == checked_in
 
 
-def test_audit_vectors_are_what_make_vectors_writes() -> None:
-    generated = {case.pop("name"): case for case in audit_cases()}
-    checked_in = {p.stem: json.loads(p.read_text()) for p in AUDIT_OUT.glob("*.json")}
+@pytest.mark.parametrize(
+    ("cases", "directory"),
+    [(audit_cases, AUDIT_OUT), (model_cases, MODEL_OUT), (trust_cases, TRUST_OUT)],
+    ids=["tlog-v1", "model-v1", "trust-distribution-v1"],
+)
+def test_other_vectors_are_what_make_vectors_writes(
+    cases: Callable[[], list[dict[str, Any]]], directory: Path
+) -> None:
+    generated = {case.pop("name"): case for case in cases()}
+    checked_in = {p.stem: json.loads(p.read_text()) for p in directory.glob("*.json")}
     assert generated == checked_in
