@@ -541,6 +541,7 @@ def main() -> None:
     from scripts.vector_cases import write_armor_vectors  # noqa: PLC0415
     from scripts.vector_model import write_model_vectors  # noqa: PLC0415
     from scripts.vector_trust import write_trust_vectors  # noqa: PLC0415
+    from scripts.vector_trust_root import write_trust_root_vectors  # noqa: PLC0415
 
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.json"):
@@ -551,7 +552,7 @@ def main() -> None:
     print(
         f"wrote {len(vectors)} vectors to {OUT}, {write_armor_vectors()} armored documents,"
         f" {write_audit_vectors()} log audits, {write_model_vectors()} models,"
-        f" {write_trust_vectors()} trust stores"
+        f" {write_trust_vectors()} trust stores, {write_trust_root_vectors()} trust roots"
     )
 
 

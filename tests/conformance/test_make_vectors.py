@@ -14,6 +14,7 @@ from scripts.vector_audit import AUDIT_OUT, audit_cases
 from scripts.vector_cases import ARMOR_OUT, armor_vectors
 from scripts.vector_model import MODEL_OUT, model_cases
 from scripts.vector_trust import TRUST_OUT, trust_cases
+from scripts.vector_trust_root import TRUST_ROOT_OUT, trust_root_cases
 
 
 def test_bundle_vectors_are_what_make_vectors_writes() -> None:
@@ -32,8 +33,13 @@ def test_armor_vectors_are_what_make_vectors_writes() -> None:
 
 @pytest.mark.parametrize(
     ("cases", "directory"),
-    [(audit_cases, AUDIT_OUT), (model_cases, MODEL_OUT), (trust_cases, TRUST_OUT)],
-    ids=["tlog-v1", "model-v1", "trust-distribution-v1"],
+    [
+        (audit_cases, AUDIT_OUT),
+        (model_cases, MODEL_OUT),
+        (trust_cases, TRUST_OUT),
+        (trust_root_cases, TRUST_ROOT_OUT),
+    ],
+    ids=["tlog-v1", "model-v1", "trust-distribution-v1", "trust-root-v1"],
 )
 def test_other_vectors_are_what_make_vectors_writes(
     cases: Callable[[], list[dict[str, Any]]], directory: Path
