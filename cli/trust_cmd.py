@@ -12,7 +12,6 @@ from rich.markup import escape
 
 from cli.common import Exit, JsonOption, fail, read_file, stderr
 from cli.render import print_json
-from provenance.armor import check_armored
 from provenance.display import printable
 from provenance.identity.trust import TrustRoot
 from provenance.trust_store import (
@@ -24,9 +23,9 @@ from provenance.trust_store import (
     StoreVerification,
     TrustStore,
     TrustStoreError,
+    armored_publisher,
 )
 from provenance.verify.policy import Policy
-from provenance.verify.verifier import Verifier
 
 STORE_ENV = "PROVENANCE_TRUST_STORE"
 MAX_ROOT_FILE_BYTES = 512 * 1024
@@ -228,8 +227,9 @@ def store_trust_root(
     store: Path | None, publisher: str | None, document: bytes, policy: Policy, at: datetime
 ) -> tuple[str, TrustRoot]:
     """The publisher (its name in the store) and trust root for clear-signed text: --publisher's,
-    else the first publisher's under which the document verifies (else the first whose trust root
-    is current). The store's name, not the trust root's own ``name``, says who vouched."""
+    else the one whose verdict stands among those that vouch for a signer (the first refusing,
+    else the first: :func:`armored_publisher`), else the first whose trust root is current. The
+    store's name, not the trust root's own ``name``, says who vouched."""
     trust_store = open_store(store)
     try:
         if publisher is not None:
@@ -237,9 +237,9 @@ def store_trust_root(
         roots = [(r.name, trust_store.trust_root(r.name, now=at)) for r in trust_store.records()]
     except TrustStoreError as exc:
         store_failure(exc)
-    for name, trust in roots:
-        if check_armored(Verifier(trust), document, policy, at=at).verified:
-            return name, trust
+    found = armored_publisher(roots, document, policy, at=at)
+    if found is not None:
+        return found
     if not roots:
         fail(f"[{NO_PUBLISHER}] the trust store holds no publisher", Exit.NOT_VERIFIED)
     return roots[0]

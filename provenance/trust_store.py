@@ -19,7 +19,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from tuf.api.metadata import Metadata, Root, Targets
 from tuf.ngclient import Updater, UpdaterConfig
 from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 
+from provenance.armor import check_armored
 from provenance.bundle import Bundle
 from provenance.codes import Code
 from provenance.display import printable
@@ -329,8 +330,12 @@ class TrustStore:
         at: datetime,
         publisher: str | None = None,
     ) -> StoreVerification:
-        """Verify against ``publisher``'s trust root, or find the publisher whose anchors validate
-        the bundle's chain (the first verified, else the first whose chain validated).
+        """Verify against ``publisher``'s trust root, or find the publishers that vouch for the
+        bundle's signer (their anchors validate its chain, or they pin its key) and answer with
+        the verdict they all agree on: the first that refuses it, else the first.
+
+        A publisher's refusal of its own signer is final: another publisher that republishes the
+        same anchors (without the CRL, the log requirement or the log key) cannot overrule it.
 
         Raises:
             TrustStoreError: ``trust.publisher.unknown``, ``trust.expired`` (the named publisher),
@@ -339,16 +344,14 @@ class TrustStore:
         if publisher is not None:
             verifier = Verifier(self.trust_root(publisher, now=at))
             return StoreVerification(publisher, verifier.check(content, bundle, policy, at=at))
-        anchored: list[StoreVerification] = []
+        vouching: list[StoreVerification] = []
         skipped: list[str] = []
         for name, trust in self._current_roots(at, skipped):
             result = Verifier(trust).check(_rewound(content), bundle, policy, at=at)
-            if result.verified:
-                return StoreVerification(name, result)
-            if chain_anchored(result) or _chain_validates(bundle, trust, at):
-                anchored.append(StoreVerification(name, result))
-        if anchored:
-            return anchored[0]
+            if result.verified or chain_anchored(result) or _vouches(bundle, trust, at):
+                vouching.append(StoreVerification(name, result))
+        if vouching:
+            return agreed_verdict(vouching)
         expired = f"; expired and skipped: {skipped}" if skipped else ""
         raise TrustStoreError(
             f"no publisher of the trust store anchors this bundle's chain{expired}",
@@ -479,19 +482,47 @@ def chain_anchored(result: VerificationResult) -> bool:
     return any(f.step == "certificate" and f.ok for f in result.findings)
 
 
-def _chain_validates(bundle: bytes, trust: TrustRoot, at: datetime) -> bool:
-    """Whether the bundle's chain leads to one of ``trust``'s anchors at ``at`` or at another
-    time (a verification that failed before its certificate step, e.g. at an untrusted log, still
-    belongs to the publisher whose anchors certify the signer)."""
+def agreed_verdict(vouching: list[StoreVerification]) -> StoreVerification:
+    """The verdict of the publishers that vouch for one signer: the first refusal, else the first
+    (non-empty ``vouching``, in store order)."""
+    return next((v for v in vouching if not v.result.verified), vouching[0])
+
+
+def armored_publisher(
+    roots: Sequence[tuple[str, TrustRoot]], document: str | bytes, policy: Policy, *, at: datetime
+) -> tuple[str, TrustRoot] | None:
+    """The publisher whose verdict on a clear-signed document stands, as :meth:`TrustStore.verify`
+    decides for a bundle: among the publishers that vouch for a signer of one of its blocks, the
+    first that refuses the document, else the first; ``None`` when none vouches."""
+    vouching: list[tuple[str, TrustRoot, bool]] = []
+    for name, trust in roots:
+        checked = check_armored(Verifier(trust), document, policy, at=at)
+        if checked.verified or any(
+            chain_anchored(b.result) or _vouches(b.block.bundle_bytes, trust, at)
+            for b in checked.blocks
+        ):
+            vouching.append((name, trust, checked.verified))
+    if not vouching:
+        return None
+    name, trust, _ = next((v for v in vouching if not v[2]), vouching[0])
+    return name, trust
+
+
+def _vouches(bundle: bytes, trust: TrustRoot, at: datetime) -> bool:
+    """Whether ``trust`` vouches for the bundle's signer: it pins the bundle's key, or the chain
+    leads to one of its anchors at ``at`` or at another time (a verification that failed before
+    its certificate step, e.g. at an untrusted log, still belongs to the publisher whose anchors
+    certify the signer)."""
     try:
-        certificates = Bundle.from_bytes(bundle).certificates
-        if certificates:
-            validate_chain(certificates, trust, at)
+        parsed = Bundle.from_bytes(bundle)
+        if parsed.public_key_hint is not None:
+            return trust.pinned_key(parsed.public_key_hint) is not None
+        validate_chain(parsed.certificates, trust, at)
     except CertificateError as exc:
         return exc.code in {EXPIRED_CERTIFICATE, NOT_YET_VALID}
     except (ProvenanceError, ValueError):
         return False
-    return bool(certificates)
+    return True
 
 
 def _rewound(content: Content) -> Content:

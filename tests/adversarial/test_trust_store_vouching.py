@@ -1,0 +1,150 @@
+"""Attacker finding F1 (session 3): a publisher of the trust store that republishes another
+publisher's root CA (without its CRL, its log requirement or its CRL location) made a certificate
+that the other publisher revoked VERIFIED through store discovery, even with the victim's identity
+and CA pinned. Every publisher that vouches for a signer must now agree: the victim's refusal of
+its own revoked certificate is the answer. These tests failed before the fix."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from provenance.armor import armor
+from provenance.bundle import Bundle
+from provenance.identity.trust import TrustRoot
+from provenance.trust_store import TrustStore
+from provenance.verify.policy import Identity
+from provenance.verify.verifier import Verifier
+from tests.integration.trust.support import Publisher, prov, served_publisher
+
+TEXT = "The desk lamp is sturdy and bright.\n"
+
+
+@dataclass
+class Scene:
+    """Alpha signed TEXT and then revoked its signing certificate (keyCompromise); the mirror's
+    trust root holds alpha's root CA and log key, no CRL, no requireLog."""
+
+    alpha: Publisher
+    mirror: Publisher
+    store: Path
+    bundle: dict[str, Any]
+    review: Path
+    pin: str
+
+
+class _Republishing:
+    """The mirror's authority: its own trust root plus alpha's root and log keys, nothing else."""
+
+    def __init__(self, real: Any, victim: TrustRoot) -> None:
+        self.real, self.victim = real, victim
+
+    def trust_root(self, at: datetime) -> tuple[TrustRoot, Verifier]:
+        own, _ = self.real.trust_root(at)
+        doctored = replace(
+            own,
+            roots=(*own.roots, *self.victim.roots),
+            log_keys=(*own.log_keys, *self.victim.log_keys),
+            require_log=False,
+            crl_locations=(),
+        )
+        return doctored, Verifier(doctored)
+
+
+@pytest.fixture
+def scene(tmp_path: Path) -> Iterator[Scene]:
+    with (
+        served_publisher(tmp_path / "homes", "Alpha Reviews") as alpha,
+        served_publisher(tmp_path / "homes", "Mirror") as mirror,
+    ):
+        bundle = alpha.sign(TEXT)
+        service = alpha.service
+        leaf = service.publisher.service_chain[0]
+        service.authority.revoke(leaf, _key_compromise(), None, datetime.now(UTC))
+        victim, _ = service.authority.trust_root(datetime.now(UTC))
+        distribution = mirror.service.distribution
+        distribution._authority = _Republishing(distribution._authority, victim)  # type: ignore[union-attr]
+        distribution.refresh(datetime.now(UTC))  # type: ignore[union-attr]
+        store = tmp_path / "store"
+        for name, publisher in (("alpha", alpha), ("zz-mirror", mirror)):
+            code, _, err = prov(
+                "trust", "add", name, publisher.url, "--root", publisher.root_json, "--store", store
+            )
+            assert code == 0, err
+        review = tmp_path / "review.txt"
+        review.write_text(TEXT)
+        (tmp_path / "review.txt.prov.json").write_text(json.dumps(bundle))
+        spki = (
+            victim.roots[0]
+            .public_key()
+            .public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        )
+        pin = hashlib.sha256(spki).hexdigest()
+        yield Scene(alpha, mirror, store, bundle, review, pin)
+
+
+def _key_compromise() -> Any:
+    from cryptography import x509  # noqa: PLC0415
+
+    return x509.ReasonFlags.key_compromise
+
+
+def _verify(scene: Scene, *extra: str | Path) -> tuple[int, dict[str, Any]]:
+    code, out, _ = prov(
+        "verify",
+        scene.review,
+        "--identity",
+        scene.alpha.identity,
+        "--issuer",
+        scene.pin,
+        "--trust-store",
+        scene.store,
+        "--json",
+        *extra,
+    )
+    return code, json.loads(out)
+
+
+def test_the_mirror_alone_would_verify_the_revoked_certificate(scene: Scene) -> None:
+    code, answer = _verify(scene, "--publisher", "zz-mirror")
+    assert code == 0 and answer["verified"]
+
+
+def test_discovery_answers_with_the_victims_refusal_not_the_mirrors_verdict(scene: Scene) -> None:
+    code, answer = _verify(scene)
+    assert code == 1
+    assert not answer["verified"]
+    assert answer["publisher"] == "alpha"
+    assert "certificate.revoked" in [f["code"] for f in answer["findings"] if not f["ok"]]
+
+
+def test_trust_store_verify_returns_the_refusal_of_a_vouching_publisher(scene: Scene) -> None:
+    found = TrustStore(scene.store).verify(
+        TEXT.encode(),
+        json.dumps(scene.bundle).encode(),
+        Identity(scene.alpha.identity),
+        at=datetime.now(UTC),
+    )
+    assert found.publisher == "alpha"
+    assert not found.result.verified
+    assert "certificate.revoked" in [f.code for f in found.result.findings]
+
+
+def test_clear_signed_discovery_answers_with_the_victims_refusal(
+    scene: Scene, tmp_path: Path
+) -> None:
+    document = tmp_path / "review.asc"
+    document.write_text(armor(TEXT, Bundle.from_json(scene.bundle)))
+    code, out, err = prov(
+        "verify", document, "--identity", scene.alpha.identity, "--trust-store", scene.store
+    )
+    assert code == 1, out + err
+    assert "certificate.revoked" in out + err
