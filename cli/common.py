@@ -17,8 +17,15 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from provenance.errors import KeyFormatError, PassphraseRequiredError, ProvenanceError
+from cli.policy_options import (
+    MAX_POLICY_FILE_BYTES,
+    PolicyOptions,
+    build_policy,
+    policy_document,
+)
+from provenance.errors import KeyFormatError, PassphraseRequiredError, PolicyError, ProvenanceError
 from provenance.keys import SigningKey, load_private_key
+from provenance.verify.policy import Policy
 
 PASSPHRASE_ENV = "PROVENANCE_PASSPHRASE"  # noqa: S105 (a variable name, not a secret)
 MAX_INPUT_FILE_BYTES = 16 * 1024 * 1024
@@ -135,6 +142,20 @@ def read_file(path: Path, what: str, max_bytes: int = MAX_INPUT_FILE_BYTES) -> b
     if len(data) > max_bytes:
         fail(f"{what} {path} is larger than {max_bytes} bytes")
     return data
+
+
+def load_policy(options: PolicyOptions) -> Policy:
+    """The policy the options ask for; exit 2 naming the status code (``policy.malformed``) when
+    the library refuses it, 3 when the policy file cannot be read."""
+    document = None
+    if options.policy_file is not None:
+        data = read_file(options.policy_file, "policy file", MAX_POLICY_FILE_BYTES)
+    try:
+        if options.policy_file is not None:
+            document = policy_document(options.policy_file, data)
+        return build_policy(options, document)
+    except PolicyError as exc:
+        fail(f"{exc.code}: {exc.message}", Exit.USAGE)
 
 
 def read_passphrase(passphrase_file: Path | None, *, confirm: bool) -> bytes | None:

@@ -18,6 +18,7 @@ from cli.common import (
     Exit,
     JsonOption,
     fail,
+    load_policy,
     load_signing_key,
     open_input,
     read_file,
@@ -30,13 +31,12 @@ from cli.policy_options import (
     IssuerOption,
     MaxAgeOption,
     PolicyFileOption,
+    PolicyOptions,
     RequireClaimOption,
     RequireFreshCrlOption,
     UnsafeAnyIdentityOption,
-    build_policy,
-    report,
 )
-from cli.render import print_json
+from cli.render import print_json, report
 from cli.sign_cmd import load_chain, parse_claims
 from cli.verify_cmd import load_trust
 from provenance.display import printable
@@ -137,16 +137,17 @@ def verify(
     from provenance.media import verify_media  # noqa: PLC0415 (optional extra)
 
     trust_root = load_trust(None, trust)
-    policy = build_policy(
+    options = PolicyOptions(
         identity,
         identity_regex,
         issuer,
-        require_claim,
+        tuple(require_claim or ()),
         unsafe_any_identity,
-        require_fresh_crl=require_fresh_crl,
-        max_age=max_age,
-        policy_file=policy_file,
+        require_fresh_crl,
+        max_age,
+        policy_file,
     )
+    policy = load_policy(options)
     sidecar = _read_sidecar(sidecar_manifest)
     try:
         with open_input(file, "input file") as stream:

@@ -24,6 +24,7 @@ from cli.common import (
     JsonOption,
     PassphraseFile,
     fail,
+    load_policy,
     load_signing_key,
     read_file,
     stderr,
@@ -34,8 +35,8 @@ from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
     IssuerOption,
+    PolicyOptions,
     UnsafeAnyIdentityOption,
-    build_policy,
 )
 from cli.render import print_json, print_verdict
 from cli.sign_cmd import load_chain
@@ -207,7 +208,7 @@ def verify(
     3 unreadable.
     """
     trust_root = load_trust(key, trust)
-    policy = build_policy(identity, identity_regex, issuer, None, unsafe_any_identity)
+    policy = load_policy(PolicyOptions(identity, identity_regex, issuer, (), unsafe_any_identity))
     if not path.exists():
         fail(f"the model {path} does not exist")
     signature_path = signature or default_signature(path)

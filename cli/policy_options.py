@@ -1,33 +1,22 @@
-"""The verification options `prov verify` and `prov media verify` share, and the policy they make."""
+"""The verification options `prov verify`, `prov media verify` and `prov model verify` share, and
+the policy they make: the options become the library's JSON policy form and the library's one
+builder (:func:`provenance.verify.policy.policy_from_json`) makes the policy, as for the API and the
+web page. Nothing here prints or exits: a refused policy raises :class:`PolicyError` and the
+command reports it (:func:`cli.common.load_policy`)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from cli.common import Exit, fail, read_file
-from cli.render import print_json, print_verdict
 from provenance.codes import Code
 from provenance.encoding import StrictDecodeError, loads_strict
 from provenance.errors import PolicyError
-from provenance.present import DEFAULT_TRUST
-from provenance.verify.policy import (
-    MAX_AGE_SECONDS,
-    AllOf,
-    Identity,
-    IdentityPattern,
-    Issuer,
-    MaxAge,
-    Policy,
-    RequireClaim,
-    RequireFreshCrl,
-    UnsafeAcceptAnyIdentity,
-    policy_from_json,
-)
-from provenance.verify.result import VerificationResult
+from provenance.statement import ClaimValue
+from provenance.verify.policy import AllOf, Policy, RequireClaim, policy_from_json
 
 IdentityOption = Annotated[
     str | None, typer.Option("--identity", help="Required signer identity (exact SAN).")
@@ -90,44 +79,100 @@ UnsafeAnyIdentityOption = Annotated[
 ]
 
 
-def build_policy(
-    identity: str | None,
-    identity_regex: str | None,
-    issuer: str | None,
-    claims: list[str] | None,
-    unsafe_any_identity: bool,
-    *,
-    require_fresh_crl: bool = False,
-    max_age: int | None = None,
-    policy_file: Path | None = None,
-) -> Policy:
-    """The policy the verify options ask for.
+@dataclass(frozen=True)
+class PolicyOptions:
+    """The policy options of one command line, as given.
 
-    A contradiction of options exits with the usage code; a policy the library refuses exits with
-    the usage code and its status code (``policy.malformed``).
+    Attributes:
+        identity: ``--identity``.
+        identity_regex: ``--identity-regex``.
+        issuer: ``--issuer``.
+        claims: ``--require-claim`` values, in order.
+        unsafe_any_identity: ``--unsafe-any-identity``.
+        require_fresh_crl: ``--require-fresh-crl``.
+        max_age: ``--max-age`` in seconds.
+        policy_file: ``--policy``.
     """
-    if unsafe_any_identity and (identity or identity_regex):
-        fail("--unsafe-any-identity contradicts --identity/--identity-regex", Exit.USAGE)
-    try:
-        parts: list[Policy] = [Identity(identity)] if identity else []
-        if identity_regex:
-            parts.append(IdentityPattern(identity_regex))
-        if issuer:
-            parts.append(Issuer(issuer))
-        parts.extend(parse_claim(pair) for pair in claims or [])
-        if policy_file is not None:
-            parts.append(_policy_file(policy_file))
-    except PolicyError as exc:
-        fail(f"{exc.code}: {exc.message}", Exit.USAGE)
-    if max_age is not None:
-        if max_age > MAX_AGE_SECONDS:
-            fail(f"policy.malformed: --max-age is at most {MAX_AGE_SECONDS}", Exit.USAGE)
-        parts.append(MaxAge(timedelta(seconds=max_age)))
-    if unsafe_any_identity:
-        parts.append(UnsafeAcceptAnyIdentity())
-    if require_fresh_crl:
-        parts.append(RequireFreshCrl())
+
+    identity: str | None = None
+    identity_regex: str | None = None
+    issuer: str | None = None
+    claims: tuple[str, ...] = ()
+    unsafe_any_identity: bool = False
+    require_fresh_crl: bool = False
+    max_age: int | None = None
+    policy_file: Path | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The options in the library's JSON policy form (``identity-v1.md`` §6), less the file.
+
+        Raises:
+            PolicyError: ``policy.malformed`` for ``--unsafe-any-identity`` with an identity, an
+                empty claim name, a claim VALUE of another JSON type or a claim required twice.
+        """
+        if self.unsafe_any_identity and (self.identity or self.identity_regex):
+            raise _malformed("--unsafe-any-identity contradicts --identity/--identity-regex")
+        document: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("identity", self.identity),
+                ("identityRegex", self.identity_regex),
+                ("issuer", self.issuer),
+                ("maxAgeSeconds", self.max_age),
+            )
+            if value is not None and value != ""
+        }
+        if self.claims:
+            document["requiredClaims"] = _required_claims(self.claims)
+        if self.require_fresh_crl:
+            document["requireFreshCrl"] = True
+        if self.unsafe_any_identity:
+            document["unsafeAnyIdentity"] = True
+        return document
+
+
+def build_policy(options: PolicyOptions, policy_document: object = None) -> Policy:
+    """The policy the options ask for, built by the library's one builder (:func:`policy_from_json`):
+    the options' JSON form and, when given, the policy file's document must both hold.
+
+    Raises:
+        PolicyError: ``policy.malformed``, see :meth:`PolicyOptions.to_json` and
+            :func:`policy_from_json`.
+    """
+    parts = [policy_from_json(options.to_json())]
+    if policy_document is not None:
+        parts.append(policy_from_json(policy_document))
     return AllOf(parts)
+
+
+def policy_document(path: Path, data: bytes) -> object:
+    """The JSON document of the policy file ``path`` holding ``data``.
+
+    Raises:
+        PolicyError: ``policy.malformed`` when it is not strict JSON.
+    """
+    try:
+        return loads_strict(data, max_bytes=MAX_POLICY_FILE_BYTES)
+    except StrictDecodeError as exc:
+        raise _malformed(f"policy file {path}: not strict JSON: {exc}") from exc
+
+
+def _required_claims(pairs: tuple[str, ...]) -> dict[str, ClaimValue | None]:
+    required: dict[str, ClaimValue | None] = {}
+    for pair in pairs:
+        name, value = claim_requirement(pair)
+        if name in required and _typed(required[name]) != _typed(value):
+            raise _malformed(f"--require-claim {name} is required with two values")
+        required[name] = value
+    return required
+
+
+def _typed(value: ClaimValue | None) -> tuple[type, ClaimValue | None]:
+    return type(value), value
+
+
+def _malformed(message: str) -> PolicyError:
+    return PolicyError(message, code=Code.POLICY_MALFORMED)
 
 
 def claim_value(text: str) -> bool | int | str:
@@ -153,42 +198,28 @@ def claim_value(text: str) -> bool | int | str:
     )
 
 
-def parse_claim(pair: str) -> RequireClaim:
-    """``NAME`` (present with any value) or ``NAME=VALUE`` typed by :func:`claim_value`.
+def claim_requirement(pair: str) -> tuple[str, ClaimValue | None]:
+    """``NAME`` (present with any value: None) or ``NAME=VALUE`` typed by :func:`claim_value`.
 
     Raises:
         PolicyError: ``policy.malformed`` for an empty name or a VALUE of another JSON type.
     """
     name, sep, text = pair.partition("=")
     if not name:
-        raise PolicyError(
-            f"--require-claim {pair!r}: the name is empty", code=Code.POLICY_MALFORMED
-        )
+        raise _malformed(f"--require-claim {pair!r}: the name is empty")
     if not sep:
-        return RequireClaim(name)
+        return name, None
     try:
-        return RequireClaim(name, claim_value(text))
+        return name, claim_value(text)
     except ValueError as exc:
-        raise PolicyError(f"--require-claim {name}: {exc}", code=Code.POLICY_MALFORMED) from exc
+        raise _malformed(f"--require-claim {name}: {exc}") from exc
 
 
-def _policy_file(path: Path) -> Policy:
-    text = read_file(path, "policy file", MAX_POLICY_FILE_BYTES)
-    try:
-        document = loads_strict(text, max_bytes=MAX_POLICY_FILE_BYTES)
-    except StrictDecodeError as exc:
-        raise PolicyError(
-            f"policy file {path}: not strict JSON: {exc}", code=Code.POLICY_MALFORMED
-        ) from exc
-    return policy_from_json(document)
+def parse_claim(pair: str) -> RequireClaim:
+    """The :class:`RequireClaim` of one ``--require-claim`` value (:func:`claim_requirement`).
 
-
-def report(
-    result: VerificationResult, subject: str, as_json: bool, trust: str = DEFAULT_TRUST
-) -> NoReturn:
-    """Print the result (JSON on stdout, or the verdict on stderr) and exit 0 or 1."""
-    if as_json:
-        print_json(result.to_json())
-    else:
-        print_verdict(result, subject, trust)
-    raise typer.Exit(int(Exit.VERIFIED if result.verified else Exit.NOT_VERIFIED))
+    Raises:
+        PolicyError: ``policy.malformed``, as :func:`claim_requirement`.
+    """
+    name, value = claim_requirement(pair)
+    return RequireClaim(name) if value is None else RequireClaim(name, value)

@@ -10,13 +10,14 @@ skipped with its status code. Whatever comes from a bundle or a document is prin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
+import typer
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cli.common import stderr, stdout
+from cli.common import Exit, stderr, stdout
 from provenance.armor import ArmoredVerification, ArmorVerdict
 from provenance.codes import Code
 from provenance.display import printable
@@ -139,3 +140,14 @@ def _add_steps(table: Table, presentation: Presentation) -> None:
             table.add_row(
                 Text(f"FAILED {step.step}", style="red"), Text(f"{step.code}: {step.message}")
             )
+
+
+def report(
+    result: VerificationResult, subject: str, as_json: bool, trust: str = DEFAULT_TRUST
+) -> NoReturn:
+    """Print the result (JSON on stdout, or the verdict on stderr) and exit 0 or 1."""
+    if as_json:
+        print_json(result.to_json())
+    else:
+        print_verdict(result, subject, trust)
+    raise typer.Exit(int(Exit.VERIFIED if result.verified else Exit.NOT_VERIFIED))

@@ -12,20 +12,19 @@ from typing import Annotated, NoReturn
 import typer
 
 from cli import trust_cmd
-from cli.common import Exit, JsonOption, fail, open_input, read_file, stderr
+from cli.common import Exit, JsonOption, fail, load_policy, open_input, read_file, stderr
 from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
     IssuerOption,
     MaxAgeOption,
     PolicyFileOption,
+    PolicyOptions,
     RequireClaimOption,
     RequireFreshCrlOption,
     UnsafeAnyIdentityOption,
-    build_policy,
-    report,
 )
-from cli.render import print_armored_verdict, print_json
+from cli.render import print_armored_verdict, print_json, report
 from provenance.armor import DEFAULT_ARMOR_LIMITS, check_armored, contains_armor
 from provenance.bundle import Bundle
 from provenance.display import printable
@@ -108,33 +107,25 @@ def verify(
     the publisher whose anchors validate the chain. Exit 0 verified, 1 not verified (partly signed
     text included), 2 usage, 3 unreadable.
     """
+    options = PolicyOptions(
+        identity,
+        identity_regex,
+        issuer,
+        tuple(require_claim or ()),
+        unsafe_any_identity,
+        require_fresh_crl,
+        max_age,
+        policy_file,
+    )
     if key is None and trust is None:
         if log_key:
             fail("--log-key needs --key or --trust", Exit.USAGE)
-        policy = build_policy(
-            identity,
-            identity_regex,
-            issuer,
-            require_claim,
-            unsafe_any_identity,
-            require_fresh_crl=require_fresh_crl,
-            max_age=max_age,
-            policy_file=policy_file,
-        )
+        policy = load_policy(options)
         _verify_with_store(file, bundle, policy, publisher, trust_store, as_json)
     if publisher is not None:
         fail("--publisher contradicts --key and --trust", Exit.USAGE)
     trust_root = load_trust(key, trust, log_key or ())
-    policy = build_policy(
-        identity,
-        identity_regex,
-        issuer,
-        require_claim,
-        unsafe_any_identity,
-        require_fresh_crl=require_fresh_crl,
-        max_age=max_age,
-        policy_file=policy_file,
-    )
+    policy = load_policy(options)
     label = trust_label(trust_root, from_key=key is not None)
     armored = None if bundle else _armored_document(file)
     if armored is not None:

@@ -3,18 +3,21 @@ CLI options; claim values are typed by one documented rule; bad policies are pol
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cli.policy_options import parse_claim
-from provenance.errors import PolicyError
+from cli.policy_options import PolicyOptions, build_policy, parse_claim, policy_document
+from provenance.bundle import Bundle
+from provenance.errors import BundleFormatError, PolicyError
 from provenance.verify.policy import (
+    MAX_AGE_SECONDS,
     MAX_ANY_OF_MEMBERS,
     RequireClaim,
     policy_from_json,
 )
-from provenance.verify.verifier import Verifier
+from provenance.verify.verifier import Verifier, refused_bundle
 from tests.adversarial.attack import AUTHOR, CERT_TRUST, CERTIFIED
 from tests.factories import IDENTITY, NOW, REVIEW, sign
 
@@ -120,3 +123,80 @@ def test_integer_claim_is_required_as_an_integer() -> None:
     assert _codes({"identity": IDENTITY, "requiredClaims": {"stars": "5"}}, bundle) == [
         "policy.claim.mismatch"
     ]
+
+
+def test_cli_options_become_the_libraries_json_form() -> None:
+    options = PolicyOptions(
+        identity=IDENTITY,
+        issuer="ab" * 32,
+        claims=("verifiedPurchase=true", "stars=5", "seen"),
+        require_fresh_crl=True,
+        max_age=0,
+    )
+    assert options.to_json() == {
+        "identity": IDENTITY,
+        "issuer": "ab" * 32,
+        "maxAgeSeconds": 0,
+        "requiredClaims": {"verifiedPurchase": True, "stars": 5, "seen": None},
+        "requireFreshCrl": True,
+    }
+    assert PolicyOptions(unsafe_any_identity=True).to_json() == {"unsafeAnyIdentity": True}
+    assert PolicyOptions().to_json() == {}
+
+
+def test_cli_options_and_the_json_form_give_the_same_verdicts() -> None:
+    cases = [
+        PolicyOptions(identity=IDENTITY),
+        PolicyOptions(identity=OTHER),
+        PolicyOptions(identity_regex=".*/u/1"),
+        PolicyOptions(identity=IDENTITY, claims=("verifiedPurchase=false",)),
+        PolicyOptions(claims=("verifiedPurchase",)),
+        PolicyOptions(unsafe_any_identity=True),
+    ]
+    for options in cases:
+        result = Verifier(CERT_TRUST).check(REVIEW, CERTIFIED, build_policy(options), at=NOW)
+        assert [f.code for f in result.failures] == _codes(options.to_json()), options
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            PolicyOptions(identity=IDENTITY, unsafe_any_identity=True),
+            "--unsafe-any-identity contradicts --identity/--identity-regex",
+        ),
+        (PolicyOptions(claims=("n=1", "n=true")), "--require-claim n is required with two values"),
+        (PolicyOptions(max_age=MAX_AGE_SECONDS + 1), "policy.maxAgeSeconds is at most"),
+        (PolicyOptions(identity_regex="("), "identity"),
+    ],
+)
+def test_refused_cli_options_raise_policy_malformed_and_print_nothing(
+    options: PolicyOptions, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(PolicyError) as raised:
+        build_policy(options)
+    assert raised.value.code == "policy.malformed"
+    assert message in raised.value.message
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_policy_file_must_hold_with_the_options() -> None:
+    document = policy_document(Path("p.json"), b'{"requiredClaims": {"verifiedPurchase": false}}')
+    policy = build_policy(PolicyOptions(identity=IDENTITY), document)
+    result = Verifier(CERT_TRUST).check(REVIEW, CERTIFIED, policy, at=NOW)
+    assert [f.code for f in result.failures] == ["policy.claim.mismatch"]
+    with pytest.raises(PolicyError) as raised:
+        policy_document(Path("p.json"), b'{"identity": "a", "identity": "b"}')
+    assert raised.value.code == "policy.malformed"
+
+
+def test_refused_bundle_is_the_result_check_gives() -> None:
+    policy = policy_from_json({"unsafeAnyIdentity": True})
+    malformed = b'{"mediaType": "application/unknown"}'
+    try:
+        Bundle.from_bytes(malformed)
+    except BundleFormatError as exc:
+        error = exc
+    assert refused_bundle(error, policy) == Verifier(CERT_TRUST).check(
+        REVIEW, malformed, policy, at=NOW
+    )
