@@ -324,7 +324,7 @@ class TrustStore:
     def verify(
         self,
         content: Content,
-        bundle: bytes,
+        bundle: bytes | Bundle,
         policy: Policy,
         *,
         at: datetime,
@@ -336,6 +336,7 @@ class TrustStore:
 
         A publisher's refusal of its own signer is final: another publisher that republishes the
         same anchors (without the CRL, the log requirement or the log key) cannot overrule it.
+        A parsed :class:`Bundle` is checked by each publisher without being parsed again.
 
         Raises:
             TrustStoreError: ``trust.publisher.unknown``, ``trust.expired`` (the named publisher),
@@ -508,13 +509,13 @@ def armored_publisher(
     return name, trust
 
 
-def _vouches(bundle: bytes, trust: TrustRoot, at: datetime) -> bool:
+def _vouches(bundle: bytes | Bundle, trust: TrustRoot, at: datetime) -> bool:
     """Whether ``trust`` vouches for the bundle's signer: it pins the bundle's key, or the chain
     leads to one of its anchors at ``at`` or at another time (a verification that failed before
     its certificate step, e.g. at an untrusted log, still belongs to the publisher whose anchors
     certify the signer)."""
     try:
-        parsed = Bundle.from_bytes(bundle)
+        parsed = Bundle.from_bytes(bundle) if isinstance(bundle, bytes) else bundle
         if parsed.public_key_hint is not None:
             return trust.pinned_key(parsed.public_key_hint) is not None
         validate_chain(parsed.certificates, trust, at)

@@ -331,6 +331,14 @@ def policy_step(run: SignerFacts, statement: Statement) -> str:
     return "policy satisfied"
 
 
+def refused_bundle(error: BundleFormatError, policy: Policy) -> VerificationResult:
+    """The result :meth:`Verifier.check` gives for a bundle its parse step refuses with ``error``,
+    for a caller that parsed the bundle itself, once (:meth:`Bundle.from_decoded`), to hand the
+    same :class:`Bundle` to several verifiers."""
+    finding = Finding("parse", error.code, False, error.message)
+    return VerificationResult(verified=False, findings=(finding,), warnings=policy.warnings)
+
+
 def certificate_signer(
     certificates: tuple[x509.Certificate, ...],
     trust: TrustRoot,

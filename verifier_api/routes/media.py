@@ -15,11 +15,13 @@ from fastapi.responses import Response
 
 from provenance.encoding import StrictDecodeError, loads_strict
 from provenance.errors import PolicyError
-from provenance.verify.policy import Identity, Policy, policy_from_json
+from provenance.verify.policy import Policy
+from provenance.verify.result import VerificationResult
 from verifier_api.auth import AnyKey, ServiceDep, SignKey
 from verifier_api.errors import ApiError
-from verifier_api.service import Service, utc_now
+from verifier_api.service import utc_now
 from verifier_api.signing import ACCOUNT_ID, author_id
+from verifier_api.verification import DEFAULT_POLICY, Moment, request_policy, verified
 
 router = APIRouter(prefix="/v1", tags=["media"])
 MEDIA_ROUTES = ("/v1/verify/media", "/v1/sign/media")
@@ -58,12 +60,9 @@ def _form_json(text: str | None, what: str) -> Any:
         raise ApiError(422, "request.invalid", f"{what} is not a JSON document: {exc}") from exc
 
 
-def _policy(service: Service, text: str | None) -> Policy:
-    document = _form_json(text, "policy")
-    if document is None:
-        return Identity(service.publisher.service_identity)
+def _policy(text: str | None) -> Policy:
     try:
-        return policy_from_json(document)
+        return request_policy(_form_json(text, "policy")) or DEFAULT_POLICY
     except PolicyError as exc:
         raise ApiError(422, exc.code, exc.message) from exc
 
@@ -79,14 +78,16 @@ def verify_media(
 ) -> dict[str, Any]:
     """Verify against this publisher's trust root; 200 with ``verified: false`` when it fails."""
     media = _media()
-    chosen = _policy(service, policy)
-    trust, _ = service.authority.trust_root(utc_now())
+    chosen = _policy(policy)
+    mime = _mime_type(file, mime_type)
     manifest = sidecar.file.read() if sidecar is not None else None
-    result = media.verify_media(
-        file.file, _mime_type(file, mime_type), trust, chosen, at=utc_now(), sidecar=manifest
-    )
-    service.metrics.verifications.labels(str(result.verified).lower()).inc()
-    document: dict[str, Any] = result.to_json()
+
+    def check(moment: Moment) -> VerificationResult:
+        return media.verify_media(  # type: ignore[no-any-return]
+            file.file, mime, moment.trust, chosen, at=moment.at, sidecar=manifest
+        )
+
+    document: dict[str, Any] = verified(service, check).to_json()
     return document
 
 

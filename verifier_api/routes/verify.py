@@ -2,56 +2,28 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
 
 from provenance.bundle import DecodedBundle
-from provenance.trust_store import StoreVerification, TrustStore, TrustStoreError, chain_anchored
-from provenance.verify.policy import Identity, Policy, policy_from_json
 from verifier_api.auth import AnyKey, ServiceDep
 from verifier_api.errors import ApiError
 from verifier_api.limits import ParsedJsonRoute
 from verifier_api.schemas import VerifyBatchRequest, VerifyBatchResponse, VerifyRequest
-from verifier_api.service import Service, utc_now
+from verifier_api.service import Service
+from verifier_api.verification import request_policy, verify_bundle
 
 router = APIRouter(prefix="/v1", tags=["verify"], route_class=ParsedJsonRoute)
 """The body is decoded once (the strict pass, reused by FastAPI through :class:`ParsedJsonRoute`)
-and each bundle is built once, by the Verifier's parse step from that decoded value."""
-
-
-def _policy(service: Service, policy: dict[str, Any] | None) -> Policy:
-    if policy is None:
-        return Identity(service.publisher.service_identity)
-    return policy_from_json(policy)
+and each bundle is built once from that decoded value (:func:`verify_bundle`)."""
 
 
 def _check(service: Service, item: VerifyRequest) -> dict[str, Any]:
-    policy = _policy(service, item.policy)
-    now = utc_now()
-    _, verifier = service.authority.trust_root(now)
-    result = verifier.check(item.content_bytes(), DecodedBundle(item.bundle), policy, at=now)
-    answer = result.to_json()
-    if not result.verified and not chain_anchored(result) and service.settings.trust_store:
-        bundle = json.dumps(item.bundle).encode("utf-8")  # the trust store reads bytes
-        other = _other_publisher(service.settings.trust_store, item, bundle, policy, now)
-        if other is not None:
-            result, answer = other.result, {**other.result.to_json(), "publisher": other.publisher}
-    service.metrics.verifications.labels(str(result.verified).lower()).inc()
-    return answer
-
-
-def _other_publisher(
-    store: Path, item: VerifyRequest, bundle: bytes, policy: Policy, now: datetime
-) -> StoreVerification | None:
-    """The verification by the trust-store publisher anchoring the chain, if there is one."""
-    try:
-        return TrustStore(store).verify(item.content_bytes(), bundle, policy, at=now)
-    except TrustStoreError:
-        return None
+    policy = request_policy(item.policy)
+    return verify_bundle(
+        service, item.content_bytes(), DecodedBundle(item.bundle), policy
+    ).to_json()
 
 
 @router.post("/verify", summary="Verify content against its bundle")

@@ -17,11 +17,12 @@ from provenance.display import printable
 from provenance.errors import BundleFormatError
 from provenance.present import DocumentPresentation, present, present_content, visible_text
 from provenance.text import Canonicalization, canonicalize
-from provenance.verify.policy import Identity, Policy, UnsafeAcceptAnyIdentity
+from provenance.verify.policy import Identity, Policy
 from provenance.verify.result import VerificationResult
 from verifier_api.auth import ServiceDep
 from verifier_api.service import Service, utc_now
 from verifier_api.signing import ACCOUNT_ID, SignedSubmission, Submission, sign_submission
+from verifier_api.verification import DEFAULT_POLICY, request_policy, verified, verify_bundle
 from verifier_api.web.demo_store import StoredReview, load_review, newest_reviews, save_review
 from verifier_api.web.form_errors import size_label
 from verifier_api.web.pages import render_page, static_file
@@ -67,9 +68,14 @@ def _base_context(request: Request, service: Service) -> dict[str, Any]:
     }
 
 
-def _policy(identity: str) -> Policy:
-    """``Identity(identity)`` when one is given, else the loudly unsafe any-identity policy."""
-    return Identity(identity) if identity else UnsafeAcceptAnyIdentity()
+def _policy(identity: str) -> Policy | None:
+    """The form's policy, built as the API builds a request's: ``{"identity": identity}`` when
+    one is typed, else none (the service's default, any identity this publisher certifies).
+
+    Raises:
+        PolicyError: ``policy.malformed`` (never for a non-empty identity).
+    """
+    return request_policy({"identity": identity} if identity else None)
 
 
 @router.get("/")
@@ -85,10 +91,10 @@ def verify_pasted(
 ) -> Response:
     """Verify pasted signed text and show the verdict card (works without JavaScript)."""
     identity = identity.strip()
-    now = utc_now()
-    _, verifier = service.authority.trust_root(now)
-    checked = check_armored(verifier, document, _policy(identity), at=now)
-    service.metrics.verifications.labels(str(checked.verified).lower()).inc()
+    policy = _policy(identity) or DEFAULT_POLICY
+    checked = verified(
+        service, lambda moment: check_armored(moment.verifier, document, policy, at=moment.at)
+    )
     context = _verdict_context(request, service, armored_outcome(checked, _trust(service)))
     return render_page("verify.html", {**context, "document": document, "identity": identity})
 
@@ -104,17 +110,15 @@ def verify_upload(
     """Verify uploaded content against an uploaded bundle file and show the verdict card."""
     identity = identity.strip()
     content_bytes = content.file.read()
-    now = utc_now()
-    _, verifier = service.authority.trust_root(now)
-    result = verifier.check(content_bytes, bundle.file.read(), _policy(identity), at=now)
-    service.metrics.verifications.labels(str(result.verified).lower()).inc()
-    outcome = content_outcome(content_bytes, result, _trust(service))
+    checked = verify_bundle(service, content_bytes, bundle.file.read(), _policy(identity))
+    outcome = content_outcome(content_bytes, checked.result, _trust(service, checked.publisher))
     context = _verdict_context(request, service, outcome)
     return render_page("verify.html", {**context, "document": "", "identity": identity})
 
 
-def _trust(service: Service) -> str:
-    return printable(service.publisher.settings.name)
+def _trust(service: Service, publisher: str | None = None) -> str:
+    """The name of who vouched: this publisher, or the trust store's ``publisher``."""
+    return printable(publisher or service.publisher.settings.name)
 
 
 def _verdict_context(
@@ -227,10 +231,8 @@ def _demo_page(
 
 def _check_review(service: Service, stored: StoredReview) -> VerificationResult:
     """Verify a stored review against its bundle: signed by this publisher's signing service."""
-    now = utc_now()
-    _, verifier = service.authority.trust_root(now)
     policy = Identity(service.publisher.service_identity)
-    return verifier.check(stored.text.encode("utf-8"), stored.bundle, policy, at=now)
+    return verify_bundle(service, stored.text.encode("utf-8"), stored.bundle, policy).result
 
 
 def _card(stored: StoredReview, result: VerificationResult, trust: str) -> ReviewCard:
