@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from provenance.errors import LogError
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.sql import SqlLogStore
+from provenance.tlog.store import LogStore
 from verifier_api.authority import Authority
 from verifier_api.db import make_engine
 from verifier_api.distribution import TrustDistribution, open_distribution
@@ -36,13 +37,18 @@ def unix_now() -> int:
 
 @dataclass(frozen=True)
 class Service:
-    """Settings, database, publisher, authority, log, sequencer, key cache and rate limit."""
+    """Settings, database, publisher, authority, log, sequencer, key cache and rate limit.
+
+    ``store`` is the log's storage port (:class:`LogStore`): the service builds an SQL store on
+    its database, and any store that passes the contract (``tests/unit/tlog/
+    test_store_contract.py``) serves the log routes as well.
+    """
 
     settings: Settings
     engine: Engine
     publisher: Publisher
     authority: Authority
-    store: SqlLogStore
+    store: LogStore
     log: TransparencyLog
     sequencer: LogSequencer
     metrics: Metrics
