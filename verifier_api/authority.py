@@ -22,7 +22,6 @@ from sqlalchemy.engine import Engine
 
 from provenance.identity import (
     AuthorityState,
-    CertificateAuthority,
     Revocation,
     TrustRoot,
     build_crl,
@@ -64,10 +63,6 @@ class Authority:
         self._version: tuple[float, tuple[int, datetime] | None] | None = None
         self._published = 0  # CRLs published here: a read that overlapped one is not kept
 
-    def _in_memory_ca(self, crl_number: int) -> CertificateAuthority:
-        state = AuthorityState(crl_number, crud.revocations(self._engine))
-        return dataclasses.replace(self._publisher.authority, state=state, directory=None)
-
     def current_crl(self, now: datetime) -> CrlState:
         """The current CRL, published anew when missing or close to its nextUpdate."""
         state = crud.read_crl(self._engine)
@@ -81,7 +76,11 @@ class Authority:
 
     def publish_crl(self, now: datetime) -> CrlState:
         """Publish the next CRL over every recorded revocation."""
+        state = crud.publish_crl(self._engine, self._crl_builder(now))
+        self._published_here()
+        return state
 
+    def _crl_builder(self, now: datetime) -> crud.CrlBuilder:
         def build(number: int, revocations: list[Revocation]) -> x509.CertificateRevocationList:
             ca = dataclasses.replace(
                 self._publisher.authority,
@@ -90,11 +89,12 @@ class Authority:
             )
             return build_crl(ca, now=now)
 
-        state = crud.publish_crl(self._engine, build)
+        return build
+
+    def _published_here(self) -> None:
         with self._lock:
             self._published += 1
             self._version = None  # this replica's own revocation counts at once
-        return state
 
     def trust_root(self, now: datetime) -> tuple[TrustRoot, Verifier]:
         """This publisher's trust root (root, issuing CA, log key, current CRL) and its verifier.
@@ -179,19 +179,39 @@ class Authority:
         reason: x509.ReasonFlags,
         invalidity_date: datetime | None,
         now: datetime,
-    ) -> Revocation:
-        """Revoke a certificate this CA issued and publish the next CRL.
+    ) -> tuple[Revocation, CrlState]:
+        """Revoke a certificate this CA issued and publish the next CRL, in one transaction
+        (:func:`crud.revoke_and_publish`): the revocation is recorded only with the CRL listing it.
 
         Raises:
             AuthorityError: Not issued by this CA, a refused reason or bad times.
             ConflictError: Revoked already.
         """
-        ca = self._in_memory_ca(0)
-        if any(known.serial_number == certificate.serial_number for known in ca.state.revocations):
-            raise crud.ConflictError(
-                f"certificate {certificate.serial_number:x} is revoked already"
+
+        def make(known: list[Revocation]) -> Revocation:
+            if any(entry.serial_number == certificate.serial_number for entry in known):
+                raise crud.ConflictError(
+                    f"certificate {certificate.serial_number:x} is revoked already"
+                )
+            ca = dataclasses.replace(
+                self._publisher.authority, state=AuthorityState(0, known), directory=None
             )
-        entry = revoke(ca, certificate, reason=reason, now=now, invalidity_date=invalidity_date)
-        crud.add_revocation(self._engine, entry)
-        self.publish_crl(now)
-        return entry
+            return revoke(ca, certificate, reason=reason, now=now, invalidity_date=invalidity_date)
+
+        entry, state = crud.revoke_and_publish(self._engine, make, self._crl_builder(now))
+        self._published_here()
+        assert entry is not None  # make() always returns one
+        return entry, state
+
+    def supersede(self, certificate: x509.Certificate, when: datetime, now: datetime) -> CrlState:
+        """Revoke ``certificate`` as ``superseded`` from ``when`` (unless revoked already: that
+        revocation stands) and publish the next CRL, in one transaction."""
+
+        def make(known: list[Revocation]) -> Revocation | None:
+            if any(entry.serial_number == certificate.serial_number for entry in known):
+                return None
+            return Revocation(certificate.serial_number, when, x509.ReasonFlags.superseded, None)
+
+        _, state = crud.revoke_and_publish(self._engine, make, self._crl_builder(now))
+        self._published_here()
+        return state

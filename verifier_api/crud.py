@@ -7,11 +7,12 @@ import hmac
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Table, insert, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 from sqlmodel import select as select_rows
@@ -137,12 +138,22 @@ def issued_certificate(engine: Engine, serial_number: int) -> x509.Certificate |
 
 def revocations(engine: Engine) -> list[Revocation]:
     """Every recorded revocation, oldest first."""
-    with Session(engine) as session:
-        rows = session.exec(select_rows(RevocationRow).order_by(col(RevocationRow.revoked_at)))
-        return [_revocation(row) for row in rows]
+    with engine.connect() as connection:
+        return _revocations(connection)
 
 
-def _revocation(row: RevocationRow) -> Revocation:
+def _revocations(connection: Connection) -> list[Revocation]:
+    table = _revocation_table()
+    rows = connection.execute(select(table).order_by(table.c.revoked_at, table.c.serial_hex))
+    return [_revocation(row) for row in rows]
+
+
+def _revocation_table() -> Table:
+    table: Table = RevocationRow.__table__  # type: ignore[attr-defined]
+    return table
+
+
+def _revocation(row: Row[Any]) -> Revocation:
     return Revocation(
         serial_number=int(row.serial_hex, 16),
         revoked_at=utc(row.revoked_at),
@@ -152,23 +163,29 @@ def _revocation(row: RevocationRow) -> Revocation:
 
 
 def add_revocation(engine: Engine, revocation: Revocation) -> None:
-    """Record a revocation.
+    """Record a revocation (alone: :func:`revoke_and_publish` also publishes its CRL).
 
     Raises:
         ConflictError: The certificate is revoked already.
     """
-    row = RevocationRow(
-        serial_hex=f"{revocation.serial_number:x}",
-        reason=revocation.reason.value,
-        revoked_at=revocation.revoked_at,
-        invalidity_date=revocation.invalidity_date,
-    )
-    with Session(engine) as session:
-        session.add(row)
-        try:
-            session.commit()
-        except IntegrityError as exc:
-            raise ConflictError(f"certificate {row.serial_hex} is revoked already") from exc
+    with engine.connect() as connection:
+        _insert_revocation(connection, revocation)
+        connection.commit()
+
+
+def _insert_revocation(connection: Connection, revocation: Revocation) -> None:
+    serial_hex = f"{revocation.serial_number:x}"
+    values = {
+        "serial_hex": serial_hex,
+        "reason": revocation.reason.value,
+        "revoked_at": revocation.revoked_at,
+        "invalidity_date": revocation.invalidity_date,
+    }
+    try:
+        with connection.begin_nested():
+            connection.execute(insert(_revocation_table()).values(**values))
+    except IntegrityError as exc:
+        raise ConflictError(f"certificate {serial_hex} is revoked already") from exc
 
 
 def read_crl_version(engine: Engine) -> tuple[int, datetime] | None:
@@ -188,33 +205,66 @@ def read_crl(engine: Engine) -> CrlState | None:
 
 CrlBuilder = Callable[[int, list[Revocation]], x509.CertificateRevocationList]
 """Builds the CRL with a given number over the given revocations."""
+RevocationMaker = Callable[[list[Revocation]], Revocation | None]
+"""Makes the revocation to record from the recorded ones (None: none to add, the CRL is published
+all the same); raising abandons the unit of work."""
 
 
 def publish_crl(engine: Engine, build: CrlBuilder) -> CrlState:
     """Build and store the next CRL, holding the CRL row's lock so replicas never fork numbers."""
-    table: Table = CrlState.__table__  # type: ignore[attr-defined]
     with engine.connect() as connection:
-        number = _lock_crl_row(connection, table)
-        crl = build(number + 1, revocations(engine))
-        assert crl.next_update_utc is not None  # build_crl always sets nextUpdate
-        state = CrlState(
-            id=CRL_ROW_ID,
-            crl_number=number + 1,
-            crl_der=crl.public_bytes(Encoding.DER),
-            next_update=crl.next_update_utc,
-        )
-        connection.execute(
-            update(table)
-            .where(table.c.id == CRL_ROW_ID)
-            .values(
-                crl_number=state.crl_number, crl_der=state.crl_der, next_update=state.next_update
-            )
-        )
+        state = _publish(connection, build)
         connection.commit()
     return state
 
 
-def _lock_crl_row(connection: Connection, table: Table) -> int:
+def revoke_and_publish(
+    engine: Engine, make: RevocationMaker, build: CrlBuilder
+) -> tuple[Revocation | None, CrlState]:
+    """Record a revocation and publish the CRL that lists it as one unit of work: one transaction
+    holding the CRL row's lock, so either both are applied or neither is.
+
+    Raises:
+        ConflictError: The certificate is revoked already (from ``make`` or the unique row).
+        Exception: Whatever ``make`` or ``build`` raises; nothing was applied.
+    """
+    with engine.connect() as connection:
+        number = _lock_crl_row(connection)
+        entry = make(_revocations(connection))
+        if entry is not None:
+            _insert_revocation(connection, entry)
+        state = _publish(connection, build, number)
+        connection.commit()
+    return entry, state
+
+
+def _publish(connection: Connection, build: CrlBuilder, number: int | None = None) -> CrlState:
+    """Store the next CRL over the revocations this transaction sees (not committed)."""
+    if number is None:
+        number = _lock_crl_row(connection)
+    crl = build(number + 1, _revocations(connection))
+    assert crl.next_update_utc is not None  # build_crl always sets nextUpdate
+    state = CrlState(
+        id=CRL_ROW_ID,
+        crl_number=number + 1,
+        crl_der=crl.public_bytes(Encoding.DER),
+        next_update=crl.next_update_utc,
+    )
+    connection.execute(
+        update(_crl_table())
+        .where(_crl_table().c.id == CRL_ROW_ID)
+        .values(crl_number=state.crl_number, crl_der=state.crl_der, next_update=state.next_update)
+    )
+    return state
+
+
+def _crl_table() -> Table:
+    table: Table = CrlState.__table__  # type: ignore[attr-defined]
+    return table
+
+
+def _lock_crl_row(connection: Connection) -> int:
+    table = _crl_table()
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     query = select(table.c.crl_number).where(table.c.id == CRL_ROW_ID)

@@ -80,8 +80,7 @@ def rotate_service_key(home: Path, passphrase: bytes, engine: Engine, now: datet
     authority.record_service_certificate(now)
     old_leaf = publisher.service_chain[0]
     serial = _new_service_certificate(home, publisher, passphrase, engine, now)
-    _revoke_recorded(engine, old_leaf, rotation_time(now))
-    authority.publish_crl(now)
+    authority.supersede(old_leaf, rotation_time(now), now)
     publish_trust_root(home, passphrase, engine, now)
     return serial
 

@@ -57,7 +57,7 @@ def revoke_certificate(request: RevocationRequest, service: ServiceDep, _key: Ad
     """Revoke a certificate this CA issued; the next CRL lists it."""
     certificate = _revoked_certificate(service, request)
     now = utc_now()
-    entry = service.authority.revoke(
+    entry, crl = service.authority.revoke(
         certificate, x509.ReasonFlags(request.reason), request.invalidity_date, now
     )
     return RevocationResponse(
@@ -65,7 +65,7 @@ def revoke_certificate(request: RevocationRequest, service: ServiceDep, _key: Ad
         revoked_at=entry.revoked_at,
         reason=entry.reason.value,
         invalidity_date=entry.invalidity_date,
-        crl_number=service.authority.current_crl(now).crl_number,
+        crl_number=crl.crl_number,
     )
 
 
