@@ -28,7 +28,8 @@ from provenance.sign import Signer
 from provenance.statement import Author, ContentPredicate
 from provenance.text import Canonicalization
 from provenance.tlog.entry import LogEntry
-from provenance.tlog.log import MAX_BATCH, TransparencyLog
+from provenance.tlog.limits import TLOG_LIMITS
+from provenance.tlog.log import TransparencyLog
 from provenance.tlog.note import NoteSigner
 from provenance.tlog.store import MemoryStore
 from provenance.verify.policy import Identity
@@ -68,8 +69,8 @@ def filled_log(log_size: int) -> TransparencyLog:
     signer = LOG_SIGNER
     log = TransparencyLog(MemoryStore(), signer, ORIGIN, lambda: int(NOW.timestamp()))
     filler = hashlib.sha256(b"other signer").digest()
-    for first in range(0, max(0, log_size - 1), MAX_BATCH):
-        count = min(MAX_BATCH, log_size - 1 - first)
+    for first in range(0, max(0, log_size - 1), TLOG_LIMITS.max_batch):
+        count = min(TLOG_LIMITS.max_batch, log_size - 1 - first)
         log.append_batch(
             [
                 LogEntry(hashlib.sha256(b"%d" % n).digest(), filler, int(NOW.timestamp()))

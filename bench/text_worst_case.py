@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable
 
 from provenance.errors import CanonicalizationError
-from provenance.text import MAX_NON_STARTER_RUN, Canonicalization, canonicalize
+from provenance.text import TEXT_LIMITS, Canonicalization, canonicalize
 
 MIB = 1 << 20
 REPEATS = 5
@@ -39,7 +39,9 @@ def _fill(unit: str, size: int = MIB) -> bytes:
 INPUTS: dict[str, bytes] = {
     "ascii, one line": _fill("a"),
     "ascii, 80-character lines": _fill("a" * 79 + "\n"),
-    "runs of 30 descending marks (accepted worst case)": _fill("e" + _marks(MAX_NON_STARTER_RUN)),
+    "runs of 30 descending marks (accepted worst case)": _fill(
+        "e" + _marks(TEXT_LIMITS.max_non_starter_run)
+    ),
     "U+0344 (2 marks in NFKD) x 15 runs": _fill("e" + "\u0344" * 15),
     "precomposed e-acute (decomposed, recomposed)": _fill("\u00e9"),
     "NFD e + U+0301 (composed)": _fill("e\u0301"),

@@ -36,7 +36,8 @@ from sqlalchemy.engine import Engine
 from provenance.identity.authority import create_authority, issue_certificate
 from provenance.keys import Ed25519SigningKey, KeyType, generate_key
 from provenance.tlog.entry import LogEntry
-from provenance.tlog.log import MAX_BATCH, TransparencyLog
+from provenance.tlog.limits import TLOG_LIMITS
+from provenance.tlog.log import TransparencyLog
 from provenance.tlog.note import NoteSigner
 from provenance.tlog.sql import TLOG_TABLES, SqlLogStore, create_tlog_tables
 
@@ -182,7 +183,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--url", default=DEFAULT_URL, help="SQLAlchemy URL of the database")
     parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--batch", type=int, default=MAX_BATCH, help=f"at most {MAX_BATCH}")
+    parser.add_argument(
+        "--batch", type=int, default=TLOG_LIMITS.max_batch, help=f"at most {TLOG_LIMITS.max_batch}"
+    )
     parser.add_argument("--samples", type=int, default=1000, help="inclusion proofs to time")
     parser.add_argument("--authors", type=int, default=AUTHORS, help="distinct certificates")
     parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")

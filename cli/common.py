@@ -8,6 +8,7 @@ import os
 import stat
 import sys
 import tempfile
+from dataclasses import dataclass
 from enum import IntEnum
 from getpass import getpass
 from pathlib import Path
@@ -17,18 +18,34 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from cli.policy_options import (
-    MAX_POLICY_FILE_BYTES,
-    PolicyOptions,
-    build_policy,
-    policy_document,
-)
+from cli.policy_options import PolicyOptions, build_policy, policy_document
 from provenance.errors import KeyFormatError, PassphraseRequiredError, PolicyError, ProvenanceError
 from provenance.keys import SigningKey, load_private_key
-from provenance.verify.policy import Policy
+from provenance.verify.policy import POLICY_LIMITS, Policy
 
 PASSPHRASE_ENV = "PROVENANCE_PASSPHRASE"  # noqa: S105 (a variable name, not a secret)
-MAX_INPUT_FILE_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CliLimits:
+    """The caps of `prov`'s inputs and output.
+
+    Attributes:
+        max_input_file_bytes: A small input file (keys, certificates, trust roots, ...).
+        max_bundle_file_bytes: A bundle file.
+        max_sidecar_bytes: A C2PA sidecar manifest.
+        max_unsigned_lines_shown: Lines of unsigned text quoted in a verdict.
+    """
+
+    max_input_file_bytes: int = 16 * 1024 * 1024
+    max_bundle_file_bytes: int = 1024 * 1024
+    max_sidecar_bytes: int = 16 * 1024 * 1024
+    max_unsigned_lines_shown: int = 20
+
+
+CLI_LIMITS = CliLimits()
+
+
 PUBLIC_FILE_MODE = 0o644
 """Mode of public outputs (bundles, clear-signed text, certificates, CRLs, trust roots), less
 the umask; private keys are created 0600 by :func:`provenance.keys.write_private_key`."""
@@ -132,7 +149,7 @@ def open_input(path: Path, what: str) -> BinaryIO:
     return os.fdopen(descriptor, "rb")
 
 
-def read_file(path: Path, what: str, max_bytes: int = MAX_INPUT_FILE_BYTES) -> bytes:
+def read_file(path: Path, what: str, max_bytes: int = CLI_LIMITS.max_input_file_bytes) -> bytes:
     """Read a small regular input file, at most ``max_bytes``; exit 3 when it cannot be read."""
     with open_input(path, what) as handle:
         try:
@@ -149,7 +166,7 @@ def load_policy(options: PolicyOptions) -> Policy:
     the library refuses it, 3 when the policy file cannot be read."""
     document = None
     if options.policy_file is not None:
-        data = read_file(options.policy_file, "policy file", MAX_POLICY_FILE_BYTES)
+        data = read_file(options.policy_file, "policy file", POLICY_LIMITS.max_document_bytes)
     try:
         if options.policy_file is not None:
             document = policy_document(options.policy_file, data)

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from cli.common import (
+    CLI_LIMITS,
     Exit,
     JsonOption,
     fail,
@@ -41,8 +42,6 @@ from cli.sign_cmd import load_chain, parse_claims
 from cli.verify_cmd import load_trust
 from provenance.display import printable
 from provenance.errors import ProvenanceError, VerificationError
-
-MAX_SIDECAR_BYTES = 16 * 1024 * 1024
 
 app = typer.Typer(help="C2PA media: sign, verify and inspect.", no_args_is_help=True)
 
@@ -190,4 +189,6 @@ def inspect(
 
 
 def _read_sidecar(path: Path | None) -> bytes | None:
-    return None if path is None else read_file(path, "sidecar manifest", MAX_SIDECAR_BYTES)
+    return (
+        None if path is None else read_file(path, "sidecar manifest", CLI_LIMITS.max_sidecar_bytes)
+    )

@@ -43,7 +43,7 @@ from cli.sign_cmd import load_chain
 from cli.verify_cmd import load_trust
 from provenance.display import printable
 from provenance.errors import ProvenanceError
-from provenance.model.container import MAX_SIGNATURE_BYTES
+from provenance.model.limits import MODEL_SIZE_LIMITS
 from provenance.model.serialize import (
     ModelPathError,
     Serialization,
@@ -212,7 +212,7 @@ def verify(
     if not path.exists():
         fail(f"the model {path} does not exist")
     signature_path = signature or default_signature(path)
-    data = read_file(signature_path, "signature", MAX_SIGNATURE_BYTES)
+    data = read_file(signature_path, "signature", MODEL_SIZE_LIMITS.max_signature_bytes)
     inside = relative_inside(path, signature_path)
     with progress_bar(f"hashing {path.name}", None) as progress:
         outcome = ModelVerifier(trust_root, progress=progress).verify(

@@ -16,7 +16,7 @@ from provenance.codes import Code
 from provenance.encoding import StrictDecodeError, loads_strict
 from provenance.errors import PolicyError
 from provenance.statement import ClaimValue
-from provenance.verify.policy import AllOf, Policy, RequireClaim, policy_from_json
+from provenance.verify.policy import POLICY_LIMITS, AllOf, Policy, RequireClaim, policy_from_json
 
 IdentityOption = Annotated[
     str | None, typer.Option("--identity", help="Required signer identity (exact SAN).")
@@ -62,7 +62,6 @@ PolicyFileOption = Annotated[
         "it must hold together with the other policy options.",
     ),
 ]
-MAX_POLICY_FILE_BYTES = 64 * 1024
 RequireFreshCrlOption = Annotated[
     bool,
     typer.Option(
@@ -152,7 +151,7 @@ def policy_document(path: Path, data: bytes) -> object:
         PolicyError: ``policy.malformed`` when it is not strict JSON.
     """
     try:
-        return loads_strict(data, max_bytes=MAX_POLICY_FILE_BYTES)
+        return loads_strict(data, max_bytes=POLICY_LIMITS.max_document_bytes)
     except StrictDecodeError as exc:
         raise _malformed(f"policy file {path}: not strict JSON: {exc}") from exc
 
@@ -187,7 +186,7 @@ def claim_value(text: str) -> bool | int | str:
             an array or an object).
     """
     try:
-        value = loads_strict(text, max_bytes=MAX_POLICY_FILE_BYTES)
+        value = loads_strict(text, max_bytes=POLICY_LIMITS.max_document_bytes)
     except StrictDecodeError:
         return text
     if isinstance(value, bool | int | str):

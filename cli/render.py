@@ -17,7 +17,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cli.common import Exit, stderr, stdout
+from cli.common import CLI_LIMITS, Exit, stderr, stdout
 from provenance.armor import ArmoredVerification, ArmorVerdict
 from provenance.codes import Code
 from provenance.display import printable
@@ -34,7 +34,6 @@ from provenance.present import (
 )
 from provenance.verify.result import VerificationResult
 
-MAX_UNSIGNED_LINES_SHOWN = 20
 _QUOTE = "  │ "
 HINTS: dict[str, str] = {
     Code.POLICY_IDENTITY_REQUIRED: (
@@ -108,10 +107,10 @@ def _print_presentation(presentation: Presentation, title: str) -> None:
 def _print_unsigned(part: Part) -> None:
     stderr.print(Text(part.title, style="bold yellow"))
     lines = (part.text or "").split("\n")
-    for text_line in lines[:MAX_UNSIGNED_LINES_SHOWN]:
+    for text_line in lines[: CLI_LIMITS.max_unsigned_lines_shown]:
         stderr.print(Text(_QUOTE + text_line, style="dim"))
-    if len(lines) > MAX_UNSIGNED_LINES_SHOWN:
-        hidden = len(lines) - MAX_UNSIGNED_LINES_SHOWN
+    if len(lines) > CLI_LIMITS.max_unsigned_lines_shown:
+        hidden = len(lines) - CLI_LIMITS.max_unsigned_lines_shown
         stderr.print(Text(f"{_QUOTE}... {hidden} more line(s); --json shows all", style="dim"))
 
 

@@ -14,6 +14,7 @@ from cli.common import Exit, JsonOption, fail, read_file, stderr
 from cli.render import print_json
 from provenance.display import printable
 from provenance.identity.trust import TrustRoot
+from provenance.trust_repository import TUF_LIMITS
 from provenance.trust_store import (
     EXPIRED,
     NO_PUBLISHER,
@@ -28,7 +29,6 @@ from provenance.trust_store import (
 from provenance.verify.policy import Policy
 
 STORE_ENV = "PROVENANCE_TRUST_STORE"
-MAX_ROOT_FILE_BYTES = 512 * 1024
 
 app = typer.Typer(
     help="Keep the trust roots of many publishers current (TUF).", no_args_is_help=True
@@ -94,7 +94,7 @@ def add(
     """Add a publisher from its root metadata (no silent trust on first use), then update it."""
     if (root is None) == (root_sha256 is None):
         fail("give exactly one of --root ROOT_JSON or --root-sha256 HEX", Exit.USAGE)
-    root_bytes = read_file(root, "root metadata", MAX_ROOT_FILE_BYTES) if root else None
+    root_bytes = read_file(root, "root metadata", TUF_LIMITS.max_metadata_bytes) if root else None
     try:
         record = open_store(store).add(
             name, url, now=datetime.now(UTC), root=root_bytes, root_sha256=root_sha256

@@ -12,7 +12,16 @@ from typing import Annotated, NoReturn
 import typer
 
 from cli import trust_cmd
-from cli.common import Exit, JsonOption, fail, load_policy, open_input, read_file, stderr
+from cli.common import (
+    CLI_LIMITS,
+    Exit,
+    JsonOption,
+    fail,
+    load_policy,
+    open_input,
+    read_file,
+    stderr,
+)
 from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
@@ -37,9 +46,6 @@ from provenance.verify.policy import (
 )
 from provenance.verify.result import VerificationResult
 from provenance.verify.verifier import Verifier
-
-MAX_BUNDLE_FILE_BYTES = 1024 * 1024
-
 
 LogKeyOption = Annotated[
     list[str] | None,
@@ -131,7 +137,7 @@ def verify(
     if armored is not None:
         _verify_armored(Verifier(trust_root), file, armored, policy, as_json, label)
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
-    bundle_bytes = read_file(bundle_path, "bundle", MAX_BUNDLE_FILE_BYTES)
+    bundle_bytes = read_file(bundle_path, "bundle", CLI_LIMITS.max_bundle_file_bytes)
     result = _check_file(Verifier(trust_root), file, bundle_bytes, policy)
     report(result, str(file), as_json, label)
 
@@ -158,7 +164,7 @@ def _verify_with_store(
             Verifier(trust_root), file, armored, policy, as_json, printable(name), publisher=name
         )
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
-    bundle_bytes = read_file(bundle_path, "bundle", MAX_BUNDLE_FILE_BYTES)
+    bundle_bytes = read_file(bundle_path, "bundle", CLI_LIMITS.max_bundle_file_bytes)
     found = trust_cmd.verify_with_store(store, publisher, file, bundle_bytes, policy, now)
     if as_json:
         print_json({**found.result.to_json(), "publisher": found.publisher})
@@ -215,7 +221,7 @@ def inspect(
 ) -> None:
     """Show what a bundle says, WITHOUT verifying or trusting any of it."""
     try:
-        parsed = Bundle.from_bytes(read_file(bundle, "bundle", MAX_BUNDLE_FILE_BYTES))
+        parsed = Bundle.from_bytes(read_file(bundle, "bundle", CLI_LIMITS.max_bundle_file_bytes))
         statement = json.loads(parsed.envelope.payload)
     except (ProvenanceError, ValueError) as exc:
         fail(f"{bundle}: {exc}", Exit.UNREADABLE)

@@ -27,6 +27,7 @@ from provenance.encoding import (
     loads_strict,
 )
 from provenance.errors import BundleFormatError
+from provenance.statement import STATEMENT_LIMITS
 from provenance.tlog.entry import TlogEntry
 
 BUNDLE_MEDIA_TYPE = "application/vnd.provenance.bundle.v1+json"
@@ -38,7 +39,7 @@ class BundleLimits:
     """Size caps applied while parsing a bundle."""
 
     max_bundle_bytes: int = 256 * 1024
-    max_payload_bytes: int = 64 * 1024
+    max_payload_bytes: int = STATEMENT_LIMITS.max_payload_bytes
     max_certificates: int = 4
     max_certificate_bytes: int = 16 * 1024
     max_tlog_entries: int = 4

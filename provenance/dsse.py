@@ -15,7 +15,20 @@ from provenance.errors import BundleFormatError
 from provenance.keys import SigningKey, normalized_signature
 
 INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
-MAX_KEYID_CHARS = 128
+
+
+@dataclass(frozen=True)
+class EnvelopeLimits:
+    """The caps of a DSSE envelope (its size is the bundle's, :class:`BundleLimits`).
+
+    Attributes:
+        max_keyid_chars: A signature's ``keyid``.
+    """
+
+    max_keyid_chars: int = 128
+
+
+ENVELOPE_LIMITS = EnvelopeLimits()
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
@@ -104,6 +117,8 @@ def _signature_to_json(signature: EnvelopeSignature) -> dict[str, str]:
 def _signature_from_json(obj: object) -> EnvelopeSignature:
     fields = json_object(obj, "dsseEnvelope.signatures[]", {"sig"}, {"keyid"}, BundleFormatError)
     keyid = fields.get("keyid", "")
-    if not isinstance(keyid, str) or len(keyid) > MAX_KEYID_CHARS:
-        raise BundleFormatError(f"signature keyid must be a string of at most {MAX_KEYID_CHARS}")
+    if not isinstance(keyid, str) or len(keyid) > ENVELOPE_LIMITS.max_keyid_chars:
+        raise BundleFormatError(
+            f"signature keyid must be a string of at most {ENVELOPE_LIMITS.max_keyid_chars}"
+        )
     return EnvelopeSignature(b64_field(fields["sig"], "signature sig", BundleFormatError), keyid)

@@ -9,16 +9,34 @@ import json
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import rfc8785
 
 from provenance.errors import ProvenanceError
 
-DEFAULT_MAX_DEPTH = 32
-MAX_INTEGER_DIGITS = 40
-MAX_EXACT_INTEGER = 2**53 - 1
-"""The largest integer of I-JSON (RFC 7493 §2.2): every JSON parser reads it exactly."""
+
+@dataclass(frozen=True)
+class JsonLimits:
+    """The caps of strict JSON parsing.
+
+    Attributes:
+        max_depth: Nesting of arrays and objects, unless a parser asks for less.
+        max_integer_digits: Digits of an integer literal, checked before it is converted.
+        max_exact_integer: The largest integer of I-JSON (RFC 7493 §2.2): every JSON parser
+            reads it exactly (also the cap of every JSON integer we read: log indices, times,
+            shard sizes).
+    """
+
+    max_depth: int = 32
+    max_integer_digits: int = 40
+    max_exact_integer: int = 2**53 - 1
+
+
+JSON_LIMITS = JsonLimits()
+
+
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -59,10 +77,12 @@ def _parse_float(text: str) -> float:
 
 
 def _parse_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
-        raise StrictDecodeError(f"integer of {len(text)} digits exceeds {MAX_INTEGER_DIGITS}")
+    if len(text.lstrip("-")) > JSON_LIMITS.max_integer_digits:
+        raise StrictDecodeError(
+            f"integer of {len(text)} digits exceeds {JSON_LIMITS.max_integer_digits}"
+        )
     value = int(text)
-    if abs(value) > MAX_EXACT_INTEGER:
+    if abs(value) > JSON_LIMITS.max_exact_integer:
         raise StrictDecodeError(f"integer {text} is outside the exact range of I-JSON, +-(2**53-1)")
     return value
 
@@ -114,7 +134,7 @@ def loads_strict(
     data: bytes | str,
     *,
     max_bytes: int,
-    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_depth: int = JSON_LIMITS.max_depth,
     allow_lone_surrogates: bool = False,
 ) -> Any:
     """Parse UTF-8 JSON strictly, as I-JSON (RFC 7493).
@@ -272,7 +292,7 @@ def _is_plain(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
         elif isinstance(item, int) and not isinstance(item, bool):
-            if abs(item) > MAX_EXACT_INTEGER:
+            if abs(item) > JSON_LIMITS.max_exact_integer:
                 return False
         elif not (item is None or isinstance(item, bool)):
             return False

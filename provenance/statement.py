@@ -17,7 +17,7 @@ import rfc8785
 
 from provenance.codes import Code
 from provenance.encoding import (
-    MAX_EXACT_INTEGER,
+    JSON_LIMITS,
     StrictDecodeError,
     has_lone_surrogate,
     json_object,
@@ -28,10 +28,28 @@ from provenance.text import Canonicalization
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://provenance-toolkit.dev/predicates/content/v1"
-MAX_PAYLOAD_BYTES = 64 * 1024
-MAX_CLAIMS = 64
-MAX_INGREDIENTS = 64
-MAX_TEXT_FIELD = 1024
+
+
+@dataclass(frozen=True)
+class StatementLimits:
+    """The caps of an in-toto statement of content (a bundle's payload).
+
+    Attributes:
+        max_payload_bytes: The statement's JSON.
+        max_claims: Claims in the predicate.
+        max_ingredients: Ingredients in the predicate.
+        max_text_chars: A text field (title, author display name, publisher, ...).
+    """
+
+    max_payload_bytes: int = 64 * 1024
+    max_claims: int = 64
+    max_ingredients: int = 64
+    max_text_chars: int = 1024
+
+
+STATEMENT_LIMITS = StatementLimits()
+
+
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 CLAIM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*(;.{0,200})?$")
@@ -111,7 +129,7 @@ class Statement:
                 unknown statement or predicate type).
         """
         try:
-            obj = loads_strict(payload, max_bytes=MAX_PAYLOAD_BYTES)
+            obj = loads_strict(payload, max_bytes=STATEMENT_LIMITS.max_payload_bytes)
         except StrictDecodeError as exc:
             raise _fail(str(exc)) from exc
         return _statement_from_json(obj)
@@ -123,8 +141,8 @@ def validate_claims(claims: Mapping[str, Any]) -> dict[str, ClaimValue]:
     Raises:
         BundleFormatError: ``statement.malformed`` naming the offending claim.
     """
-    if len(claims) > MAX_CLAIMS:
-        raise _fail(f"at most {MAX_CLAIMS} claims, found {len(claims)}")
+    if len(claims) > STATEMENT_LIMITS.max_claims:
+        raise _fail(f"at most {STATEMENT_LIMITS.max_claims} claims, found {len(claims)}")
     result: dict[str, ClaimValue] = {}
     for name, value in claims.items():
         if not isinstance(name, str) or not CLAIM_NAME.fullmatch(name):
@@ -133,7 +151,7 @@ def validate_claims(claims: Mapping[str, Any]) -> dict[str, ClaimValue]:
             raise _fail(f"claim {name!r} must be a string, boolean or integer")
         if isinstance(value, str):
             _check_text(f"claim {name!r}", value)
-        elif not isinstance(value, bool) and abs(value) > MAX_EXACT_INTEGER:
+        elif not isinstance(value, bool) and abs(value) > JSON_LIMITS.max_exact_integer:
             raise _fail(f"claim {name!r}: integer {value} is outside +-(2**53-1) (I-JSON)")
         result[name] = value
     return result
@@ -182,8 +200,11 @@ def _ingredient_to_json(ingredient: Ingredient) -> dict[str, Any]:
 
 
 def _check_text(what: str, value: object) -> str:
-    if not isinstance(value, str) or not value or len(value) > MAX_TEXT_FIELD:
-        raise _fail(f"{what} must be a non-empty string of at most {MAX_TEXT_FIELD} characters")
+    if not isinstance(value, str) or not value or len(value) > STATEMENT_LIMITS.max_text_chars:
+        raise _fail(
+            f"{what} must be a non-empty string of at most {STATEMENT_LIMITS.max_text_chars} "
+            "characters"
+        )
     if has_lone_surrogate(value):
         raise _fail(f"{what} holds a lone surrogate (not Unicode text)")
     return value
@@ -267,8 +288,10 @@ def _author_from_json(obj: object) -> Author | None:
 
 
 def _ingredients_from_json(obj: object) -> tuple[Ingredient, ...]:
-    if not isinstance(obj, list) or len(obj) > MAX_INGREDIENTS:
-        raise _fail(f"predicate.ingredients must be a list of at most {MAX_INGREDIENTS}")
+    if not isinstance(obj, list) or len(obj) > STATEMENT_LIMITS.max_ingredients:
+        raise _fail(
+            f"predicate.ingredients must be a list of at most {STATEMENT_LIMITS.max_ingredients}"
+        )
     result = []
     for item in obj:
         fields = _check_fields(item, "ingredient", {"digest"}, {"name"})

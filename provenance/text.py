@@ -3,10 +3,10 @@
 ``none`` signs the exact bytes. ``text-v1`` makes a text survive copy and paste: the bytes must be
 UTF-8; line endings CRLF and CR become LF; each line loses its trailing white space (Unicode
 ``White_Space``) and is NFC-normalized; trailing empty lines are dropped and the text ends in
-exactly one LF (an empty text canonicalizes to a single LF). A line may hold at most ``MAX_TEXT_LINE_CHARS`` characters, so a
-stream is never held in memory whole, and must be in the Stream-Safe Text Format of UAX #15 (at most
-``MAX_NON_STARTER_RUN`` non-starters in a row in its NFKD form), so normalizing it takes linear
-time. The profile is named inside the signed statement.
+exactly one LF (an empty text canonicalizes to a single LF). A line may hold at most
+``TEXT_LIMITS.max_line_chars`` characters, so a stream is never held in memory whole, and must be
+in the Stream-Safe Text Format of UAX #15 (at most ``TEXT_LIMITS.max_non_starter_run``
+non-starters in a row in its NFKD form), so normalizing it takes linear time. The profile is named inside the signed statement.
 """
 
 from __future__ import annotations
@@ -15,23 +15,40 @@ import hashlib
 import io
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import BinaryIO
 
 from provenance.errors import CanonicalizationError
 
 CHUNK_BYTES = 1 << 20
-MAX_TEXT_LINE_CHARS = 1 << 20
-MAX_NON_STARTER_RUN = 30
-"""UAX #15 §13 (Stream-Safe Text Format): Unicode normalization reorders and composes each run of
-non-starters in time quadratic in its length, so text-v1 refuses longer runs."""
+
+
+@dataclass(frozen=True)
+class TextLimits:
+    """The caps of text canonicalization.
+
+    Attributes:
+        max_line_chars: One line of text.
+        max_non_starter_run: UAX #15 §13 (Stream-Safe Text Format): Unicode normalization
+            reorders and composes each run of non-starters in time quadratic in its length, so
+            text-v1 refuses longer runs.
+    """
+
+    max_line_chars: int = 1 << 20
+    max_non_starter_run: int = 30
+
+
+TEXT_LIMITS = TextLimits()
+
+
 WHITE_SPACE = (
     "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
     "\u200a\u2028\u2029\u202f\u205f\u3000"
 )
 """The Unicode ``White_Space`` property (PropList.txt), the characters text-v1 strips at line ends.
 Not Python's ``str.isspace()``, which adds U+001C..U+001F (information separators)."""
-_MAX_CACHED_PROFILES = 1 << 14
+_PROFILE_CACHE_SIZE = 1 << 14
 _PROFILES: dict[str, tuple[int, int]] = {chr(c): (0, 0) for c in range(128)}
 
 
@@ -71,7 +88,7 @@ def _decoded_lines(content: bytes) -> list[str]:
 def _streamed_lines(stream: BinaryIO) -> Iterator[str]:
     reader = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline=None)
     try:
-        while line := reader.readline(MAX_TEXT_LINE_CHARS + 2):
+        while line := reader.readline(TEXT_LIMITS.max_line_chars + 2):
             yield line
     except UnicodeDecodeError as exc:
         raise _not_utf8(exc) from exc
@@ -99,7 +116,8 @@ def _non_starter_profile(char: str) -> tuple[int, int]:
 
 
 def _check_stream_safe(line: str, number: int) -> None:
-    """Refuse a line whose NFKD form holds more than ``MAX_NON_STARTER_RUN`` non-starters in a row.
+    """Refuse a line whose NFKD form holds more than ``TEXT_LIMITS.max_non_starter_run``
+    non-starters in a row.
 
     Canonical reordering moves no starter, so the runs of the NFKD form are those of the code
     points' decompositions laid end to end; no normalization of the line is needed.
@@ -113,13 +131,14 @@ def _check_stream_safe(line: str, number: int) -> None:
         profile = cached(char)
         if profile is None:
             profile = _non_starter_profile(char)
-            if len(_PROFILES) < _MAX_CACHED_PROFILES:
+            if len(_PROFILES) < _PROFILE_CACHE_SIZE:
                 _PROFILES[char] = profile
         leading, trailing = profile
         run += leading
-        if run > MAX_NON_STARTER_RUN:
+        if run > TEXT_LIMITS.max_non_starter_run:
             raise CanonicalizationError(
-                f"text-v1 lines hold at most {MAX_NON_STARTER_RUN} non-starters (combining marks) "
+                f"text-v1 lines hold at most {TEXT_LIMITS.max_non_starter_run} non-starters "
+                "(combining marks) "
                 f"in a row (Unicode Stream-Safe Text Format); line {number} holds more"
             )
         if trailing >= 0:
@@ -129,9 +148,10 @@ def _check_stream_safe(line: str, number: int) -> None:
 def _text_v1_chunks(content: Content) -> Iterator[bytes]:
     pending_empty = 0
     for number, line in enumerate(_text_lines(content), start=1):
-        if len(line.rstrip("\n")) > MAX_TEXT_LINE_CHARS:
+        if len(line.rstrip("\n")) > TEXT_LIMITS.max_line_chars:
             raise CanonicalizationError(
-                f"text-v1 lines are at most {MAX_TEXT_LINE_CHARS} characters; found a longer one"
+                f"text-v1 lines are at most {TEXT_LIMITS.max_line_chars} characters; found a "
+                "longer one"
             )
         text = line.rstrip("\n").rstrip(WHITE_SPACE)
         if not text.isascii():

@@ -53,7 +53,22 @@ ROOT_LIFETIME = timedelta(days=365)
 TARGETS_LIFETIME = timedelta(days=7)
 SNAPSHOT_LIFETIME = timedelta(days=7)
 TIMESTAMP_LIFETIME = timedelta(days=1)
-MAX_METADATA_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class TufLimits:
+    """The caps of TUF metadata (the repository, the trust store and ``prov trust``).
+
+    Attributes:
+        max_metadata_bytes: One metadata file (root, targets, snapshot, timestamp).
+    """
+
+    max_metadata_bytes: int = 512 * 1024
+
+
+TUF_LIMITS = TufLimits()
+
+
 ONLINE_ROLES = (Targets.type, Snapshot.type, Timestamp.type)
 METADATA_FILE = re.compile(r"(?:[1-9][0-9]{0,9}\.(?:root|targets|snapshot)|timestamp)\.json")
 TARGET_FILE = re.compile(r"[0-9a-f]{64}\.trust-root\.json")
@@ -418,7 +433,7 @@ def _expiry(now: datetime, lifetime: timedelta) -> datetime:
 def _read_optional(path: Path) -> bytes | None:
     try:
         with path.open("rb") as handle:
-            return handle.read(MAX_METADATA_BYTES + 1)
+            return handle.read(TUF_LIMITS.max_metadata_bytes + 1)
     except FileNotFoundError:
         return None
     except OSError as exc:

@@ -49,13 +49,12 @@ from provenance.identity.chain import NOT_YET_VALID, validate_chain
 from provenance.identity.profile import as_utc
 from provenance.identity.trust import TrustRoot
 from provenance.text import Content
-from provenance.trust_repository import TRUST_ROOT_TARGET
+from provenance.trust_repository import TRUST_ROOT_TARGET, TUF_LIMITS
 from provenance.verify.policy import Policy
 from provenance.verify.result import VerificationResult
 from provenance.verify.verifier import Verifier
 
 TUF_PATH = "/.well-known/provenance/tuf"
-MAX_ROOT_BYTES = 512 * 1024
 PUBLISHER_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -389,7 +388,9 @@ class TrustStore:
             )
         url = f"{base}{TUF_PATH}/metadata/1.root.json"
         try:
-            data = Urllib3Fetcher(socket_timeout=self._timeout).download_bytes(url, MAX_ROOT_BYTES)
+            data = Urllib3Fetcher(socket_timeout=self._timeout).download_bytes(
+                url, TUF_LIMITS.max_metadata_bytes
+            )
         except DownloadError as exc:
             raise TrustStoreError(f"cannot download {url}: {exc}", code=DOWNLOAD) from exc
         digest = hashlib.sha256(data).hexdigest()
@@ -412,7 +413,7 @@ class TrustStore:
                 str(directory / "targets"),
                 f"{base}{TUF_PATH}/targets/",
                 Urllib3Fetcher(socket_timeout=self._timeout),
-                UpdaterConfig(root_max_length=MAX_ROOT_BYTES),
+                UpdaterConfig(root_max_length=TUF_LIMITS.max_metadata_bytes),
                 bootstrap=bootstrap,
             )
             updater.refresh()

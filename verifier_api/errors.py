@@ -27,9 +27,9 @@ from provenance.errors import (
     VerificationError,
 )
 from verifier_api.crud import ConflictError
+from verifier_api.settings import HTTP_LIMITS
 
 logger = logging.getLogger(__name__)
-MAX_VALIDATION_MESSAGES = 5
 
 _HTTP_CODES = {
     400: "request.malformed",
@@ -155,7 +155,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     parts = [
         f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg', 'invalid')}"
-        for error in exc.errors()[:MAX_VALIDATION_MESSAGES]
+        for error in exc.errors()[: HTTP_LIMITS.max_validation_messages]
     ]
     return error_response(422, "request.invalid", "; ".join(parts) or "invalid request")
 

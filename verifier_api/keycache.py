@@ -18,8 +18,7 @@ from sqlalchemy.engine import Engine
 
 from verifier_api import crud
 from verifier_api.models import ApiKey
-
-MAX_CACHED_KEYS = 10_000
+from verifier_api.settings import HTTP_LIMITS
 
 
 class ApiKeyCache:
@@ -37,7 +36,7 @@ class ApiKeyCache:
         engine: Engine,
         ttl_seconds: float,
         clock: Callable[[], float] = time.monotonic,
-        max_keys: int = MAX_CACHED_KEYS,
+        max_keys: int = HTTP_LIMITS.max_cached_keys,
     ) -> None:
         self._engine = engine
         self._ttl = ttl_seconds

@@ -13,8 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provenance.encoding import StrictDecodeError, loads_strict
 from verifier_api.errors import ApiError, error_response
+from verifier_api.settings import HTTP_LIMITS
 
-MAX_REQUEST_DEPTH = 32
 BODY_ERROR = "provenance.body_error"
 """The request-state key of a body refusal deferred until the API key is checked."""
 PARSED_BODY = "provenance.parsed_body"
@@ -110,7 +110,7 @@ class StrictJsonMiddleware:
         self,
         app: ASGIApp,
         json_paths: Collection[str] = (),
-        max_depth: int = MAX_REQUEST_DEPTH,
+        max_depth: int = HTTP_LIMITS.max_request_depth,
     ) -> None:
         self.app = app
         self.json_paths = frozenset(json_paths)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
+from verifier_api.settings import HTTP_LIMITS
+
 RATE_WINDOW_SECONDS = 60
-MAX_TRACKED_KEYS = 100_000
 REDIS_TIMEOUT_SECONDS = 2.0
 REDIS_KEY_PREFIX = "provenance:rate:"
 
@@ -40,7 +41,7 @@ class MemoryRateLimiter:
         max_keys: The most keys tracked at once; past it, windows of earlier windows are dropped.
     """
 
-    def __init__(self, max_keys: int = MAX_TRACKED_KEYS) -> None:
+    def __init__(self, max_keys: int = HTTP_LIMITS.max_tracked_keys) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[int, int]] = {}
         self._max_keys = max_keys

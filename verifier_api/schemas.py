@@ -16,15 +16,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from provenance.encoding import (
-    MAX_EXACT_INTEGER,
-    StrictDecodeError,
-    b64decode_strict,
-    has_lone_surrogate,
-)
-from provenance.statement import CONTENT_TYPE
-
-MAX_TEXT_CHARS = 1024
+from provenance.encoding import JSON_LIMITS, StrictDecodeError, b64decode_strict, has_lone_surrogate
+from provenance.statement import CONTENT_TYPE, STATEMENT_LIMITS
 
 
 def _unicode_text(value: str) -> str:
@@ -36,7 +29,9 @@ def _unicode_text(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_unicode_text)]
 """A request string that can be encoded as UTF-8 (signed, stored, or quoted in an answer)."""
-ExactInt = Annotated[int, Field(ge=-MAX_EXACT_INTEGER, le=MAX_EXACT_INTEGER)]
+ExactInt = Annotated[
+    int, Field(ge=-JSON_LIMITS.max_exact_integer, le=JSON_LIMITS.max_exact_integer)
+]
 ClaimValue = str | bool | int | None
 ContentType = Annotated[str, StringConstraints(pattern=CONTENT_TYPE.pattern, max_length=255)]
 RevocationReason = Literal[
@@ -136,7 +131,9 @@ class AuthorInput(ApiModel):
     """The author as the publisher knows them."""
 
     account_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-    display_name: Annotated[Text, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
+    display_name: Annotated[
+        Text, StringConstraints(min_length=1, max_length=STATEMENT_LIMITS.max_text_chars)
+    ]
 
 
 class SignRequest(ContentInput):

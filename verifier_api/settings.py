@@ -19,7 +19,36 @@ from provenance.encoding import StrictDecodeError, loads_strict
 
 HOME_SETTINGS_FILE = "settings.json"
 DEFAULT_DATABASE_FILE = "provenance.db"
-MAX_HOME_SETTINGS_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """The service's fixed caps (the configurable ones are :class:`Settings` fields).
+
+    Attributes:
+        max_request_depth: Nesting of a JSON request body.
+        max_validation_messages: Validation messages quoted in one 422 answer.
+        max_cached_keys: API keys kept in the key cache.
+        max_tracked_keys: API keys the in-memory rate limiter tracks.
+        max_form_json_bytes: A JSON form field (``policy``, ``claims``) of the media routes.
+        max_home_settings_bytes: The home's ``settings.json``.
+        max_listed_reviews: Reviews the demo page lists.
+        max_review_file_bytes: One stored demo review.
+    """
+
+    max_request_depth: int = 32
+    max_validation_messages: int = 5
+    max_cached_keys: int = 10_000
+    max_tracked_keys: int = 100_000
+    max_form_json_bytes: int = 16 * 1024
+    max_home_settings_bytes: int = 64 * 1024
+    max_listed_reviews: int = 50
+    max_review_file_bytes: int = 2 * 1024 * 1024
+
+
+HTTP_LIMITS = HttpLimits()
+
+
 MIN_PASSPHRASE_CHARS = 8
 PLACEHOLDER_SECRETS = frozenset(
     {
@@ -179,7 +208,9 @@ class HomeSettings:
         """
         path = home / HOME_SETTINGS_FILE
         try:
-            document: Any = loads_strict(path.read_bytes(), max_bytes=MAX_HOME_SETTINGS_BYTES)
+            document: Any = loads_strict(
+                path.read_bytes(), max_bytes=HTTP_LIMITS.max_home_settings_bytes
+            )
         except (OSError, StrictDecodeError) as exc:
             raise SettingsError(f"cannot read {path}: {exc}; run `prov init` first") from exc
         fields = {"name", "origin", "baseUrl"}

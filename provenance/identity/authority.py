@@ -24,10 +24,9 @@ from provenance.identity.names import parse_identity
 from provenance.identity.profile import (
     DEFAULT_LEAF_DAYS,
     DOCUMENT_SIGNING,
+    IDENTITY_LIMITS,
     ISSUING_PATH_LENGTH,
     ISSUING_VALIDITY_DAYS,
-    MAX_COMMON_NAME_CHARS,
-    MAX_LEAF_DAYS,
     ROOT_PATH_LENGTH,
     ROOT_VALIDITY_DAYS,
     as_utc,
@@ -35,8 +34,6 @@ from provenance.identity.profile import (
     within_validity,
 )
 from provenance.keys import KeyType, SigningKey, VerifyingKey, generate_key
-
-MAX_AUTHORITY_NAME_CHARS = 48
 
 
 @dataclass(frozen=True)
@@ -182,10 +179,12 @@ def issue_certificate(
             f"the issuing CA {describe(issuing)} is valid {issuing.not_valid_before_utc.isoformat()}"
             f" to {issuing.not_valid_after_utc.isoformat()}, not at {start.isoformat()}"
         )
-    if not 0 < days <= MAX_LEAF_DAYS:
-        raise AuthorityError(f"leaf validity must be 1 to {MAX_LEAF_DAYS} days, found {days}")
+    if not 0 < days <= IDENTITY_LIMITS.max_leaf_days:
+        raise AuthorityError(
+            f"leaf validity must be 1 to {IDENTITY_LIMITS.max_leaf_days} days, found {days}"
+        )
     end = min(start + timedelta(days=days), issuing.not_valid_after_utc)
-    common_name = identity if len(identity) <= MAX_COMMON_NAME_CHARS else None
+    common_name = identity if len(identity) <= IDENTITY_LIMITS.max_common_name_chars else None
     leaf = _sign(
         _leaf_builder(ca, key, general_name, common_name)
         .not_valid_before(start)
@@ -313,11 +312,12 @@ def _p256_public_key(key: VerifyingKey) -> ec.EllipticCurvePublicKey:
 
 def _check_authority_name(name: str) -> None:
     if (
-        not 0 < len(name) <= MAX_AUTHORITY_NAME_CHARS
+        not 0 < len(name) <= IDENTITY_LIMITS.max_authority_name_chars
         or not name.isprintable()
         or name != name.strip()
     ):
         raise AuthorityError(
-            f"an authority name has 1 to {MAX_AUTHORITY_NAME_CHARS} printable characters"
+            f"an authority name has 1 to {IDENTITY_LIMITS.max_authority_name_chars} printable "
+            "characters"
             f" without leading or trailing spaces, found {name!r}"
         )

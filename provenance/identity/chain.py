@@ -34,7 +34,7 @@ from provenance.errors import AuthorityError, CertificateError
 from provenance.identity.names import check_identity_text, identity_of
 from provenance.identity.profile import (
     DOCUMENT_SIGNING,
-    MAX_INTERMEDIATES,
+    IDENTITY_LIMITS,
     as_utc,
     certificate_sha256,
     describe,
@@ -230,8 +230,8 @@ def _diagnose(
     """Turn a path validator failure into a code, by signature paths (identity-v1 §4), never by
     the validator's message (which only ends up in the text).
 
-    A *signature path* runs from the leaf to an anchor through at most ``MAX_INTERMEDIATES``
-    untrusted certificates, each certificate's issuer name equal to the next one's subject and
+    A *signature path* runs from the leaf to an anchor through at most
+    ``IDENTITY_LIMITS.max_intermediates`` untrusted certificates, each certificate's issuer name equal to the next one's subject and
     its signature verifying with the next one's key. No signature path: ``certificate.untrusted``.
     One whose certificates are all valid at ``moment``: ``certificate.profile`` (the validator
     refused a rule of the profile). Otherwise a time code for the first certificate, leaf first,
@@ -266,7 +266,7 @@ def _signature_paths(
         for root in roots:
             if _issued_by(path[-1], root):
                 found.append((*path, root))
-        if len(path) > MAX_INTERMEDIATES:
+        if len(path) > IDENTITY_LIMITS.max_intermediates:
             return
         for candidate in untrusted:
             if candidate not in path and _issued_by(path[-1], candidate):
@@ -331,7 +331,7 @@ def _verifier(
         PolicyBuilder()
         .store(_store(roots))
         .time(moment)
-        .max_chain_depth(MAX_INTERMEDIATES)
+        .max_chain_depth(IDENTITY_LIMITS.max_intermediates)
         .extension_policies(ca_policy=profile.ca_policy, ee_policy=profile.ee_policy)
         .build_client_verifier()
     )

@@ -15,10 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from provenance.errors import AuthorityError
 from provenance.identity.authority import CertificateAuthority, issue_certificate
 from provenance.identity.names import parse_identity
-from provenance.identity.profile import DEFAULT_LEAF_DAYS, MAX_COMMON_NAME_CHARS
+from provenance.identity.profile import DEFAULT_LEAF_DAYS, IDENTITY_LIMITS
 from provenance.keys import KeyType, SigningKey, verifying_key_from_cryptography
-
-MAX_CSR_BYTES = 64 * 1024
 
 
 def create_csr(key: SigningKey, identity: str) -> bytes:
@@ -29,7 +27,7 @@ def create_csr(key: SigningKey, identity: str) -> bytes:
     """
     general_name = parse_identity(identity)
     names = []
-    if len(identity) <= MAX_COMMON_NAME_CHARS:
+    if len(identity) <= IDENTITY_LIMITS.max_common_name_chars:
         names.append(x509.NameAttribute(x509.NameOID.COMMON_NAME, identity))
     algorithm = hashes.SHA256() if key.key_type is KeyType.P256 else None
     request = (
@@ -81,8 +79,10 @@ def issue_from_csr(
 
 
 def _load_csr(csr_pem: bytes) -> x509.CertificateSigningRequest:
-    if len(csr_pem) > MAX_CSR_BYTES:
-        raise AuthorityError(f"CSR of {len(csr_pem)} bytes exceeds the cap of {MAX_CSR_BYTES}")
+    if len(csr_pem) > IDENTITY_LIMITS.max_csr_bytes:
+        raise AuthorityError(
+            f"CSR of {len(csr_pem)} bytes exceeds the cap of {IDENTITY_LIMITS.max_csr_bytes}"
+        )
     try:
         return x509.load_pem_x509_csr(csr_pem)
     except ValueError as exc:

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from cryptography import x509
 
 from provenance.errors import AuthorityError
+from provenance.identity.profile import IDENTITY_LIMITS
 
-MAX_IDENTITY_CHARS = 512
 _REFUSED_CATEGORIES = {"Cc": "control", "Cf": "format"}
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+")
 _DNS_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
@@ -28,9 +28,10 @@ def check_identity_text(text: str) -> None:
         AuthorityError: Empty, too long, not NFC, holding control/format characters or
             whitespace, or not ASCII.
     """
-    if not text or len(text) > MAX_IDENTITY_CHARS:
+    if not text or len(text) > IDENTITY_LIMITS.max_identity_chars:
         raise AuthorityError(
-            f"an identity has 1 to {MAX_IDENTITY_CHARS} characters, found {len(text)}"
+            f"an identity has 1 to {IDENTITY_LIMITS.max_identity_chars} characters, found "
+            f"{len(text)}"
         )
     if not unicodedata.is_normalized("NFC", text):
         raise AuthorityError(f"identity {text!r} is not NFC-normalized")

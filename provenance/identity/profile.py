@@ -4,6 +4,7 @@ identity modules."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
@@ -14,16 +15,43 @@ DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 
 ROOT_PATH_LENGTH = 1
 ISSUING_PATH_LENGTH = 0
-MAX_INTERMEDIATES = 2
-"""The most CA certificates a validated path may hold between the leaf and the root."""
+
+
+@dataclass(frozen=True)
+class IdentityLimits:
+    """The caps of certificates, identities and the authority's files.
+
+    Attributes:
+        max_intermediates: The most CA certificates a validated path may hold between the leaf
+            and the root.
+        max_leaf_days: A leaf certificate's validity.
+        max_common_name_chars: ub-common-name (RFC 5280): longer identities are not copied into
+            the subject's CN.
+        max_identity_chars: An identity (URI or e-mail address).
+        max_csr_bytes: A PEM certificate signing request.
+        max_authority_name_chars: An authority's name.
+        max_state_bytes: The authority's state file (CRL number and revocations).
+        max_trust_root_bytes: A trust root document.
+        max_trust_root_name_chars: A trust root's name.
+    """
+
+    max_intermediates: int = 2
+    max_leaf_days: int = 825
+    max_common_name_chars: int = 64
+    max_identity_chars: int = 512
+    max_csr_bytes: int = 64 * 1024
+    max_authority_name_chars: int = 48
+    max_state_bytes: int = 64 * 1024 * 1024
+    max_trust_root_bytes: int = 1024 * 1024
+    max_trust_root_name_chars: int = 128
+
+
+IDENTITY_LIMITS = IdentityLimits()
+
 
 ROOT_VALIDITY_DAYS = 20 * 365
 ISSUING_VALIDITY_DAYS = 5 * 365
 DEFAULT_LEAF_DAYS = 90
-MAX_LEAF_DAYS = 825
-
-MAX_COMMON_NAME_CHARS = 64
-"""ub-common-name (RFC 5280): longer identities are not copied into the subject's CN."""
 
 
 def as_utc(moment: datetime, error: type[Exception], what: str = "time") -> datetime:

@@ -25,7 +25,7 @@ from provenance.identity.authority import (
     NewAuthority,
     Revocation,
 )
-from provenance.identity.profile import as_utc
+from provenance.identity.profile import IDENTITY_LIMITS, as_utc
 from provenance.keys import load_private_key, write_private_key
 
 ROOT_CERTIFICATE = "root.pem"
@@ -33,7 +33,6 @@ ROOT_KEY = "root.key"
 ISSUING_CERTIFICATE = "issuing.pem"
 ISSUING_KEY = "issuing.key"
 STATE = "state.json"
-MAX_STATE_BYTES = 64 * 1024 * 1024
 _STATE_FIELDS = {"crlNumber", "revocations"}
 _REVOCATION_FIELDS = {"serialNumber", "revokedAt", "reason", "invalidityDate"}
 
@@ -128,7 +127,7 @@ def state_from_json(data: bytes) -> AuthorityState:
         AuthorityError: Not strict JSON, unknown or missing fields, or bad values.
     """
     try:
-        document = loads_strict(data, max_bytes=MAX_STATE_BYTES)
+        document = loads_strict(data, max_bytes=IDENTITY_LIMITS.max_state_bytes)
         _require_fields(document, _STATE_FIELDS, "state")
         crl_number = document["crlNumber"]
         if not isinstance(crl_number, int) or isinstance(crl_number, bool) or crl_number < 0:

@@ -22,12 +22,11 @@ from provenance.display import printable
 from provenance.encoding import StrictDecodeError, loads_strict
 from provenance.errors import KeyFormatError, TrustRootError
 from provenance.identity.authority import CertificateAuthority
+from provenance.identity.profile import IDENTITY_LIMITS
 from provenance.keys import VerifyingKey, load_public_key
 from provenance.tlog.note import NoteVerifier
 
 MEDIA_TYPE = "application/vnd.provenance.trust-root.v1+json"
-MAX_TRUST_ROOT_BYTES = 1024 * 1024
-MAX_NAME_CHARS = 128
 _FIELDS = {
     "mediaType",
     "name",
@@ -100,7 +99,7 @@ class TrustRoot:
                 not a CA certificate.
         """
         try:
-            document = loads_strict(data, max_bytes=MAX_TRUST_ROOT_BYTES)
+            document = loads_strict(data, max_bytes=IDENTITY_LIMITS.max_trust_root_bytes)
         except StrictDecodeError as exc:
             raise TrustRootError(f"trust root is not strict JSON: {exc}") from exc
         _check_envelope(document)
@@ -250,9 +249,10 @@ def _pem_text(item: x509.Certificate | x509.CertificateRevocationList) -> str:
 
 
 def _check_name(name: str) -> None:
-    if not 0 < len(name) <= MAX_NAME_CHARS or not name.isprintable():
+    if not 0 < len(name) <= IDENTITY_LIMITS.max_trust_root_name_chars or not name.isprintable():
         raise TrustRootError(
-            f"a name has 1 to {MAX_NAME_CHARS} printable characters, found {name!r}"
+            f"a name has 1 to {IDENTITY_LIMITS.max_trust_root_name_chars} printable characters, "
+            f"found {name!r}"
         )
 
 

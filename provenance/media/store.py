@@ -39,8 +39,25 @@ CHAIN_LABELS: tuple[int | str, ...] = (COSE_X5CHAIN, TEXT_X5CHAIN)
 CERTIFICATE_LABELS = frozenset({COSE_X5BAG, COSE_X5CHAIN, COSE_X5T, COSE_X5U, TEXT_X5CHAIN})
 SIGNATURE_BOX_LABEL = "c2pa.signature"
 CLAIM_BOX_LABELS = ("c2pa.claim", "c2pa.claim.v2")
-MAX_CHAIN_CERTIFICATES = 8
-MAX_HEADER_ENTRIES = 32
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """The caps of our own checks of a C2PA signature.
+
+    Attributes:
+        max_chain_certificates: Certificates in the COSE ``x5chain``.
+        max_header_entries: Entries in a COSE header.
+        max_timestamp_tokens: RFC 3161 time-stamp tokens in a signature.
+    """
+
+    max_chain_certificates: int = 8
+    max_header_entries: int = 32
+    max_timestamp_tokens: int = 4
+
+
+MEDIA_LIMITS = MediaLimits()
+
 
 MALFORMED = Code.MEDIA_SIGNATURE_MALFORMED
 DUPLICATE = Code.MEDIA_SIGNATURE_HEADER_DUPLICATE
@@ -170,11 +187,12 @@ def _certificates(value: Any) -> tuple[x509.Certificate, ...]:
     items = [value] if isinstance(value, bytes) else value
     if (
         not isinstance(items, list)
-        or not 0 < len(items) <= MAX_CHAIN_CERTIFICATES
+        or not 0 < len(items) <= MEDIA_LIMITS.max_chain_certificates
         or not all(isinstance(item, bytes) for item in items)
     ):
         raise ManifestStoreError(
-            f"x5chain must be one DER certificate or an array of 1 to {MAX_CHAIN_CERTIFICATES}, "
+            "x5chain must be one DER certificate or an array of 1 to "
+            f"{MEDIA_LIMITS.max_chain_certificates}, "
             f"found {type(value).__name__}"
         )
     try:
@@ -271,9 +289,10 @@ def _map_entries(stream: io.BytesIO, which: str) -> list[tuple[Any, Any]]:
     count = first[0] & 0x1F
     if count in _CBOR_LENGTH_BYTES:
         count = int.from_bytes(stream.read(_CBOR_LENGTH_BYTES[count]))
-    if count > MAX_HEADER_ENTRIES:
+    if count > MEDIA_LIMITS.max_header_entries:
         raise ManifestStoreError(
-            f"the COSE {which} header has {count} entries, more than {MAX_HEADER_ENTRIES}"
+            f"the COSE {which} header has {count} entries, more than "
+            f"{MEDIA_LIMITS.max_header_entries}"
         )
     decoder = cbor2.CBORDecoder(stream)
     entries: list[tuple[Any, Any]] = []

@@ -20,8 +20,9 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from provenance.media.store import MEDIA_LIMITS
+
 TOKEN_LABELS = ("sigTst", "sigTst2")
-MAX_TOKENS = 4
 _SEQUENCE, _OID, _CONTEXT_0 = 0x30, 0x06, 0xA0
 
 
@@ -40,7 +41,7 @@ def usable_time_stamp(unprotected: Mapping[Any, Any]) -> bool:
         carries exactly the id-kp-timeStamping extended key usage.
     """
     tokens = [token for label in TOKEN_LABELS for token in _tokens(unprotected.get(label))]
-    if not tokens or len(tokens) > MAX_TOKENS:
+    if not tokens or len(tokens) > MEDIA_LIMITS.max_timestamp_tokens:
         return False
     try:
         certificates = [cert for token in tokens for cert in token_certificates(token)]

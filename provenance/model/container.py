@@ -32,21 +32,18 @@ from provenance.encoding import (
 )
 from provenance.errors import BundleFormatError
 from provenance.keys import VerifyingKey
-from provenance.model.statement import MAX_PAYLOAD_BYTES
+from provenance.model.limits import MODEL_SIZE_LIMITS
 from provenance.tlog.entry import TlogEntry
 
 OMS_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 OMS_MEDIA_TYPES = frozenset(
     {OMS_MEDIA_TYPE, "application/vnd.dev.sigstore.bundle+json;version=0.3"}
 )
-MAX_SIGNATURE_BYTES = 96 * 1024 * 1024
-MAX_CERTIFICATES = 8
-MAX_CERTIFICATE_BYTES = 16 * 1024
 HINT_HEX_CHARS = 64
 MODEL_LIMITS = BundleLimits(
-    max_bundle_bytes=MAX_SIGNATURE_BYTES,
-    max_payload_bytes=MAX_PAYLOAD_BYTES,
-    max_certificates=MAX_CERTIFICATES,
+    max_bundle_bytes=MODEL_SIZE_LIMITS.max_signature_bytes,
+    max_payload_bytes=MODEL_SIZE_LIMITS.max_payload_bytes,
+    max_certificates=MODEL_SIZE_LIMITS.max_certificates,
 )
 
 
@@ -123,7 +120,7 @@ def read_model_bundle(data: bytes) -> ModelBundle:
             (another media type, or the sigstore method) or ``envelope.signatures``.
     """
     try:
-        obj = loads_strict(data, max_bytes=MAX_SIGNATURE_BYTES)
+        obj = loads_strict(data, max_bytes=MODEL_SIZE_LIMITS.max_signature_bytes)
     except TooLargeError as exc:
         raise BundleFormatError(f"bundle: {exc}", code=Code.BUNDLE_TOO_LARGE) from exc
     except StrictDecodeError as exc:
@@ -160,7 +157,7 @@ def _envelope(obj: object) -> Envelope:
     """The DSSE envelope; a signature's ``keyid`` may be absent, empty or null (OMS schema)."""
     if isinstance(obj, dict) and isinstance(obj.get("signatures"), list):
         obj = {**obj, "signatures": [_without_null_keyid(s) for s in obj["signatures"]]}
-    return Envelope.from_json(obj, max_payload_bytes=MAX_PAYLOAD_BYTES)
+    return Envelope.from_json(obj, max_payload_bytes=MODEL_SIZE_LIMITS.max_payload_bytes)
 
 
 def _without_null_keyid(signature: object) -> object:
@@ -240,9 +237,10 @@ def _certificates(obj: object) -> tuple[x509.Certificate, ...]:
     items = json_object(obj, "x509CertificateChain", {"certificates"}, set(), BundleFormatError)[
         "certificates"
     ]
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_CERTIFICATES:
+    if not isinstance(items, list) or not 1 <= len(items) <= MODEL_SIZE_LIMITS.max_certificates:
         raise BundleFormatError(
-            f"x509CertificateChain.certificates must hold 1 to {MAX_CERTIFICATES} certificates"
+            "x509CertificateChain.certificates must hold 1 to "
+            f"{MODEL_SIZE_LIMITS.max_certificates} certificates"
         )
     return tuple(_certificate(item) for item in items)
 
@@ -250,9 +248,10 @@ def _certificates(obj: object) -> tuple[x509.Certificate, ...]:
 def _certificate(obj: object) -> x509.Certificate:
     raw = json_object(obj, "certificate", {"rawBytes"}, set(), BundleFormatError)["rawBytes"]
     der = b64_field(raw, "certificate rawBytes", BundleFormatError)
-    if len(der) > MAX_CERTIFICATE_BYTES:
+    if len(der) > MODEL_LIMITS.max_certificate_bytes:
         raise BundleFormatError(
-            f"certificate of {len(der)} bytes exceeds the cap of {MAX_CERTIFICATE_BYTES}",
+            f"certificate of {len(der)} bytes exceeds the cap of "
+            f"{MODEL_LIMITS.max_certificate_bytes}",
             code=Code.BUNDLE_TOO_LARGE,
         )
     try:

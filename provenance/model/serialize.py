@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.errors import ProvenanceError
+from provenance.model.limits import MODEL_SIZE_LIMITS
 
 CHUNK_BYTES = 1024 * 1024
-MAX_WORKERS = 32
 DEFAULT_SHARD_SIZE = 1_000_000_000
 SINGLE_FILE_NAME = "."
 GIT_PATHS = (".git", ".gitattributes", ".github", ".gitignore")
@@ -252,7 +252,9 @@ def hash_files(
     """
     tasks = _tasks(files, serialization)
     tasks.sort(key=lambda task: task.size, reverse=True)
-    count = max(1, min(workers or default_workers(), MAX_WORKERS, len(tasks) or 1))
+    count = max(
+        1, min(workers or default_workers(), MODEL_SIZE_LIMITS.max_workers, len(tasks) or 1)
+    )
     single = root if _is_single(files) else None
     local = threading.local()
 

@@ -16,8 +16,9 @@ from typing import Any
 import rfc8785
 
 from provenance.codes import Code
-from provenance.encoding import StrictDecodeError, json_object, loads_strict
+from provenance.encoding import JSON_LIMITS, StrictDecodeError, json_object, loads_strict
 from provenance.errors import BundleFormatError
+from provenance.model.limits import MODEL_SIZE_LIMITS
 from provenance.model.serialize import (
     HASH_TYPES,
     SINGLE_FILE_NAME,
@@ -31,11 +32,6 @@ from provenance.model.serialize import (
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://model_signing/signature/v1.0"
-MAX_PAYLOAD_BYTES = 64 * 1024 * 1024
-MAX_RESOURCES = 250_000
-MAX_IGNORE_PATHS = 1024
-MAX_NAME_CHARS = 4096
-MAX_SHARD_SIZE = 2**53 - 1
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 OFFSET = re.compile(r"^(0|[1-9][0-9]{0,18})$")
 
@@ -88,7 +84,7 @@ def parse_statement(payload: bytes) -> ModelStatement:
         BundleFormatError: ``statement.malformed`` or ``statement.unsupported``.
     """
     try:
-        obj = loads_strict(payload, max_bytes=MAX_PAYLOAD_BYTES)
+        obj = loads_strict(payload, max_bytes=MODEL_SIZE_LIMITS.max_payload_bytes)
     except StrictDecodeError as exc:
         raise _fail(str(exc)) from exc
     fields = json_object(
@@ -119,8 +115,10 @@ def _subject(obj: object) -> tuple[str, str]:
         raise _fail("exactly one subject is required")
     subject = json_object(obj[0], "subject", {"name", "digest"}, set(), _fail)
     name = subject["name"]
-    if not isinstance(name, str) or not name or len(name) > MAX_NAME_CHARS:
-        raise _fail(f"subject.name must be a non-empty string of at most {MAX_NAME_CHARS}")
+    if not isinstance(name, str) or not name or len(name) > MODEL_SIZE_LIMITS.max_name_chars:
+        raise _fail(
+            f"subject.name must be a non-empty string of at most {MODEL_SIZE_LIMITS.max_name_chars}"
+        )
     digest = json_object(subject["digest"], "subject.digest", {"sha256"}, set(), _fail)["sha256"]
     if not isinstance(digest, str) or not SHA256_HEX.fullmatch(digest):
         raise _fail("subject.digest.sha256 must be 64 lowercase hex digits")
@@ -169,20 +167,28 @@ def _shard_size(value: object, method: str) -> int | None:
     # Schema's "integer" accepts any number with a zero fractional part.
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_SHARD_SIZE:
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not 0 < value <= JSON_LIMITS.max_exact_integer
+    ):
         raise _fail(
-            f"serialization.shard_size must be an integer from 1 to {MAX_SHARD_SIZE} for the "
+            "serialization.shard_size must be an integer from 1 to "
+            f"{JSON_LIMITS.max_exact_integer} for the "
             f"shards method, found {value!r}"
         )
     return value
 
 
 def _ignore_paths(obj: object) -> tuple[str, ...]:
-    if not isinstance(obj, list) or len(obj) > MAX_IGNORE_PATHS:
-        raise _fail(f"serialization.ignore_paths must be a list of at most {MAX_IGNORE_PATHS}")
+    if not isinstance(obj, list) or len(obj) > MODEL_SIZE_LIMITS.max_ignore_paths:
+        raise _fail(
+            "serialization.ignore_paths must be a list of at most "
+            f"{MODEL_SIZE_LIMITS.max_ignore_paths}"
+        )
     paths = []
     for item in obj:
-        if not isinstance(item, str) or len(item) > MAX_NAME_CHARS:
+        if not isinstance(item, str) or len(item) > MODEL_SIZE_LIMITS.max_name_chars:
             raise _fail("serialization.ignore_paths holds a non-string or overlong entry")
         try:
             paths.append(check_relative(item, "ignore path"))
@@ -192,8 +198,10 @@ def _ignore_paths(obj: object) -> tuple[str, ...]:
 
 
 def _resources(obj: object, serialization: Serialization) -> tuple[Resource, ...]:
-    if not isinstance(obj, list) or len(obj) > MAX_RESOURCES:
-        raise _fail(f"predicate.resources must be a list of at most {MAX_RESOURCES} items")
+    if not isinstance(obj, list) or len(obj) > MODEL_SIZE_LIMITS.max_resources:
+        raise _fail(
+            f"predicate.resources must be a list of at most {MODEL_SIZE_LIMITS.max_resources} items"
+        )
     algorithms = {serialization.hash_type}
     if serialization.shard_size is not None:
         # The reference implementation names a shard's algorithm "<hash>-sharded-<shard size>".
@@ -215,8 +223,11 @@ def _resource(
 ) -> Resource:
     fields = json_object(obj, "resource", {"name", "digest", "algorithm"}, set(), _fail)
     name, digest, algorithm = fields["name"], fields["digest"], fields["algorithm"]
-    if not isinstance(name, str) or len(name) > MAX_NAME_CHARS:
-        raise _fail(f"resource name must be a string of at most {MAX_NAME_CHARS} characters")
+    if not isinstance(name, str) or len(name) > MODEL_SIZE_LIMITS.max_name_chars:
+        raise _fail(
+            f"resource name must be a string of at most {MODEL_SIZE_LIMITS.max_name_chars} "
+            "characters"
+        )
     if algorithm not in algorithms:
         raise _fail(
             f"resource {name!r}: algorithm {algorithm!r} differs from the serialization's "

@@ -33,6 +33,7 @@ from provenance.errors import (
 from provenance.identity.trust import TrustRoot
 from provenance.keys import VerifyingKey
 from provenance.model.container import Container, ModelBundle, oms_key_hint, read_model_bundle
+from provenance.model.limits import MODEL_SIZE_LIMITS
 from provenance.model.serialize import (
     LocalFile,
     ModelPathError,
@@ -64,7 +65,6 @@ from provenance.verify.verifier import (
 )
 
 MODEL_CONTENT_TYPE = "application/vnd.oms.model"
-MAX_FILE_FINDINGS = 200
 STEPS = ("parse", "signature", "log", "certificate", "revocation", "policy", "digest")
 _NON_FATAL = frozenset({"revocation", "digest"})
 
@@ -373,9 +373,9 @@ def _file_findings(report: FileReport, hash_type: str) -> list[Finding]:
         *((Code.MODEL_PATH_UNSUPPORTED, f"{p}: {reason}") for p, reason in report.unsupported),
     ]
     findings = [Finding("digest", code, False, message) for code, message in items]
-    if len(findings) > MAX_FILE_FINDINGS:
-        hidden = len(findings) - MAX_FILE_FINDINGS
-        findings = findings[:MAX_FILE_FINDINGS]
+    if len(findings) > MODEL_SIZE_LIMITS.max_file_findings:
+        hidden = len(findings) - MODEL_SIZE_LIMITS.max_file_findings
+        findings = findings[: MODEL_SIZE_LIMITS.max_file_findings]
         findings.append(
             Finding(
                 "digest",

@@ -19,8 +19,9 @@ from provenance.codes import Code
 from provenance.errors import LogError, LogProofError
 from provenance.identity.names import identity_of
 from provenance.tlog.entry import LogEntry
+from provenance.tlog.limits import TLOG_LIMITS
 from provenance.tlog.merkle import HASH_SIZE, leaf_hash, root_from_hashes, subtree_hash
-from provenance.tlog.note import MAX_NOTE_BYTES, Checkpoint, NoteVerifier, open_checkpoint
+from provenance.tlog.note import Checkpoint, NoteVerifier, open_checkpoint
 from provenance.tlog.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
@@ -114,9 +115,10 @@ def _open_served_checkpoint(
     data = fetch(CHECKPOINT_PATH)
     if data is None:
         raise LogProofError("the log serves no checkpoint", code=Code.LOG_CHECKPOINT_INVALID)
-    if len(data) > MAX_NOTE_BYTES:
+    if len(data) > TLOG_LIMITS.max_note_bytes:
         raise LogProofError(
-            f"checkpoint exceeds {MAX_NOTE_BYTES} bytes", code=Code.LOG_CHECKPOINT_INVALID
+            f"checkpoint exceeds {TLOG_LIMITS.max_note_bytes} bytes",
+            code=Code.LOG_CHECKPOINT_INVALID,
         )
     try:
         note = data.decode("utf-8")

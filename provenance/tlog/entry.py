@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance.codes import Code
 from provenance.encoding import (
+    JSON_LIMITS,
     StrictDecodeError,
     b64decode_strict,
     b64encode,
@@ -27,13 +28,11 @@ from provenance.encoding import (
 )
 from provenance.errors import BundleFormatError, LogProofError
 from provenance.keys import VerifyingKey
+from provenance.tlog.limits import TLOG_LIMITS
 from provenance.tlog.merkle import HASH_SIZE, leaf_hash, verify_inclusion
-from provenance.tlog.note import MAX_NOTE_BYTES, NoteVerifier, open_checkpoint
+from provenance.tlog.note import NoteVerifier, open_checkpoint
 
 ENTRY_VERSION = 1
-MAX_ENTRY_BYTES = 0xFFFF
-MAX_PROOF_HASHES = 64
-MAX_JSON_INTEGER = 2**53 - 1
 
 
 def _entry_error(message: str) -> LogProofError:
@@ -65,7 +64,7 @@ def _exact_keys(
 def _integer(value: object, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{where}: expected an integer, found {type(value).__name__}")
-    if not 0 <= value <= MAX_JSON_INTEGER:
+    if not 0 <= value <= JSON_LIMITS.max_exact_integer:
         raise ValueError(f"{where}: {value} is outside 0..2**53-1")
     return value
 
@@ -95,7 +94,7 @@ class LogEntry:
             if len(getattr(self, name)) != HASH_SIZE:
                 raise _entry_error(f"{name}: expected {HASH_SIZE} bytes")
         if isinstance(self.integrated_time, bool) or not (
-            0 <= self.integrated_time <= MAX_JSON_INTEGER
+            0 <= self.integrated_time <= JSON_LIMITS.max_exact_integer
         ):
             raise _entry_error(f"integrated time {self.integrated_time} is outside 0..2**53-1")
         if self.certificate_der is not None and (
@@ -133,7 +132,7 @@ class LogEntry:
         """
         try:
             obj = _exact_keys(
-                loads_strict(data, max_bytes=MAX_ENTRY_BYTES),
+                loads_strict(data, max_bytes=TLOG_LIMITS.max_entry_bytes),
                 {"envelopeSha256", "integratedTime", "signer", "version"},
                 set(),
                 "log entry",
@@ -198,14 +197,18 @@ class InclusionProof:
         fields = {"logIndex", "treeSize", "rootHash", "hashes", "checkpoint"}
         proof = _exact_keys(obj, fields, set(), "inclusionProof")
         hashes = proof["hashes"]
-        if not isinstance(hashes, list) or len(hashes) > MAX_PROOF_HASHES:
+        if not isinstance(hashes, list) or len(hashes) > TLOG_LIMITS.max_proof_hashes:
             raise ValueError(
-                f"inclusionProof.hashes: expected a list of at most {MAX_PROOF_HASHES}"
+                f"inclusionProof.hashes: expected a list of at most {TLOG_LIMITS.max_proof_hashes}"
             )
         checkpoint = _exact_keys(proof["checkpoint"], {"envelope"}, set(), "checkpoint")["envelope"]
-        if not isinstance(checkpoint, str) or len(checkpoint.encode("utf-8")) > MAX_NOTE_BYTES:
+        if (
+            not isinstance(checkpoint, str)
+            or len(checkpoint.encode("utf-8")) > TLOG_LIMITS.max_note_bytes
+        ):
             raise ValueError(
-                f"checkpoint.envelope: expected a string of at most {MAX_NOTE_BYTES} bytes"
+                f"checkpoint.envelope: expected a string of at most {TLOG_LIMITS.max_note_bytes} "
+                "bytes"
             )
         return cls(
             log_index=_integer(proof["logIndex"], "inclusionProof.logIndex"),

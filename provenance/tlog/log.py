@@ -12,12 +12,11 @@ from typing import TypeVar
 from provenance.errors import LogError
 from provenance.tlog import merkle, tiles
 from provenance.tlog.entry import InclusionProof, LogEntry, TlogEntry
+from provenance.tlog.limits import TLOG_LIMITS
 from provenance.tlog.note import Checkpoint, NoteSigner, sign_checkpoint
 from provenance.tlog.store import LogState, LogStore, LogWrite, TileSource
 
-DEFAULT_MAX_SKEW_SECONDS = 300
 _T = TypeVar("_T")
-MAX_BATCH = 4096
 
 
 class TransparencyLog:
@@ -41,7 +40,7 @@ class TransparencyLog:
         origin: str,
         clock: Callable[[], int],
         *,
-        max_skew: int = DEFAULT_MAX_SKEW_SECONDS,
+        max_skew: int = TLOG_LIMITS.max_skew_seconds,
     ) -> None:
         if signer.name != origin:
             raise LogError(f"the checkpoint key is named {signer.name!r}, the origin is {origin!r}")
@@ -71,8 +70,10 @@ class TransparencyLog:
         return self.tlog_entry_for(index)
 
     def _check_batch(self, entries: Sequence[LogEntry]) -> list[bytes]:
-        if len(entries) > MAX_BATCH:
-            raise LogError(f"a batch holds at most {MAX_BATCH} entries, found {len(entries)}")
+        if len(entries) > TLOG_LIMITS.max_batch:
+            raise LogError(
+                f"a batch holds at most {TLOG_LIMITS.max_batch} entries, found {len(entries)}"
+            )
         now = self._clock()
         for entry in entries:
             if abs(entry.integrated_time - now) > self._max_skew:

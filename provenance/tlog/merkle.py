@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from provenance.codes import Code
 from provenance.errors import LogProofError
+from provenance.tlog.limits import TLOG_LIMITS
 
 HASH_SIZE = 32
-MAX_TREE_SIZE = 2**64 - 1
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 NodeReader = Callable[[int, int], bytes]
@@ -145,7 +145,7 @@ def _require(condition: bool, message: str) -> None:
 
 
 def _check_size(name: str, value: int) -> None:
-    _require(0 <= value <= MAX_TREE_SIZE, f"{name} {value} is outside 0..2**64-1")
+    _require(0 <= value <= TLOG_LIMITS.max_tree_size, f"{name} {value} is outside 0..2**64-1")
 
 
 def inclusion_proof(index: int, size: int, read_node: NodeReader) -> list[bytes]:

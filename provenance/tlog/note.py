@@ -18,11 +18,10 @@ from provenance.codes import Code
 from provenance.encoding import StrictDecodeError, b64decode_strict, b64encode
 from provenance.errors import KeyFormatError, LogProofError, SignatureInvalidError
 from provenance.keys import Ed25519SigningKey, Ed25519VerifyingKey
-from provenance.tlog.merkle import HASH_SIZE, MAX_TREE_SIZE
+from provenance.tlog.limits import TLOG_LIMITS
+from provenance.tlog.merkle import HASH_SIZE
 
 ED25519_ALGORITHM = 0x01
-MAX_NOTE_BYTES = 64 * 1024
-MAX_SIGNATURES = 100
 SIGNATURE_PREFIX = "\u2014 "
 KEY_ID_BYTES = 4
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
@@ -180,8 +179,8 @@ class _SignatureLine:
 
 
 def _split_note(note: str) -> tuple[str, list[_SignatureLine]]:
-    if len(note.encode("utf-8")) > MAX_NOTE_BYTES:
-        raise _invalid(f"note exceeds {MAX_NOTE_BYTES} bytes")
+    if len(note.encode("utf-8")) > TLOG_LIMITS.max_note_bytes:
+        raise _invalid(f"note exceeds {TLOG_LIMITS.max_note_bytes} bytes")
     _check_text(note)
     split = note.rfind("\n\n")
     if split < 0:
@@ -190,8 +189,10 @@ def _split_note(note: str) -> tuple[str, list[_SignatureLine]]:
     lines = block.split("\n")[:-1]
     if not lines:
         raise _invalid("note has no signature lines")
-    if len(lines) > MAX_SIGNATURES:
-        raise _invalid(f"note has {len(lines)} signature lines, more than {MAX_SIGNATURES}")
+    if len(lines) > TLOG_LIMITS.max_note_signatures:
+        raise _invalid(
+            f"note has {len(lines)} signature lines, more than {TLOG_LIMITS.max_note_signatures}"
+        )
     return text, [_parse_signature_line(line) for line in lines]
 
 
@@ -261,7 +262,7 @@ class Checkpoint:
     def __post_init__(self) -> None:
         if not self.origin or "\n" in self.origin:
             raise _invalid("checkpoint origin must be a non-empty single line")
-        if not 0 <= self.size <= MAX_TREE_SIZE:
+        if not 0 <= self.size <= TLOG_LIMITS.max_tree_size:
             raise _invalid(f"checkpoint size {self.size} is outside 0..2**64-1")
         if len(self.root_hash) != HASH_SIZE:
             raise _invalid(f"expected a {HASH_SIZE}-byte root hash, found {len(self.root_hash)}")

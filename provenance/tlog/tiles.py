@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from provenance.errors import LogError
+from provenance.tlog.limits import TLOG_LIMITS
 from provenance.tlog.merkle import HASH_SIZE, leaf_hash, root_from_hashes, subtree_hash
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
-MAX_ENTRY_BYTES = 0xFFFF
 _INDEX = r"(?:x[0-9]{3}/)*[0-9]{3}"
 _TILE_PATH = re.compile(
     rf"tile/(?P<level>[0-9]|[1-5][0-9]|6[0-3])/(?P<index>{_INDEX})(?:\.p/(?P<width>[0-9]+))?"
@@ -190,8 +190,10 @@ def encode_entry_bundle(entries: Sequence[bytes]) -> bytes:
         raise LogError(f"an entry bundle holds at most {TILE_WIDTH} entries, found {len(entries)}")
     parts = []
     for entry in entries:
-        if len(entry) > MAX_ENTRY_BYTES:
-            raise LogError(f"a log entry is at most {MAX_ENTRY_BYTES} bytes, found {len(entry)}")
+        if len(entry) > TLOG_LIMITS.max_entry_bytes:
+            raise LogError(
+                f"a log entry is at most {TLOG_LIMITS.max_entry_bytes} bytes, found {len(entry)}"
+            )
         parts.append(len(entry).to_bytes(2, "big") + entry)
     return b"".join(parts)
 

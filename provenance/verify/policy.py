@@ -77,15 +77,35 @@ class Identity(Policy):
             Issuer(self.issuer).check(facts)
 
 
-MAX_IDENTITY_PATTERN_CHARS = 1024
-PATTERN_ENGINE_MAX_MEMORY = 1 << 20
-"""RE2's program budget: a pattern whose program needs more is refused before it costs more than
-a few tens of milliseconds to build (an 8 MiB budget let one pattern take 1.4 s)."""
-MAX_IDENTITY_PATTERNS = 4
-"""Identity patterns in one policy, ``anyOf`` members included: bounds the compile work of one
-request."""
-MAX_AGE_SECONDS = 100 * 366 * 86400
-"""The largest ``maxAgeSeconds`` (about a century); larger values overflow ``timedelta``."""
+@dataclass(frozen=True)
+class PolicyLimits:
+    """The caps of policies and of their JSON form.
+
+    Attributes:
+        max_identity_pattern_chars: One identity pattern.
+        pattern_engine_max_memory: RE2's program budget: a pattern whose program needs more is
+            refused before it costs more than a few tens of milliseconds to build (an 8 MiB
+            budget let one pattern take 1.4 s).
+        max_identity_patterns: Identity patterns in one policy, ``anyOf`` members included:
+            bounds the compile work of one request.
+        max_age_seconds: The largest ``maxAgeSeconds`` (about a century); larger values
+            overflow ``timedelta``.
+        max_any_of_members: Members of one ``anyOf``.
+        max_depth: A JSON policy nests ``anyOf`` at most this deep (the top-level object is
+            depth 1).
+        max_document_bytes: A policy document (``prov verify --policy``) or claim value.
+    """
+
+    max_identity_pattern_chars: int = 1024
+    pattern_engine_max_memory: int = 1 << 20
+    max_identity_patterns: int = 4
+    max_age_seconds: int = 100 * 366 * 86400
+    max_any_of_members: int = 16
+    max_depth: int = 4
+    max_document_bytes: int = 64 * 1024
+
+
+POLICY_LIMITS = PolicyLimits()
 
 
 class _Matcher(Protocol):
@@ -103,8 +123,8 @@ class IdentityPattern(Policy):
 
     Raises:
         PolicyError: ``policy.malformed`` when the pattern is longer than
-            ``MAX_IDENTITY_PATTERN_CHARS``, is not RE2 syntax, or compiles to a program larger than
-            ``PATTERN_ENGINE_MAX_MEMORY``.
+            ``POLICY_LIMITS.max_identity_pattern_chars``, is not RE2 syntax, or compiles to a
+            program larger than ``POLICY_LIMITS.pattern_engine_max_memory``.
     """
 
     pattern: str
@@ -124,15 +144,16 @@ class IdentityPattern(Policy):
 
 
 def _compile_pattern(pattern: str) -> _Matcher:
-    if len(pattern) > MAX_IDENTITY_PATTERN_CHARS:
+    if len(pattern) > POLICY_LIMITS.max_identity_pattern_chars:
         raise PolicyError(
-            f"identity patterns have at most {MAX_IDENTITY_PATTERN_CHARS} characters; "
+            f"identity patterns have at most {POLICY_LIMITS.max_identity_pattern_chars} "
+            "characters; "
             f"found {len(pattern)}",
             code=Code.POLICY_MALFORMED,
         )
     options = re2.Options()
     options.log_errors = False
-    options.max_mem = PATTERN_ENGINE_MAX_MEMORY
+    options.max_mem = POLICY_LIMITS.pattern_engine_max_memory
     try:
         compiled: _Matcher = re2.compile(pattern, options)
     except (re2.error, UnicodeEncodeError) as exc:
@@ -363,9 +384,6 @@ POLICY_FIELDS = {
     "requireFreshCrl",
     "anyOf",
 }
-MAX_ANY_OF_MEMBERS = 16
-MAX_POLICY_DEPTH = 4
-"""A JSON policy nests ``anyOf`` at most this deep (the top-level object is depth 1)."""
 
 
 def policy_from_json(obj: object, *, depth: int = 1) -> Policy:
@@ -374,16 +392,18 @@ def policy_from_json(obj: object, *, depth: int = 1) -> Policy:
     The form is ``{"identity"?, "identityRegex"?, "issuer"?, "requiredClaims"?: {name:
     value|null}, "maxAgeSeconds"?, "requireFreshCrl"?: true, "unsafeAnyIdentity"?: bool,
     "anyOf"?: [policy, ...]}``; all given parts must hold (an :class:`AllOf`); ``anyOf`` holds
-    when one of its 1 to ``MAX_ANY_OF_MEMBERS`` member policies (objects of this same form)
-    holds, nested at most ``MAX_POLICY_DEPTH`` deep.
+    when one of its 1 to ``POLICY_LIMITS.max_any_of_members`` member policies (objects of this
+    same form) holds, nested at most ``POLICY_LIMITS.max_depth`` deep.
 
     Raises:
         PolicyError: ``policy.malformed`` for an unknown field, a value of the wrong type, a
-            ``maxAgeSeconds`` past ``MAX_AGE_SECONDS``, or a part the policy classes refuse (a bad
-            identity pattern or issuer pin).
+            ``maxAgeSeconds`` past ``POLICY_LIMITS.max_age_seconds``, or a part the policy classes
+            refuse (a bad identity pattern or issuer pin).
     """
-    if depth == 1 and _count_patterns(obj) > MAX_IDENTITY_PATTERNS:
-        raise _malformed(f"a policy holds at most {MAX_IDENTITY_PATTERNS} identity patterns")
+    if depth == 1 and _count_patterns(obj) > POLICY_LIMITS.max_identity_patterns:
+        raise _malformed(
+            f"a policy holds at most {POLICY_LIMITS.max_identity_patterns} identity patterns"
+        )
     fields = json_object(obj, "policy", set(), POLICY_FIELDS, _malformed)
     parts: list[Policy] = []
     for name, kind in (
@@ -406,8 +426,10 @@ def _flags(fields: dict[str, object]) -> list[Policy]:
         seconds = fields["maxAgeSeconds"]
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
             raise _malformed("policy.maxAgeSeconds must be a non-negative integer")
-        if seconds > MAX_AGE_SECONDS:
-            raise _malformed(f"policy.maxAgeSeconds is at most {MAX_AGE_SECONDS}; found {seconds}")
+        if seconds > POLICY_LIMITS.max_age_seconds:
+            raise _malformed(
+                f"policy.maxAgeSeconds is at most {POLICY_LIMITS.max_age_seconds}; found {seconds}"
+            )
         parts.append(MaxAge(timedelta(seconds=seconds)))
     if "requireFreshCrl" in fields:
         if fields["requireFreshCrl"] is not True:
@@ -422,10 +444,12 @@ def _flags(fields: dict[str, object]) -> list[Policy]:
 
 
 def _any_of(value: object, depth: int) -> Policy:
-    if depth >= MAX_POLICY_DEPTH:
-        raise _malformed(f"policy.anyOf nests at most {MAX_POLICY_DEPTH} policies deep")
-    if not isinstance(value, list) or not 1 <= len(value) <= MAX_ANY_OF_MEMBERS:
-        raise _malformed(f"policy.anyOf must be a list of 1 to {MAX_ANY_OF_MEMBERS} policy objects")
+    if depth >= POLICY_LIMITS.max_depth:
+        raise _malformed(f"policy.anyOf nests at most {POLICY_LIMITS.max_depth} policies deep")
+    if not isinstance(value, list) or not 1 <= len(value) <= POLICY_LIMITS.max_any_of_members:
+        raise _malformed(
+            f"policy.anyOf must be a list of 1 to {POLICY_LIMITS.max_any_of_members} policy objects"
+        )
     return AnyOf([policy_from_json(member, depth=depth + 1) for member in value])
 
 

@@ -21,7 +21,7 @@ import pytest
 from provenance.errors import CanonicalizationError, PolicyError
 from provenance.text import Canonicalization, canonicalize
 from provenance.verify.policy import (
-    MAX_IDENTITY_PATTERN_CHARS,
+    POLICY_LIMITS,
     AllOf,
     Identity,
     IdentityPattern,
@@ -73,7 +73,7 @@ def test_catastrophic_identity_pattern_finishes_with_a_mismatch_in_the_library()
 
 def test_nested_repetitions_up_to_the_cap_finish_and_match_fully() -> None:
     pattern = "(?:(?:.|.|.|.)*)*" * 10 + r"https://reviews\.example/u/8841"
-    assert len(pattern) <= MAX_IDENTITY_PATTERN_CHARS
+    assert len(pattern) <= POLICY_LIMITS.max_identity_pattern_chars
     assert _codes_in_child(pattern) == "[]"
 
 
@@ -94,10 +94,10 @@ def test_catastrophic_identity_regex_option_finishes_with_exit_1_in_the_cli(tmp_
 
 def test_identity_pattern_over_the_length_cap_is_malformed() -> None:
     with pytest.raises(PolicyError) as raised:
-        IdentityPattern("a" * (MAX_IDENTITY_PATTERN_CHARS + 1))
+        IdentityPattern("a" * (POLICY_LIMITS.max_identity_pattern_chars + 1))
     assert raised.value.code == "policy.malformed"
     with pytest.raises(PolicyError) as raised:
-        policy_from_json({"identityRegex": "a" * (MAX_IDENTITY_PATTERN_CHARS + 1)})
+        policy_from_json({"identityRegex": "a" * (POLICY_LIMITS.max_identity_pattern_chars + 1)})
     assert raised.value.code == "policy.malformed"
 
 

@@ -9,13 +9,13 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance.encoding import MAX_EXACT_INTEGER, canonical_json, compact_json_size
+from provenance.encoding import JSON_LIMITS, canonical_json, compact_json_size
 
 ascii_text = st.text(alphabet=st.characters(max_codepoint=127), max_size=12)
 plain = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers(min_value=-MAX_EXACT_INTEGER, max_value=MAX_EXACT_INTEGER)
+    | st.integers(min_value=-JSON_LIMITS.max_exact_integer, max_value=JSON_LIMITS.max_exact_integer)
     | ascii_text,
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(ascii_text, children, max_size=4)

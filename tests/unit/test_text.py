@@ -5,7 +5,7 @@ import io
 import pytest
 
 from provenance.errors import CanonicalizationError
-from provenance.text import MAX_TEXT_LINE_CHARS, Canonicalization, canonicalize, content_sha256
+from provenance.text import TEXT_LIMITS, Canonicalization, canonicalize, content_sha256
 
 TEXT = Canonicalization.TEXT_V1
 
@@ -50,9 +50,9 @@ def test_copy_paste_variants_share_one_digest() -> None:
 
 
 def test_text_v1_refuses_an_overlong_line_streamed_or_in_memory() -> None:
-    longest = b"a" * MAX_TEXT_LINE_CHARS + b"\n"
+    longest = b"a" * TEXT_LIMITS.max_line_chars + b"\n"
     assert content_sha256(io.BytesIO(longest), TEXT) == content_sha256(longest, TEXT)
-    overlong = b"a" * (MAX_TEXT_LINE_CHARS + 1)
+    overlong = b"a" * (TEXT_LIMITS.max_line_chars + 1)
     for content in (overlong, io.BytesIO(overlong), io.BytesIO(overlong + b"\nmore\n")):
         with pytest.raises(CanonicalizationError, match="at most"):
             content_sha256(content, TEXT)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from provenance.encoding import b64encode
+from provenance.encoding import JSON_LIMITS, b64encode
 from provenance.tlog import tiles
 from verifier_api.auth import ServiceDep
 from verifier_api.errors import ApiError
@@ -18,11 +18,10 @@ from verifier_api.schemas import (
 from verifier_api.service import Service
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
-MAX_INDEX = 2**53 - 1
-MAX_TILE_INDEX = MAX_INDEX // tiles.TILE_WIDTH
+LAST_TILE_INDEX = JSON_LIMITS.max_exact_integer // tiles.TILE_WIDTH
 """The last level-0 tile of a log of 2**53-1 entries; tiles past it cannot exist (and their index
 may not even fit the database's 64-bit integers)."""
-Index = Annotated[int, Path(ge=0, le=MAX_INDEX)]
+Index = Annotated[int, Path(ge=0, le=JSON_LIMITS.max_exact_integer)]
 TILE_CACHE = "public, max-age=31536000, immutable"
 
 
@@ -47,8 +46,10 @@ def checkpoint(service: ServiceDep) -> Response:
 
 
 def _existing(tile: tiles.TileId, path: str) -> tiles.TileId:
-    if tile.index > MAX_TILE_INDEX:
-        raise _not_found(f"tile {path} is past the largest log ({MAX_INDEX} entries)")
+    if tile.index > LAST_TILE_INDEX:
+        raise _not_found(
+            f"tile {path} is past the largest log ({JSON_LIMITS.max_exact_integer} entries)"
+        )
     return tile
 
 
@@ -103,8 +104,10 @@ def entry(index: Index, service: ServiceDep) -> Any:
 @router.get("/proofs/inclusion", response_model=InclusionProofResponse)
 def inclusion_proof(
     service: ServiceDep,
-    index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
-    tree_size: Annotated[int | None, Query(alias="treeSize", ge=1, le=MAX_INDEX)] = None,
+    index: Annotated[int, Query(ge=0, le=JSON_LIMITS.max_exact_integer)],
+    tree_size: Annotated[
+        int | None, Query(alias="treeSize", ge=1, le=JSON_LIMITS.max_exact_integer)
+    ] = None,
 ) -> Any:
     """The inclusion proof of leaf ``index`` up to ``treeSize`` (default: the current size)."""
     size = tree_size or _size(service)
@@ -117,8 +120,8 @@ def inclusion_proof(
 @router.get("/proofs/consistency", response_model=ConsistencyProofResponse)
 def consistency_proof(
     service: ServiceDep,
-    first: Annotated[int, Query(ge=1, le=MAX_INDEX)],
-    second: Annotated[int | None, Query(ge=1, le=MAX_INDEX)] = None,
+    first: Annotated[int, Query(ge=1, le=JSON_LIMITS.max_exact_integer)],
+    second: Annotated[int | None, Query(ge=1, le=JSON_LIMITS.max_exact_integer)] = None,
 ) -> Any:
     """The consistency proof from tree size ``first`` to ``second`` (default: the current)."""
     size = second or _size(service)

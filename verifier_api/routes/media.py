@@ -20,12 +20,12 @@ from provenance.verify.result import VerificationResult
 from verifier_api.auth import AnyKey, ServiceDep, SignKey
 from verifier_api.errors import ApiError
 from verifier_api.service import utc_now
+from verifier_api.settings import HTTP_LIMITS
 from verifier_api.signing import ACCOUNT_ID, author_id
 from verifier_api.verification import DEFAULT_POLICY, Moment, request_policy, verified
 
 router = APIRouter(prefix="/v1", tags=["media"])
 MEDIA_ROUTES = ("/v1/verify/media", "/v1/sign/media")
-MAX_FORM_JSON_BYTES = 16 * 1024
 SIDECAR_MIME_TYPE = "application/c2pa"
 
 
@@ -55,7 +55,7 @@ def _form_json(text: str | None, what: str) -> Any:
     if text is None:
         return None
     try:
-        return loads_strict(text, max_bytes=MAX_FORM_JSON_BYTES)
+        return loads_strict(text, max_bytes=HTTP_LIMITS.max_form_json_bytes)
     except StrictDecodeError as exc:
         raise ApiError(422, "request.invalid", f"{what} is not a JSON document: {exc}") from exc
 

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.bundle import Bundle
+from verifier_api.settings import HTTP_LIMITS
 
 DEMO_REVIEWS_DIR = "demo-reviews"
-MAX_LISTED_REVIEWS = 50
-MAX_REVIEW_FILE_BYTES = 2 * 1024 * 1024
 REVIEW_ID = re.compile(r"[0-9]{1,20}")
 _SUFFIX = ".json"
 
@@ -62,7 +61,7 @@ def save_review(home: Path, display_name: str, text: str, bundle: Bundle) -> str
     return review_id
 
 
-def newest_reviews(home: Path, limit: int = MAX_LISTED_REVIEWS) -> list[StoredReview]:
+def newest_reviews(home: Path, limit: int = HTTP_LIMITS.max_listed_reviews) -> list[StoredReview]:
     """The ``limit`` newest readable reviews, newest first."""
     try:
         paths = list(reviews_dir(home).iterdir())
@@ -83,7 +82,7 @@ def load_review(home: Path, review_id: str) -> StoredReview | None:
     path = reviews_dir(home) / f"{review_id}{_SUFFIX}"
     try:
         with path.open("rb") as handle:
-            document = json.loads(handle.read(MAX_REVIEW_FILE_BYTES + 1))
+            document = json.loads(handle.read(HTTP_LIMITS.max_review_file_bytes + 1))
         name, text, bundle = document["displayName"], document["text"], document["bundle"]
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -16,6 +16,7 @@ from provenance.armor import armor, check_armored
 from provenance.display import printable
 from provenance.errors import BundleFormatError
 from provenance.present import DocumentPresentation, present, present_content, visible_text
+from provenance.statement import STATEMENT_LIMITS
 from provenance.text import Canonicalization, canonicalize
 from provenance.verify.policy import Identity, Policy
 from provenance.verify.result import VerificationResult
@@ -28,7 +29,6 @@ from verifier_api.web.form_errors import size_label
 from verifier_api.web.pages import render_page, static_file
 from verifier_api.web.views import ReviewCard, armored_outcome, content_outcome
 
-MAX_FIELD_CHARS = 1024
 VERIFIED_PURCHASE = "verifiedPurchase"
 DEMO_OFF = "The demo review site (PROVENANCE_DEMO=1)"
 router = APIRouter(include_in_schema=False)
@@ -206,8 +206,8 @@ def _demo_errors(account_id: str, display_name: str, text: str) -> list[str]:
     errors = []
     if not ACCOUNT_ID.fullmatch(account_id):
         errors.append("Account id: 1 to 64 letters, digits, '_' or '-'.")
-    if not display_name.strip() or len(display_name) > MAX_FIELD_CHARS:
-        errors.append(f"Display name: 1 to {MAX_FIELD_CHARS} characters.")
+    if not display_name.strip() or len(display_name) > STATEMENT_LIMITS.max_text_chars:
+        errors.append(f"Display name: 1 to {STATEMENT_LIMITS.max_text_chars} characters.")
     if not text.strip():
         errors.append("Review: write some text.")
     return errors
@@ -225,7 +225,7 @@ def _demo_page(
     stored = newest_reviews(service.settings.home)
     reviews = [_card(r, _check_review(service, r), trust) for r in stored]
     context = {**_base_context(request, service), "errors": errors, "form": form}
-    context |= {"reviews": reviews, "max_name_chars": MAX_FIELD_CHARS}
+    context |= {"reviews": reviews, "max_name_chars": STATEMENT_LIMITS.max_text_chars}
     return render_page("demo.html", context, status_code)
 
 

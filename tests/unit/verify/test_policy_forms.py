@@ -11,12 +11,7 @@ import pytest
 from cli.policy_options import PolicyOptions, build_policy, parse_claim, policy_document
 from provenance.bundle import Bundle
 from provenance.errors import BundleFormatError, PolicyError
-from provenance.verify.policy import (
-    MAX_AGE_SECONDS,
-    MAX_ANY_OF_MEMBERS,
-    RequireClaim,
-    policy_from_json,
-)
+from provenance.verify.policy import POLICY_LIMITS, RequireClaim, policy_from_json
 from provenance.verify.verifier import Verifier, refused_bundle
 from tests.adversarial.attack import AUTHOR, CERT_TRUST, CERTIFIED
 from tests.factories import IDENTITY, NOW, REVIEW, sign
@@ -49,7 +44,7 @@ def test_max_age_in_the_json_form_fails_closed_without_a_log() -> None:
     "policy",
     [
         {"anyOf": []},
-        {"anyOf": [{"identity": IDENTITY}] * (MAX_ANY_OF_MEMBERS + 1)},
+        {"anyOf": [{"identity": IDENTITY}] * (POLICY_LIMITS.max_any_of_members + 1)},
         {"anyOf": {"identity": IDENTITY}},
         {"anyOf": [{"anyOf": [{"anyOf": [{"anyOf": [{"identity": IDENTITY}]}]}]}]},
         {"anyOf": [{"identity": IDENTITY, "colour": "red"}]},
@@ -166,7 +161,10 @@ def test_cli_options_and_the_json_form_give_the_same_verdicts() -> None:
             "--unsafe-any-identity contradicts --identity/--identity-regex",
         ),
         (PolicyOptions(claims=("n=1", "n=true")), "--require-claim n is required with two values"),
-        (PolicyOptions(max_age=MAX_AGE_SECONDS + 1), "policy.maxAgeSeconds is at most"),
+        (
+            PolicyOptions(max_age=POLICY_LIMITS.max_age_seconds + 1),
+            "policy.maxAgeSeconds is at most",
+        ),
         (PolicyOptions(identity_regex="("), "identity"),
     ],
 )
