@@ -348,7 +348,7 @@ class TrustStore:
         skipped: list[str] = []
         for name, trust in self._current_roots(at, skipped):
             result = Verifier(trust).check(_rewound(content), bundle, policy, at=at)
-            if result.verified or chain_anchored(result) or _vouches(bundle, trust, at):
+            if result.verified or chain_anchored(result) or vouches(bundle, trust, at):
                 vouching.append(StoreVerification(name, result))
         if vouching:
             return agreed_verdict(vouching)
@@ -500,7 +500,7 @@ def armored_publisher(
     for name, trust in roots:
         checked = check_armored(Verifier(trust), document, policy, at=at)
         if checked.verified or any(
-            chain_anchored(b.result) or _vouches(b.block.bundle_bytes, trust, at)
+            chain_anchored(b.result) or vouches(b.block.bundle_bytes, trust, at)
             for b in checked.blocks
         ):
             vouching.append((name, trust, checked.verified))
@@ -510,7 +510,7 @@ def armored_publisher(
     return name, trust
 
 
-def _vouches(bundle: bytes | Bundle, trust: TrustRoot, at: datetime) -> bool:
+def vouches(bundle: bytes | Bundle, trust: TrustRoot, at: datetime) -> bool:
     """Whether ``trust`` vouches for the bundle's signer: it pins the bundle's key, or the chain
     leads to one of its anchors at ``at`` or at another time (a verification that failed before
     its certificate step, e.g. at an untrusted log, still belongs to the publisher whose anchors

@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 from provenance.bundle import Bundle, DecodedBundle
 from provenance.errors import BundleFormatError
 from provenance.identity.trust import TrustRoot
-from provenance.trust_store import TrustStore, TrustStoreError, chain_anchored
+from provenance.trust_store import TrustStore, TrustStoreError, chain_anchored, vouches
 from provenance.verify.policy import Policy, UnsafeAcceptAnyIdentity, policy_from_json
 from provenance.verify.result import VerificationResult
 from provenance.verify.verifier import Verifier, refused_bundle
@@ -91,8 +91,9 @@ def verify_bundle(
 ) -> BundleVerdict:
     """Verify ``content`` against ``bundle``, parsed once, under ``policy`` (None: the default).
 
-    This publisher's trust root comes first; with a policy given and a trust store set, a bundle
-    whose chain this publisher does not anchor goes to the store's publisher that does.
+    This publisher's trust root comes first, and its verdict is final when it vouches for the
+    signer (its anchors validate the chain at any time, or it pins the key); with a policy given
+    and a trust store set, any other bundle goes to the store's publishers that vouch for it.
     """
     parsed = parse_bundle(bundle)
     return verified(service, lambda moment: _check(service, moment, content, parsed, policy))
@@ -120,10 +121,17 @@ def _check(
         return BundleVerdict(refused_bundle(bundle, chosen))
     result = moment.verifier.check(content, bundle, chosen, at=moment.at)
     store = service.settings.trust_store
-    if result.verified or chain_anchored(result) or policy is None or store is None:
+    if policy is None or store is None or _own(result, bundle, moment):
         return BundleVerdict(result)
     try:
         other = TrustStore(store).verify(content, bundle, policy, at=moment.at)
     except TrustStoreError:
         return BundleVerdict(result)
     return BundleVerdict(other.result, other.publisher)
+
+
+def _own(result: VerificationResult, bundle: Bundle, moment: Moment) -> bool:
+    """Whether this publisher vouches for the bundle's signer: then its verdict is final, and no
+    publisher of the trust store (which may republish this one's anchors without its CRL or log
+    requirement) is asked."""
+    return result.verified or chain_anchored(result) or vouches(bundle, moment.trust, moment.at)

@@ -16,14 +16,22 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from provenance.armor import armor
 from provenance.bundle import Bundle
 from provenance.identity.trust import TrustRoot
+from provenance.tlog.entry import signer_binding
 from provenance.trust_store import TrustStore
 from provenance.verify.policy import Identity
 from provenance.verify.verifier import Verifier
+from tests.integration.api.support import PASSPHRASE
 from tests.integration.trust.support import Publisher, prov, served_publisher
+from verifier_api import crud
+from verifier_api.app import create_app
+from verifier_api.scopes import Scope as KeyScope
+from verifier_api.settings import Settings
 
 TEXT = "The desk lamp is sturdy and bright.\n"
 
@@ -148,3 +156,38 @@ def test_clear_signed_discovery_answers_with_the_victims_refusal(
     )
     assert code == 1, out + err
     assert "certificate.revoked" in out + err
+
+
+def test_the_service_keeps_its_own_refusal_when_a_store_publisher_would_verify(
+    scene: Scene,
+) -> None:
+    """Alpha's own ``/v1/verify`` with the mirror in its trust store: one extra log entry from the
+    mirror's log made alpha's log step fail before its certificate step, and the service then
+    asked the store, where the mirror verified the revoked certificate."""
+    parsed = Bundle.from_json(scene.bundle)
+    extra = scene.mirror.service.sequencer.submit(
+        parsed.envelope.sha256(),
+        *signer_binding(parsed.certificates, scene.alpha.service.publisher.service_key.public_key),
+    )
+    doctored = json.loads(json.dumps(scene.bundle))
+    doctored["verificationMaterial"]["tlogEntries"].append(extra.to_json())
+    code, _, err = prov("trust", "remove", "alpha", "--store", scene.store)
+    assert code == 0, err  # a service need not list itself in its own trust store
+    app = create_app(
+        Settings(home=scene.alpha.home, passphrase=SecretStr(PASSPHRASE), trust_store=scene.store)
+    )
+    policy = {"identity": scene.alpha.identity, "issuer": scene.pin}
+    with TestClient(app) as client:
+        _, key = crud.create_api_key(
+            app.state.service.engine, "t", KeyScope.VERIFY, now=datetime.now(UTC)
+        )
+        response = client.post(
+            "/v1/verify",
+            json={"content": TEXT, "bundle": doctored, "policy": policy},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["verified"] is False
+    assert "publisher" not in answer
+    assert [f["code"] for f in answer["findings"] if not f["ok"]] == ["log.untrusted"]
