@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from provenance.errors import LogError
 from provenance.tlog import merkle, tiles
+from provenance.tlog.edge import NO_EDGE, CommittedEdge, EdgeView
 from provenance.tlog.entry import InclusionProof, LogEntry, TlogEntry
 from provenance.tlog.limits import TLOG_LIMITS
 from provenance.tlog.note import Checkpoint, NoteSigner, sign_checkpoint
@@ -49,6 +50,7 @@ class TransparencyLog:
         self.origin = origin
         self._clock = clock
         self._max_skew = max_skew
+        self._edge: CommittedEdge = NO_EDGE
 
     def new_entry(
         self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None = None
@@ -64,10 +66,10 @@ class TransparencyLog:
         Raises:
             LogError: The store did not commit the entry.
         """
-        (index,) = self.append_batch(
+        (logged,) = self.append_logged(
             [self.new_entry(envelope_sha256, signer_sha256, certificate_der)]
         )
-        return self.tlog_entry_for(index)
+        return logged
 
     def _check_batch(self, entries: Sequence[LogEntry]) -> list[bytes]:
         if len(entries) > TLOG_LIMITS.max_batch:
@@ -90,21 +92,94 @@ class TransparencyLog:
             LogError: An entry's time is too far from the clock, the batch is too large, or the
                 store failed (then nothing was appended).
         """
-        leaves = self._check_batch(entries)
-        if not leaves:
+        if not entries:
             return []
+        committed, _view = self._append(self._check_batch(entries))
+        return list(range(committed.size - len(entries), committed.size))
+
+    def append_logged(self, entries: Sequence[LogEntry]) -> list[TlogEntry]:
+        """Append ``entries`` in order; once committed, return each one's bundle entry, proven up
+        to the checkpoint this append committed (read from what the append itself read and
+        wrote: at most one more store read, and none for leaves of a single process's log).
+
+        Raises:
+            LogError: As :meth:`append_batch`.
+        """
+        if not entries:
+            return []
+        committed, view = self._append(self._check_batch(entries))
+        first = committed.size - len(entries)
+        hashes = self._batch_proofs(view, range(first, committed.size), committed.size)
+        return [
+            TlogEntry(
+                self.origin,
+                first + offset,
+                entry.integrated_time,
+                entry.leaf_hash,
+                InclusionProof(
+                    first + offset,
+                    committed.size,
+                    committed.root_hash,
+                    tuple(hashes[offset]),
+                    committed.checkpoint,
+                ),
+            )
+            for offset, entry in enumerate(entries)
+        ]
+
+    def _append(self, leaves: list[bytes]) -> tuple[LogState, EdgeView]:
+        """Commit ``leaves``; return the committed state and the tiles the append read or wrote.
+
+        The tiles of the state this process committed last are kept (:mod:`.edge`), so an append
+        after it reads only the state row.
+        """
+        views: list[EdgeView] = []
 
         def sequence(source: TileSource, state: LogState | None) -> LogWrite:
+            view = self._edge.view_for(state)
+            views.append(view)
+            read_tile = view.tile_reader(source.read_tile)
             size = state.size if state else 0
-            update = tiles.append_leaves(source.read_tile, source.read_entry_bundle, size, leaves)
+            update = tiles.append_leaves(
+                read_tile, view.bundle_reader(source.read_entry_bundle), size, leaves
+            )
+            view.tiles.update(update.tiles)
+            view.bundles.update(update.entry_bundles)
             new_size = size + len(leaves)
-            root = tiles.tree_root(tiles.overlay(source.read_tile, update.tiles), new_size)
+            root = tiles.tree_root(read_tile, new_size)
             note = sign_checkpoint(Checkpoint(self.origin, new_size, root), self._signer)
             return LogWrite(LogState(new_size, root, note), update.tiles, update.entry_bundles)
 
         committed = self._store.append(sequence)
-        first = committed.size - len(leaves)
-        return list(range(first, committed.size))
+        view = views[-1]
+        edge = view.right_edge(committed.size)
+        self._edge = CommittedEdge(committed.size, committed.root_hash, edge)
+        return committed, view
+
+    def _batch_proofs(self, view: EdgeView, indices: range, size: int) -> list[list[bytes]]:
+        """Inclusion proofs of ``indices`` in the tree of ``size``, from ``view`` and one store
+        read of the tiles it lacks; each node hashed once for the whole batch."""
+        planned: set[tuple[int, int]] = set()
+
+        def plan(level: int, index: int) -> bytes:
+            where = tiles.locate_node(level, index)
+            planned.add((where.tile_level, where.tile_index))
+            return bytes(merkle.HASH_SIZE)
+
+        for index in indices:
+            merkle.inclusion_proof(index, size, plan)
+        missing = planned - view.tiles.keys()
+        view.tiles.update(self._store.read_tiles(missing) if missing else {})
+        reader = tiles.TileNodeReader(lambda level, index: view.tiles.get((level, index)))
+        nodes: dict[tuple[int, int], bytes] = {}
+
+        def read(level: int, index: int) -> bytes:
+            key = (level, index)
+            if key not in nodes:
+                nodes[key] = reader(level, index)
+            return nodes[key]
+
+        return [merkle.inclusion_proof(index, size, read) for index in indices]
 
     def state(self) -> LogState:
         """The latest committed state (an empty log has size 0 and a signed empty checkpoint)."""

@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel
@@ -122,14 +123,17 @@ def _read_bundle(connection: Connection, log: str, index: int) -> bytes | None:
     return None if data is None else bytes(data)
 
 
-def _upsert(
-    connection: Connection, table: Table, key: dict[str, Any], values: dict[str, Any]
-) -> None:
-    """Update the row with ``key`` or insert it (safe: appends hold the log's lock)."""
-    condition = [table.c[name] == value for name, value in key.items()]
-    result = connection.execute(update(table).where(*condition).values(**values))
-    if result.rowcount == 0:
-        connection.execute(insert(table).values(**key, **values))
+def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows``, replacing the ``data`` of those whose key exists, in one statement
+    (``INSERT ... ON CONFLICT DO UPDATE``: PostgreSQL and SQLite 3.24+)."""
+    if not rows:
+        return
+    keys = [column.name for column in table.primary_key.columns]
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(rows)
+    connection.execute(
+        statement.on_conflict_do_update(index_elements=keys, set_={"data": statement.excluded.data})
+    )
 
 
 class SqlLogStore:
@@ -234,12 +238,16 @@ class SqlLogStore:
 
     def _write(self, connection: Connection, write: LogWrite) -> None:
         log = self._log
-        for (level, index), data in write.tiles.items():
-            _upsert(
-                connection, TILES, {"log": log, "level": level, "tile_index": index}, {"data": data}
-            )
-        for index, data in write.entry_bundles.items():
-            _upsert(connection, BUNDLES, {"log": log, "bundle_index": index}, {"data": data})
+        tile_rows = [
+            {"log": log, "level": level, "tile_index": index, "data": data}
+            for (level, index), data in write.tiles.items()
+        ]
+        _upsert(connection, TILES, tile_rows)
+        bundle_rows = [
+            {"log": log, "bundle_index": index, "data": data}
+            for index, data in write.entry_bundles.items()
+        ]
+        _upsert(connection, BUNDLES, bundle_rows)
         state = write.state
         connection.execute(
             insert(CHECKPOINTS).values(log=log, size=state.size, checkpoint=state.checkpoint)

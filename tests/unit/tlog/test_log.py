@@ -144,3 +144,44 @@ def test_submit_logs_one_signature_and_returns_a_verifiable_entry() -> None:
     assert entry.log_index == 1
     expected = LogEntry(bytes([9]) * 32, signer_sha256, NOW, cert)
     assert verify_tlog_entry(entry, expected, [SIGNER.verifier]) == NOW
+
+
+@pytest.mark.parametrize("sizes", [[1, 1, 1], [255, 1, 2], [300, 256, 70], [1000, 4096, 1]])
+def test_append_logged_proves_every_leaf_up_to_its_own_commit(sizes: list[int]) -> None:
+    log, start = _log(), 0
+    for size in sizes:
+        leaves = [_leaf(n) for n in range(start, start + size)]
+        logged = log.append_logged(leaves)
+        start += size
+        assert [entry.log_index for entry in logged] == list(range(start - size, start))
+        for entry, leaf in zip(logged, leaves, strict=True):
+            assert entry.inclusion_proof.tree_size == start
+            assert entry.inclusion_proof.checkpoint == log.checkpoint()
+            assert entry == log.tlog_entry_for(entry.log_index)
+            assert verify_tlog_entry(entry, leaf, [SIGNER.verifier]) == NOW
+
+
+def test_append_after_this_process_committed_reads_no_tile() -> None:
+    store = CountingStore()
+    log = _log(store)
+    log.append_logged([_leaf(n) for n in range(700)])
+    store.tile_reads = store.tiles_read = 0
+    for n in range(700, 1300, 37):
+        log.append_logged([_leaf(m) for m in range(n, n + 37)])
+    assert (store.tile_reads, store.tiles_read) == (0, 0)
+
+
+def test_an_append_by_another_writer_is_read_from_the_store() -> None:
+    store = CountingStore()
+    mine, other = _log(store), _log(store)
+    mine.append_logged([_leaf(n) for n in range(300)])
+    other.append_batch([_leaf(n) for n in range(300, 310)])
+    store.tile_reads = 0
+    logged = mine.append_logged([_leaf(310), _leaf(311)])
+    assert store.tile_reads > 0
+    assert [entry.inclusion_proof.tree_size for entry in logged] == [312, 312]
+    for entry in logged:
+        assert verify_tlog_entry(entry, _leaf(entry.log_index), [SIGNER.verifier]) == NOW
+    assert mine.state().root_hash == merkle.root_from_hashes(
+        [_leaf(n).leaf_hash for n in range(312)]
+    )

@@ -122,3 +122,17 @@ def test_processes_appending_to_one_sqlite_file_build_one_tree(engine: Engine) -
     checkpoint = open_checkpoint(log.checkpoint(), [SIGNER.verifier], origin=ORIGIN)
     expected = merkle.root_from_hashes([log.entry(index).leaf_hash for index in range(120)])
     assert (checkpoint.size, checkpoint.root_hash) == (120, expected)
+
+
+def test_append_logged_on_sql_with_two_writers_proves_every_leaf(engine: Engine) -> None:
+    first, second = _log(engine), _log(engine)
+    leaves = [_leaf(0, n) for n in range(900)]
+    logged = []
+    for start in range(0, 900, 150):
+        writer = first if start % 300 else second
+        logged += writer.append_logged(leaves[start : start + 150])
+    assert [entry.log_index for entry in logged] == list(range(900))
+    for entry, leaf in zip(logged, leaves, strict=True):
+        assert verify_tlog_entry(entry, leaf, [SIGNER.verifier]) == NOW
+    root = merkle.root_from_hashes([leaf.leaf_hash for leaf in leaves])
+    assert _log(engine).state().root_hash == root
