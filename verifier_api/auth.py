@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False, description="An API key: prov_<id>_<secret>")
 
 
-def get_service(request: Request) -> Service:
-    """The app's :class:`Service`."""
+async def get_service(request: Request) -> Service:
+    """The app's :class:`Service` (async: FastAPI calls it on the event loop, not in a thread)."""
     service: Service = request.app.state.service
     return service
 

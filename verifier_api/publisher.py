@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,6 +38,8 @@ from provenance.keys import (
     load_private_key,
     write_private_key,
 )
+from provenance.sign import Signer
+from provenance.tlog.entry import signer_binding
 from provenance.tlog.note import NoteSigner, is_valid_key_name
 from provenance.trust_repository import TrustRepository
 from verifier_api.settings import HOME_SETTINGS_FILE, HomeSettings, SettingsError
@@ -117,6 +120,22 @@ class Publisher:
     def service_identity(self) -> str:
         """The identity the signing service's certificate carries."""
         return service_identity(self.settings.base_url)
+
+    @cached_property
+    def service_signer(self) -> Signer:
+        """The signing service's signer without a log (built once: it checks the key against the
+        leaf certificate).
+
+        Raises:
+            KeyFormatError: The service key is not the leaf certificate's key.
+        """
+        return Signer(self.service_key, self.service_chain)
+
+    @cached_property
+    def service_binding(self) -> tuple[bytes, bytes | None]:
+        """What a log leaf binds of the signing service: its leaf certificate's SHA-256 and DER
+        (see ``provenance.tlog.entry.signer_binding``), computed once."""
+        return signer_binding(self.service_chain, self.service_key.public_key)
 
 
 def service_identity(base_url: str) -> str:

@@ -2,13 +2,16 @@
 
 Request threads call :meth:`LogSequencer.submit` (it is a ``provenance.sign.LogSubmitter``). One
 worker thread per process takes every entry waiting, appends them with one
-``TransparencyLog.append_batch`` (one transaction holding the log's row lock, so replicas on one
+``TransparencyLog.append_logged`` (one transaction holding the log's row lock, so replicas on one
 database are serialized and never fork the tree) and wakes the waiting requests only after the
-commit: an acknowledged signature is durable.
+commit: an acknowledged signature is durable. Each waiter gets its entry with its inclusion proof
+up to the checkpoint of that commit, computed once per batch from the tiles the append wrote: a
+request reads nothing from the database after its commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -27,7 +30,7 @@ SUBMIT_TIMEOUT_SECONDS = 60.0
 @dataclass(frozen=True)
 class _Pending:
     entry: LogEntry
-    index: Future[int]
+    logged: Future[TlogEntry]
 
 
 class LogSequencer:
@@ -60,16 +63,36 @@ class LogSequencer:
         Raises:
             LogError: The batch was not committed (nothing of it was), or it timed out.
         """
+        logged = self._enqueue(envelope_sha256, signer_sha256, certificate_der)
+        try:
+            return logged.result(timeout=SUBMIT_TIMEOUT_SECONDS)
+        except TimeoutError as exc:
+            raise LogError("the log did not commit the entry in time") from exc
+
+    async def log(
+        self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None
+    ) -> TlogEntry:
+        """As :meth:`submit`, awaited on the event loop: no thread waits for the commit.
+
+        Raises:
+            LogError: The batch was not committed (nothing of it was), or it timed out.
+        """
+        logged = asyncio.wrap_future(self._enqueue(envelope_sha256, signer_sha256, certificate_der))
+        try:
+            # shield: a request that goes away does not cancel an entry already queued.
+            return await asyncio.wait_for(asyncio.shield(logged), SUBMIT_TIMEOUT_SECONDS)
+        except TimeoutError as exc:
+            raise LogError("the log did not commit the entry in time") from exc
+
+    def _enqueue(
+        self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None
+    ) -> Future[TlogEntry]:
         pending = _Pending(
             self._log.new_entry(envelope_sha256, signer_sha256, certificate_der), Future()
         )
         self._ensure_worker()
         self._queue.put(pending)
-        try:
-            index = pending.index.result(timeout=SUBMIT_TIMEOUT_SECONDS)
-        except TimeoutError as exc:
-            raise LogError("the log did not commit the entry in time") from exc
-        return self._log.tlog_entry_for(index)
+        return pending.logged
 
     def close(self) -> None:
         """Stop the worker after the entries already queued."""
@@ -109,13 +132,13 @@ class LogSequencer:
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
-            indices = self._log.append_batch([pending.entry for pending in batch])
+            logged = self._log.append_logged([pending.entry for pending in batch])
         except Exception as exc:  # the worker must outlive any failed batch
             logger.error("log append of %d entries failed: %s", len(batch), exc)
             failure = exc if isinstance(exc, LogError) else LogError(f"log append failed: {exc}")
             for pending in batch:
-                pending.index.set_exception(failure)
+                pending.logged.set_exception(failure)
             return
         self._on_commit(len(batch))
-        for pending, index in zip(batch, indices, strict=True):
-            pending.index.set_result(index)
+        for pending, entry in zip(batch, logged, strict=True):
+            pending.logged.set_result(entry)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from provenance.bundle import Bundle
 from provenance.sign import Signer
-from provenance.statement import Author, ClaimValue, ContentPredicate, validate_claims
+from provenance.statement import Author, ClaimValue, ContentPredicate, Statement, validate_claims
 from provenance.text import Canonicalization
 from verifier_api.publisher import Publisher
 from verifier_api.sequencer import LogSequencer
@@ -62,6 +62,35 @@ def author_id(publisher: Publisher, account_id: str) -> str:
     return f"{publisher.settings.base_url}/u/{account_id}"
 
 
+def _statement(publisher: Publisher, submission: Submission, now: datetime) -> Statement:
+    """The statement the publisher attests for ``submission``.
+
+    Raises:
+        CanonicalizationError: ``text/*`` content that is not UTF-8.
+        BundleFormatError: A claim the statement format refuses.
+    """
+    predicate = ContentPredicate(
+        content_type=submission.content_type,
+        canonicalization=canonicalization_for(submission.content_type),
+        created=now.replace(microsecond=0),
+        author=Author(author_id(publisher, submission.account_id), submission.display_name),
+        publisher=publisher.settings.name,
+        claims=validate_claims(submission.claims),
+    )
+    return publisher.service_signer.statement_for(submission.content, SUBJECT_NAME, predicate)
+
+
+def _signed(
+    publisher: Publisher, submission: Submission, statement: Statement, bundle: Bundle
+) -> SignedSubmission:
+    return SignedSubmission(
+        bundle,
+        statement.subject_sha256,
+        canonicalization_for(submission.content_type),
+        author_id(publisher, submission.account_id),
+    )
+
+
 def sign_submission(
     publisher: Publisher, sequencer: LogSequencer, submission: Submission, *, now: datetime
 ) -> SignedSubmission:
@@ -72,17 +101,24 @@ def sign_submission(
         BundleFormatError: A claim the statement format refuses.
         LogError: The log did not commit the entry.
     """
-    profile = canonicalization_for(submission.content_type)
-    author = Author(author_id(publisher, submission.account_id), submission.display_name)
-    predicate = ContentPredicate(
-        content_type=submission.content_type,
-        canonicalization=profile,
-        created=now.replace(microsecond=0),
-        author=author,
-        publisher=publisher.settings.name,
-        claims=validate_claims(submission.claims),
-    )
+    statement = _statement(publisher, submission, now)
     signer = Signer(publisher.service_key, publisher.service_chain, sequencer)
-    statement = signer.statement_for(submission.content, SUBJECT_NAME, predicate)
-    bundle = signer.sign_statement(statement)
-    return SignedSubmission(bundle, statement.subject_sha256, profile, author.id)
+    return _signed(publisher, submission, statement, signer.sign_statement(statement))
+
+
+async def sign_and_log(
+    publisher: Publisher, sequencer: LogSequencer, submission: Submission, *, now: datetime
+) -> SignedSubmission:
+    """As :func:`sign_submission`, awaiting the log's commit on the event loop (``/v1/sign``):
+    the bundle is returned only after the batch holding its entry is committed.
+
+    Raises:
+        CanonicalizationError: ``text/*`` content that is not UTF-8.
+        BundleFormatError: A claim the statement format refuses.
+        LogError: The log did not commit the entry.
+    """
+    statement = _statement(publisher, submission, now)
+    unlogged = publisher.service_signer.sign_statement(statement)
+    signer_sha256, certificate_der = publisher.service_binding
+    entry = await sequencer.log(unlogged.envelope.sha256(), signer_sha256, certificate_der)
+    return _signed(publisher, submission, statement, replace(unlogged, tlog_entries=(entry,)))

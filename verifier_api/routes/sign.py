@@ -8,14 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from verifier_api import crud
 from verifier_api.auth import ServiceDep, SignKey
-from verifier_api.errors import ApiError
+from verifier_api.errors import ApiError, SafeJSONResponse
 from verifier_api.models import IdempotencyRecord
 from verifier_api.schemas import SignRequest, SignResponse
 from verifier_api.service import Service, utc_now
-from verifier_api.signing import Submission, sign_submission
+from verifier_api.signing import Submission, sign_and_log
 
 router = APIRouter(prefix="/v1", tags=["sign"])
 IdempotencyKey = Annotated[
@@ -28,7 +29,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _sign(service: Service, request: SignRequest) -> dict[str, Any]:
+async def _sign(service: Service, request: SignRequest) -> dict[str, Any]:
     submission = Submission(
         content=request.content_bytes(),
         content_type=request.content_type,
@@ -36,7 +37,7 @@ def _sign(service: Service, request: SignRequest) -> dict[str, Any]:
         display_name=request.author.display_name,
         claims=request.claims,
     )
-    signed = sign_submission(service.publisher, service.sequencer, submission, now=utc_now())
+    signed = await sign_and_log(service.publisher, service.sequencer, submission, now=utc_now())
     service.metrics.signatures.inc()
     response = SignResponse(
         bundle=signed.bundle.to_json(),
@@ -64,24 +65,30 @@ def _replayed(record: IdempotencyRecord, request_sha256: str) -> JSONResponse:
 
 
 @router.post("/sign", response_model=SignResponse, summary="Sign and log a submission")
-def sign(
+async def sign(
     request: SignRequest, service: ServiceDep, key: SignKey, idempotency_key: IdempotencyKey = None
 ) -> Any:
-    """Sign content for an author the publisher attests, log it, return the bundle."""
+    """Sign content for an author the publisher attests, log it, return the bundle.
+
+    The request waits for the log's commit on the event loop, holding no thread (the sequencer
+    commits many requests' entries in one transaction); the idempotency records, read and
+    written in the database, go through the thread pool.
+    """
     if idempotency_key is None:
-        return _sign(service, request)
+        # built from a SignResponse already: returned as is, not validated a second time
+        return SafeJSONResponse(await _sign(service, request))
     digest = _request_sha256(request)
-    stored = crud.find_idempotent(service.engine, key.id, idempotency_key)
+    stored = await run_in_threadpool(crud.find_idempotent, service.engine, key.id, idempotency_key)
     if stored is not None:
         return _replayed(stored, digest)
     record = IdempotencyRecord(
         key_id=key.id,
         idempotency_key=idempotency_key,
         request_sha256=digest,
-        response_json=json.dumps(_sign(service, request)),
+        response_json=json.dumps(await _sign(service, request)),
         created_at=utc_now(),
     )
-    saved = crud.save_idempotent(service.engine, record)
+    saved = await run_in_threadpool(crud.save_idempotent, service.engine, record)
     if saved.response_json != record.response_json:
         return _replayed(saved, digest)
     return JSONResponse(json.loads(record.response_json))
