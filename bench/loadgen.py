@@ -68,6 +68,15 @@ wrk.body = {body}
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = {authorization}
 """
+_WRK_KEEP_BODIES = """
+local kept = io.open({path}, "a")
+response = function(status, headers, body)
+  if status == 200 then
+    kept:write(body, "\\n")
+    kept:flush()
+  end
+end
+"""
 
 
 def _lua_string(text: str) -> str:
@@ -75,14 +84,34 @@ def _lua_string(text: str) -> str:
 
 
 def wrk(
-    url: str, method: str, body: bytes, api_key: str, concurrency: int, seconds: int
+    url: str,
+    method: str,
+    body: bytes,
+    api_key: str,
+    concurrency: int,
+    seconds: int,
+    keep_bodies: bool = False,
 ) -> LoadResult:
-    """Run wrk (one thread, ``concurrency`` connections) for ``seconds``; parse its report."""
+    """Run wrk (one thread, ``concurrency`` connections) for ``seconds``; parse its report.
+
+    With ``keep_bodies`` the JSON of every 200 answer is kept too (wrk's Lua ``response`` hook
+    writes one compact JSON answer a line to a temporary file)."""
     script = _WRK_SCRIPT.format(
         method=_lua_string(method),
         body=_lua_string(body.decode("utf-8")),
         authorization=_lua_string(f"Bearer {api_key}"),
     )
+    with tempfile.TemporaryDirectory(prefix="wrk-bodies-") as directory:
+        bodies = Path(directory) / "bodies.jsonl"
+        if keep_bodies:
+            script += _WRK_KEEP_BODIES.format(path=_lua_string(str(bodies)))
+        result = _run_wrk(url, script, concurrency, seconds)
+        if keep_bodies and bodies.exists():
+            result.bodies = [json.loads(line) for line in bodies.read_text().splitlines()]
+    return result
+
+
+def _run_wrk(url: str, script: str, concurrency: int, seconds: int) -> LoadResult:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
         script_path = Path(handle.name)

@@ -23,7 +23,7 @@ import httpx
 import psycopg
 from cryptography import x509
 
-from bench.loadgen import LOOPBACK, client_load, load
+from bench.loadgen import LOOPBACK, client_load, have_wrk, load, wrk
 from bench.stats import scaled, summarize
 from provenance.bundle import Bundle
 from provenance.identity.trust import TrustRoot
@@ -47,7 +47,7 @@ class Server:
     pid: int
 
 
-def _environment(database_url: str | None) -> dict[str, str]:
+def _environment(database_url: str | None, source: Path | None = None) -> dict[str, str]:
     env = {
         **os.environ,
         "PROVENANCE_PASSPHRASE": PASSPHRASE,
@@ -56,6 +56,8 @@ def _environment(database_url: str | None) -> dict[str, str]:
     }
     if database_url is not None:
         env["PROVENANCE_DATABASE_URL"] = database_url
+    if source is not None:  # another checkout of the project (e.g. main, for before/after)
+        env["PYTHONPATH"] = os.pathsep.join([str(source), env.get("PYTHONPATH", "")])
     return env
 
 
@@ -67,9 +69,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(workers: int, database_url: str | None = None) -> Iterator[Server]:
-    """A fresh publisher home served by ``prov serve`` on a free loopback port."""
-    env = _environment(database_url)
+def serving(
+    workers: int, database_url: str | None = None, source: Path | None = None
+) -> Iterator[Server]:
+    """A fresh publisher home served by ``prov serve`` on a free loopback port (with the code of
+    the checkout ``source`` first on the path when given)."""
+    env = _environment(database_url, source)
     with tempfile.TemporaryDirectory(prefix="prov-bench-home-") as directory:
         home = Path(directory) / "home"
         subprocess.run(
@@ -216,21 +221,81 @@ def fresh_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def sign_on_postgres(workers: int, requests: int, seconds: float) -> dict[str, Any]:
-    """POST /v1/sign at 32 clients on PostgreSQL; then verify every returned bundle offline."""
-    with fresh_database() as database_url, serving(workers, database_url) as server:
-        body = json.dumps(_sign_body()).encode()
-        client_load(f"{server.url}/v1/sign", "POST", body, server.api_key, 4, 5, 20)
-        result = client_load(
-            f"{server.url}/v1/sign", "POST", body, server.api_key, 32, seconds, requests, True
-        )
-        trust_json = httpx.get(f"{server.url}{TRUST_ROOT_PATH}", timeout=30).content
-    verified, indices = _verify_all(trust_json, result.bodies)
+@dataclass(frozen=True)
+class Variant:
+    """A server to compare: its worker count and the checkout it runs (None: this one)."""
+
+    workers: int
+    source: Path | None = None
+
+
+def workers_side_by_side(rounds: int, seconds: int) -> dict[str, Any]:
+    """/v1/verify at 32 clients on a one-worker and a two-worker server (SQLite), both up at once,
+    in alternating rounds; the ratio is the median of the per-round throughput ratios."""
+    with serving(1) as one, serving(2) as two:
+        bodies = {1: _verify_body(one), 2: _verify_body(two)}
+        runs: dict[int, list[Any]] = {1: [], 2: []}
+        for server in (one, two):
+            load(f"{server.url}/v1/verify", "POST", bodies[server.workers], server.api_key, 32, 1)
+        for _ in range(rounds):
+            for server in (one, two):
+                url = f"{server.url}/v1/verify"
+                result = load(url, "POST", bodies[server.workers], server.api_key, 32, seconds)
+                runs[server.workers].append(result)
+    ratios = [b.throughput / a.throughput for a, b in zip(runs[1], runs[2], strict=True)]
     return {
-        **result.to_json(),
-        "workers": workers,
+        "generator": runs[1][0].generator,
+        "secondsPerRun": seconds,
+        "oneWorker": _runs_summary(runs[1]),
+        "twoWorkers": _runs_summary(runs[2]),
+        "ratio": summarize(ratios).to_json(),
+    }
+
+
+def sign_on_postgres(
+    variants: dict[str, Variant], rounds: int, seconds: int, clients: int = 32
+) -> dict[str, Any]:
+    """POST /v1/sign at ``clients`` on PostgreSQL, every variant on its own fresh database and
+    server, all up at once and loaded in alternating rounds (wrk when installed); then every
+    returned bundle verified offline against its server's trust root."""
+    with contextlib.ExitStack() as stack:
+        servers = {
+            name: stack.enter_context(
+                serving(v.workers, stack.enter_context(fresh_database()), v.source)
+            )
+            for name, v in variants.items()
+        }
+        body = json.dumps(_sign_body()).encode()
+        for server in servers.values():
+            _sign_load(server, body, 4, 2)
+        runs: dict[str, list[Any]] = {name: [] for name in servers}
+        for _ in range(rounds):
+            for name, server in servers.items():
+                runs[name].append(_sign_load(server, body, clients, seconds))
+        trust = {
+            name: httpx.get(f"{server.url}{TRUST_ROOT_PATH}", timeout=30).content
+            for name, server in servers.items()
+        }
+    return {name: _sign_summary(variants[name], runs[name], trust[name]) for name in servers}
+
+
+def _sign_load(server: Server, body: bytes, clients: int, seconds: int) -> Any:
+    url = f"{server.url}/v1/sign"
+    if have_wrk():
+        return wrk(url, "POST", body, server.api_key, clients, seconds, keep_bodies=True)
+    return client_load(url, "POST", body, server.api_key, clients, seconds, 100_000, True)
+
+
+def _sign_summary(variant: Variant, runs: list[Any], trust_json: bytes) -> dict[str, Any]:
+    bodies = [body for run in runs for body in run.bodies]
+    verified, indices = _verify_all(trust_json, bodies)
+    return {
+        **_runs_summary(runs),
+        "generator": runs[0].generator,
+        "workers": variant.workers,
+        "source": str(variant.source or "this checkout"),
         "database": "PostgreSQL (fresh database, dropped afterwards)",
-        "bundlesReturned": len(result.bodies),
+        "bundlesReturned": len(bodies),
         "bundlesVerified": verified,
         "distinctLogIndices": len(set(indices)),
     }
