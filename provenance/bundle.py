@@ -7,6 +7,7 @@ carry exactly one signature. Nothing in a bundle is trusted by being there: the 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -60,6 +61,12 @@ class DecodedBundle:
     value: object
 
 
+@functools.lru_cache(maxsize=64)
+def _raw_bytes(certificate: x509.Certificate) -> str:
+    """A certificate's DER in base64 (a service writes the same chain into every bundle)."""
+    return b64encode(certificate.public_bytes(Encoding.DER))
+
+
 @dataclass(frozen=True)
 class Bundle:
     """A parsed bundle.
@@ -84,9 +91,7 @@ class Bundle:
         material: dict[str, Any] = {"tlogEntries": [e.to_json() for e in self.tlog_entries]}
         if self.certificates:
             material["x509CertificateChain"] = {
-                "certificates": [
-                    {"rawBytes": b64encode(c.public_bytes(Encoding.DER))} for c in self.certificates
-                ]
+                "certificates": [{"rawBytes": _raw_bytes(c)} for c in self.certificates]
             }
         else:
             material["publicKey"] = {"hint": self.public_key_hint}

@@ -19,6 +19,7 @@ from provenance.codes import Code
 from provenance.encoding import (
     JSON_LIMITS,
     StrictDecodeError,
+    canonical_json,
     has_lone_surrogate,
     json_object,
     loads_strict,
@@ -116,7 +117,7 @@ class Statement:
                 beyond +-(2**53-1), a string with a lone surrogate).
         """
         try:
-            return rfc8785.dumps(self.to_json())
+            return canonical_json(self.to_json())  # RFC 8785; fast for plain values
         except (rfc8785.CanonicalizationError, UnicodeEncodeError) as exc:
             raise _fail(f"cannot be serialized as RFC 8785 JSON: {exc}") from exc
 

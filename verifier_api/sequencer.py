@@ -103,6 +103,8 @@ class LogSequencer:
                 self._worker = None
 
     def _ensure_worker(self) -> None:
+        if self._worker is not None:  # started: no lock on the request path
+            return
         with self._start_lock:
             if self._worker is None:
                 self._worker = threading.Thread(target=self._run, name="log-sequencer", daemon=True)
