@@ -37,6 +37,7 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     bodies: list[Any] = field(default_factory=list)
+    cpu_ms_per_request: float = 0.0
 
     @property
     def throughput(self) -> float:

@@ -270,6 +270,13 @@ def _sign_rows(results: dict[str, Any]) -> list[Row]:
                 p99_met,
             ),
             Row(
+                "  server CPU per request, ms (user + system, all workers)",
+                _m(sign["serverCpuMsPerRequest"]),
+                "(report)",
+                "",
+                "",
+            ),
+            Row(
                 "  returned bundles that verify afterwards",
                 f"{sign['bundlesVerified']} of {sign['bundlesReturned']} ({sign['errors']} errors)",
                 "all",

@@ -9,15 +9,19 @@ Usage::
 
     .venv/bin/python -m bench.run            # full run (about 15 to 20 minutes on 2 cores)
     BENCH_QUICK=1 .venv/bin/python -m bench.run
+    BENCH_ONLY=workers,sign_postgres .venv/bin/python -m bench.run   # those sections only: their
+                                             # figures as JSON on stdout, RESULTS.md untouched
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench import large, library, media, model, service, sigstore_compare
@@ -34,6 +38,7 @@ SERVER_WORKERS = 1
 SIGN_VARIANTS = {"1 worker": service.Variant(1), "2 workers": service.Variant(2)}
 """Sign at submission is measured with one and two workers side by side."""
 QUIET_WAIT = scaled(30, 0)
+ONLY = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name}
 
 
 def _quiet_moment() -> float:
@@ -46,6 +51,8 @@ def _quiet_moment() -> float:
 
 
 def _section(results: dict[str, Any], name: str, run: Callable[[], Any]) -> None:
+    if ONLY and name not in ONLY:
+        return
     load = _quiet_moment()
     results.setdefault("load_average", {})[name] = load
     print(f"[bench] {name} (load {load}) ...", flush=True)
@@ -81,12 +88,17 @@ def _profiles() -> dict[str, str]:
     return profiles
 
 
+@functools.cache
+def _big_file() -> Path:
+    """The random file of the large-content sections, made once when the first of them runs."""
+    return large.make_big_file(scaled(GIB, 64 << 20))
+
+
 def main() -> None:
     """Run every section, then write results.json, the plots and RESULTS.md."""
     started = time.time()
     results: dict[str, Any] = {"quick": QUICK, "machine": machine()}
     rounds = scaled(7, 3)
-    big = large.make_big_file(scaled(GIB, 64 << 20))
     _section(results, "library", lambda: library.raw_and_verify(rounds))
     _section(results, "sigstore", lambda: sigstore_compare.compare(scaled(5, 2)))
     _section(results, "batch", lambda: library.batch(scaled(5, 2)))
@@ -103,14 +115,17 @@ def main() -> None:
     )
     _section(results, "tlog_scale", _tlog_scale)
     _section(results, "media", lambda: media.media_figures(media.IMAGE, scaled(5, 2)))
-    _section(results, "large", lambda: large.large_figures(big, scaled(3, 1)))
+    _section(results, "large", lambda: large.large_figures(_big_file(), scaled(3, 1)))
     _section(results, "model", lambda: model.model_figures(scaled(3, 1)))
     sizes = [1 << 10, 1 << 14, 1 << 18, 1 << 22, 1 << 26, *([GIB] if not QUICK else [])]
-    _section(results, "content_curve", lambda: library.content_curve(sizes, big))
+    _section(results, "content_curve", lambda: library.content_curve(sizes, _big_file()))
     log_sizes = [1_000, 10_000, *([100_000, 1_000_000, 10_000_000] if not QUICK else [])]
     _section(results, "log_curve", lambda: library.log_curve(log_sizes))
     _section(results, "profiles", _profiles)
     results["elapsed_seconds"] = round(time.time() - started)
+    if ONLY:
+        print(json.dumps(results, indent=1))
+        return
     (HERE / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     write_report(results)
     print(f"[bench] wrote {HERE / 'RESULTS.md'} in {results['elapsed_seconds']} s")

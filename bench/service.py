@@ -235,6 +235,10 @@ def workers_side_by_side(rounds: int, seconds: int) -> dict[str, Any]:
     with serving(1) as one, serving(2) as two:
         bodies = {1: _verify_body(one), 2: _verify_body(two)}
         runs: dict[int, list[Any]] = {1: [], 2: []}
+        single = {  # one connection: a per-request penalty of a worker count shows here
+            server.workers: load(f"{server.url}/healthz", "GET", b"", server.api_key, 1, 3)
+            for server in (one, two)
+        }
         for server in (one, two):
             load(f"{server.url}/v1/verify", "POST", bodies[server.workers], server.api_key, 32, 1)
         for _ in range(rounds):
@@ -249,6 +253,10 @@ def workers_side_by_side(rounds: int, seconds: int) -> dict[str, Any]:
         "oneWorker": _runs_summary(runs[1]),
         "twoWorkers": _runs_summary(runs[2]),
         "ratio": summarize(ratios).to_json(),
+        "healthzOneConnection": {
+            "oneWorker": single[1].to_json(),
+            "twoWorkers": single[2].to_json(),
+        },
     }
 
 
@@ -281,9 +289,26 @@ def sign_on_postgres(
 
 def _sign_load(server: Server, body: bytes, clients: int, seconds: int) -> Any:
     url = f"{server.url}/v1/sign"
+    before = server_cpu_seconds(server.pid)
     if have_wrk():
-        return wrk(url, "POST", body, server.api_key, clients, seconds, keep_bodies=True)
-    return client_load(url, "POST", body, server.api_key, clients, seconds, 100_000, True)
+        result = wrk(url, "POST", body, server.api_key, clients, seconds, keep_bodies=True)
+    else:
+        result = client_load(url, "POST", body, server.api_key, clients, seconds, 100_000, True)
+    result.cpu_ms_per_request = (server_cpu_seconds(server.pid) - before) * 1e3 / result.requests
+    return result
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a server process and its direct children (uvicorn's workers)
+    so far, from /proc: what a request costs the server whatever else the machine runs."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    pids = [pid, *(int(child) for child in children.read_text().split())]
+    ticks = 0
+    for each in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _sign_summary(variant: Variant, runs: list[Any], trust_json: bytes) -> dict[str, Any]:
@@ -291,6 +316,7 @@ def _sign_summary(variant: Variant, runs: list[Any], trust_json: bytes) -> dict[
     verified, indices = _verify_all(trust_json, bodies)
     return {
         **_runs_summary(runs),
+        "serverCpuMsPerRequest": summarize([run.cpu_ms_per_request for run in runs]).to_json(),
         "generator": runs[0].generator,
         "workers": variant.workers,
         "source": str(variant.source or "this checkout"),

@@ -37,7 +37,7 @@ def main() -> None:
     figures = sign_on_postgres(variants, args.rounds, args.seconds, args.clients)
     print(json.dumps({"loadAverageAtStart": load, **figures}, indent=1))
     before, after = figures["before"], figures["after"]
-    for key in ("throughput", "p50Ms", "p99Ms"):
+    for key in ("throughput", "p50Ms", "p99Ms", "serverCpuMsPerRequest"):
         ratio = after[key]["median"] / before[key]["median"]
         print(f"{key}: before {before[key]['median']}, after {after[key]['median']}, x{ratio:.2f}")
 
