@@ -263,7 +263,7 @@ def _sign_rows(results: dict[str, Any]) -> list[Row]:
                 rate_met,
             ),
             Row(
-                "  p50 / p99 ms",
+                "  Sign at submission p50 / p99 ms",
                 f"{_m(sign['p50Ms'])} / {_m(sign['p99Ms'])}",
                 "p99 <= 150",
                 p99,
