@@ -150,7 +150,7 @@ def _engine(home: Path) -> Engine:
 @app.command("create-key")
 def create_key(
     home: Home,
-    scope: Annotated[Scope, typer.Option(help="verify, sign or admin.")],
+    scope: Annotated[Scope, typer.Option(help="verify, log, sign or admin.")],
     name: Annotated[str, typer.Option(help="A label for the key.")] = "default",
 ) -> None:
     """Create an API key and print it ONCE to stdout (only its hash is stored)."""

@@ -96,6 +96,7 @@ def require_scope(*scopes: Scope) -> Callable[[Request, Service, Credentials], A
     return dependency
 
 
-AnyKey = Annotated[ApiKey, Depends(require_scope(Scope.VERIFY, Scope.SIGN, Scope.ADMIN))]
+AnyKey = Annotated[ApiKey, Depends(require_scope(Scope.VERIFY, Scope.LOG, Scope.SIGN, Scope.ADMIN))]
 SignKey = Annotated[ApiKey, Depends(require_scope(Scope.SIGN))]
+LogKey = Annotated[ApiKey, Depends(require_scope(Scope.LOG, Scope.SIGN))]
 AdminKey = Annotated[ApiKey, Depends(require_scope(Scope.ADMIN))]

@@ -149,6 +149,8 @@ class Authority:
             crl=crl,
             log_keys=[self._publisher.log_signer.verifier.key_string, *retired.log_keys],
             crl_locations=locations,
+            require_log=True,
+            require_log_for_media=False,
         )
         return dataclasses.replace(
             trust,

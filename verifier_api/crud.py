@@ -11,7 +11,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -23,6 +23,7 @@ from verifier_api.models import (
     CrlState,
     IdempotencyRecord,
     IssuedCertificate,
+    LogSubmission,
 )
 from verifier_api.models import Revocation as RevocationRow
 from verifier_api.scopes import Scope
@@ -302,3 +303,74 @@ def save_idempotent(engine: Engine, record: IdempotencyRecord) -> IdempotencyRec
     stored = find_idempotent(engine, record.key_id, record.idempotency_key)
     assert stored is not None
     return stored
+
+
+def _submissions() -> Table:
+    table: Table = LogSubmission.__table__  # type: ignore[attr-defined]
+    return table
+
+
+def claim_submission(
+    engine: Engine, envelope_sha256: str, signer_sha256: str, *, now: datetime
+) -> LogSubmission | None:
+    """Claim the logging of one signature: None when this call claimed it, else the row of the
+    submission that claimed it first (its ``log_index`` is None while that one appends)."""
+    table = _submissions()
+    values = {"envelope_sha256": envelope_sha256, "signer_sha256": signer_sha256, "claimed_at": now}
+    with engine.connect() as connection:
+        try:
+            connection.execute(insert(table).values(log_index=None, **values))
+            connection.commit()
+            return None
+        except IntegrityError:
+            connection.rollback()
+    with Session(engine) as session:
+        found = session.get(LogSubmission, (envelope_sha256, signer_sha256))
+    if found is None:  # the claim that blocked ours was released meanwhile
+        return claim_submission(engine, envelope_sha256, signer_sha256, now=now)
+    return found
+
+
+def take_over_submission(engine: Engine, stale: LogSubmission, *, now: datetime) -> bool:
+    """Take over a claim whose request never recorded an index (it died); True if this call did."""
+    table = _submissions()
+    query = (
+        update(table)
+        .where(table.c.envelope_sha256 == stale.envelope_sha256)
+        .where(table.c.signer_sha256 == stale.signer_sha256)
+        .where(table.c.log_index.is_(None))
+        .where(table.c.claimed_at == stale.claimed_at)
+        .values(claimed_at=now)
+    )
+    with engine.connect() as connection:
+        taken = connection.execute(query).rowcount == 1
+        connection.commit()
+    return taken
+
+
+def record_submission(
+    engine: Engine, envelope_sha256: str, signer_sha256: str, log_index: int
+) -> None:
+    """Record the log index of a claimed submission once its entry is durable."""
+    table = _submissions()
+    with engine.connect() as connection:
+        connection.execute(
+            update(table)
+            .where(table.c.envelope_sha256 == envelope_sha256)
+            .where(table.c.signer_sha256 == signer_sha256)
+            .values(log_index=log_index)
+        )
+        connection.commit()
+
+
+def release_submission(engine: Engine, envelope_sha256: str, signer_sha256: str) -> None:
+    """Drop a claim whose append failed (nothing was logged), so that a retry can log it."""
+    table = _submissions()
+    with engine.connect() as connection:
+        connection.execute(
+            delete(table)
+            .where(table.c.envelope_sha256 == envelope_sha256)
+            .where(table.c.signer_sha256 == signer_sha256)
+            .where(table.c.log_index.is_(None))
+        )
+        connection.commit()

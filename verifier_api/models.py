@@ -2,7 +2,8 @@
 
 Tables: ``api_keys`` (hashed secrets), ``issued_certificates`` (every certificate this CA issued),
 ``revocations``, ``crl_state`` (one row: the CRL number and the current CRL), ``rate_windows``
-(per-key request counts of fixed windows) and ``idempotency_keys`` (stored ``/v1/sign`` answers).
+(per-key request counts of fixed windows), ``idempotency_keys`` (stored ``/v1/sign`` answers) and
+``log_submissions`` (the log index of each bundle submitted to ``POST /v1/log/entries``).
 The log's ``tlog_*`` tables come from :mod:`provenance.tlog.sql`.
 """
 
@@ -109,3 +110,16 @@ class IdempotencyRecord(SQLModel, table=True):
     request_sha256: str = Field(max_length=64)
     response_json: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = _utc_column(nullable=False)
+
+
+class LogSubmission(SQLModel, table=True):
+    """A signature submitted through ``POST /v1/log/entries``: its leaf's envelope and signer
+    digests (hex) and its log index, None while the submitting request is appending it (a claim:
+    the primary key makes a second submission of the same signature find the first)."""
+
+    __tablename__: ClassVar[Any] = "log_submissions"
+
+    envelope_sha256: str = Field(primary_key=True, max_length=64)
+    signer_sha256: str = Field(primary_key=True, max_length=64)
+    log_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    claimed_at: datetime = _utc_column(nullable=False)

@@ -95,6 +95,19 @@ class VerifyRequest(ContentInput):
     )
 
 
+class LogSubmitRequest(ApiModel):
+    """``POST /v1/log/entries``: a bundle an author signed with a certificate of this publisher."""
+
+    bundle: dict[str, Any] = Field(description="The bundle (JSON object), without a log entry.")
+
+
+class LogSubmitResponse(ApiModel):
+    """The bundle with its entry in this log (inclusion proof up to a signed checkpoint)."""
+
+    bundle: dict[str, Any]
+    log_index: int
+
+
 class VerifyBatchRequest(ApiModel):
     """``POST /v1/verify/batch``: up to the configured number of items."""
 

@@ -6,9 +6,11 @@ from enum import StrEnum
 
 
 class Scope(StrEnum):
-    """What an API key may do: ``verify`` (verify only), ``sign`` (sign and verify), ``admin``
+    """What an API key may do: ``verify`` (verify only), ``log`` (log bundles that authors signed
+    with this publisher's certificates, and verify), ``sign`` (sign, log and verify), ``admin``
     (certificates, revocations and verify)."""
 
     VERIFY = "verify"
+    LOG = "log"
     SIGN = "sign"
     ADMIN = "admin"

@@ -1,4 +1,6 @@
-"""The log's read API: checkpoint and tiles (C2SP tlog-tiles layout), entries and proofs."""
+"""The log's read API (checkpoint and tiles in the C2SP tlog-tiles layout, entries and proofs) and
+its one write route, ``POST /v1/log/entries`` (scope ``log`` or ``sign``): log a bundle an author
+signed offline with a certificate of this publisher."""
 
 from __future__ import annotations
 
@@ -6,16 +8,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
+from provenance.bundle import Bundle
 from provenance.encoding import JSON_LIMITS, b64encode
 from provenance.tlog import tiles
-from verifier_api.auth import ServiceDep
-from verifier_api.errors import ApiError
+from verifier_api.auth import LogKey, ServiceDep
+from verifier_api.errors import ApiError, SafeJSONResponse
 from verifier_api.schemas import (
     ConsistencyProofResponse,
     InclusionProofResponse,
     LogEntryResponse,
+    LogSubmitRequest,
+    LogSubmitResponse,
 )
-from verifier_api.service import Service
+from verifier_api.service import Service, utc_now
+from verifier_api.submissions import submit_bundle
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
 LAST_TILE_INDEX = JSON_LIMITS.max_exact_integer // tiles.TILE_WIDTH
@@ -89,6 +95,29 @@ def tile(path: str, service: ServiceDep) -> Response:
         raise _not_found(f"{full} is not a tile path: {exc}") from exc
     return Response(
         data, media_type="application/octet-stream", headers={"Cache-Control": TILE_CACHE}
+    )
+
+
+@router.post(
+    "/entries",
+    response_model=LogSubmitResponse,
+    status_code=201,
+    responses={200: {"model": LogSubmitResponse, "description": "Logged before: its entry"}},
+    summary="Log an author's bundle",
+)
+def submit(request: LogSubmitRequest, service: ServiceDep, _key: LogKey) -> Any:
+    """Verify a bundle against this publisher's trust root, log it once, return it with its entry.
+
+    201 when this request appended it; 200 (``Idempotent-Replayed: true``) when the signature was
+    logged before. Refusals: 422 with the verification code (``certificate.revoked``, ...).
+    """
+    bundle = Bundle.from_decoded(request.bundle)
+    logged = submit_bundle(service, bundle, utc_now())
+    answer = LogSubmitResponse(bundle=logged.bundle.to_json(), log_index=logged.log_index)
+    if logged.appended:
+        return SafeJSONResponse(answer.model_dump(by_alias=True), status_code=201)
+    return SafeJSONResponse(
+        answer.model_dump(by_alias=True), headers={"Idempotent-Replayed": "true"}
     )
 
 

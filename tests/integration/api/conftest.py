@@ -26,6 +26,7 @@ class Keys:
     """Full API keys by scope, and one revoked key."""
 
     verify: str
+    log: str
     sign: str
     admin: str
     revoked: str
@@ -56,7 +57,7 @@ def make_keys(service: Service) -> Keys:
     full = {scope: crud.create_api_key(service.engine, "t", scope, now=now)[1] for scope in Scope}
     revoked_row, revoked = crud.create_api_key(service.engine, "old", Scope.ADMIN, now=now)
     crud.revoke_api_key(service.engine, revoked_row.id, now=now)
-    return Keys(full[Scope.VERIFY], full[Scope.SIGN], full[Scope.ADMIN], revoked)
+    return Keys(full[Scope.VERIFY], full[Scope.LOG], full[Scope.SIGN], full[Scope.ADMIN], revoked)
 
 
 @pytest.fixture(scope="session")

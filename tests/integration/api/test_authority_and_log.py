@@ -46,13 +46,22 @@ def _author_bundle(key: Any, chain: list[x509.Certificate]) -> Bundle:
     return Signer(key, chain).sign(REVIEW.encode(), "review.txt", predicate)
 
 
+def _logged(api: Api, bundle: Bundle) -> Bundle:
+    """The author's bundle after ``POST /v1/log/entries`` (as the author's tool submits it)."""
+    body = {"bundle": bundle.to_json()}
+    response = api.client.post("/v1/log/entries", json=body, headers=api.keys.header("log"))
+    assert response.status_code == 201, response.text
+    return Bundle.from_json(response.json()["bundle"])
+
+
 def test_issued_certificate_names_the_asserted_identity_and_chains_to_the_root(api: Api) -> None:
     key, chain, serial = _issue(api)
     san = chain[0].extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert san.get_values_for_type(x509.UniformResourceIdentifier) == [AUTHOR]
     assert f"{chain[0].serial_number:x}" == serial
-    # The served trust root requires the log (only bundles /v1/sign made are logged); a verifier
-    # that accepts unlogged signatures validates the author's own chain to the served root.
+    # The served trust root requires the log (an author's bundle is logged through
+    # POST /v1/log/entries); a verifier that accepts unlogged signatures validates the author's own
+    # chain to the served root.
     unlogged_ok = replace(_trust(api), require_log=False)
     result = Verifier(unlogged_ok).check(
         REVIEW.encode(), _author_bundle(key, chain), Identity(AUTHOR), at=datetime.now(UTC)
@@ -62,7 +71,7 @@ def test_issued_certificate_names_the_asserted_identity_and_chains_to_the_root(a
 
 def test_revocation_reaches_the_crl_and_the_verifier(api: Api) -> None:
     key, chain, serial = _issue(api)
-    bundle = _author_bundle(key, chain)
+    bundle = _logged(api, _author_bundle(key, chain))
     before = api.client.get("/v1/crl")
     body = {"serialNumber": serial, "reason": "keyCompromise"}
     response = api.client.post("/v1/revocations", json=body, headers=api.keys.header("admin"))
@@ -200,7 +209,28 @@ def test_require_fresh_crl_is_reachable_from_the_api_policy(api: Api) -> None:
     assert "policy.malformed" in response.text
 
 
-def test_served_trust_root_leaves_the_log_optional_for_offline_authors(api: Api) -> None:
+def test_served_trust_root_requires_the_log_for_bundles_but_not_for_media(api: Api) -> None:
+    trust = _trust(api)
+    assert trust.require_log is True
+    assert trust.require_log_for_media is False
     document = api.client.get("/.well-known/provenance/trust-root.json").json()
-    assert document["requireLog"] is False
-    assert "requireLogForMedia" not in document
+    assert (document["requireLog"], document["requireLogForMedia"]) == (True, False)
+
+
+def test_unlogged_author_bundle_fails_log_missing_and_verifies_once_submitted(api: Api) -> None:
+    key, chain, _ = _issue(api)
+    bundle = _author_bundle(key, chain)
+    unlogged = Verifier(_trust(api)).check(
+        REVIEW.encode(), bundle.to_bytes(), Identity(AUTHOR), at=datetime.now(UTC)
+    )
+    assert [f.code for f in unlogged.failures] == ["log.missing"]
+    logged = _logged(api, bundle)
+    assert logged.envelope == bundle.envelope
+    assert logged.certificates == bundle.certificates
+    result = Verifier(_trust(api)).check(
+        REVIEW.encode(), logged.to_bytes(), Identity(AUTHOR), at=datetime.now(UTC)
+    )
+    assert result.verified, result.failures
+    check = {"content": REVIEW, "bundle": logged.to_json(), "policy": {"identity": AUTHOR}}
+    answer = api.client.post("/v1/verify", json=check, headers=api.keys.header("verify")).json()
+    assert answer["verified"] is True, answer["findings"]

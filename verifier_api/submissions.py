@@ -1,0 +1,131 @@
+"""Logging authors' bundles: ``POST /v1/log/entries``.
+
+Authors certified by this publisher (``POST /v1/certificates``) sign offline; their bundles carry
+no log entry, and the published trust root requires one (``requireLog``). An author submits the
+bundle here: the service verifies it fully against its own trust root (signature, chain at the
+current time, revocation; the log is not required yet), appends its leaf through the sequencer
+(the durable path of ``/v1/sign``: the answer comes only after the commit) and returns the bundle
+with its log entry. One signature (envelope and signer) is logged once: a second submission gets
+the first one's entry, proven up to the current checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from provenance.bundle import Bundle
+from provenance.codes import Code
+from provenance.errors import LogError
+from provenance.keys import verifying_key_from_cryptography
+from provenance.tlog.entry import TlogEntry, signer_binding
+from provenance.verify.policy import UnsafeAcceptAnyIdentity
+from provenance.verify.result import VerificationResult
+from provenance.verify.verifier import Verifier
+from verifier_api import crud
+from verifier_api.errors import ApiError
+from verifier_api.models import LogSubmission
+from verifier_api.sequencer import SUBMIT_TIMEOUT_SECONDS
+from verifier_api.service import Service
+
+STALE_CLAIM = timedelta(seconds=2 * SUBMIT_TIMEOUT_SECONDS)
+"""A claim without an index this old belongs to a request that died: another may take it over."""
+PENDING_RETRY_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class LoggedBundle:
+    """The bundle with its entry in this log, and whether this submission appended it."""
+
+    bundle: Bundle
+    log_index: int
+    appended: bool
+
+
+def refusal(result: VerificationResult) -> ApiError | None:
+    """The 422 for a bundle this service will not log, None for one it will.
+
+    Every step but the digest must pass (the service logs a signature, it does not see the
+    content): a bad signature, an untrusted or expired chain, a revoked certificate or a log entry
+    that does not verify is refused with its verification code.
+    """
+    for finding in result.findings:
+        if not finding.ok and finding.step != "digest":
+            return ApiError(422, finding.code, f"the bundle is not logged: {finding.message}")
+    if not any(f.step == "policy" for f in result.findings):
+        return ApiError(422, Code.BUNDLE_MALFORMED, "the bundle is not logged: it did not verify")
+    return None
+
+
+def check_for_log(service: Service, bundle: Bundle, now: datetime) -> VerificationResult:
+    """Verify ``bundle`` against this publisher's trust root without requiring the log.
+
+    Raises:
+        ApiError: 422 with the verification code of the first failed step (digest aside).
+    """
+    trust, _ = service.authority.trust_root(now)
+    verifier = Verifier(dataclasses.replace(trust, require_log=False))
+    result = verifier.check(b"", bundle, UnsafeAcceptAnyIdentity(), at=now)
+    error = refusal(result)
+    if error is not None:
+        raise error
+    return result
+
+
+def submit_bundle(service: Service, bundle: Bundle, now: datetime) -> LoggedBundle:
+    """Log a verified author's bundle once and return it with its entry.
+
+    Raises:
+        ApiError: 422 (the bundle does not verify), 409 ``log.pending`` (the same signature is
+            being logged by another request right now).
+        LogError: The log did not commit the entry (503 ``log.unavailable``).
+    """
+    result = check_for_log(service, bundle, now)
+    if result.log_proofs:  # it carries a verified entry of a log this trust root trusts
+        return LoggedBundle(bundle, result.log_proofs[0].index, appended=False)
+    if not bundle.certificates:
+        raise ApiError(422, Code.KEY_UNTRUSTED, "the bundle is not logged: it names no certificate")
+    key = verifying_key_from_cryptography(bundle.certificates[0].public_key())
+    signer_sha256, certificate_der = signer_binding(bundle.certificates, key)
+    envelope_hex, signer_hex = bundle.envelope.sha256().hex(), signer_sha256.hex()
+    existing = _claim(service, envelope_hex, signer_hex, now)
+    if existing is not None:
+        entry = service.log.tlog_entry_for(existing)
+        return LoggedBundle(_with_entry(bundle, entry), existing, appended=False)
+    try:
+        entry = service.sequencer.submit(bundle.envelope.sha256(), signer_sha256, certificate_der)
+    except LogError:
+        crud.release_submission(service.engine, envelope_hex, signer_hex)
+        raise
+    crud.record_submission(service.engine, envelope_hex, signer_hex, entry.log_index)
+    return LoggedBundle(_with_entry(bundle, entry), entry.log_index, appended=True)
+
+
+def _claim(service: Service, envelope_hex: str, signer_hex: str, now: datetime) -> int | None:
+    """None when this request is to append the leaf, else the index it was logged at already.
+
+    Raises:
+        ApiError: 409 ``log.pending`` while another request appends it.
+    """
+    found = crud.claim_submission(service.engine, envelope_hex, signer_hex, now=now)
+    if found is None:
+        return None
+    if found.log_index is not None:
+        return found.log_index
+    if _stale(found, now) and crud.take_over_submission(service.engine, found, now=now):
+        return None
+    raise ApiError(
+        409,
+        "log.pending",
+        "another request is logging this signature now; retry to get its entry",
+        {"Retry-After": str(PENDING_RETRY_SECONDS)},
+    )
+
+
+def _stale(claim: LogSubmission, now: datetime) -> bool:
+    return now - crud.utc(claim.claimed_at) > STALE_CLAIM
+
+
+def _with_entry(bundle: Bundle, entry: TlogEntry) -> Bundle:
+    return dataclasses.replace(bundle, tlog_entries=(entry,))
