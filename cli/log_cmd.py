@@ -1,4 +1,5 @@
-"""`prov log`: a local, file-backed transparency log; proofs; audits and monitors of any log."""
+"""`prov log`: a local, file-backed transparency log; proofs; audits and monitors of any log;
+submitting an offline signature to a publisher's log."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from cli.common import (
     stderr,
     write_new_file,
 )
+from cli.log_submit import output_bytes, read_api_key, read_submission, service_url, submit
 from cli.render import print_json
 from provenance.codes import Code
 from provenance.encoding import b64encode
@@ -153,6 +155,35 @@ def _consistency_document(
         "checkpoint1": {"envelope": _signed_checkpoint(transparency_log, old_size)},
         "checkpoint2": {"envelope": _signed_checkpoint(transparency_log, new_size)},
     }
+
+
+@app.command("submit")
+def submit_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A bundle (FILE.prov.json) or clear-signed text (FILE.asc) you signed."
+        ),
+    ],
+    url: Annotated[str, typer.Option(help="The publisher's service base URL.")],
+    api_key_file: Annotated[
+        Path, typer.Option(help="A file holding an API key of scope log (or sign).")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the logged result (default: FILE).")
+    ] = None,
+) -> None:
+    """Log a signature made offline (`prov sign --cert`) in the publisher's log.
+
+    The publisher verifies it against its trust root and logs it once; the bundle (or clear-signed
+    text) is written again with its log entry, as verifiers of a trust root with requireLog need.
+    """
+    submission = read_submission(file)
+    logged = submit(service_url(url), read_api_key(api_key_file), submission.bundle)
+    target = out or file
+    write_new_file(target, output_bytes(submission, logged), "logged bundle")
+    how = "was logged already at" if logged.replayed else "logged at"
+    stderr.print(f"{escape(str(file))} {how} index {logged.log_index} -> {escape(str(target))}")
 
 
 @app.command("proof")
