@@ -41,12 +41,14 @@ PageFactory = Callable[..., "Page"]
 
 @dataclass(frozen=True)
 class Server:
-    """A running service with the demo on, and API keys with scopes ``sign`` and ``admin``."""
+    """A running service with the demo on, and API keys with scopes ``sign``, ``admin`` and
+    ``log``."""
 
     base_url: str
     sign_key: str
     admin_key: str
     home: Path
+    log_key: str
 
 
 def _missing_browser() -> str | None:
@@ -84,11 +86,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     upgrade_database(engine)
     _, key = crud.create_api_key(engine, "browser", Scope.SIGN, now=datetime.now(UTC))
     _, admin = crud.create_api_key(engine, "browser-admin", Scope.ADMIN, now=datetime.now(UTC))
+    _, log = crud.create_api_key(engine, "browser-author", Scope.LOG, now=datetime.now(UTC))
     engine.dispose()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PROVENANCE_DEMO", "1")
         with server_process(home, database_url) as base_url:
-            yield Server(base_url, key, admin, home)
+            yield Server(base_url, key, admin, home, log)
 
 
 @pytest.hookimpl(wrapper=True)

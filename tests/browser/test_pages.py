@@ -69,8 +69,9 @@ def reason(page: Page) -> str:
 
 
 def author_bundle(server: Server, identity: str, text: str, *, revoke: bool) -> Bundle:
-    """A bundle for ``text`` signed with a certificate the publisher issued for ``identity``
-    (then revoked when ``revoke``), as an author's own tool would make it."""
+    """A bundle for ``text`` signed with a certificate the publisher issued for ``identity`` and
+    logged through ``POST /v1/log/entries`` (the served trust root requires the log), as an
+    author's own tool would make it; the certificate is then revoked when ``revoke``."""
     key = generate_key(KeyType.P256)
     admin = {"Authorization": f"Bearer {server.admin_key}"}
     csr = create_csr(key, identity).decode("ascii")
@@ -86,7 +87,15 @@ def author_bundle(server: Server, identity: str, text: str, *, revoke: bool) -> 
     predicate = ContentPredicate(
         "text/plain", Canonicalization.TEXT_V1, datetime.now(UTC), author=Author(identity, "Rex")
     )
-    bundle = Signer(key, chain).sign(text.encode(), "review.txt", predicate)
+    signed = Signer(key, chain).sign(text.encode(), "review.txt", predicate)
+    logged = httpx.post(
+        f"{server.base_url}/v1/log/entries",
+        json={"bundle": signed.to_json()},
+        headers={"Authorization": f"Bearer {server.log_key}"},
+        timeout=30,
+    )
+    assert logged.status_code == 201, logged.text
+    bundle = Bundle.from_json(logged.json()["bundle"])
     if revoke:
         revoked = httpx.post(
             f"{server.base_url}/v1/revocations",
