@@ -400,7 +400,7 @@ def policy_from_json(obj: object, *, depth: int = 1) -> Policy:
             ``maxAgeSeconds`` past ``POLICY_LIMITS.max_age_seconds``, or a part the policy classes
             refuse (a bad identity pattern or issuer pin).
     """
-    if depth == 1 and _count_patterns(obj) > POLICY_LIMITS.max_identity_patterns:
+    if depth == 1 and count_identity_patterns(obj) > POLICY_LIMITS.max_identity_patterns:
         raise _malformed(
             f"a policy holds at most {POLICY_LIMITS.max_identity_patterns} identity patterns"
         )
@@ -476,10 +476,11 @@ def _claims(obj: object) -> list[Policy]:
     return parts
 
 
-def _count_patterns(obj: object) -> int:
-    """How many ``identityRegex`` fields the JSON policy holds, however deep (before compiling)."""
+def count_identity_patterns(obj: object) -> int:
+    """How many ``identityRegex`` fields the JSON policy ``obj`` holds, however deep, counted
+    before anything is compiled (also by callers that bound the patterns of several policies)."""
     if isinstance(obj, list):
-        return sum(_count_patterns(item) for item in obj)
+        return sum(count_identity_patterns(item) for item in obj)
     if not isinstance(obj, dict):
         return 0
-    return int("identityRegex" in obj) + sum(_count_patterns(v) for v in obj.values())
+    return int("identityRegex" in obj) + sum(count_identity_patterns(v) for v in obj.values())

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from provenance.errors import PolicyError
+from provenance.verify import policy as policy_module
 from provenance.verify.policy import policy_from_json
 from tests.integration.api.conftest import Api, open_api
 from tests.integration.api.support import REVIEW, make_home, sign_body
@@ -100,3 +101,44 @@ def test_a_policy_with_more_identity_patterns_than_the_cap_is_malformed() -> Non
         policy_from_json({"anyOf": members})
     assert raised.value.code == "policy.malformed"
     assert policy_from_json({"anyOf": members[:4]}) is not None
+
+
+def _distinct_patterns(item: int) -> dict[str, Any]:
+    members = [
+        {"identityRegex": f"^https://a\\.example/u/{item}-{n}[a-z]{{0,64}}$"} for n in range(4)
+    ]
+    return {"anyOf": members}
+
+
+def _batch(items: list[dict[str, Any]], signed: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [{"content": REVIEW, "bundle": signed, "policy": p} for p in items]}
+
+
+def test_a_batch_cannot_multiply_the_identity_pattern_budget_by_its_items(
+    api: Api, signed: dict[str, Any]
+) -> None:
+    body = _batch([_distinct_patterns(item) for item in range(3)], signed)
+    response = api.client.post("/v1/verify/batch", json=body, headers=api.keys.header("verify"))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "policy.malformed"
+    within = _batch([_distinct_patterns(0), _distinct_patterns(1)], signed)
+    response = api.client.post("/v1/verify/batch", json=within, headers=api.keys.header("verify"))
+    assert response.status_code == 200, response.text
+
+
+def test_a_batch_compiles_a_policy_its_items_share_once(
+    api: Api, signed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled: list[str] = []
+    real_compile = policy_module.re2.compile
+
+    def counting_compile(pattern: str, *args: Any) -> Any:
+        compiled.append(pattern)
+        return real_compile(pattern, *args)
+
+    monkeypatch.setattr(policy_module.re2, "compile", counting_compile)
+    body = _batch([_distinct_patterns(7)] * 32, signed)
+    response = api.client.post("/v1/verify/batch", json=body, headers=api.keys.header("verify"))
+    assert response.status_code == 200, response.text
+    assert len(response.json()["results"]) == 32
+    assert len(compiled) == 4, f"{len(compiled)} patterns compiled for one shared policy"

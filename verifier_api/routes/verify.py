@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter
 
 from provenance.bundle import DecodedBundle
+from provenance.codes import Code
+from provenance.verify.policy import POLICY_LIMITS, Policy, count_identity_patterns
 from verifier_api.auth import AnyKey, ServiceDep
 from verifier_api.errors import ApiError
 from verifier_api.limits import ParsedJsonRoute
@@ -17,19 +20,47 @@ from verifier_api.verification import request_policy, verify_bundle
 router = APIRouter(prefix="/v1", tags=["verify"], route_class=ParsedJsonRoute)
 """The body is decoded once (the strict pass, reused by FastAPI through :class:`ParsedJsonRoute`)
 and each bundle is built once from that decoded value (:func:`verify_bundle`)."""
+MAX_BATCH_IDENTITY_PATTERNS = 2 * POLICY_LIMITS.max_identity_patterns
+"""Identity patterns in the distinct policies of one batch: a batch costs at most twice the pattern
+compilation of one policy, whatever its item count (items sharing a policy compile it once)."""
 
 
-def _check(service: Service, item: VerifyRequest) -> dict[str, Any]:
-    policy = request_policy(item.policy)
+def _check(service: Service, item: VerifyRequest, policy: Policy | None) -> dict[str, Any]:
     return verify_bundle(
         service, item.content_bytes(), DecodedBundle(item.bundle), policy
     ).to_json()
 
 
+def _batch_policies(items: list[VerifyRequest]) -> list[Policy | None]:
+    """Each item's policy (None: the default), built once per distinct policy document, after
+    bounding the identity patterns of all of them together.
+
+    Raises:
+        ApiError: 422 ``policy.malformed`` when the distinct policies hold more than
+            ``MAX_BATCH_IDENTITY_PATTERNS`` identity patterns (counted before compiling any).
+        PolicyError: ``policy.malformed`` for a malformed policy (see :func:`request_policy`).
+    """
+    distinct = {_policy_key(item.policy): item.policy for item in items}
+    patterns = sum(count_identity_patterns(document) for document in distinct.values())
+    if patterns > MAX_BATCH_IDENTITY_PATTERNS:
+        raise ApiError(
+            422,
+            Code.POLICY_MALFORMED,
+            f"the policies of one batch hold at most {MAX_BATCH_IDENTITY_PATTERNS} identity"
+            f" patterns (items that share a policy count it once); found {patterns}",
+        )
+    built = {key: request_policy(document) for key, document in distinct.items()}
+    return [built[_policy_key(item.policy)] for item in items]
+
+
+def _policy_key(document: dict[str, Any] | None) -> str:
+    return json.dumps(document, sort_keys=True)
+
+
 @router.post("/verify", summary="Verify content against its bundle")
 def verify(request: VerifyRequest, service: ServiceDep, _key: AnyKey) -> dict[str, Any]:
     """Verify against this publisher's trust root; 200 with ``verified: false`` when it fails."""
-    return _check(service, request)
+    return _check(service, request, request_policy(request.policy))
 
 
 @router.post(
@@ -44,4 +75,10 @@ def verify_batch(request: VerifyBatchRequest, service: ServiceDep, _key: AnyKey)
             "batch.too_large",
             f"a batch holds at most {limit} items, found {len(request.items)}",
         )
-    return {"results": [_check(service, item) for item in request.items]}
+    policies = _batch_policies(request.items)
+    return {
+        "results": [
+            _check(service, item, policy)
+            for item, policy in zip(request.items, policies, strict=True)
+        ]
+    }
