@@ -229,17 +229,56 @@ def store_trust_root(
     """The publisher (its name in the store) and trust root for clear-signed text: --publisher's,
     else the one whose verdict stands among those that vouch for a signer (the first refusing,
     else the first: :func:`armored_publisher`), else the first whose trust root is current. The
-    store's name, not the trust root's own ``name``, says who vouched."""
+    store's name, not the trust root's own ``name``, says who vouched.
+
+    Discovery skips a publisher whose trust root expired (never falling back to it) and says so;
+    when every publisher expired it fails with ``trust.publisher.none`` naming them (exit 1).
+    """
     trust_store = open_store(store)
     try:
         if publisher is not None:
             return publisher, trust_store.trust_root(publisher, now=at)
-        roots = [(r.name, trust_store.trust_root(r.name, now=at)) for r in trust_store.records()]
+        roots, expired = _current_roots(trust_store, at)
     except TrustStoreError as exc:
         store_failure(exc)
     found = armored_publisher(roots, document, policy, at=at)
     if found is not None:
         return found
+    if expired:
+        _report_expired(expired, fatal=not roots)
     if not roots:
         fail(f"[{NO_PUBLISHER}] the trust store holds no publisher", Exit.NOT_VERIFIED)
     return roots[0]
+
+
+def _current_roots(
+    trust_store: TrustStore, at: datetime
+) -> tuple[list[tuple[str, TrustRoot]], list[str]]:
+    """The publishers whose trust root is current, and the names of those whose expired.
+
+    Raises:
+        TrustStoreError: The store or a publisher's files are unreadable (not skipped).
+    """
+    roots: list[tuple[str, TrustRoot]] = []
+    expired: list[str] = []
+    for record in trust_store.records():
+        try:
+            roots.append((record.name, trust_store.trust_root(record.name, now=at)))
+        except TrustStoreError as exc:
+            if exc.code != EXPIRED:
+                raise
+            expired.append(record.name)
+    return roots, expired
+
+
+def _report_expired(names: list[str], *, fatal: bool) -> None:
+    """Say which publishers discovery skipped because their trust root expired; when they were
+    all there is, fail with ``trust.publisher.none`` (as discovery of bundles does)."""
+    listed = ", ".join(printable(name) for name in names)
+    skipped = f"expired and skipped: {listed} (run `prov trust update`)"
+    if fatal:
+        fail(
+            f"[{NO_PUBLISHER}] no publisher of the trust store is current; {skipped}",
+            Exit.NOT_VERIFIED,
+        )
+    stderr.print(f"[yellow]note:[/] {escape(f'discovery {skipped}')}")
