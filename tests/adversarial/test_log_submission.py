@@ -6,12 +6,14 @@ foreign signature, nor the same signature twice."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance.bundle import Bundle
 from provenance.dsse import Envelope, EnvelopeSignature
@@ -23,6 +25,7 @@ from provenance.text import Canonicalization
 from tests.factories import certified_author, make_authority
 from tests.integration.api.conftest import Api, open_api
 from tests.integration.api.support import BASE_URL, REVIEW, make_home, sign_body
+from verifier_api import crud
 
 AUTHOR = f"{BASE_URL}/u/author-1"
 
@@ -132,3 +135,34 @@ def test_only_log_and_sign_keys_may_submit(api: Api) -> None:
         assert response.status_code == status, (scope, response.text)
     response = api.client.post("/v1/log/entries", json={"bundle": bundle})
     assert response.status_code == 401
+
+
+def _digests(bundle: Bundle) -> tuple[str, str]:
+    leaf = bundle.certificates[0].public_bytes(Encoding.DER)
+    return bundle.envelope.sha256().hex(), hashlib.sha256(leaf).hexdigest()
+
+
+def test_a_signature_being_logged_by_another_request_is_pending_not_appended_twice(
+    api: Api,
+) -> None:
+    bundle = _signed(*_certified(api))
+    envelope, signer = _digests(bundle)
+    in_flight = crud.claim_submission(api.service.engine, envelope, signer, now=datetime.now(UTC))
+    assert in_flight is None, "the claim of the request that is appending"
+    size = _size(api)
+    response = _submit(api, bundle.to_json())
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "log.pending"
+    assert response.headers["Retry-After"] == "1"
+    assert _size(api) == size
+
+
+def test_a_claim_left_by_a_request_that_died_is_taken_over(api: Api) -> None:
+    bundle = _signed(*_certified(api))
+    envelope, signer = _digests(bundle)
+    died = datetime.now(UTC) - timedelta(minutes=3)
+    assert crud.claim_submission(api.service.engine, envelope, signer, now=died) is None
+    response = _submit(api, bundle.to_json())
+    assert response.status_code == 201, response.text
+    again = _submit(api, bundle.to_json())
+    assert (again.status_code, again.json()["logIndex"]) == (200, response.json()["logIndex"])
