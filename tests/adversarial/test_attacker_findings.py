@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import re2
 from typer.testing import CliRunner
 
 from cli.main import app
 from provenance.errors import PolicyError
-from provenance.verify import policy as policy_module
 from provenance.verify.policy import policy_from_json
 from tests.integration.api.conftest import Api, open_api
 from tests.integration.api.support import REVIEW, make_home, sign_body
@@ -130,13 +130,13 @@ def test_a_batch_compiles_a_policy_its_items_share_once(
     api: Api, signed: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     compiled: list[str] = []
-    real_compile = policy_module.re2.compile
+    real_compile = re2.compile
 
     def counting_compile(pattern: str, *args: Any) -> Any:
         compiled.append(pattern)
         return real_compile(pattern, *args)
 
-    monkeypatch.setattr(policy_module.re2, "compile", counting_compile)
+    monkeypatch.setattr(re2, "compile", counting_compile)
     body = _batch([_distinct_patterns(7)] * 32, signed)
     response = api.client.post("/v1/verify/batch", json=body, headers=api.keys.header("verify"))
     assert response.status_code == 200, response.text
