@@ -97,7 +97,12 @@ def sign(
     """
     claims = parse_claims(claim or [])
     chain = load_chain(cert) if cert else []
-    _warn_about_certificate(chain, trust)
+    trust_root = _warn_about_certificate(chain, trust)
+    if trust_root is not None and trust_root.require_log and log is None:
+        stderr.print(
+            "note: verifiers of this trust root require the log: submit the result to the"
+            " publisher's log (`prov log submit`) before publishing it"
+        )
     try:
         transparency_log = open_local_log(log, passphrase_file) if log else None
         signer = Signer(load_signing_key(key, passphrase_file), chain, transparency_log)
@@ -144,7 +149,8 @@ def _sign_armored(file: Path, signer: Signer, predicate: ContentPredicate, out: 
     stderr.print(f"signed {escape(str(file))} (text-v1, clear-signed) -> {escape(str(out))}")
 
 
-def _warn_about_certificate(chain: list[x509.Certificate], trust: Path | None) -> None:
+def _warn_about_certificate(chain: list[x509.Certificate], trust: Path | None) -> TrustRoot | None:
+    """Warn about a certificate verifiers will refuse; the --trust trust root, if given."""
     trust_root = None
     if trust is not None:
         try:
@@ -156,6 +162,7 @@ def _warn_about_certificate(chain: list[x509.Certificate], trust: Path | None) -
             Text("warning: ", style="bold yellow")
             + Text(printable(f"{warning}; verifiers will refuse this signature"))
         )
+    return trust_root
 
 
 def _size(stream: BinaryIO) -> int:

@@ -64,10 +64,11 @@ def test_an_offline_signature_verifies_against_the_published_trust_root_once_sub
     review = tmp_path / "review.txt"
     review.write_text(TEXT)
     form = ["--armor"] if armored else ["--text"]
-    code, _, err = prov("sign", review, "--key", key, "--cert", chain, *form)
-    assert code == 0, err
-    signed = tmp_path / ("review.txt.asc" if armored else "review.txt")
     trust = _trust(publisher, tmp_path)
+    code, _, err = prov("sign", review, "--key", key, "--cert", chain, *form, "--trust", trust)
+    assert code == 0, err
+    assert "require the log" in err and "prov log submit" in err
+    signed = tmp_path / ("review.txt.asc" if armored else "review.txt")
     code, _, err = prov("verify", signed, "--trust", trust, "--identity", identity)
     assert code == 1, err
     assert "log.missing" in err
