@@ -71,7 +71,9 @@ def reason(page: Page) -> str:
 def author_bundle(server: Server, identity: str, text: str, *, revoke: bool) -> Bundle:
     """A bundle for ``text`` signed with a certificate the publisher issued for ``identity`` and
     logged through ``POST /v1/log/entries`` (the served trust root requires the log), as an
-    author's own tool would make it; the certificate is then revoked when ``revoke``."""
+    author's own tool would make it; when ``revoke``, the certificate is then revoked for a key
+    compromised since its issuance (the invalidity date reaches back before the logged signature,
+    which the revocation date alone would not)."""
     key = generate_key(KeyType.P256)
     admin = {"Authorization": f"Bearer {server.admin_key}"}
     csr = create_csr(key, identity).decode("ascii")
@@ -99,7 +101,11 @@ def author_bundle(server: Server, identity: str, text: str, *, revoke: bool) -> 
     if revoke:
         revoked = httpx.post(
             f"{server.base_url}/v1/revocations",
-            json={"certificate": pem_chain[0], "reason": "keyCompromise"},
+            json={
+                "certificate": pem_chain[0],
+                "reason": "keyCompromise",
+                "invalidityDate": chain[0].not_valid_before_utc.isoformat(),
+            },
             headers=admin,
             timeout=10,
         )

@@ -73,7 +73,10 @@ def test_revocation_reaches_the_crl_and_the_verifier(api: Api) -> None:
     key, chain, serial = _issue(api)
     bundle = _logged(api, _author_bundle(key, chain))
     before = api.client.get("/v1/crl")
-    body = {"serialNumber": serial, "reason": "keyCompromise"}
+    # The key is unsafe since the certificate was issued: the logged signature, made before the
+    # revocation date, is revoked through the invalidity date (whatever the clock's second).
+    since = chain[0].not_valid_before_utc.isoformat()
+    body = {"serialNumber": serial, "reason": "keyCompromise", "invalidityDate": since}
     response = api.client.post("/v1/revocations", json=body, headers=api.keys.header("admin"))
     assert response.status_code == 201, response.text
     assert response.json()["reason"] == "keyCompromise"
