@@ -44,7 +44,7 @@ def _service_bundle(api: Api) -> dict[str, Any]:
     return bundle
 
 
-def _author_bundle(api: Api) -> dict[str, Any]:
+def _unlogged_author_bundle(api: Api) -> dict[str, Any]:
     """A review an author certified by this publisher signed offline (not logged)."""
     key = generate_key(KeyType.P256)
     body = {"csr": create_csr(key, "https://ignored.example/x").decode(), "identity": AUTHOR}
@@ -54,6 +54,16 @@ def _author_bundle(api: Api) -> dict[str, Any]:
     chain = [x509.load_pem_x509_certificate(pem.encode()) for pem in pems]
     predicate = ContentPredicate("text/plain", Canonicalization.TEXT_V1, datetime.now(UTC))
     return Signer(key, chain).sign(REVIEW.encode(), "review.txt", predicate).to_json()
+
+
+def _author_bundle(api: Api) -> dict[str, Any]:
+    """The author's review as published: logged through ``POST /v1/log/entries`` (the served
+    trust root requires the log)."""
+    body = {"bundle": _unlogged_author_bundle(api)}
+    response = api.client.post("/v1/log/entries", json=body, headers=api.keys.header("log"))
+    assert response.status_code == 201, response.text
+    bundle: dict[str, Any] = response.json()["bundle"]
+    return bundle
 
 
 def _stranger_bundle() -> dict[str, Any]:
@@ -88,6 +98,7 @@ def _page_verdict(api: Api, bundle: dict[str, Any], content: str = REVIEW) -> st
         ("service", REVIEW, True, []),
         ("author", REVIEW, True, []),
         ("author", REVIEW.replace("lamp", "lump"), False, ["digest.mismatch"]),
+        ("unlogged author", REVIEW, False, ["log.missing"]),
         ("stranger", REVIEW, False, ["key.untrusted"]),
     ],
 )
@@ -97,6 +108,7 @@ def test_api_and_page_give_the_same_verdict_without_a_policy(
     bundle = {
         "service": lambda: _service_bundle(api_path),
         "author": lambda: _author_bundle(api_path),
+        "unlogged author": lambda: _unlogged_author_bundle(api_path),
         "stranger": _stranger_bundle,
     }[signed_by]()
     answer = _api_verdict(api_path, bundle, content)
