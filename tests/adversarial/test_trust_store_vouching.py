@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,10 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
         bundle = alpha.sign(TEXT)
         service = alpha.service
         leaf = service.publisher.service_chain[0]
-        service.authority.revoke(leaf, _key_compromise(), None, datetime.now(UTC))
+        # reported stolen since before the signature (the invalidity date), so that the review
+        # is revoked whichever second the log and the revocation fall in
+        stolen_since = datetime.now(UTC) - timedelta(days=1)
+        service.authority.revoke(leaf, _key_compromise(), stolen_since, datetime.now(UTC))
         victim, _ = service.authority.trust_root(datetime.now(UTC))
         distribution = mirror.service.distribution
         distribution._authority = _Republishing(distribution._authority, victim)  # type: ignore[union-attr]
