@@ -7,6 +7,7 @@ Library errors keep their stable status codes (``policy.malformed``, ``statement
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -151,13 +152,18 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.message, exc.headers)
 
 
+def validation_message(errors: Sequence[Any], prefix: tuple[str | int, ...] = ()) -> str:
+    """One line naming each invalid field (its location, under ``prefix``) and why."""
+    parts = [
+        f"{'.'.join(str(p) for p in (*prefix, *error.get('loc', ())))}: {error.get('msg', 'invalid')}"
+        for error in errors[: HTTP_LIMITS.max_validation_messages]
+    ]
+    return "; ".join(parts) or "invalid request"
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    parts = [
-        f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg', 'invalid')}"
-        for error in exc.errors()[: HTTP_LIMITS.max_validation_messages]
-    ]
-    return error_response(422, "request.invalid", "; ".join(parts) or "invalid request")
+    return error_response(422, "request.invalid", validation_message(exc.errors()))
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -111,7 +111,13 @@ class LogSubmitResponse(ApiModel):
 class VerifyBatchRequest(ApiModel):
     """``POST /v1/verify/batch``: up to the configured number of items."""
 
-    items: list[VerifyRequest] = Field(min_length=1, max_length=1000)
+    items: list[Any] = Field(
+        min_length=1,
+        max_length=1000,
+        description="Each a VerifyRequest. An item that is not a valid one, or whose policy is"
+        " malformed, gets in its place the error a lone /v1/verify would get; the others are"
+        " verified.",
+    )
 
 
 class Finding(ApiModel):
@@ -134,10 +140,24 @@ class VerifyResponse(BaseModel):
     claims: dict[str, Any]
 
 
-class VerifyBatchResponse(ApiModel):
-    """Results in the order of the items."""
+class ItemError(ApiModel):
+    """Why one batch item was refused: the error a lone ``/v1/verify`` would get (422)."""
 
-    results: list[VerifyResponse]
+    code: str
+    message: str
+
+
+class RefusedItem(ApiModel):
+    """A batch item that was not verified because it is not a valid request."""
+
+    verified: Literal[False]
+    error: ItemError
+
+
+class VerifyBatchResponse(ApiModel):
+    """Results in the order of the items: a verification result, or a refused item."""
+
+    results: list[VerifyResponse | RefusedItem]
 
 
 class AuthorInput(ApiModel):
