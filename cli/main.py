@@ -1,25 +1,71 @@
-"""The `prov` command line."""
+"""The `prov` command line.
+
+Command groups are imported on first use (:class:`cli.help_text.LazyCommands`): a command pays
+only for its own imports (``prov model sign`` needs neither TUF nor the log tooling), and the
+start-up counts in every command's time. ``prov --help`` still lists every command.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import importlib
+from collections.abc import Callable
+from functools import cache
+from typing import Annotated, Any
 
 import typer
 
 import provenance
-from cli import (
-    ca_cmd,
-    key_cmd,
-    log_cmd,
-    media_cmd,
-    model_cmd,
-    serve_cmd,
-    serve_rotate_cmd,
-    sign_cmd,
-    trust_cmd,
-    verify_cmd,
-)
-from cli.help_text import ProvGroup
+from cli.help_text import CommandLoader, ProvGroup, typer_command
+
+
+def _attribute(module: str, name: str) -> Callable[[], Any]:
+    return lambda: getattr(importlib.import_module(f"cli.{module}"), name)
+
+
+@cache
+def _with_rotation(group: str) -> typer.Typer:
+    """The ``serve``, ``ca`` and ``log`` groups with their key-rotation commands (added once)."""
+    from cli import serve_rotate_cmd as rotate  # noqa: PLC0415 (imported with its group)
+
+    app: typer.Typer = importlib.import_module(f"cli.{group}_cmd").app
+    added = {
+        "serve": {
+            "rotate-key": rotate.rotate_key,
+            "sign-tuf-root": rotate.sign_tuf_root,
+            "init-tuf": rotate.init_tuf,
+        },
+        "ca": {"rotate-issuing": rotate.rotate_issuing, "revoke-issuing": rotate.revoke_issuing},
+        "log": {"rotate-key": rotate.rotate_log_key},
+    }[group]
+    for name, function in added.items():
+        app.command(name)(function)
+    return app
+
+
+COMMANDS: dict[str, CommandLoader] = {
+    name: typer_command(name, source)
+    for name, source in (
+        ("sign", _attribute("sign_cmd", "sign")),
+        ("verify", _attribute("verify_cmd", "verify")),
+        ("inspect", _attribute("verify_cmd", "inspect")),
+        ("init", _attribute("serve_cmd", "init")),
+        ("key", _attribute("key_cmd", "app")),
+        ("ca", lambda: _with_rotation("ca")),
+        ("log", lambda: _with_rotation("log")),
+        ("media", _attribute("media_cmd", "app")),
+        ("model", _attribute("model_cmd", "app")),
+        ("serve", lambda: _with_rotation("serve")),
+        ("trust", _attribute("trust_cmd", "app")),
+    )
+}
+"""Every command of ``prov`` in help order (single commands first, then groups, as Typer lists)."""
+
+
+class RootGroup(ProvGroup):
+    """``prov`` itself: its subcommands are built on first use."""
+
+    lazy_commands = COMMANDS
+
 
 app = typer.Typer(
     name="prov",
@@ -27,25 +73,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    cls=ProvGroup,
+    cls=RootGroup,
 )
-app.add_typer(key_cmd.app, name="key")
-app.add_typer(ca_cmd.app, name="ca")
-app.add_typer(log_cmd.app, name="log")
-app.add_typer(media_cmd.app, name="media")
-app.add_typer(model_cmd.app, name="model")
-app.command("sign")(sign_cmd.sign)
-app.command("verify")(verify_cmd.verify)
-app.command("inspect")(verify_cmd.inspect)
-app.command("init")(serve_cmd.init)
-app.add_typer(serve_cmd.app, name="serve")
-app.add_typer(trust_cmd.app, name="trust")
-serve_cmd.app.command("rotate-key")(serve_rotate_cmd.rotate_key)
-serve_cmd.app.command("sign-tuf-root")(serve_rotate_cmd.sign_tuf_root)
-serve_cmd.app.command("init-tuf")(serve_rotate_cmd.init_tuf)
-ca_cmd.app.command("rotate-issuing")(serve_rotate_cmd.rotate_issuing)
-ca_cmd.app.command("revoke-issuing")(serve_rotate_cmd.revoke_issuing)
-log_cmd.app.command("rotate-key")(serve_rotate_cmd.rotate_log_key)
 
 
 def _print_version(value: bool) -> None:

@@ -6,17 +6,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.text import Text
 
 from cli.common import (
@@ -30,7 +22,7 @@ from cli.common import (
     stderr,
     write_new_file,
 )
-from cli.log_cmd import open_local_log
+from cli.inputs import load_chain, load_trust
 from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
@@ -39,8 +31,6 @@ from cli.policy_options import (
     UnsafeAnyIdentityOption,
 )
 from cli.render import print_json, print_verdict
-from cli.sign_cmd import load_chain
-from cli.verify_cmd import load_trust
 from provenance.display import printable
 from provenance.errors import ProvenanceError
 from provenance.model.limits import MODEL_SIZE_LIMITS
@@ -55,6 +45,9 @@ from provenance.model.serialize import (
 )
 from provenance.model.signing import ModelSigner
 from provenance.model.verify import ModelVerification, ModelVerifier
+
+if TYPE_CHECKING:
+    from provenance.tlog.log import TransparencyLog
 
 DEFAULT_SIGNATURE_NAME = "model.sig"
 
@@ -115,6 +108,15 @@ def progress_bar(what: str, total: int | None) -> Iterator[Callable[[int], None]
     if not stderr.is_terminal:
         yield None
         return
+    from rich.progress import (  # noqa: PLC0415 (only on a terminal)
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -125,6 +127,12 @@ def progress_bar(what: str, total: int | None) -> Iterator[Callable[[int], None]
     with Progress(*columns, console=stderr, transient=True) as progress:
         task = progress.add_task(what, total=total)
         yield lambda count: progress.update(task, advance=count)
+
+
+def _open_log(directory: Path, passphrase_file: Path | None) -> TransparencyLog:
+    from cli.log_cmd import open_local_log  # noqa: PLC0415 (the log tooling only when logging)
+
+    return open_local_log(directory, passphrase_file)
 
 
 @app.command("sign")
@@ -164,7 +172,7 @@ def sign(
     )
     chain = load_chain(cert) if cert else []
     try:
-        transparency_log = open_local_log(log, passphrase_file) if log else None
+        transparency_log = _open_log(log, passphrase_file) if log else None
         signer = ModelSigner(load_signing_key(key, passphrase_file), chain, transparency_log)
     except ProvenanceError as exc:
         fail(str(exc), Exit.USAGE)

@@ -22,6 +22,7 @@ from cli.common import (
     stderr,
     write_new_file,
 )
+from cli.inputs import load_chain
 from cli.log_cmd import open_local_log
 from cli.policy_options import claim_value
 from cli.sign_checks import certificate_warnings, reading_with_progress
@@ -167,15 +168,6 @@ def _warn_about_certificate(chain: list[x509.Certificate], trust: Path | None) -
 
 def _size(stream: BinaryIO) -> int:
     return os.fstat(stream.fileno()).st_size
-
-
-def load_chain(path: Path) -> list[x509.Certificate]:
-    """Read a PEM certificate chain, leaf first."""
-    try:
-        chain = x509.load_pem_x509_certificates(read_file(path, "certificate chain"))
-    except ValueError as exc:
-        fail(f"{path} is not a PEM certificate chain: {exc}")
-    return chain
 
 
 def _guess_type(file: Path, text: bool) -> str:
