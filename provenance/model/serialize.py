@@ -233,7 +233,10 @@ def default_workers() -> int:
 
 
 def shard_ranges(size: int, shard_size: int) -> list[tuple[int, int]]:
-    """``[start, end)`` ranges of ``shard_size`` bytes covering ``size`` bytes (none for 0)."""
+    """``[start, end)`` ranges of ``shard_size`` bytes covering ``size`` bytes; an empty file is
+    the one range ``(0, 0)``, so that the manifest names it (``model-v1.md`` §2.2)."""
+    if size == 0:
+        return [(0, 0)]
     return [(start, min(start + shard_size, size)) for start in range(0, size, shard_size)]
 
 

@@ -9,7 +9,9 @@ the reference implementation checks). Unknown predicate types, methods and hash 
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,7 +217,18 @@ def _resources(obj: object, serialization: Serialization) -> tuple[Resource, ...
         seen.add(resource.name)
     if any(r.path == SINGLE_FILE_NAME for r in resources) and len({r.path for r in resources}) > 1:
         raise _fail("a single-file model's resource '.' cannot be listed with other files")
+    _check_empty_files(resources)
     return tuple(resources)
+
+
+def _check_empty_files(resources: list[Resource]) -> None:
+    """An empty file's ``path:0:0`` is the only resource of its path."""
+    empty = {r.path for r in resources if r.start == r.end == 0}
+    if empty:
+        counts = Counter(r.path for r in resources if r.path in empty)
+        for path, count in sorted(counts.items()):
+            if count > 1:
+                raise _fail(f"shard resource {path + ':0:0'!r} is listed with other shards")
 
 
 def _resource(
@@ -257,9 +270,18 @@ def _shard(name: str, digest: bytes, serialization: Serialization) -> Resource:
         raise _fail(f"shard resource {name!r} is not path:start:end with decimal offsets")
     start, end = int(start_text), int(end_text)
     assert serialization.shard_size is not None
+    if start == end == 0:
+        return _empty_file(name, path, digest, serialization.hash_type)
     if not start < end <= start + serialization.shard_size:
         raise _fail(
             f"shard resource {name!r}: expected start < end <= start + shard_size "
-            f"({serialization.shard_size})"
+            f"({serialization.shard_size}), or 0:0 for an empty file"
         )
     return Resource(_path(path), digest, start, end)
+
+
+def _empty_file(name: str, path: str, digest: bytes, hash_type: str) -> Resource:
+    """``path:0:0``: an empty file, whose digest is the hash of no bytes."""
+    if digest != hashlib.new(hash_type).digest():
+        raise _fail(f"shard resource {name!r}: expected the {hash_type} digest of no bytes")
+    return Resource(_path(path), digest, 0, 0)

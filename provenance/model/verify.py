@@ -323,9 +323,6 @@ def compare_model(
     listing = list_model(root, (*serialization.ignore_paths, *ignore_paths))
     expected = _grouped(statement.resources)
     local = {f.path: f for f in listing.files}
-    if serialization.method == "shards":
-        # An empty file has no shards, so it is not a resource of a shards manifest.
-        local = {p: f for p, f in local.items() if f.size > 0}
     problems = tuple(p for p in listing.problems if not ignore_unsigned_files or p[0] in expected)
     missing = sorted(set(expected) - set(local), key=_path_order)
     extra = [] if ignore_unsigned_files else sorted(set(local) - set(expected), key=_path_order)

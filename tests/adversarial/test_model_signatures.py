@@ -251,6 +251,61 @@ def test_shards_detect_a_file_that_grew(model: Path) -> None:
     assert outcome.files is not None and outcome.files.changed == ("weights/part-1.bin",)
 
 
+def test_shards_report_an_added_empty_file_by_name(model: Path) -> None:
+    data = sign_model(model, shard_size=1000)
+    (model / "weights" / "__init__.py").write_bytes(b"")
+    outcome = verify_model(model, data)
+    assert [f.code for f in outcome.result.failures] == ["model.file.extra"]
+    assert outcome.files is not None and outcome.files.extra == ("weights/__init__.py",)
+    assert "weights/__init__.py: in the model, but not signed" in outcome.result.failures[0].message
+
+
+def test_shards_report_a_removed_empty_file_by_name(model: Path) -> None:
+    (model / "py.typed").write_bytes(b"")
+    data = sign_model(model, shard_size=1000)
+    assert verify_model(model, data).verified
+    (model / "py.typed").unlink()
+    outcome = verify_model(model, data)
+    assert [f.code for f in outcome.result.failures] == ["model.file.missing"]
+    assert outcome.files is not None and outcome.files.missing == ("py.typed",)
+
+
+def test_shards_report_a_signed_empty_file_that_gained_content(model: Path) -> None:
+    (model / "py.typed").write_bytes(b"")
+    data = sign_model(model, shard_size=1000)
+    (model / "py.typed").write_bytes(b"partial\n")
+    outcome = verify_model(model, data, ignore_unsigned_files=True)
+    assert [f.code for f in outcome.result.failures] == ["model.file.changed"]
+    assert outcome.files is not None and outcome.files.changed == ("py.typed",)
+
+
+def test_shards_list_an_empty_file_as_one_zero_length_shard(model: Path) -> None:
+    (model / "py.typed").write_bytes(b"")
+    manifest = serialize_model(model, Serialization(method="shards", shard_size=1000))
+    empty = [r for r in manifest.resources if r.path == "py.typed"]
+    assert [(r.name, r.digest) for r in empty] == [("py.typed:0:0", hashlib.sha256().digest())]
+
+
+@pytest.mark.parametrize(
+    ("extra", "digest"),
+    [
+        ("py.typed:0:0", hashlib.sha256(b"x").hexdigest()),
+        ("weights/part-1.bin:0:0", hashlib.sha256().hexdigest()),
+        ("py.typed:5:5", hashlib.sha256().hexdigest()),
+    ],
+)
+def test_zero_length_shard_other_than_an_empty_files_only_one_is_malformed(
+    model: Path, extra: str, digest: str
+) -> None:
+    def add(statement: dict[str, Any]) -> None:
+        resources = statement["predicate"]["resources"]
+        resources.append({"name": extra, "digest": digest, "algorithm": "sha256"})
+        _fix_subject(statement)
+
+    outcome = verify_model(model, _resign(sign_model(model, shard_size=1000), add))
+    assert codes(outcome) == ["statement.malformed"]
+
+
 def test_reference_shard_algorithm_name_and_float_shard_size_are_accepted(model: Path) -> None:
     def as_reference(statement: dict[str, Any]) -> None:
         serialization = statement["predicate"]["serialization"]

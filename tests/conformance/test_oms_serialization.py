@@ -12,8 +12,10 @@ from model_signing import hashing
 from model_signing._signing import signing as reference_signing
 
 from provenance.model import Serialization, default_ignores, serialize_model
-from provenance.model.serialize import ModelPathError
+from provenance.model.serialize import ModelPathError, root_digest
 from tests.model_support import make_model
+
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
 def _reference(root: Path, shard_size: int | None) -> dict[str, Any]:
@@ -38,15 +40,26 @@ def _ours(root: Path, shard_size: int | None) -> tuple[list[tuple[str, str]], st
 
 
 @pytest.mark.parametrize("shard_size", [None, 1000, 4096])
+@pytest.mark.parametrize("with_empty_file", [False, True])
 def test_resources_order_and_subject_digest_equal_the_reference(
-    tmp_path: Path, shard_size: int | None
+    tmp_path: Path, shard_size: int | None, with_empty_file: bool
 ) -> None:
     root = make_model(tmp_path / "my-model")
-    (root / "empty.bin").write_bytes(b"")
+    if with_empty_file:
+        (root / "empty.bin").write_bytes(b"")
     reference = _reference(root, shard_size)
     names, digest, name = _ours(root, shard_size)
-    assert names == [(r["name"], r["digest"]) for r in reference["predicate"]["resources"]]
-    assert digest == reference["subject"][0]["digest"]["sha256"]
+    listed = [(r["name"], r["digest"]) for r in reference["predicate"]["resources"]]
+    if with_empty_file and shard_size is not None:
+        # The one deliberate difference (model-v1.md §2.2): the reference 1.1.1 lists no resource
+        # for an empty file in the shards method; we list it as the shard empty.bin:0:0.
+        at = next(i for i, (n, _) in enumerate(listed) if n.startswith("tokenizer.txt:"))
+        listed.insert(at, ("empty.bin:0:0", EMPTY_SHA256))
+        assert names == listed
+        assert digest == root_digest(bytes.fromhex(d) for _, d in listed)
+    else:
+        assert names == listed
+        assert digest == reference["subject"][0]["digest"]["sha256"]
     assert name == reference["subject"][0]["name"] == "my-model"
 
 

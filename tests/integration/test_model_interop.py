@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from model_signing import hashing, signing, verifying
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -199,3 +200,49 @@ def test_certificate_signature_without_identity_requirement_is_refused(
     assert code == 1
     failures = [f["code"] for f in json.loads(out)["findings"] if not f["ok"]]
     assert failures == ["policy.identity.required"]
+
+
+def _reference_library_sign_shards(paths: dict[str, Path]) -> None:
+    """The reference signs the shards method through its library (its CLI has no shards option)."""
+    hashing_config = hashing.Config().set_ignored_paths(paths=["model.sig"])  # type: ignore[no-untyped-call]
+    hashing_config.use_shard_serialization(shard_size=1000)
+    config = signing.Config().use_elliptic_key_signer(private_key=paths["pinned_key"])
+    config.set_hashing_config(hashing_config).sign(paths["model"], paths["model"] / "model.sig")
+
+
+def test_empty_file_the_reference_left_out_of_a_shards_signature_is_reported_extra(
+    setup: dict[str, Path],
+) -> None:
+    """The reference 1.1.1 lists no resource for an empty file in the shards method: prov names it
+    as not signed (model-v1.md §2.2), and accepts it only with --ignore-unsigned-files."""
+    (setup["model"] / "weights" / "__init__.py").write_bytes(b"")
+    _reference_library_sign_shards(setup)
+    code, document = _prov_verify(setup, "key")
+    failures = [(f["code"], f["message"]) for f in document["findings"] if not f["ok"]]
+    assert code == 1
+    assert failures == [("model.file.extra", "weights/__init__.py: in the model, but not signed")]
+    args = ("model", "verify", setup["model"], "--key", setup["pub"], "--ignore-unsigned-files")
+    assert _prov(*args)[0] == 0
+    (setup["model"] / "weights" / "__init__.py").unlink()
+    assert _prov_verify(setup, "key")[0] == 0
+
+
+def test_reference_reads_our_empty_file_shard_and_names_it_missing(setup: dict[str, Path]) -> None:
+    """Our shards signature names an empty file as path:0:0; the reference 1.1.1 parses it, and as
+    it hashes no shard for an empty file, reports the file by that name (it verifies no shards
+    signature at all: model-v1.md §10)."""
+    (setup["model"] / "py.typed").write_bytes(b"")
+    code, _, err = _prov(
+        "model", "sign", setup["model"], "--key", setup["pinned_key"], "--shard-size", "1000"
+    )
+    assert code == 0, err
+    config = verifying.Config().use_elliptic_key_verifier(public_key=setup["pub"])
+    hashing_config = hashing.Config().set_ignored_paths(paths=["model.sig"])  # type: ignore[no-untyped-call]
+    config.set_hashing_config(hashing_config.use_shard_serialization(shard_size=1000))
+    with pytest.raises(ValueError, match=r"Missing files in model 'model': py\.typed:0:0"):
+        config.verify(setup["model"], setup["model"] / "model.sig")
+    assert _prov_verify(setup, "key")[0] == 0
+    (setup["model"] / "py.typed").unlink()
+    code, document = _prov_verify(setup, "key")
+    failures = [(f["code"], f["message"]) for f in document["findings"] if not f["ok"]]
+    assert failures == [("model.file.missing", "py.typed: signed, but missing from the model")]
