@@ -34,8 +34,8 @@ def make_big_file(size: int) -> Path:
     return path
 
 
-def timed(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one child process.
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one child process (``env``: its environment).
 
     The peak comes from GNU time's %M when /usr/bin/time exists: the maximum RSS that wait4
     reports for a child forked from this (large) process would count pages of the parent.
@@ -43,7 +43,9 @@ def timed(command: list[str]) -> tuple[float, int]:
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as report:
         wrapped = [GNU_TIME, "-f", "%M", "-o", report.name, *command] if HAVE_TIME else command
         started = time.perf_counter()
-        process = subprocess.Popen(wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            wrapped, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+        )
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status) != 0:

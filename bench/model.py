@@ -2,7 +2,17 @@
 reference implementation (`model_signing sign|verify key`) and single-core `sha256sum` over the
 same files; wall time, throughput and peak memory (GNU time's maximum RSS) of each child.
 
-Run alone (about 3 minutes on 2 cores; the model is made in /tmp and deleted afterwards)::
+Rounds interleave the commands, in reversed order every other round, so that whatever else the
+machine does weighs on each alike; figures are medians (with quartiles) and minimums, and the
+ratios are taken round by round.
+
+Both tools run from compiled bytecode, as installed packages do: pip compiles the reference's
+modules when it installs them, but an editable checkout under ``PYTHONDONTWRITEBYTECODE=1`` would
+recompile all of prov at every start. The children therefore run without that variable and with
+``PYTHONPYCACHEPREFIX`` set to a temporary directory (filled by the warm-up pass, for both tools
+alike; nothing is written into the source tree).
+
+Run alone (about 3 minutes on 2 idle cores; the model is made in /tmp and deleted afterwards)::
 
     .venv/bin/python -m bench.model            # BENCH_QUICK=1: 8 x 8 MiB
 """
@@ -28,6 +38,7 @@ FILES = 8
 FILE_BYTES = scaled(256 << 20, 8 << 20)
 TARGET_SPEEDUP = 1.7
 TARGET_PEAK_MB = 200
+ROUNDS = scaled(5, 1)
 
 
 def make_model(folder: Path, files: int = FILES, size: int = FILE_BYTES) -> Path:
@@ -61,7 +72,14 @@ def _commands(folder: Path, model: Path) -> dict[str, list[str]]:
     }  # fmt: skip
 
 
-def model_figures(rounds: int) -> dict[str, Any]:
+def child_environment(folder: Path) -> dict[str, str]:
+    """This environment with bytecode written to and read from ``folder``/pycache."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    return env
+
+
+def model_figures(rounds: int = ROUNDS) -> dict[str, Any]:
     """Each command ``rounds`` times, interleaved, after one warm-up pass (page cache hot)."""
     key = generate_key(KeyType.P256)
     with tempfile.TemporaryDirectory(prefix="prov-bench-model-") as directory:
@@ -71,12 +89,14 @@ def model_figures(rounds: int) -> dict[str, Any]:
         model = make_model(folder)
         total = sum(p.stat().st_size for p in model.iterdir())
         commands = _commands(folder, model)
+        env = child_environment(folder)
         for command in commands.values():
-            timed(command)
+            timed(command, env)
         runs: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
-        for _ in range(rounds):
-            for name, command in commands.items():
-                runs[name].append(timed(command))
+        for index in range(rounds):
+            names = list(commands) if index % 2 == 0 else list(reversed(commands))
+            for name in names:
+                runs[name].append(timed(commands[name], env))
         shutil.rmtree(model)
     return _figures(runs, total)
 
@@ -86,6 +106,7 @@ def _figures(runs: dict[str, list[tuple[float, int]]], total: int) -> dict[str, 
     figures: dict[str, Any] = {"bytes": total, "files": FILES, "cores": os.cpu_count()}
     for name, values in runs.items():
         figures[f"{name}_seconds"] = summarize(seconds[name]).to_json()
+        figures[f"{name}_seconds_min"] = round(min(seconds[name]), 3)
         figures[f"{name}_mib_per_s"] = round(total / 2**20 / summarize(seconds[name]).median, 1)
         figures[f"{name}_peak_rss_mb"] = round(max(m for _, m in values) / 1e6, 1)
     for step in ("sign", "verify"):
@@ -95,12 +116,15 @@ def _figures(runs: dict[str, list[tuple[float, int]]], total: int) -> dict[str, 
         figures[f"prov_{step}_speedup_vs_reference"] = summarize(
             ratio_series(seconds[f"reference_{step}"], seconds[f"prov_{step}"])
         ).to_json()
+        figures[f"prov_{step}_speedup_vs_reference_of_minimums"] = round(
+            min(seconds[f"reference_{step}"]) / min(seconds[f"prov_{step}"]), 3
+        )
     return figures
 
 
 def main() -> None:
     """Run the section alone and print its figures as JSON."""
-    figures = model_figures(scaled(3, 1))
+    figures = model_figures()
     figures["quick"] = QUICK
     figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(figures, indent=1))

@@ -116,7 +116,7 @@ def main() -> None:
     _section(results, "tlog_scale", _tlog_scale)
     _section(results, "media", lambda: media.media_figures(media.IMAGE, scaled(5, 2)))
     _section(results, "large", lambda: large.large_figures(_big_file(), scaled(3, 1)))
-    _section(results, "model", lambda: model.model_figures(scaled(3, 1)))
+    _section(results, "model", model.model_figures)
     sizes = [1 << 10, 1 << 14, 1 << 18, 1 << 22, 1 << 26, *([GIB] if not QUICK else [])]
     _section(results, "content_curve", lambda: library.content_curve(sizes, _big_file()))
     log_sizes = [1_000, 10_000, *([100_000, 1_000_000, 10_000_000] if not QUICK else [])]
