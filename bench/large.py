@@ -35,10 +35,19 @@ def make_big_file(size: int) -> Path:
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one child process (``env``: its environment).
+    """Wall seconds and peak RSS (bytes) of one child process (``env``: its environment)."""
+    elapsed, peak, _ = timed_with_cpu(command, env)
+    return elapsed, peak
+
+
+def timed_with_cpu(
+    command: list[str], env: dict[str, str] | None = None
+) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (bytes) and CPU seconds (user + system) of one child process.
 
     The peak comes from GNU time's %M when /usr/bin/time exists: the maximum RSS that wait4
-    reports for a child forked from this (large) process would count pages of the parent.
+    reports for a child forked from this (large) process would count pages of the parent. The CPU
+    time is wait4's, which includes the command that GNU time waited for.
     """
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as report:
         wrapped = [GNU_TIME, "-f", "%M", "-o", report.name, *command] if HAVE_TIME else command
@@ -52,7 +61,7 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float,
             detail = process.stderr.read() if process.stderr else b""
             raise RuntimeError(f"{command[:3]} failed: {detail!r}")
         peak_kb = int(report.read().strip().splitlines()[-1]) if HAVE_TIME else usage.ru_maxrss
-    return elapsed, peak_kb * 1024
+    return elapsed, peak_kb * 1024, usage.ru_utime + usage.ru_stime
 
 
 def large_figures(path: Path, rounds: int) -> dict[str, Any]:
