@@ -387,6 +387,11 @@ def _model_rows(results: dict[str, Any]) -> list[Row]:
         rows.append(
             Row(f"  `prov model {step}` speed / model_signing", _m(versus), ">= 1", ratio, met)
         )
+        saving = figures.get(f"prov_{step}_cpu_saving_vs_reference")
+        if saving is not None:
+            rows.append(
+                Row(f"  model_signing CPU s / `prov model {step}` CPU s", _m(saving), "", "", "")
+            )
         rss = figures[f"prov_{step}_peak_rss_mb"]
         ratio, met = _check(rss, 200, False)
         rows.append(Row(f"  `prov model {step}` peak RSS, MB", f"{rss}", "< 200", ratio, met))
