@@ -28,7 +28,7 @@ def _with_rotation(group: str) -> typer.Typer:
     from cli import serve_rotate_cmd as rotate  # noqa: PLC0415 (imported with its group)
 
     app: typer.Typer = importlib.import_module(f"cli.{group}_cmd").app
-    added = {
+    rotations: dict[str, dict[str, Callable[..., Any]]] = {
         "serve": {
             "rotate-key": rotate.rotate_key,
             "sign-tuf-root": rotate.sign_tuf_root,
@@ -36,8 +36,8 @@ def _with_rotation(group: str) -> typer.Typer:
         },
         "ca": {"rotate-issuing": rotate.rotate_issuing, "revoke-issuing": rotate.revoke_issuing},
         "log": {"rotate-key": rotate.rotate_log_key},
-    }[group]
-    for name, function in added.items():
+    }
+    for name, function in rotations[group].items():
         app.command(name)(function)
     return app
 

@@ -26,6 +26,7 @@ from cli.common import (
     stderr,
     write_new_file,
 )
+from cli.inputs import load_chain, load_trust
 from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
@@ -38,8 +39,7 @@ from cli.policy_options import (
     UnsafeAnyIdentityOption,
 )
 from cli.render import print_json, report
-from cli.sign_cmd import load_chain, parse_claims
-from cli.verify_cmd import load_trust
+from cli.sign_cmd import parse_claims
 from provenance.display import printable
 from provenance.errors import ProvenanceError, VerificationError
 

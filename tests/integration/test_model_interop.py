@@ -206,7 +206,8 @@ def _reference_library_sign_shards(paths: dict[str, Path]) -> None:
     """The reference signs the shards method through its library (its CLI has no shards option)."""
     hashing_config = hashing.Config().set_ignored_paths(paths=["model.sig"])  # type: ignore[no-untyped-call]
     hashing_config.use_shard_serialization(shard_size=1000)
-    config = signing.Config().use_elliptic_key_signer(private_key=paths["pinned_key"])
+    config = signing.Config()  # type: ignore[no-untyped-call]
+    config.use_elliptic_key_signer(private_key=paths["pinned_key"])
     config.set_hashing_config(hashing_config).sign(paths["model"], paths["model"] / "model.sig")
 
 
@@ -236,7 +237,8 @@ def test_reference_reads_our_empty_file_shard_and_names_it_missing(setup: dict[s
         "model", "sign", setup["model"], "--key", setup["pinned_key"], "--shard-size", "1000"
     )
     assert code == 0, err
-    config = verifying.Config().use_elliptic_key_verifier(public_key=setup["pub"])
+    config = verifying.Config()  # type: ignore[no-untyped-call]
+    config.use_elliptic_key_verifier(public_key=setup["pub"])
     hashing_config = hashing.Config().set_ignored_paths(paths=["model.sig"])  # type: ignore[no-untyped-call]
     config.set_hashing_config(hashing_config.use_shard_serialization(shard_size=1000))
     with pytest.raises(ValueError, match=r"Missing files in model 'model': py\.typed:0:0"):
