@@ -293,6 +293,8 @@ def _tlog_rows(results: dict[str, Any]) -> list[Row]:
         return _missing("Log on PostgreSQL", results, "tlog_scale")
     ratio, met = _check(scale["appendRate"], 5000, True)
     p50_ratio, p50_met = _check(scale["proofP50Ms"], 2.0, False)
+    served = scale.get("cachedProofP50Ms")
+    served_ratio, served_met = _check(served, 1.0, False) if served is not None else ("", "")
     return [
         Row(
             f"Log on PostgreSQL: batched append, entries/s ({scale['entries']:,} entries)",
@@ -308,8 +310,16 @@ def _tlog_rows(results: dict[str, Any]) -> list[Row]:
             p50_ratio,
             p50_met,
         ),
+        Row(
+            "  served through the service's tile cache (warm), p50 ms",
+            f"{served} (p99 {scale.get('cachedProofP99Ms')}; cold cache p50 "
+            f"{scale.get('coldCacheProofP50Ms')}; {scale.get('cachedProofsDiffering')} differing)",
+            "<= 1",
+            served_ratio,
+            served_met,
+        ),
         Row("  bytes per entry", f"{scale['bytesPerEntry']}", "(report)", "", ""),
-        Row("  at 10M entries", "see the recorded section below", "< 2 ms", "", "see below"),
+        Row("  at 10M entries", "see the recorded section below", "<= 1 ms", "", "see below"),
     ]
 
 

@@ -5,12 +5,17 @@ bytes DER, as a certified signature's entry does) through :meth:`TransparencyLog
 batches, in a fresh schema that is dropped at the end unless ``--keep``. Records:
 
 - the append rate (entries per second, wall clock, building the leaves included);
-- server-side inclusion proof latency (p50, p99) at the final size, over random indices;
+- server-side inclusion proof latency (p50, p99) at the final size, over random indices, with
+  the store alone (every proof reads its tiles and hashes them) and through a
+  :class:`~provenance.tlog.tilecache.TileCache` (as the service serves them): on a cold cache (each
+  random index's tiles read once) and warm (the same indices again), interleaved index by index
+  with the store-only proofs; every cached proof is compared with the store-only one;
 - bytes per entry: ``pg_total_relation_size`` of the ``tlog_`` tables divided by the entries.
 
 Usage::
 
     .venv/bin/python -m bench.tlog_scale --entries 1000000
+    .venv/bin/python -m bench.tlog_scale --schema tlog_bench_0123456789   # measure a kept log
 
 This is a benchmark, not a test: it asserts nothing about timings.
 """
@@ -40,6 +45,7 @@ from provenance.tlog.limits import TLOG_LIMITS
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.note import NoteSigner
 from provenance.tlog.sql import TLOG_TABLES, SqlLogStore, create_tlog_tables
+from provenance.tlog.tilecache import DEFAULT_MAX_FULL_TILES, TileCache
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ORIGIN = "bench.reviews.example/log"
@@ -108,6 +114,38 @@ def proof_latencies(log: TransparencyLog, size: int, samples: int) -> list[float
     return timings
 
 
+def _timed(log: TransparencyLog, index: int) -> tuple[float, Any]:
+    started = time.perf_counter()
+    proof = log.inclusion_proof(index)
+    return time.perf_counter() - started, proof
+
+
+def cached_proof_latencies(
+    plain: TransparencyLog, cached: TransparencyLog, size: int, samples: int
+) -> dict[str, Any]:
+    """Store-only proofs against tile-cached ones for the same ``samples`` random indices.
+
+    The cached log first serves every index once (cold: its tiles are read and hashed once), then
+    store-only and cached proofs alternate index by index (warm). Returns the timings and how many
+    cached proofs differed from the store-only ones (any is a bug).
+    """
+    chooser = random.Random(9162)
+    indices = [chooser.randrange(size) for _ in range(samples)]
+    cold = [_timed(cached, index)[0] for index in indices]
+    store_only, warm, differ = [], [], 0
+    for index in indices:
+        seconds, expected = _timed(plain, index)
+        store_only.append(seconds)
+        seconds, proof = _timed(cached, index)
+        warm.append(seconds)
+        differ += proof != expected
+    return {"store": store_only, "cold": cold, "warm": warm, "differ": differ}
+
+
+def _ms(values: Sequence[float], fraction: float) -> float:
+    return round(percentile(values, fraction) * 1000, 2)
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     """The ``fraction`` quantile (nearest rank)."""
     ordered = sorted(values)
@@ -133,13 +171,24 @@ def server_version(engine: Engine) -> str:
 
 
 def run(
-    url: str, total: int, batch: int, samples: int, keep: bool, authors: int = AUTHORS
+    url: str,
+    total: int,
+    batch: int,
+    samples: int,
+    keep: bool,
+    authors: int = AUTHORS,
+    *,
+    schema: str | None = None,
+    cache_tiles: int = DEFAULT_MAX_FULL_TILES,
 ) -> dict[str, Any]:
-    """Fill a fresh schema, measure, and drop it unless ``keep``."""
-    schema = f"tlog_bench_{uuid.uuid4().hex[:10]}"
+    """Fill a fresh schema (or reuse the kept log ``schema``), measure, and drop a fresh schema
+    unless ``keep``."""
+    fresh = schema is None
+    schema = schema or f"tlog_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    if fresh:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     try:
         create_tlog_tables(engine)
@@ -147,9 +196,18 @@ def run(
         log = TransparencyLog(SqlLogStore(engine, ORIGIN), signer, ORIGIN, lambda: int(time.time()))
         certificates = author_certificates(authors)
         sample_leaf = leaves(0, 1, certificates, int(time.time()))[0].to_bytes()
-        print(f"schema {schema}: {total:,} entries of {len(sample_leaf)} bytes, batches of {batch}")
-        elapsed = fill(log, total, batch, certificates)
-        timings = proof_latencies(log, total, samples)
+        elapsed = None
+        if fresh:
+            print(
+                f"schema {schema}: {total:,} entries of {len(sample_leaf)} bytes, batches of {batch}"
+            )
+            elapsed = fill(log, total, batch, certificates)
+        total = log.state().size
+        cache = TileCache(max_full_tiles=cache_tiles)
+        cached = TransparencyLog(
+            SqlLogStore(engine, ORIGIN), signer, ORIGIN, lambda: int(time.time()), tile_cache=cache
+        )
+        timings = cached_proof_latencies(log, cached, total, samples)
         sizes = storage_bytes(admin, schema)
         return {
             "entries": total,
@@ -157,22 +215,32 @@ def run(
             "leafBytes": len(sample_leaf),
             "certificateDerBytes": len(certificates[0]),
             "authors": authors,
-            "appendSeconds": round(elapsed, 1),
-            "appendRate": round(total / elapsed),
+            "appendSeconds": None if elapsed is None else round(elapsed, 1),
+            "appendRate": None if elapsed is None else round(total / elapsed),
             "proofSamples": samples,
-            "proofP50Ms": round(percentile(timings, 0.50) * 1000, 2),
-            "proofP99Ms": round(percentile(timings, 0.99) * 1000, 2),
-            "proofMeanMs": round(statistics.fmean(timings) * 1000, 2),
+            "proofP50Ms": _ms(timings["store"], 0.50),
+            "proofP99Ms": _ms(timings["store"], 0.99),
+            "proofMeanMs": round(statistics.fmean(timings["store"]) * 1000, 2),
+            "cachedProofP50Ms": _ms(timings["warm"], 0.50),
+            "cachedProofP99Ms": _ms(timings["warm"], 0.99),
+            "coldCacheProofP50Ms": _ms(timings["cold"], 0.50),
+            "coldCacheProofP99Ms": _ms(timings["cold"], 0.99),
+            "cachedP50OverStoreP50": round(
+                percentile(timings["warm"], 0.5) / percentile(timings["store"], 0.5), 3
+            ),
+            "cachedProofsDiffering": timings["differ"],
+            "tileCacheFullTiles": cache_tiles,
+            "tileCacheHeld": len(cache),
             "tableBytes": sizes,
             "bytesPerEntry": round(sum(sizes.values()) / total, 1),
             "postgres": server_version(admin),
             "python": platform.python_version(),
             "schema": schema,
-            "kept": keep,
+            "kept": keep or not fresh,
         }
     finally:
         engine.dispose()
-        if not keep:
+        if fresh and not keep:
             with admin.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
@@ -189,9 +257,20 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000, help="inclusion proofs to time")
     parser.add_argument("--authors", type=int, default=AUTHORS, help="distinct certificates")
     parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    parser.add_argument("--schema", help="measure the log kept in this schema (no fill)")
+    parser.add_argument(
+        "--cache-tiles", type=int, default=DEFAULT_MAX_FULL_TILES, help="full tiles the cache holds"
+    )
     options = parser.parse_args()
     figures = run(
-        options.url, options.entries, options.batch, options.samples, options.keep, options.authors
+        options.url,
+        options.entries,
+        options.batch,
+        options.samples,
+        options.keep,
+        options.authors,
+        schema=options.schema,
+        cache_tiles=options.cache_tiles,
     )
     print(json.dumps(figures, indent=2))
 

@@ -13,6 +13,7 @@ from provenance.errors import LogError
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.sql import SqlLogStore
 from provenance.tlog.store import LogStore
+from provenance.tlog.tilecache import TileCache
 from verifier_api.authority import Authority
 from verifier_api.db import make_engine
 from verifier_api.distribution import TrustDistribution, open_distribution
@@ -120,7 +121,13 @@ def build_service(settings: Settings) -> Service:
     except SettingsError:
         engine.dispose()
         raise
-    log = TransparencyLog(store, publisher.log_signer, origin, unix_now)
+    log = TransparencyLog(
+        store,
+        publisher.log_signer,
+        origin,
+        unix_now,
+        tile_cache=TileCache(settings.log_tile_cache_tiles),
+    )
     metrics = Metrics()
     sequencer = LogSequencer(log, settings.sign_batch_max, metrics.log_batches.observe)
     keys = ApiKeyCache(engine, settings.api_key_cache_seconds)

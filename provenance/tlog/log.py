@@ -6,11 +6,12 @@ leaves. The checkpoint key's name is the log's origin.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from provenance.errors import LogError
-from provenance.tlog import merkle, tiles
+from provenance.tlog import merkle, tilecache, tiles
 from provenance.tlog.edge import NO_EDGE, CommittedEdge, EdgeView
 from provenance.tlog.entry import InclusionProof, LogEntry, TlogEntry
 from provenance.tlog.limits import TLOG_LIMITS
@@ -18,6 +19,8 @@ from provenance.tlog.note import Checkpoint, NoteSigner, sign_checkpoint
 from provenance.tlog.store import LogState, LogStore, LogWrite, TileSource
 
 _T = TypeVar("_T")
+MAX_PAST_STATES = 1024
+"""Past tree sizes whose root and checkpoint a log with a tile cache keeps."""
 
 
 class TransparencyLog:
@@ -29,6 +32,8 @@ class TransparencyLog:
         origin: The log's origin (first checkpoint line).
         clock: Returns the current Unix time in seconds.
         max_skew: How far an entry's integrated time may be from the clock, in seconds.
+        tile_cache: Keeps tiles' node hashes (and past checkpoints) in memory between proofs;
+            None reads every proof's tiles from the store and hashes them again.
 
     Raises:
         LogError: The signer's name is not the origin.
@@ -42,6 +47,7 @@ class TransparencyLog:
         clock: Callable[[], int],
         *,
         max_skew: int = TLOG_LIMITS.max_skew_seconds,
+        tile_cache: tilecache.TileCache | None = None,
     ) -> None:
         if signer.name != origin:
             raise LogError(f"the checkpoint key is named {signer.name!r}, the origin is {origin!r}")
@@ -51,6 +57,9 @@ class TransparencyLog:
         self._clock = clock
         self._max_skew = max_skew
         self._edge: CommittedEdge = NO_EDGE
+        self._tile_cache = tile_cache
+        self._past_states: dict[int, LogState] = {}
+        self._past_lock = threading.Lock()
 
     def new_entry(
         self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None = None
@@ -193,15 +202,16 @@ class TransparencyLog:
         """The latest signed checkpoint note."""
         return self.state().checkpoint
 
-    def _reader(self) -> tiles.TileNodeReader:
-        return tiles.TileNodeReader(self._store.read_tile)
-
     def _with_tiles(self, tree_size: int, proof: Callable[[merkle.NodeReader], _T]) -> _T:
-        """Run ``proof`` over the tree of ``tree_size`` after reading its tiles in one store read.
+        """Run ``proof`` over the tree of ``tree_size`` after reading its tiles in one store read
+        (none when the tile cache holds them all, see :meth:`~provenance.tlog.tilecache.TileCache.prove`).
 
         Which nodes a proof reads depends only on their coordinates, so a dry run whose node
         reader records coordinates (and hashes nothing) names the tiles to fetch.
         """
+        if self._tile_cache is not None:
+            fallback = tiles.TileNodeReader(self._store.read_tile)
+            return self._tile_cache.prove(tree_size, proof, self._store.read_tiles, fallback)
         planned: set[tuple[int, int]] = set()
 
         def plan(level: int, index: int) -> bytes:
@@ -213,29 +223,42 @@ class TransparencyLog:
         fetched = self._store.read_tiles(planned)
         return proof(tiles.TileNodeReader(lambda level, index: fetched.get((level, index))))
 
-    def _checked_size(self, tree_size: int | None) -> LogState:
-        state = self.state()
+    def _checked_size(self, tree_size: int | None, current: LogState | None = None) -> LogState:
+        state = current or self.state()
         if tree_size is None or tree_size == state.size:
             return state
         if not 0 <= tree_size < state.size:
             raise LogError(f"tree size {tree_size} is beyond the log's size {state.size}")
-        root = merkle.subtree_hash(0, tree_size, self._reader())
+        past = self._past_states.get(tree_size)
+        if past is not None:
+            return past
+        root = self._with_tiles(tree_size, lambda read: merkle.subtree_hash(0, tree_size, read))
         note = self._store.read_checkpoint(tree_size) or sign_checkpoint(
             Checkpoint(self.origin, tree_size, root), self._signer
         )
-        return LogState(tree_size, root, note)
+        past = LogState(tree_size, root, note)
+        if self._tile_cache is not None:  # a past size's root and checkpoint never change
+            with self._past_lock:
+                if len(self._past_states) >= MAX_PAST_STATES:
+                    self._past_states.pop(next(iter(self._past_states)))
+                self._past_states[tree_size] = past
+        return past
 
-    def inclusion_proof(self, index: int, tree_size: int | None = None) -> InclusionProof:
+    def inclusion_proof(
+        self, index: int, tree_size: int | None = None, *, current: LogState | None = None
+    ) -> InclusionProof:
         """The inclusion proof of leaf ``index`` up to the signed checkpoint of ``tree_size``.
 
         Args:
             index: The leaf's index.
             tree_size: A size up to the current one; None for the current size.
+            current: The state :meth:`state` just returned, when the caller has it (saves a
+                store read); None reads it.
 
         Raises:
             LogError: ``tree_size`` exceeds the log, or ``index`` is not below it.
         """
-        state = self._checked_size(tree_size)
+        state = self._checked_size(tree_size, current)
         if not 0 <= index < state.size:
             raise LogError(f"leaf {index} is not in the tree of size {state.size}")
         hashes = self._with_tiles(

@@ -152,6 +152,7 @@ class SqlLogStore:
         self._engine = engine
         self._log = log
         self._sqlite = engine.dialect.name == "sqlite"
+        self._state_query = select(STATE).where(STATE.c.log == log)
         self._ensure_state_row()
 
     def _ensure_state_row(self) -> None:
@@ -167,9 +168,14 @@ class SqlLogStore:
         except SQLAlchemyError as exc:
             raise LogError(f"cannot open the log store: {exc}") from exc
 
+    def _reading(self) -> Connection:
+        """A connection for one read: a single SELECT is its own consistent snapshot, so it runs
+        in autocommit (no BEGIN and no ROLLBACK round trip around it)."""
+        return self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
     def read_tile(self, level: int, index: int) -> bytes | None:
         """The stored tile, or None."""
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             return _read_tile(connection, self._log, level, index)
 
     def read_tiles(self, coordinates: Collection[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
@@ -183,19 +189,19 @@ class SqlLogStore:
         query = select(TILES.c.level, TILES.c.tile_index, TILES.c.data).where(
             TILES.c.log == self._log, or_(*wanted)
         )
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             rows = connection.execute(query).all()
         return {(row.level, row.tile_index): bytes(row.data) for row in rows}
 
     def read_entry_bundle(self, index: int) -> bytes | None:
         """The stored entry bundle, or None."""
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             return _read_bundle(connection, self._log, index)
 
     def read_state(self) -> LogState | None:
         """The latest committed state, or None before the first append."""
-        with self._engine.connect() as connection:
-            row = connection.execute(select(STATE).where(STATE.c.log == self._log)).first()
+        with self._reading() as connection:
+            row = connection.execute(self._state_query).first()
         if row is None or not row.checkpoint:
             return None
         return LogState(row.size, bytes(row.root_hash), row.checkpoint)
@@ -205,7 +211,7 @@ class SqlLogStore:
         query = select(CHECKPOINTS.c.checkpoint).where(
             CHECKPOINTS.c.log == self._log, CHECKPOINTS.c.size == size
         )
-        with self._engine.connect() as connection:
+        with self._reading() as connection:
             note: str | None = connection.execute(query).scalar_one_or_none()
         return note
 

@@ -139,10 +139,11 @@ def inclusion_proof(
     ] = None,
 ) -> Any:
     """The inclusion proof of leaf ``index`` up to ``treeSize`` (default: the current size)."""
-    size = tree_size or _size(service)
-    if index >= size or size > _size(service):
+    current = service.log.state()
+    size = tree_size or current.size
+    if index >= size or size > current.size:
         raise _not_found(f"leaf {index} is not in a tree of size {size} of this log")
-    proof = service.log.inclusion_proof(index, size)
+    proof = service.log.inclusion_proof(index, size, current=current)
     return InclusionProofResponse(**proof.to_json() | {"checkpoint": proof.checkpoint})
 
 
