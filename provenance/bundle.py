@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,16 +210,54 @@ def _certificates(obj: object, limits: BundleLimits) -> tuple[x509.Certificate, 
 
 def _certificate(obj: object, limits: BundleLimits) -> x509.Certificate:
     raw = json_object(obj, "certificate", {"rawBytes"}, set(), BundleFormatError)["rawBytes"]
+    known = _PARSED_CERTIFICATES.get(raw) if isinstance(raw, str) else None
+    if known is not None:
+        size, certificate = known
+        _check_certificate_size(size, limits)
+        return certificate
     der = b64_field(raw, "certificate rawBytes", BundleFormatError)
-    if len(der) > limits.max_certificate_bytes:
-        raise BundleFormatError(
-            f"certificate of {len(der)} bytes exceeds the cap of {limits.max_certificate_bytes}",
-            code=Code.BUNDLE_TOO_LARGE,
-        )
+    _check_certificate_size(len(der), limits)
     try:
-        return x509.load_der_x509_certificate(der)
+        certificate = x509.load_der_x509_certificate(der)
     except (ValueError, x509.InvalidVersion) as exc:
         raise BundleFormatError(f"certificate is not DER X.509: {exc}") from exc
+    _PARSED_CERTIFICATES.put(raw, (len(der), certificate))
+    return certificate
+
+
+def _check_certificate_size(size: int, limits: BundleLimits) -> None:
+    if size > limits.max_certificate_bytes:
+        raise BundleFormatError(
+            f"certificate of {size} bytes exceeds the cap of {limits.max_certificate_bytes}",
+            code=Code.BUNDLE_TOO_LARGE,
+        )
+
+
+class _ParsedCertificates:
+    """Certificates parsed from their exact base64 text (an author's and the CAs' recur in every
+    bundle), least recently used first out. Only certificates that parsed are kept."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[str, tuple[int, x509.Certificate]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, raw: str) -> tuple[int, x509.Certificate] | None:
+        with self._lock:
+            found = self._items.pop(raw, None)
+            if found is not None:
+                self._items[raw] = found
+            return found
+
+    def put(self, raw: str, parsed: tuple[int, x509.Certificate]) -> None:
+        with self._lock:
+            self._items[raw] = parsed
+            while len(self._items) > self._size:
+                del self._items[next(iter(self._items))]
+
+
+PARSED_CERTIFICATE_CACHE_SIZE = 1024
+_PARSED_CERTIFICATES = _ParsedCertificates(PARSED_CERTIFICATE_CACHE_SIZE)
 
 
 def check_material(

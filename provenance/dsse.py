@@ -6,6 +6,7 @@ Signatures are always over ``PAE(payloadType, payload)``, never over the raw pay
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,10 @@ class Envelope:
             EnvelopeSignature(normalized_signature(s.sig), s.keyid) for s in self.signatures
         ]
         document = self.to_json() | {"signatures": [_signature_to_json(s) for s in normalized]}
+        if self.payload_type.isascii() and all(s.keyid.isascii() for s in self.signatures):
+            # ASCII strings and base64 only: canonical_json's plain case, without its walk
+            text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            return hashlib.sha256(text.encode("ascii")).digest()
         return hashlib.sha256(canonical_json(document)).digest()
 
     @classmethod

@@ -310,6 +310,17 @@ def b64decode_strict(text: str) -> bytes:
     Raises:
         StrictDecodeError: Not base64, wrong alphabet or padding, or non-zero padding bits.
     """
+    try:  # the common case: text is the canonical encoding of what it decodes to
+        decoded = binascii.a2b_base64(text, strict_mode=True)
+        if binascii.b2a_base64(decoded, newline=False) == text.encode("ascii"):
+            return decoded
+    except (binascii.Error, ValueError, TypeError):
+        pass
+    return _b64decode_checked(text)
+
+
+def _b64decode_checked(text: str) -> bytes:
+    """:func:`b64decode_strict` step by step, for its error messages."""
     try:
         data = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError) as exc:

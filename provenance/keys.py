@@ -117,6 +117,9 @@ class SigningKey(ABC):
         )
 
 
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
 class P256VerifyingKey(VerifyingKey):
     """An ECDSA P-256 / SHA-256 public key."""
 
@@ -143,7 +146,7 @@ class P256VerifyingKey(VerifyingKey):
             SignatureInvalidError: Not strict DER, or it does not verify.
         """
         r, s = ecdsa_der_values(signature)
-        self._verify_values(r, s, data)
+        self._verify_values(r, s, data, signature)
 
     def verify_p1363(self, signature: bytes, data: bytes) -> None:
         """Check a fixed-size ``r || s`` signature (COSE ES256, legacy bundles); any S.
@@ -160,11 +163,13 @@ class P256VerifyingKey(VerifyingKey):
         s = int.from_bytes(signature[P256_COORDINATE_BYTES:], "big")
         self._verify_values(r, s, data)
 
-    def _verify_values(self, r: int, s: int, data: bytes) -> None:
+    def _verify_values(self, r: int, s: int, data: bytes, der: bytes | None = None) -> None:
+        """Verify ``(r, s)``; ``der`` is their strict DER when the caller has it (DER is unique,
+        so it is the encoding :func:`encode_dss_signature` would write)."""
         if not (0 < r < P256_ORDER and 0 < s < P256_ORDER):
             raise SignatureInvalidError("P-256 signature values r and s must lie in [1, n-1]")
         try:
-            self._key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
+            self._key.verify(der or encode_dss_signature(r, s), data, _ECDSA_SHA256)
         except InvalidSignature as exc:
             raise SignatureInvalidError(
                 f"P-256 signature does not verify for key {self.key_id}"

@@ -55,6 +55,10 @@ SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 CLAIM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*(;.{0,200})?$")
 RFC3339_UTC = "%Y-%m-%dT%H:%M:%SZ"
+_RFC3339_UTC_DIGITS = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z"
+)
+"""The form :func:`format_time` writes, read without ``strptime`` (which accepts it too)."""
 
 ClaimValue = str | bool | int
 
@@ -170,6 +174,10 @@ def parse_time(text: str) -> datetime:
         BundleFormatError: Not of that exact form.
     """
     try:
+        fields = _RFC3339_UTC_DIGITS.fullmatch(text) if isinstance(text, str) else None
+        if fields is not None:
+            year, month, day, hour, minute, second = map(int, fields.groups())
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         return datetime.strptime(text, RFC3339_UTC).replace(tzinfo=UTC)
     except (ValueError, TypeError) as exc:
         raise _fail(f"time {text!r} is not RFC 3339 UTC like 2026-01-31T12:00:00Z") from exc

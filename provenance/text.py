@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,12 +195,36 @@ def canonicalize(content: bytes, profile: Canonicalization) -> bytes:
     return b"".join(canonical_chunks(content, profile))
 
 
+_TRAILING_ASCII_SPACE = re.compile(rb"[\t\x0b\x0c ]\n")
+
+
+def _already_canonical(content: bytes, profile: Canonicalization) -> bool:
+    """Whether ``content`` is its own canonical form, seen without splitting it into lines.
+
+    Under ``text-v1`` that holds for ASCII (so NFC and Stream-Safe hold) no longer than a line's
+    cap, without CR, ending in exactly one LF, with no White_Space (ASCII: tab, VT, FF, space)
+    before any LF: every step of :func:`_text_v1_chunks` then leaves it as it is.
+    """
+    if profile is Canonicalization.NONE:
+        return True
+    return (
+        len(content) <= MAX_TEXT_LINE_CHARS
+        and content.isascii()
+        and content.endswith(b"\n")
+        and not content.endswith(b"\n\n")
+        and b"\r" not in content
+        and _TRAILING_ASCII_SPACE.search(content) is None
+    )
+
+
 def content_sha256(content: Content, profile: Canonicalization) -> str:
     """Lowercase hex SHA-256 of the canonical form of ``content``, streaming.
 
     Raises:
         CanonicalizationError: The content cannot be canonicalized under the profile.
     """
+    if isinstance(content, bytes) and _already_canonical(content, profile):
+        return hashlib.sha256(content).hexdigest()
     digest = hashlib.sha256()
     for chunk in canonical_chunks(content, profile):
         digest.update(chunk)

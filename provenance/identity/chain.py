@@ -18,6 +18,7 @@ from functools import cached_property, lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
     ClientVerifier,
@@ -82,7 +83,12 @@ class ValidatedChain:
     @cached_property
     def issuer_subjects(self) -> tuple[str, ...]:
         """The subjects (RFC 4514) of the chain's CAs, issuer of the leaf first, anchor last."""
-        return tuple(certificate.subject.rfc4514_string() for certificate in self.chain[1:])
+        return tuple(_subject_text(certificate) for certificate in self.chain[1:])
+
+    @cached_property
+    def ders(self) -> tuple[bytes, ...]:
+        """The DER of each certificate of :attr:`chain`, in order."""
+        return tuple(certificate.public_bytes(Encoding.DER) for certificate in self.chain)
 
     @cached_property
     def issuer_key_ids(self) -> tuple[str, ...]:
@@ -93,6 +99,12 @@ class ValidatedChain:
     def issuer_fingerprints(self) -> tuple[str, ...]:
         """SHA-256 (hex) of each chain CA's certificate DER, in the same order."""
         return tuple(certificate_sha256(certificate) for certificate in self.chain[1:])
+
+
+@lru_cache(maxsize=1024)
+def _subject_text(certificate: x509.Certificate) -> str:
+    """The certificate's subject in RFC 4514 form (cached per certificate: CAs recur)."""
+    return certificate.subject.rfc4514_string()
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,6 +131,22 @@ _ChainKey = tuple[
 VALIDATED_CACHE_SIZE = 4096
 
 
+class _HashedKey:
+    """A :data:`_ChainKey` that hashes its certificates' DER once (a lookup hashes it twice)."""
+
+    __slots__ = ("_hash", "key")
+
+    def __init__(self, key: _ChainKey) -> None:
+        self.key = key
+        self._hash = hash(key)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _HashedKey) and self._hash == other._hash and self.key == other.key
+
+
 class _ValidatedChains:
     """Chains that validated, each with the window in which that validation holds.
 
@@ -131,12 +159,12 @@ class _ValidatedChains:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: OrderedDict[_ChainKey, tuple[ValidatedChain, datetime, datetime]] = (
+        self._entries: OrderedDict[_HashedKey, tuple[ValidatedChain, datetime, datetime]] = (
             OrderedDict()
         )
         self._lock = threading.Lock()
 
-    def get(self, key: _ChainKey, moment: datetime) -> ValidatedChain | None:
+    def get(self, key: _HashedKey, moment: datetime) -> ValidatedChain | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -145,7 +173,7 @@ class _ValidatedChains:
         validated, start, end = entry
         return validated if start <= moment <= end else None
 
-    def put(self, key: _ChainKey, validated: ValidatedChain) -> None:
+    def put(self, key: _HashedKey, validated: ValidatedChain) -> None:
         start = max(cert.not_valid_before_utc for cert in validated.chain)
         end = min(cert.not_valid_after_utc for cert in validated.chain)
         with self._lock:
@@ -191,7 +219,7 @@ def validate_chain(
     if not trust.roots:
         raise CertificateError(f"trust root {trust.name!r} holds no root certificates")
     profile = profile or DOCUMENT_PROFILE
-    key = (tuple(chain), trust.roots, trust.intermediates, profile)
+    key = _HashedKey((tuple(chain), trust.roots, trust.intermediates, profile))
     cached = _VALIDATED.get(key, moment)
     if cached is not None:
         return cached
@@ -285,6 +313,7 @@ def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
+@lru_cache(maxsize=1024)
 def _self_signed(certificate: x509.Certificate) -> bool:
     """Whether ``certificate`` is a self-signed root: never useful as an untrusted intermediate."""
     if certificate.issuer != certificate.subject:

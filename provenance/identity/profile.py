@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -76,12 +77,14 @@ def describe(certificate: x509.Certificate) -> str:
     return f"{certificate.subject.rfc4514_string() or '<empty subject>'} (serial {certificate.serial_number:x})"
 
 
+@lru_cache(maxsize=1024)
 def spki_sha256(certificate: x509.Certificate) -> str:
     """The certificate key's id: lowercase hex SHA-256 of its SubjectPublicKeyInfo DER."""
     spki = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(spki).hexdigest()
 
 
+@lru_cache(maxsize=1024)
 def certificate_sha256(certificate: x509.Certificate) -> str:
     """The certificate's fingerprint: lowercase hex SHA-256 of its DER."""
     return hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()

@@ -86,16 +86,21 @@ def check_revocation(
     signed_at = as_utc(signing_time, ValueError, "signing time")
     current = as_utc(now, ValueError, "now")
     checked, stale, notices = [], [], []
-    issuers = validated.chain[1:]
     names = validated.issuer_subjects
-    for issuer, subject, name in zip(issuers, validated.chain, names, strict=False):
-        crls = [crl for crl in trust.crls if _belongs_to(crl, issuer)]
-        for crl in crls:
-            _check_crl(crl, issuer, current)
+    crl_ders = trust.crl_ders
+    for issuer_der, subject, name in zip(validated.ders[1:], validated.chain, names, strict=False):
+        crls = []
+        for crl, crl_der in zip(trust.crls, crl_ders, strict=True):
+            facts = _crl_facts(crl_der, issuer_der)
+            if facts.belongs:
+                crls.append((crl, facts))
+        for crl, facts in crls:
+            _check_crl(crl, facts, current)
             _check_entry(crl, subject, signed_at)
         if crls:
             checked.append(name)
-            notice = _staleness(max(crls, key=_crl_number), name, current)
+            newest = max(crls, key=lambda pair: pair[1].number)[0]
+            notice = _staleness(newest, name, current)
             if notice is not None:
                 stale.append(name)
                 notices.append((CRL_STALE, notice))
@@ -159,24 +164,82 @@ def _crl_number(crl: x509.CertificateRevocationList) -> int:
     return crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
 
 
-def _check_crl(
-    crl: x509.CertificateRevocationList, issuer: x509.Certificate, now: datetime
-) -> None:
-    """Refuse a CRL of ``issuer`` that RFC 5280 would not let a verifier use.
+@dataclass(frozen=True)
+class _CrlFacts:
+    """What one CRL is with respect to one CA, independent of time.
+
+    Attributes:
+        belongs: Whether the CRL is the CA's (see :func:`_belongs_to`).
+        who: ``CRL of <the CA's subject>``, for messages.
+        unsigned: The refusal when the CA's key did not sign it, else None.
+        unusable: The first other refusal of :func:`_check_crl` that does not depend on time.
+        number: Its cRLNumber (0 when it has none; such a CRL is refused anyway).
+    """
+
+    belongs: bool
+    who: str
+    unsigned: str | None
+    unusable: str | None
+    number: int
+
+
+@lru_cache(maxsize=256)
+def _crl_facts(crl_der: bytes, issuer_der: bytes) -> _CrlFacts:
+    """The time-independent facts of the CRL ``crl_der`` for the CA ``issuer_der``.
+
+    Cached per (CRL, issuer) bytes: the answer depends on nothing else (a new CRL is new bytes).
+    """
+    crl = x509.load_der_x509_crl(crl_der)
+    issuer = x509.load_der_x509_certificate(issuer_der)
+    who = f"CRL of {printable(issuer.subject.rfc4514_string())}"
+    if not _belongs_to(crl, issuer):
+        return _CrlFacts(False, who, None, None, 0)
+    unsigned = None
+    if not _signed_by(crl_der, issuer_der):
+        unsigned = f"{who} names that CA's key but is not signed by it"
+    unusable = _unusable(crl, issuer, who)
+    number = 0 if unusable else _crl_number(crl)
+    return _CrlFacts(True, who, unsigned, unusable, number)
+
+
+def _check_crl(crl: x509.CertificateRevocationList, facts: _CrlFacts, now: datetime) -> None:
+    """Refuse a CRL of a chain CA that RFC 5280 would not let a verifier use.
 
     Raises:
         CertificateError: ``certificate.crl.invalid``: not signed by the issuer's key, issued after
             ``now``, no nextUpdate, no cRLNumber or a critical one, an issuer without cRLSign, or a
             critical extension this verifier does not process (delta and partitioned CRLs).
     """
-    who = f"CRL of {printable(issuer.subject.rfc4514_string())}"
-    if not _signed_by(crl.public_bytes(Encoding.DER), issuer.public_bytes(Encoding.DER)):
-        raise _invalid(f"{who} names that CA's key but is not signed by it")
+    if facts.unsigned is not None:
+        raise _invalid(facts.unsigned)
     if crl.last_update_utc > now:
         raise _invalid(
-            f"{who} is issued {crl.last_update_utc.isoformat()}, after the verification time"
+            f"{facts.who} is issued {crl.last_update_utc.isoformat()}, after the verification time"
             f" {now.isoformat()}"
         )
+    if facts.unusable is not None:
+        raise _invalid(facts.unusable)
+
+
+def _unusable(
+    crl: x509.CertificateRevocationList, issuer: x509.Certificate, who: str
+) -> str | None:
+    """The first refusal of :func:`_check_crl` after the signature and time checks, or None."""
+    try:
+        _check_structure(crl, issuer, who)
+    except CertificateError as exc:
+        return exc.message
+    return None
+
+
+def _check_structure(
+    crl: x509.CertificateRevocationList, issuer: x509.Certificate, who: str
+) -> None:
+    """RFC 5280's demands on a CRL that do not depend on time or its signature.
+
+    Raises:
+        CertificateError: ``certificate.crl.invalid``.
+    """
     if crl.next_update_utc is None:
         raise _invalid(f"{who} has no nextUpdate (RFC 5280 §5.1.2.5)")
     _check_crl_number(crl, who)

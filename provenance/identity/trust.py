@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -88,6 +89,11 @@ class TrustRoot:
             _check_log_key(log_key)
         for location in self.crl_locations:
             _check_https_url(location)
+
+    @cached_property
+    def crl_ders(self) -> tuple[bytes, ...]:
+        """The DER of each of :attr:`crls`, in order (what revocation checks are cached by)."""
+        return tuple(crl.public_bytes(Encoding.DER) for crl in self.crls)
 
     @classmethod
     def from_json(cls, data: bytes) -> TrustRoot:

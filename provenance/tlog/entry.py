@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cryptography import x509
@@ -115,10 +116,28 @@ class LogEntry:
         }
 
     def to_bytes(self) -> bytes:
-        """The leaf data: RFC 8785 canonical JSON."""
-        return canonical_json(self.to_json())
+        """The leaf data: RFC 8785 canonical JSON.
 
-    @property
+        Written directly: every value is a lowercase hex or base64 string (nothing to escape) or
+        an integer within +-(2**53-1), and the keys are in JCS order, so the text is the one
+        :func:`~provenance.encoding.canonical_json` writes for :meth:`to_json` (a test holds the
+        two together).
+        """
+        if type(self.integrated_time) is not int:  # a bool or int subclass: the general path
+            return canonical_json(self.to_json())
+        certificate = (
+            ""
+            if self.certificate_der is None
+            else f'"certificate":"{b64encode(self.certificate_der)}",'
+        )
+        return (
+            f'{{"envelopeSha256":"{self.envelope_sha256.hex()}",'
+            f'"integratedTime":{self.integrated_time},'
+            f'"signer":{{{certificate}"sha256":"{self.signer_sha256.hex()}"}},'
+            f'"version":{ENTRY_VERSION}}}'
+        ).encode("ascii")
+
+    @cached_property
     def leaf_hash(self) -> bytes:
         """The RFC 9162 leaf hash of :meth:`to_bytes`."""
         return leaf_hash(self.to_bytes())

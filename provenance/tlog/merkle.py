@@ -17,6 +17,7 @@ import hashlib
 import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from provenance.codes import Code
 from provenance.errors import LogProofError
@@ -84,8 +85,7 @@ def subtree_hash(start: int, end: int, read_node: NodeReader) -> bytes:
     return result
 
 
-@dataclass(frozen=True)
-class _Step:
+class _Step(NamedTuple):
     """One level of a proof path: the sibling range and where it sits."""
 
     sibling: tuple[int, int]
@@ -195,6 +195,9 @@ def subtree_consistency_proof(
 
 
 def _shift(path: _Path, offset: int) -> _Path:
+    if not offset:
+        return path
+
     def move(span: tuple[int, int]) -> tuple[int, int]:
         return (span[0] + offset, span[1] + offset)
 
@@ -261,6 +264,8 @@ def verify_subtree_inclusion(
         LogProofError: (code ``log.proof.invalid``) The subtree is not valid or does not hold the
             leaf, the proof is malformed, or it does not lead to ``subtree_root``.
     """
+    if start == 0 and _proves_inclusion(leaf_index, end, leaf_hash, proof, subtree_root):
+        return
     for name, value in (("leaf index", leaf_index), ("start", start), ("end", end)):
         _check_size(name, value)
     _require(_is_valid_subtree(start, end), f"[{start}, {end}) is not a valid subtree")
@@ -278,6 +283,29 @@ def verify_subtree_inclusion(
         computed,
         subtree_root,
     )
+
+
+def _proves_inclusion(
+    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
+) -> bool:
+    """RFC 9162 §2.1.3.2 in bit operations: whether ``proof`` leads leaf ``index`` of a tree of
+    ``size`` to ``root``. Only a True answer is used; on False the caller's step-by-step check
+    finds the precise reason (both compute the same root from the same hashes)."""
+    if not (0 <= index < size <= MAX_TREE_SIZE and len(leaf) == HASH_SIZE):
+        return False
+    position, last, computed = index, size - 1, leaf
+    sha256 = hashlib.sha256
+    for sibling in proof:
+        if last == 0 or len(sibling) != HASH_SIZE:
+            return False
+        if position & 1 or position == last:
+            computed = sha256(b"\x01" + sibling + computed).digest()
+            while not position & 1 and position:
+                position, last = position >> 1, last >> 1
+        else:
+            computed = sha256(b"\x01" + computed + sibling).digest()
+        position, last = position >> 1, last >> 1
+    return last == 0 and hmac.compare_digest(computed, root)
 
 
 def verify_consistency(
