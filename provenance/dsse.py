@@ -71,15 +71,33 @@ class Envelope:
         """SHA-256 of the envelope's RFC 8785 canonical JSON (what a log entry binds), each
         ECDSA signature counted in its low-S form (bundle-v1.md §6.2), so that the ``(r, n - s)``
         twin of a signature is the same envelope."""
+        return hashlib.sha256(self.canonical_bytes()).digest()
+
+    def canonical_bytes(self) -> bytes:
+        """The RFC 8785 canonical JSON that :meth:`sha256` hashes (signatures in low-S form).
+
+        For ASCII strings (base64, and a payload type and key ids without other characters) it
+        is written directly, keys in JCS order and strings escaped as JCS escapes them (as
+        ``json.dumps`` does for ASCII); anything else goes through
+        :func:`~provenance.encoding.canonical_json`.
+        """
         normalized = [
             EnvelopeSignature(normalized_signature(s.sig), s.keyid) for s in self.signatures
         ]
-        document = self.to_json() | {"signatures": [_signature_to_json(s) for s in normalized]}
-        if self.payload_type.isascii() and all(s.keyid.isascii() for s in self.signatures):
-            # ASCII strings and base64 only: canonical_json's plain case, without its walk
-            text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-            return hashlib.sha256(text.encode("ascii")).digest()
-        return hashlib.sha256(canonical_json(document)).digest()
+        if not (self.payload_type.isascii() and all(s.keyid.isascii() for s in normalized)):
+            document = self.to_json() | {"signatures": [_signature_to_json(s) for s in normalized]}
+            return canonical_json(document)
+        signatures = ",".join(
+            "{"
+            + (f'"keyid":{json.dumps(s.keyid)},' if s.keyid else "")
+            + f'"sig":"{b64encode(s.sig)}"}}'
+            for s in normalized
+        )
+        return (
+            f'{{"payload":"{b64encode(self.payload)}",'
+            f'"payloadType":{json.dumps(self.payload_type)},'
+            f'"signatures":[{signatures}]}}'
+        ).encode("ascii")
 
     @classmethod
     def from_json(cls, obj: object, *, max_payload_bytes: int) -> Envelope:
