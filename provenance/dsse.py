@@ -89,13 +89,13 @@ class Envelope:
             return canonical_json(document)
         signatures = ",".join(
             "{"
-            + (f'"keyid":{json.dumps(s.keyid)},' if s.keyid else "")
+            + (f'"keyid":{json.dumps(s.keyid, ensure_ascii=False)},' if s.keyid else "")
             + f'"sig":"{b64encode(s.sig)}"}}'
             for s in normalized
         )
         return (
             f'{{"payload":"{b64encode(self.payload)}",'
-            f'"payloadType":{json.dumps(self.payload_type)},'
+            f'"payloadType":{json.dumps(self.payload_type, ensure_ascii=False)},'
             f'"signatures":[{signatures}]}}'
         ).encode("ascii")
 
