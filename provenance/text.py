@@ -208,7 +208,7 @@ def _already_canonical(content: bytes, profile: Canonicalization) -> bool:
     if profile is Canonicalization.NONE:
         return True
     return (
-        len(content) <= MAX_TEXT_LINE_CHARS
+        len(content) <= TEXT_LIMITS.max_line_chars
         and content.isascii()
         and content.endswith(b"\n")
         and not content.endswith(b"\n\n")

@@ -291,7 +291,7 @@ def _proves_inclusion(
     """RFC 9162 §2.1.3.2 in bit operations: whether ``proof`` leads leaf ``index`` of a tree of
     ``size`` to ``root``. Only a True answer is used; on False the caller's step-by-step check
     finds the precise reason (both compute the same root from the same hashes)."""
-    if not (0 <= index < size <= MAX_TREE_SIZE and len(leaf) == HASH_SIZE):
+    if not (0 <= index < size <= TLOG_LIMITS.max_tree_size and len(leaf) == HASH_SIZE):
         return False
     position, last, computed = index, size - 1, leaf
     sha256 = hashlib.sha256
