@@ -45,7 +45,7 @@ from provenance.tlog.limits import TLOG_LIMITS
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.note import NoteSigner
 from provenance.tlog.sql import TLOG_TABLES, SqlLogStore, create_tlog_tables
-from provenance.tlog.tilecache import DEFAULT_MAX_FULL_TILES, TileCache
+from provenance.tlog.tilecache import DEFAULT_FULL_TILES, TileCache
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ORIGIN = "bench.reviews.example/log"
@@ -179,7 +179,7 @@ def run(
     authors: int = AUTHORS,
     *,
     schema: str | None = None,
-    cache_tiles: int = DEFAULT_MAX_FULL_TILES,
+    cache_tiles: int = DEFAULT_FULL_TILES,
 ) -> dict[str, Any]:
     """Fill a fresh schema (or reuse the kept log ``schema``), measure, and drop a fresh schema
     unless ``keep``."""
@@ -259,7 +259,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
     parser.add_argument("--schema", help="measure the log kept in this schema (no fill)")
     parser.add_argument(
-        "--cache-tiles", type=int, default=DEFAULT_MAX_FULL_TILES, help="full tiles the cache holds"
+        "--cache-tiles", type=int, default=DEFAULT_FULL_TILES, help="full tiles the cache holds"
     )
     options = parser.parse_args()
     figures = run(

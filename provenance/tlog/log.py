@@ -19,7 +19,7 @@ from provenance.tlog.note import Checkpoint, NoteSigner, sign_checkpoint
 from provenance.tlog.store import LogState, LogStore, LogWrite, TileSource
 
 _T = TypeVar("_T")
-MAX_PAST_STATES = 1024
+PAST_STATES_KEPT = 1024
 """Past tree sizes whose root and checkpoint a log with a tile cache keeps."""
 
 
@@ -239,7 +239,7 @@ class TransparencyLog:
         past = LogState(tree_size, root, note)
         if self._tile_cache is not None:  # a past size's root and checkpoint never change
             with self._past_lock:
-                if len(self._past_states) >= MAX_PAST_STATES:
+                if len(self._past_states) >= PAST_STATES_KEPT:
                     self._past_states.pop(next(iter(self._past_states)))
                 self._past_states[tree_size] = past
         return past

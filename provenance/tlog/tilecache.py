@@ -23,9 +23,9 @@ _T = TypeVar("_T")
 NodeReader = Callable[[int, int], bytes]
 ReadTiles = Callable[[Collection[tuple[int, int]]], dict[tuple[int, int], bytes]]
 """Return the stored tiles among the coordinates ``(tile level, index)`` in one read."""
-DEFAULT_MAX_FULL_TILES = 4096
+DEFAULT_FULL_TILES = 4096
 """About 67 MB: a full tile's nodes take 511 hashes (16 KiB and a little overhead)."""
-DEFAULT_MAX_PARTIAL_TILES = 256
+DEFAULT_PARTIAL_TILES = 256
 NODE_BYTES = (2 * TILE_WIDTH - 1) * HASH_SIZE
 """The node hashes of one full tile: 256 + 128 + ... + 1 hashes."""
 
@@ -101,8 +101,8 @@ class TileCache:
 
     def __init__(
         self,
-        max_full_tiles: int = DEFAULT_MAX_FULL_TILES,
-        max_partial_tiles: int = DEFAULT_MAX_PARTIAL_TILES,
+        max_full_tiles: int = DEFAULT_FULL_TILES,
+        max_partial_tiles: int = DEFAULT_PARTIAL_TILES,
     ) -> None:
         self._full = _Lru(max_full_tiles)
         self._partial = _Lru(max_partial_tiles)
