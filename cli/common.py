@@ -35,12 +35,16 @@ class CliLimits:
         max_bundle_file_bytes: A bundle file.
         max_sidecar_bytes: A C2PA sidecar manifest.
         max_unsigned_lines_shown: Lines of unsigned text quoted in a verdict.
+        max_service_answer_bytes: An answer of the service read by ``prov log submit``.
+        max_api_key_file_bytes: An API key file.
     """
 
     max_input_file_bytes: int = 16 * 1024 * 1024
     max_bundle_file_bytes: int = 1024 * 1024
     max_sidecar_bytes: int = 16 * 1024 * 1024
     max_unsigned_lines_shown: int = 20
+    max_service_answer_bytes: int = 1024 * 1024
+    max_api_key_file_bytes: int = 4096
 
 
 CLI_LIMITS = CliLimits()

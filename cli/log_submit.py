@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from cli.common import Exit, fail, read_file
+from cli.common import CLI_LIMITS, Exit, fail, read_file
 from provenance.armor import armor, contains_armor, find_signed_blocks
 from provenance.bundle import Bundle
 from provenance.display import printable
@@ -25,8 +25,6 @@ from provenance.trust_store import TrustStoreError, check_url
 
 SUBMIT_PATH = "/v1/log/entries"
 SUBMIT_TIMEOUT_SECONDS = 90  # the service's own commit wait is 60 s
-MAX_ANSWER_BYTES = 1024 * 1024
-MAX_API_KEY_BYTES = 4096
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,11 @@ def read_submission(path: Path) -> Submission:
 
 def read_api_key(path: Path) -> str:
     """The API key in ``path`` (surrounding white space ignored; never printed)."""
-    key = read_file(path, "API key file", MAX_API_KEY_BYTES).decode("ascii", "replace").strip()
+    key = (
+        read_file(path, "API key file", CLI_LIMITS.max_api_key_file_bytes)
+        .decode("ascii", "replace")
+        .strip()
+    )
     if not key or not key.isprintable() or " " in key:
         fail(f"{path} does not hold an API key (prov_<id>_<secret>)", Exit.USAGE)
     return key
@@ -91,7 +93,7 @@ def submit(base_url: str, api_key: str, bundle: Bundle) -> Logged:
     )
     try:
         with urllib.request.urlopen(request, timeout=SUBMIT_TIMEOUT_SECONDS) as response:  # noqa: S310
-            answer = response.read(MAX_ANSWER_BYTES + 1)
+            answer = response.read(CLI_LIMITS.max_service_answer_bytes + 1)
             replayed = response.status == 200
     except urllib.error.HTTPError as exc:
         _refused(exc)
@@ -103,7 +105,7 @@ def submit(base_url: str, api_key: str, bundle: Bundle) -> Logged:
 def _refused(exc: urllib.error.HTTPError) -> NoReturn:
     """Exit with the service's error: 1 when the bundle was refused (422), else 3."""
     try:
-        error = json.loads(exc.read(MAX_ANSWER_BYTES))["error"]
+        error = json.loads(exc.read(CLI_LIMITS.max_service_answer_bytes))["error"]
         detail = f"[{error['code']}] {error['message']}"
     except (ValueError, KeyError, TypeError, OSError):
         detail = f"HTTP {exc.code}"

@@ -34,6 +34,9 @@ class HttpLimits:
         max_home_settings_bytes: The home's ``settings.json``.
         max_listed_reviews: Reviews the demo page lists.
         max_review_file_bytes: One stored demo review.
+        max_batch_identity_patterns: Identity patterns in the distinct policies of one
+            ``/v1/verify/batch`` (twice the 4 of one policy): a batch costs at most twice the
+            pattern compilation of one request, whatever its item count.
     """
 
     max_request_depth: int = 32
@@ -44,6 +47,7 @@ class HttpLimits:
     max_home_settings_bytes: int = 64 * 1024
     max_listed_reviews: int = 50
     max_review_file_bytes: int = 2 * 1024 * 1024
+    max_batch_identity_patterns: int = 8
 
 
 HTTP_LIMITS = HttpLimits()

@@ -127,12 +127,15 @@ EXPECTED: dict[str, dict[str, int]] = {
         "max_home_settings_bytes": 64 * KIB,
         "max_listed_reviews": 50,
         "max_review_file_bytes": 2 * MIB,
+        "max_batch_identity_patterns": 8,
     },
     "cli": {
         "max_input_file_bytes": 16 * MIB,
         "max_bundle_file_bytes": MIB,
         "max_sidecar_bytes": 16 * MIB,
         "max_unsigned_lines_shown": 20,
+        "max_service_answer_bytes": MIB,
+        "max_api_key_file_bytes": 4 * KIB,
     },
 }
 ALLOWED_CONSTANTS = {

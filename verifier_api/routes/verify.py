@@ -18,14 +18,12 @@ from verifier_api.errors import ApiError, validation_message
 from verifier_api.limits import ParsedJsonRoute
 from verifier_api.schemas import VerifyBatchRequest, VerifyBatchResponse, VerifyRequest
 from verifier_api.service import Service
+from verifier_api.settings import HTTP_LIMITS
 from verifier_api.verification import request_policy, verify_bundle
 
 router = APIRouter(prefix="/v1", tags=["verify"], route_class=ParsedJsonRoute)
 """The body is decoded once (the strict pass, reused by FastAPI through :class:`ParsedJsonRoute`)
 and each bundle is built once from that decoded value (:func:`verify_bundle`)."""
-MAX_BATCH_IDENTITY_PATTERNS = 2 * POLICY_LIMITS.max_identity_patterns
-"""Identity patterns in the distinct policies of one batch: a batch costs at most twice the pattern
-compilation of one policy, whatever its item count (items sharing a policy compile it once)."""
 
 
 def _check(service: Service, item: VerifyRequest, policy: Policy | None) -> dict[str, Any]:
@@ -60,18 +58,18 @@ def _batch_policies(items: list[VerifyRequest | _Refused]) -> list[Policy | _Ref
 
     Raises:
         ApiError: 422 ``policy.malformed`` when the distinct policies within the per-policy cap
-            hold more than ``MAX_BATCH_IDENTITY_PATTERNS`` identity patterns (counted before
+            hold more than ``HTTP_LIMITS.max_batch_identity_patterns`` identity patterns (counted before
             compiling any; a policy over the per-policy cap fails its items uncompiled).
     """
     documents = [item.policy for item in items if isinstance(item, VerifyRequest)]
     distinct = {_policy_key(document): document for document in documents}
     counts = (count_identity_patterns(document) for document in distinct.values())
     patterns = sum(c for c in counts if c <= POLICY_LIMITS.max_identity_patterns)
-    if patterns > MAX_BATCH_IDENTITY_PATTERNS:
+    if patterns > HTTP_LIMITS.max_batch_identity_patterns:
         raise ApiError(
             422,
             Code.POLICY_MALFORMED,
-            f"the policies of one batch hold at most {MAX_BATCH_IDENTITY_PATTERNS} identity"
+            f"the policies of one batch hold at most {HTTP_LIMITS.max_batch_identity_patterns} identity"
             f" patterns (items that share a policy count it once); found {patterns}",
         )
     built = {key: _item_policy(document) for key, document in distinct.items()}
