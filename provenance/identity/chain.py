@@ -18,6 +18,7 @@ from functools import cached_property, lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
@@ -129,6 +130,13 @@ _ChainKey = tuple[
     ChainProfile,
 ]
 VALIDATED_CACHE_SIZE = 4096
+REFUSED_CACHE_SIZE = 4096
+CA_RSA_EXPONENT = 65537
+CA_RSA_BITS = (2048, 4096)
+CA_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
+"""The keys a CA certificate carried in a bundle may have (identity-v1 §2): those the path
+validator accepts, with the RSA exponent fixed and the modulus capped so that a signature check
+costs what an ordinary CA's does."""
 
 
 class _HashedKey:
@@ -186,6 +194,38 @@ class _ValidatedChains:
 _VALIDATED = _ValidatedChains(VALIDATED_CACHE_SIZE)
 
 
+class _RefusedChains:
+    """Chains refused for a reason no validation time changes (no signature path to an anchor, a
+    CA key outside the profile), by the same keys as :class:`_ValidatedChains`: a junk chain sent
+    again costs a dictionary look-up, not another round of signature checks."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[_HashedKey, tuple[str, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: _HashedKey) -> tuple[str, str] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: _HashedKey, error: CertificateError) -> None:
+        with self._lock:
+            self._entries[key] = (error.message, error.code)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_REFUSED = _RefusedChains(REFUSED_CACHE_SIZE)
+
+
+class _TimelessRefusalError(CertificateError):
+    """A refusal that holds at every validation time, so :data:`_REFUSED` keeps it."""
+
+
 class _ProfileViolationError(ValueError):
     """Raised by extension validators; its message reaches the caller's CertificateError."""
 
@@ -200,7 +240,10 @@ def validate_chain(
 
     Self-signed certificates in ``chain`` are dropped before path building: a root carried in
     a bundle is never an anchor, and as an intermediate it would only lead the path builder in
-    circles (into misleading pathLen errors).
+    circles (into misleading pathLen errors). Before any signature is checked, every certificate
+    after the leaf must have a CA key of the profile (:data:`CA_CURVES`, RSA of
+    :data:`CA_RSA_BITS` with exponent :data:`CA_RSA_EXPONENT`). Refusals that no validation time
+    changes are remembered like validated chains.
 
     Args:
         chain: The leaf, then any intermediates (a root in here is never trusted).
@@ -223,14 +266,66 @@ def validate_chain(
     cached = _VALIDATED.get(key, moment)
     if cached is not None:
         return cached
-    validated = _validate_uncached(chain, trust, moment, profile)
+    refused = _REFUSED.get(key)
+    if refused is not None:
+        raise _TimelessRefusalError(refused[0], code=Code(refused[1]))
+    try:
+        validated = _validate_uncached(chain, trust, moment, profile)
+    except _TimelessRefusalError as exc:
+        _REFUSED.put(key, exc)
+        raise
     _VALIDATED.put(key, validated)
     return validated
+
+
+def _check_ca_key(certificate: x509.Certificate) -> None:
+    """Refuse a bundle certificate whose key is not a CA key of the profile (identity-v1 §2).
+
+    Raises:
+        CertificateError: ``certificate.profile`` (another algorithm, curve, RSA exponent or
+            size) or ``certificate.malformed`` (a key that does not parse).
+    """
+    try:
+        key = certificate.public_key()
+    except UnsupportedAlgorithm as exc:
+        raise _TimelessRefusalError(
+            f"CA certificate {describe(certificate)} has a key of an unsupported algorithm: {exc}",
+            code=PROFILE,
+        ) from exc
+    except ValueError as exc:
+        raise CertificateError(
+            f"CA certificate {describe(certificate)} has an unreadable key: {exc}", code=MALFORMED
+        ) from exc
+    problem = _ca_key_problem(key)
+    if problem is not None:
+        raise _TimelessRefusalError(
+            f"CA certificate {describe(certificate)}: {problem}", code=PROFILE
+        )
+
+
+def _ca_key_problem(key: object) -> str | None:
+    expected = (
+        f"expected ECDSA on {sorted(CA_CURVES)} or RSA of {CA_RSA_BITS[0]} to {CA_RSA_BITS[1]}"
+        f" bits with exponent {CA_RSA_EXPONENT}"
+    )
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if key.curve.name in CA_CURVES:
+            return None
+        return f"{expected}; found ECDSA on {key.curve.name}"
+    if isinstance(key, rsa.RSAPublicKey):
+        exponent = key.public_numbers().e
+        if exponent == CA_RSA_EXPONENT and CA_RSA_BITS[0] <= key.key_size <= CA_RSA_BITS[1]:
+            return None
+        shown = exponent if exponent.bit_length() <= 32 else f"of {exponent.bit_length()} bits"
+        return f"{expected}; found RSA of {key.key_size} bits with exponent {shown}"
+    return f"{expected}; found {type(key).__name__}"
 
 
 def _validate_uncached(
     chain: Sequence[x509.Certificate], trust: TrustRoot, moment: datetime, profile: ChainProfile
 ) -> ValidatedChain:
+    for certificate in chain[1:]:
+        _check_ca_key(certificate)
     leaf = chain[0]
     untrusted = [cert for cert in chain[1:] if not _self_signed(cert)] + list(trust.intermediates)
     try:
@@ -268,7 +363,7 @@ def _diagnose(
     del profile  # the profile's rules decide only through the validator's refusal
     paths = _signature_paths(leaf, untrusted, roots)
     if not paths:
-        return CertificateError(
+        return _TimelessRefusalError(
             f"no valid path from {describe(leaf)} to a trust-root anchor: {_readable(reason)}",
             code=UNTRUSTED,
         )
@@ -287,17 +382,28 @@ def _signature_paths(
     roots: tuple[x509.Certificate, ...],
 ) -> list[tuple[x509.Certificate, ...]]:
     """Every signature path from ``leaf`` to an anchor, depth first, candidates tried in the order
-    untrusted certificates (bundle, then trust-root intermediates), then anchors."""
+    untrusted certificates (bundle, then trust-root intermediates), then anchors.
+
+    Each (certificate, issuer) signature is checked at most once, however many paths pass
+    through the pair: at most ``(1 + len(untrusted)) * (len(untrusted) + len(roots))`` checks.
+    """
     found: list[tuple[x509.Certificate, ...]] = []
+    checked: dict[tuple[x509.Certificate, x509.Certificate], bool] = {}
+
+    def issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
+        pair = (certificate, issuer)
+        if pair not in checked:
+            checked[pair] = _issued_by(certificate, issuer)
+        return checked[pair]
 
     def extend(path: tuple[x509.Certificate, ...]) -> None:
         for root in roots:
-            if _issued_by(path[-1], root):
+            if issued_by(path[-1], root):
                 found.append((*path, root))
         if len(path) > IDENTITY_LIMITS.max_intermediates:
             return
         for candidate in untrusted:
-            if candidate not in path and _issued_by(path[-1], candidate):
+            if candidate not in path and issued_by(path[-1], candidate):
                 extend((*path, candidate))
 
     extend((leaf,))
