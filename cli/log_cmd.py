@@ -38,7 +38,14 @@ from provenance.errors import LogError, LogProofError, ProvenanceError
 from provenance.identity.trust import TrustRoot
 from provenance.keys import Ed25519SigningKey, KeyType, generate_key, write_private_key
 from provenance.statement import format_time
-from provenance.tlog.audit import CHECKPOINT_PATH, AuditReport, Fetch, audit, monitor
+from provenance.tlog.audit import (
+    CHECKPOINT_PATH,
+    MAX_AUDIT_SIZE,
+    AuditReport,
+    Fetch,
+    audit,
+    monitor,
+)
 from provenance.tlog.files import FileStore
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.merkle import EMPTY_ROOT
@@ -397,6 +404,15 @@ LogKey = Annotated[
 TrustFile = Annotated[Path | None, typer.Option(help="Trust the log keys of this trust root.")]
 Origin = Annotated[str | None, typer.Option(help="The log's origin (default: the key's name).")]
 StateFile = Annotated[Path | None, typer.Option(help="Where the last accepted checkpoint is kept.")]
+MaxSize = Annotated[
+    int,
+    typer.Option(
+        "--max-size",
+        min=0,
+        max=2**53 - 1,
+        help="Refuse a checkpoint claiming more leaves (log.checkpoint.invalid).",
+    ),
+]
 
 
 @app.command("audit")
@@ -407,6 +423,7 @@ def audit_command(
     origin: Origin = None,
     state: StateFile = None,
     json_output: JsonOption = False,
+    max_size: MaxSize = MAX_AUDIT_SIZE,
 ) -> None:
     """Verify every tile and entry of a log and its consistency with the last audit."""
     origin, verifiers = log_verifiers(log_key, trust, origin)
@@ -417,7 +434,9 @@ def audit_command(
         fetch,
         state_path,
         json_output,
-        lambda progress: audit(fetch, verifiers, origin, previous=previous, progress=progress),
+        lambda progress: audit(
+            fetch, verifiers, origin, previous=previous, progress=progress, max_size=max_size
+        ),
     )
     save_state(state_path, report)
     since = f", consistent with size {previous.size}" if previous else ""
@@ -438,6 +457,7 @@ def monitor_command(
     origin: Origin = None,
     state: StateFile = None,
     json_output: JsonOption = False,
+    max_size: MaxSize = MAX_AUDIT_SIZE,
 ) -> None:
     """Audit the log, then list the entries signed for IDENTITY since the last run."""
     origin, verifiers = log_verifiers(log_key, trust, origin)
@@ -457,6 +477,7 @@ def monitor_command(
             since=since,
             identity=identity,
             progress=progress,
+            max_size=max_size,
         ),
     )
     save_state(state_path, result.audit, identity=identity)

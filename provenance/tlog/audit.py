@@ -10,7 +10,7 @@ so the same code audits a directory, a static web server or a test's dictionary.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -33,6 +33,9 @@ from provenance.tlog.tiles import (
 )
 
 CHECKPOINT_PATH = "checkpoint"
+MAX_AUDIT_SIZE = 2**32
+"""The most leaves an audit accepts by default (tlog-v1 §8.1 step 2): 16.8 million level-0 tiles
+and as many entry bundles to fetch. A checkpoint claiming more is ``log.checkpoint.invalid``."""
 
 Fetch = Callable[[str], bytes | None]
 """Return the bytes served at a tlog-tiles path (``checkpoint``, ``tile/0/000``, ...), or None
@@ -99,7 +102,8 @@ def _consistency_error(message: str) -> LogProofError:
 
 
 def tiles_for_size(size: int) -> list[TileId]:
-    """Every hash tile a tree of ``size`` leaves has, full or partial at its exact width."""
+    """Every hash tile a tree of ``size`` leaves has, full or partial at its exact width, level by
+    level (a list: for small trees; audits walk :func:`tile_walk`)."""
     needed: list[TileId] = []
     level = 0
     while (count := size >> (TILE_HEIGHT * level)) > 0:
@@ -107,6 +111,50 @@ def tiles_for_size(size: int) -> list[TileId]:
             needed.append(TileId(level, index, tile_width(level, index, size)))
         level += 1
     return needed
+
+
+def tile_count(size: int) -> int:
+    """How many hash tiles a tree of ``size`` leaves has (without listing them)."""
+    total, level = 0, 0
+    while (count := size >> (TILE_HEIGHT * level)) > 0:
+        total += (count + TILE_WIDTH - 1) // TILE_WIDTH
+        level += 1
+    return total
+
+
+def _levels(size: int) -> int:
+    level = 0
+    while size >> (TILE_HEIGHT * level):
+        level += 1
+    return level
+
+
+def _edge(level: int, size: int) -> TileId | None:
+    """The right-edge partial tile of ``level`` (None when that level's tiles are all full)."""
+    index = size >> (TILE_HEIGHT * (level + 1))
+    width = tile_width(level, index, size)
+    return TileId(level, index, width) if 0 < width < TILE_WIDTH else None
+
+
+def tile_walk(size: int) -> Iterator[TileId]:
+    """Every hash tile of the tree of ``size`` leaves, lazily, each once, a tile before the tiles
+    below it and level-0 tiles in index order (tlog-v1 §8.1 step 5).
+
+    The walk starts at each level's right-edge partial tile, top level first (together they hold
+    the root), and descends depth first into the full tiles each one roots: a full tile's parent
+    is the last tile the walk gave one level up.
+    """
+    for level in reversed(range(_levels(size))):
+        edge = _edge(level, size)
+        if edge is not None:
+            yield from _subtree(edge)
+
+
+def _subtree(tile: TileId) -> Iterator[TileId]:
+    yield tile
+    if tile.level:
+        for offset in range(tile.width):
+            yield from _subtree(TileId(tile.level - 1, tile.index * TILE_WIDTH + offset))
 
 
 def _open_served_checkpoint(
@@ -127,6 +175,15 @@ def _open_served_checkpoint(
     return open_checkpoint(note, verifiers, origin=origin), note
 
 
+def _check_size(checkpoint: Checkpoint, max_size: int) -> None:
+    if checkpoint.size > max_size:
+        raise LogProofError(
+            f"the checkpoint claims {checkpoint.size} leaves; this audit accepts at most "
+            f"{max_size} (its size cap)",
+            code=Code.LOG_CHECKPOINT_INVALID,
+        )
+
+
 def _check_not_rolled_back(checkpoint: Checkpoint, previous: Checkpoint | None) -> None:
     if previous is None:
         return
@@ -140,45 +197,88 @@ def _check_not_rolled_back(checkpoint: Checkpoint, previous: Checkpoint | None) 
         )
 
 
-def _fetch_tiles(
-    fetch: Fetch, needed: Sequence[TileId], step: Callable[[], None]
-) -> dict[tuple[int, int], bytes]:
-    stored: dict[tuple[int, int], bytes] = {}
-    for tile in needed:
-        data = fetch(tile.path)
+def _fetch_tile(fetch: Fetch, tile: TileId) -> bytes:
+    data = fetch(tile.path)
+    if data is None:
+        raise LogProofError(f"{tile.path} is missing", code=Code.LOG_TILE_MISSING)
+    if len(data) != tile.width * HASH_SIZE:
+        raise _tile_error(f"{tile.path} holds {len(data)} bytes; expected {tile.width * HASH_SIZE}")
+    return data
+
+
+def _check_link(tile: TileId, data: bytes, parent: bytes) -> None:
+    """A full tile's Merkle root must be the hash the level above stores for it."""
+    offset = (tile.index % TILE_WIDTH) * HASH_SIZE
+    if not hmac.compare_digest(
+        root_from_hashes(tile_hashes(data)), parent[offset : offset + HASH_SIZE]
+    ):
+        raise _tile_error(
+            f"{tile.path} does not hash to entry {tile.index % TILE_WIDTH} of "
+            f"{TileId(tile.level + 1, tile.index // TILE_WIDTH).path}"
+        )
+
+
+class _Tiles:
+    """The tiles an audit holds: the right edge of the checkpoint's tree (the root's tiles), those
+    the previous checkpoint's root reads with the tiles linking them up to that edge, and one tile
+    per level for the walk. Each tile is fetched once."""
+
+    def __init__(self, fetch: Fetch, size: int) -> None:
+        self._fetch = fetch
+        self._size = size
+        self.kept: dict[tuple[int, int], bytes] = {}
+        self._walked: dict[int, bytes] = {}
+
+    def fetch_edge(self) -> None:
+        for level in range(_levels(self._size)):
+            edge = _edge(level, self._size)
+            if edge is not None:
+                self.kept[(level, edge.index)] = _fetch_tile(self._fetch, edge)
+
+    def read(self, level: int, index: int) -> bytes | None:
+        return self.kept.get((level, index))
+
+    def linked(self, level: int, index: int) -> bytes:
+        """Tile ``(level, index)`` of the tree, linked up to the verified right edge."""
+        key = (level, index)
+        if key not in self.kept:
+            tile = TileId(level, index, tile_width(level, index, self._size))
+            data = _fetch_tile(self._fetch, tile)
+            _check_link(tile, data, self.linked(level + 1, index // TILE_WIDTH))
+            self.kept[key] = data
+        return self.kept[key]
+
+    def walked(self, tile: TileId) -> bytes:
+        """The walk's next tile, checked against its parent (the last tile walked above it)."""
+        data = self.kept.get((tile.level, tile.index))
         if data is None:
-            raise LogProofError(f"{tile.path} is missing", code=Code.LOG_TILE_MISSING)
-        if len(data) != tile.width * HASH_SIZE:
-            raise _tile_error(
-                f"{tile.path} holds {len(data)} bytes; expected {tile.width * HASH_SIZE}"
-            )
-        stored[(tile.level, tile.index)] = data
-        step()
-    return stored
+            data = _fetch_tile(self._fetch, tile)
+            _check_link(tile, data, self._walked[tile.level + 1])
+        self._walked[tile.level] = data
+        return data
 
 
-def _check_tile_links(stored: dict[tuple[int, int], bytes]) -> None:
-    """Each full tile's Merkle root must be the hash the level above stores for it."""
-    for (level, index), data in stored.items():
-        if len(data) != TILE_WIDTH * HASH_SIZE:
-            continue
-        parent = stored.get((level + 1, index // TILE_WIDTH), b"")
-        offset = (index % TILE_WIDTH) * HASH_SIZE
-        expected = parent[offset : offset + HASH_SIZE]
-        if not hmac.compare_digest(root_from_hashes(tile_hashes(data)), expected):
-            raise _tile_error(
-                f"{TileId(level, index).path} does not hash to entry {index % TILE_WIDTH} of "
-                f"{TileId(level + 1, index // TILE_WIDTH).path}"
-            )
-
-
-def _check_root(reader: TileNodeReader, size: int, expected: bytes, what: str, code: Code) -> None:
-    computed = subtree_hash(0, size, reader)
+def _check_root(tiles: _Tiles, size: int, expected: bytes, what: str, code: Code) -> None:
+    computed = subtree_hash(0, size, TileNodeReader(tiles.read))
     if not hmac.compare_digest(computed, expected):
         raise LogProofError(
             f"the tiles hash to {computed.hex()} for size {size}; {what} is {expected.hex()}",
             code=code,
         )
+
+
+def _check_previous_root(tiles: _Tiles, previous: Checkpoint) -> None:
+    for level in range(_levels(previous.size)):
+        edge = _edge(level, previous.size)
+        if edge is not None:
+            tiles.linked(level, edge.index)
+    _check_root(
+        tiles,
+        previous.size,
+        previous.root_hash,
+        "the previous checkpoint's root",
+        Code.LOG_CONSISTENCY_INVALID,
+    )
 
 
 def _check_entry_bundle(
@@ -212,12 +312,19 @@ def _audit(
     previous: Checkpoint | None,
     progress: Progress | None,
     visit: EntryVisitor | None,
+    max_size: int,
 ) -> AuditReport:
     checkpoint, note = _open_served_checkpoint(fetch, verifiers, origin)
+    _check_size(checkpoint, max_size)
     _check_not_rolled_back(checkpoint, previous)
-    needed = tiles_for_size(checkpoint.size)
-    leaf_tiles = [tile for tile in needed if tile.level == 0]
-    total, done = len(needed) + len(leaf_tiles), 0
+    size = checkpoint.size
+    tiles = _Tiles(fetch, size)
+    tiles.fetch_edge()
+    _check_root(tiles, size, checkpoint.root_hash, "the checkpoint's root", Code.LOG_TILE_INVALID)
+    if previous is not None and previous.size:
+        _check_previous_root(tiles, previous)
+    count = tile_count(size)
+    total, done = count + (size + TILE_WIDTH - 1) // TILE_WIDTH, 0
 
     def step() -> None:
         nonlocal done
@@ -225,30 +332,13 @@ def _audit(
         if progress is not None:
             progress(done, total)
 
-    stored = _fetch_tiles(fetch, needed, step)
-    _check_tile_links(stored)
-    reader = TileNodeReader(lambda level, index: stored.get((level, index)))
-    _check_root(
-        reader,
-        checkpoint.size,
-        checkpoint.root_hash,
-        "the checkpoint's root",
-        Code.LOG_TILE_INVALID,
-    )
-    if previous is not None and previous.size:
-        _check_root(
-            reader,
-            previous.size,
-            previous.root_hash,
-            "the previous checkpoint's root",
-            Code.LOG_CONSISTENCY_INVALID,
-        )
-    for tile in leaf_tiles:
-        _check_entry_bundle(fetch, tile, tile_hashes(stored[(0, tile.index)]), visit)
+    for tile in tile_walk(size):
+        data = tiles.walked(tile)
         step()
-    return AuditReport(
-        checkpoint, note, None if previous is None else previous.size, len(needed), checkpoint.size
-    )
+        if tile.level == 0:
+            _check_entry_bundle(fetch, tile, tile_hashes(data), visit)
+            step()
+    return AuditReport(checkpoint, note, None if previous is None else previous.size, count, size)
 
 
 def audit(
@@ -258,8 +348,12 @@ def audit(
     *,
     previous: Checkpoint | None,
     progress: Progress | None = None,
+    max_size: int = MAX_AUDIT_SIZE,
 ) -> AuditReport:
     """Audit the log served through ``fetch`` (``specs/tlog-v1.md`` §8).
+
+    Memory stays bounded whatever size the checkpoint claims: tiles are walked lazily and at most
+    a few per tree level are held.
 
     Args:
         fetch: Reads a tlog-tiles path; None when absent.
@@ -267,12 +361,14 @@ def audit(
         origin: The log's origin.
         previous: The last checkpoint accepted for this log, or None on a first audit.
         progress: Told ``(done, total)`` after each tile and entry bundle.
+        max_size: The most leaves accepted; a larger checkpoint is ``log.checkpoint.invalid``.
 
     Returns:
         What was verified, with the new checkpoint to keep.
 
     Raises:
-        LogProofError: ``log.checkpoint.invalid`` / ``log.checkpoint.unsigned`` (the checkpoint),
+        LogProofError: ``log.checkpoint.invalid`` / ``log.checkpoint.unsigned`` (the checkpoint,
+            or a size over ``max_size``),
             ``log.tile.missing`` (a tile or entry bundle is not served), ``log.tile.invalid`` (a
             tile or bundle has the wrong size, does not hash into the level above or the root, or
             an entry is not the leaf its tile holds), ``log.entry.malformed`` (an entry does not
@@ -280,7 +376,15 @@ def audit(
             ``previous``).
     """
     trusted = [verifier for verifier in verifiers if verifier.name == origin]
-    return _audit(fetch, trusted, origin, previous=previous, progress=progress, visit=None)
+    return _audit(
+        fetch,
+        trusted,
+        origin,
+        previous=previous,
+        progress=progress,
+        visit=None,
+        max_size=max_size,
+    )
 
 
 def _certificate_identities(entry: LogEntry, index: int) -> tuple[int, tuple[str, ...]]:
@@ -308,6 +412,7 @@ def monitor(
     since: int,
     identity: str,
     progress: Progress | None = None,
+    max_size: int = MAX_AUDIT_SIZE,
 ) -> MonitorReport:
     """Audit the log, then list the entries from index ``since`` on signed for ``identity``.
 
@@ -316,7 +421,8 @@ def monitor(
     audit passes.
 
     Raises:
-        LogProofError: As :func:`audit`; ``log.entry.malformed`` for an entry whose certificate
+        LogProofError: As :func:`audit` (``max_size`` likewise); ``log.entry.malformed`` for an
+            entry whose certificate
             does not parse.
     """
     found: list[MonitoredEntry] = []
@@ -333,5 +439,13 @@ def monitor(
             )
 
     trusted = [verifier for verifier in verifiers if verifier.name == origin]
-    report = _audit(fetch, trusted, origin, previous=previous, progress=progress, visit=visit)
+    report = _audit(
+        fetch,
+        trusted,
+        origin,
+        previous=previous,
+        progress=progress,
+        visit=visit,
+        max_size=max_size,
+    )
     return MonitorReport(report, tuple(found))
