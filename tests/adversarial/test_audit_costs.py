@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -25,7 +26,7 @@ from provenance.tlog.audit import MAX_AUDIT_SIZE, Fetch, audit, tile_walk
 from provenance.tlog.entry import LogEntry
 from provenance.tlog.files import FileStore
 from provenance.tlog.log import TransparencyLog
-from provenance.tlog.note import Checkpoint, NoteSigner, sign_checkpoint
+from provenance.tlog.note import Checkpoint, NoteSigner, open_checkpoint, sign_checkpoint
 
 ORIGIN = "evil.example/log"
 SIGNER = NoteSigner(ORIGIN, Ed25519SigningKey(bytes([9]) * 32))
@@ -138,3 +139,51 @@ def test_prov_log_audit_of_a_2_40_checkpoint_is_a_finding_not_an_out_of_memory(
     walked = _cli_in_a_small_address_space(directory, "--max-size", str(2**40))
     assert (walked.returncode, "EXCEPTION" in walked.stdout) == (1, False), walked.stdout
     assert "log.tile.missing" in walked.stdout
+
+
+THREE_LEVELS = 65536 + 300
+
+
+@pytest.fixture(scope="module")
+def three_levels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A log of 65,836 entries (tiles on levels 0, 1 and 2), appended 300 first."""
+    root = tmp_path_factory.mktemp("three-levels")
+    log = TransparencyLog(FileStore(root), SIGNER, ORIGIN, lambda: 1_700_000_000)
+    entries = [
+        LogEntry(hashlib.sha256(b"%d" % n).digest(), bytes(32), 1_700_000_000, None)
+        for n in range(THREE_LEVELS)
+    ]
+    log.append_batch(entries[:300])
+    for start in range(300, THREE_LEVELS, 4096):
+        log.append_batch(entries[start : start + 4096])
+    return root
+
+
+def test_an_audit_over_three_levels_links_the_previous_root_through_full_tiles(
+    three_levels: Path,
+) -> None:
+    """The previous root (300 leaves) reads tile/0/001, full in the new tree: it is linked up
+    through tile/1/000 to the right edge tile/2/000.p/1, and nothing is fetched twice."""
+    previous = open_checkpoint(
+        (three_levels / "checkpoints" / "300").read_text(), [SIGNER.verifier], origin=ORIGIN
+    )
+    fetched: list[str] = []
+    report = audit(_recording(three_levels, fetched), [SIGNER.verifier], ORIGIN, previous=previous)
+    assert (report.previous_size, report.entries, report.tiles) == (300, THREE_LEVELS, 261)
+    assert len(fetched) == len(set(fetched)) == 1 + 261 + 258
+
+
+@pytest.mark.parametrize("path", ["tile/1/000", "tile/0/100", "tile/0/001"])
+def test_an_audit_over_three_levels_finds_a_flipped_hash_in_a_full_tile(
+    three_levels: Path, tmp_path: Path, path: str
+) -> None:
+    served = Path(shutil.copytree(three_levels, tmp_path / "served"))
+    data = bytearray((served / path).read_bytes())
+    data[100] ^= 0x01
+    (served / path).write_bytes(bytes(data))
+    previous = open_checkpoint(
+        (served / "checkpoints" / "300").read_text(), [SIGNER.verifier], origin=ORIGIN
+    )
+    with pytest.raises(LogProofError) as caught:
+        audit(_recording(served, []), [SIGNER.verifier], ORIGIN, previous=previous)
+    assert caught.value.code == "log.tile.invalid"
