@@ -119,6 +119,12 @@ def read_model_bundle(data: bytes) -> ModelBundle:
         BundleFormatError: ``bundle.malformed``, ``bundle.too_large``, ``bundle.unsupported``
             (another media type, or the sigstore method) or ``envelope.signatures``.
     """
+    cap = MODEL_SIZE_LIMITS.max_signature_bytes
+    if len(data) > cap:
+        raise BundleFormatError(
+            f"bundle: expected at most {cap} bytes (model-v1 §8), found {len(data)}",
+            code=Code.BUNDLE_TOO_LARGE,
+        )
     try:
         obj = loads_strict(data, max_bytes=MODEL_SIZE_LIMITS.max_signature_bytes)
     except TooLargeError as exc:

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 class ModelLimits:
     """The caps of model signing.
 
+    The statement and signature caps are sized by the largest model a signature covers
+    (model-v1 §8): ``max_resources`` files or shards whose names average at most 128 characters
+    fit ``max_payload_bytes``; its base64, eight 16 KiB certificates and the JSON around them fit
+    ``max_signature_bytes``, which is refused before the file is parsed (attacker review F8).
+
     Attributes:
         max_payload_bytes: The OMS statement's JSON.
         max_resources: Files and shards a statement names.
@@ -21,11 +26,11 @@ class ModelLimits:
         max_workers: Hashing threads.
     """
 
-    max_payload_bytes: int = 64 * 1024 * 1024
-    max_resources: int = 250_000
+    max_payload_bytes: int = 4 * 1024 * 1024
+    max_resources: int = 16_384
     max_ignore_paths: int = 1024
     max_name_chars: int = 4096
-    max_signature_bytes: int = 96 * 1024 * 1024
+    max_signature_bytes: int = 6 * 1024 * 1024
     max_certificates: int = 8
     max_file_findings: int = 200
     max_workers: int = 32

@@ -74,8 +74,26 @@ def statement_json(manifest: Manifest) -> dict[str, Any]:
 
 
 def statement_payload(manifest: Manifest) -> bytes:
-    """The DSSE payload: the statement's RFC 8785 canonical JSON."""
+    """The DSSE payload: the statement's RFC 8785 canonical JSON.
+
+    Raises:
+        BundleFormatError: ``bundle.too_large``: more resources than ``max_resources``, or a
+            statement over ``max_payload_bytes`` (no verifier would read the signature).
+    """
+    caps = MODEL_SIZE_LIMITS
+    if len(manifest.resources) > caps.max_resources:
+        raise BundleFormatError(
+            f"the model has {len(manifest.resources)} files or shards; a signature lists at most "
+            f"{caps.max_resources} (model-v1 §8)",
+            code=Code.BUNDLE_TOO_LARGE,
+        )
     payload: bytes = rfc8785.dumps(statement_json(manifest))
+    if len(payload) > caps.max_payload_bytes:
+        raise BundleFormatError(
+            f"the statement is {len(payload)} bytes; a signature's statement is at most "
+            f"{caps.max_payload_bytes} (model-v1 §8: shorter file names, or fewer files)",
+            code=Code.BUNDLE_TOO_LARGE,
+        )
     return payload
 
 
