@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import APIRouter, FastAPI, params
 from fastapi.routing import APIRoute
 
+from verifier_api.auth import key_admits, route_scopes
 from verifier_api.errors import SafeJSONResponse, install_error_handlers
 from verifier_api.limits import BodyLimitMiddleware, StrictJsonMiddleware
 from verifier_api.metrics import MetricsMiddleware
@@ -75,7 +77,11 @@ def create_app(settings: Settings) -> FastAPI:
     install_web(app)
     install_docs(app)
     install_error_handlers(app)
-    app.add_middleware(StrictJsonMiddleware, json_paths=json_body_paths(routers))
+    app.add_middleware(
+        StrictJsonMiddleware,
+        json_routes=json_body_routes(routers),
+        key_check=partial(key_admits, service),
+    )
     media_caps = dict.fromkeys(media.MEDIA_ROUTES, settings.max_media_bytes)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, path_caps=media_caps)
     app.add_middleware(FormErrorPages, max_bytes=settings.max_body_bytes)
@@ -83,16 +89,26 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def json_body_paths(routers: Iterable[APIRouter]) -> frozenset[str]:
-    """The paths of the routes whose body is a JSON document (not a form or an upload)."""
-    return frozenset(
-        route.path
+def json_body_routes(
+    routers: Iterable[APIRouter],
+) -> dict[tuple[str, str], frozenset[str] | None]:
+    """The ``(method, path)`` of the routes whose body is a JSON document (not a form or an
+    upload), each with the API key scopes its :func:`~verifier_api.auth.require_scope` dependency
+    admits (None when it needs no key)."""
+    return {
+        (method, route.path): _key_scopes(route)
         for router in routers
         for route in router.routes
         if isinstance(route, APIRoute)
         and route.body_field is not None
         and not isinstance(route.body_field.field_info, params.Form)
-    )
+        for method in route.methods or ()
+    }
+
+
+def _key_scopes(route: APIRoute) -> frozenset[str] | None:
+    found = (route_scopes(d.call) for d in route.dependant.dependencies if d.call is not None)
+    return next((scopes for scopes in found if scopes is not None), None)
 
 
 def app_from_environment() -> FastAPI:

@@ -15,6 +15,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.datastructures import Headers
+from starlette.types import Scope as AsgiScope
 
 from verifier_api.errors import ApiError
 from verifier_api.limits import raise_body_error
@@ -37,14 +40,47 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
+_KEY_STATE = "provenance.api_key"
+"""The request-state key of the presented key text and the key it authenticated (or None), so that
+the body check and the route's dependency look a key up once per request."""
+_ROUTE_SCOPES: dict[Callable[..., object], frozenset[str]] = {}
+
+
+def _presented_key(state: dict[str, object], service: Service, presented: str) -> ApiKey | None:
+    cached = state.get(_KEY_STATE)
+    if isinstance(cached, tuple) and cached[0] == presented:
+        key: ApiKey | None = cached[1]
+        return key
+    key = service.keys.authenticate(presented)
+    state[_KEY_STATE] = (presented, key)
+    return key
+
+
+def key_admits(service: Service, scope: AsgiScope, allowed: frozenset[str]) -> bool:
+    """Whether the request's ``Authorization: Bearer`` key is valid and has one of ``allowed``
+    (the check of :func:`require_scope`, without the rate limit; for the strict body pass)."""
+    scheme, presented = get_authorization_scheme_param(Headers(scope=scope).get("Authorization"))
+    if scheme.lower() != "bearer" or not presented:
+        return False
+    key = _presented_key(scope.setdefault("state", {}), service, presented)
+    return key is not None and key.scope in allowed
+
+
+def route_scopes(call: Callable[..., object]) -> frozenset[str] | None:
+    """The scopes a :func:`require_scope` dependency admits; None for any other callable."""
+    return _ROUTE_SCOPES.get(call)
+
+
 def _unauthorized(message: str) -> ApiError:
     return ApiError(401, "auth.required", message, {"WWW-Authenticate": "Bearer"})
 
 
-def _authenticated(service: Service, credentials: HTTPAuthorizationCredentials | None) -> ApiKey:
+def _authenticated(
+    request: Request, service: Service, credentials: HTTPAuthorizationCredentials | None
+) -> ApiKey:
     if credentials is None:
         raise _unauthorized("send Authorization: Bearer <api key>")
-    key = service.keys.authenticate(credentials.credentials)
+    key = _presented_key(request.scope.setdefault("state", {}), service, credentials.credentials)
     if key is None:
         raise _unauthorized("the API key is unknown, malformed or revoked")
     return key
@@ -81,7 +117,7 @@ def require_scope(*scopes: Scope) -> Callable[[Request, Service, Credentials], A
     allowed = frozenset(scopes)
 
     def dependency(request: Request, service: ServiceDep, credentials: Credentials) -> ApiKey:
-        key = _authenticated(service, credentials)
+        key = _authenticated(request, service, credentials)
         if key.scope not in allowed:
             raise ApiError(
                 403,
@@ -93,6 +129,7 @@ def require_scope(*scopes: Scope) -> Callable[[Request, Service, Credentials], A
         raise_body_error(request)
         return key
 
+    _ROUTE_SCOPES[dependency] = frozenset(str(scope) for scope in allowed)
     return dependency
 
 
