@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import NameOID
 
+from provenance import trust_store
 from provenance.errors import CertificateError
 from provenance.identity import TrustRoot, validate_chain
 from provenance.identity import chain as chain_module
@@ -274,3 +275,19 @@ def test_a_foreign_rsa_authority_in_the_trust_root_still_anchors_its_chain() -> 
         [_leaf(leaf_key, issuing_key), issuing], TrustRoot(name="foreign", roots=(root,)), NOW
     )
     assert validated.identities == (IDENTITY,)
+
+
+def test_trust_store_discovery_validates_a_junk_chain_once_per_publisher(
+    validator_runs: _Counter,
+) -> None:
+    """Discovery runs the Verifier, then (its certificate step having failed) asks whether the
+    chain leads to the publisher's anchors at another time: the second validation of an
+    untrusted chain is answered by the refusal cache (attacker review F2b)."""
+    cas = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    bundle = sign(
+        signing_key_from_cryptography(leaf_key), chain=[_leaf(leaf_key, cas[0]), *_cycle(cas)]
+    )
+    assert codes(bundle, CERT_TRUST, policy=Identity(IDENTITY)) == ["certificate.untrusted"]
+    assert trust_store._chain_validates(bundle.to_bytes(), CERT_TRUST, NOW) is False
+    assert validator_runs.calls == 1
