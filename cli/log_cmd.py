@@ -40,13 +40,13 @@ from provenance.keys import Ed25519SigningKey, KeyType, generate_key, write_priv
 from provenance.statement import format_time
 from provenance.tlog.audit import (
     CHECKPOINT_PATH,
-    MAX_AUDIT_SIZE,
     AuditReport,
     Fetch,
     audit,
     monitor,
 )
 from provenance.tlog.files import FileStore
+from provenance.tlog.limits import TLOG_LIMITS
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.merkle import EMPTY_ROOT
 from provenance.tlog.note import (
@@ -423,7 +423,7 @@ def audit_command(
     origin: Origin = None,
     state: StateFile = None,
     json_output: JsonOption = False,
-    max_size: MaxSize = MAX_AUDIT_SIZE,
+    max_size: MaxSize = TLOG_LIMITS.max_audit_size,
 ) -> None:
     """Verify every tile and entry of a log and its consistency with the last audit."""
     origin, verifiers = log_verifiers(log_key, trust, origin)
@@ -457,7 +457,7 @@ def monitor_command(
     origin: Origin = None,
     state: StateFile = None,
     json_output: JsonOption = False,
-    max_size: MaxSize = MAX_AUDIT_SIZE,
+    max_size: MaxSize = TLOG_LIMITS.max_audit_size,
 ) -> None:
     """Audit the log, then list the entries signed for IDENTITY since the last run."""
     origin, verifiers = log_verifiers(log_key, trust, origin)

@@ -33,9 +33,6 @@ from provenance.tlog.tiles import (
 )
 
 CHECKPOINT_PATH = "checkpoint"
-MAX_AUDIT_SIZE = 2**32
-"""The most leaves an audit accepts by default (tlog-v1 §8.1 step 2): 16.8 million level-0 tiles
-and as many entry bundles to fetch. A checkpoint claiming more is ``log.checkpoint.invalid``."""
 
 Fetch = Callable[[str], bytes | None]
 """Return the bytes served at a tlog-tiles path (``checkpoint``, ``tile/0/000``, ...), or None
@@ -348,7 +345,7 @@ def audit(
     *,
     previous: Checkpoint | None,
     progress: Progress | None = None,
-    max_size: int = MAX_AUDIT_SIZE,
+    max_size: int = TLOG_LIMITS.max_audit_size,
 ) -> AuditReport:
     """Audit the log served through ``fetch`` (``specs/tlog-v1.md`` §8).
 
@@ -412,7 +409,7 @@ def monitor(
     since: int,
     identity: str,
     progress: Progress | None = None,
-    max_size: int = MAX_AUDIT_SIZE,
+    max_size: int = TLOG_LIMITS.max_audit_size,
 ) -> MonitorReport:
     """Audit the log, then list the entries from index ``since`` on signed for ``identity``.
 

@@ -18,6 +18,9 @@ class TlogLimits:
         max_note_signatures: Signature lines of a note.
         max_batch: Entries appended in one batch.
         max_skew_seconds: How far an entry's time may be from the log's clock, by default.
+        max_audit_size: The most leaves an audit accepts by default (tlog-v1 §8.1 step 2): 16.8
+            million level-0 tiles and as many entry bundles to fetch; a checkpoint claiming more
+            is ``log.checkpoint.invalid`` (attacker review F4).
     """
 
     max_tree_size: int = 2**64 - 1
@@ -27,6 +30,7 @@ class TlogLimits:
     max_note_signatures: int = 100
     max_batch: int = 4096
     max_skew_seconds: int = 300
+    max_audit_size: int = 2**32
 
 
 TLOG_LIMITS = TlogLimits()

@@ -22,9 +22,10 @@ import pytest
 from provenance.errors import LogProofError
 from provenance.keys import Ed25519SigningKey
 from provenance.tlog import audit as audit_module
-from provenance.tlog.audit import MAX_AUDIT_SIZE, Fetch, audit, tile_walk
+from provenance.tlog.audit import Fetch, audit, tile_walk
 from provenance.tlog.entry import LogEntry
 from provenance.tlog.files import FileStore
+from provenance.tlog.limits import TLOG_LIMITS
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.note import Checkpoint, NoteSigner, open_checkpoint, sign_checkpoint
 
@@ -63,7 +64,7 @@ def test_a_checkpoint_over_the_size_cap_is_refused_before_any_tile_is_fetched(
 
 
 def test_the_default_cap_is_2_32_leaves(tmp_path: Path) -> None:
-    assert MAX_AUDIT_SIZE == 2**32
+    assert TLOG_LIMITS.max_audit_size == 2**32
     fetched: list[str] = []
     fetch = _recording(_served_checkpoint(tmp_path, 2**32 + 1), fetched)
     with pytest.raises(LogProofError) as caught:

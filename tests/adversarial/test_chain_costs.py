@@ -281,7 +281,7 @@ def test_trust_store_discovery_validates_a_junk_chain_once_per_publisher(
     validator_runs: _Counter,
 ) -> None:
     """Discovery runs the Verifier, then (its certificate step having failed) asks whether the
-    chain leads to the publisher's anchors at another time: the second validation of an
+    chain leads to the publisher's anchors at another time (vouches): the second validation of an
     untrusted chain is answered by the refusal cache (attacker review F2b)."""
     cas = [ec.generate_private_key(ec.SECP256R1()) for _ in range(3)]
     leaf_key = ec.generate_private_key(ec.SECP256R1())
@@ -289,5 +289,5 @@ def test_trust_store_discovery_validates_a_junk_chain_once_per_publisher(
         signing_key_from_cryptography(leaf_key), chain=[_leaf(leaf_key, cas[0]), *_cycle(cas)]
     )
     assert codes(bundle, CERT_TRUST, policy=Identity(IDENTITY)) == ["certificate.untrusted"]
-    assert trust_store._chain_validates(bundle.to_bytes(), CERT_TRUST, NOW) is False
+    assert trust_store.vouches(bundle.to_bytes(), CERT_TRUST, NOW) is False
     assert validator_runs.calls == 1

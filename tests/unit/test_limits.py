@@ -77,6 +77,7 @@ EXPECTED: dict[str, dict[str, int]] = {
         "max_note_signatures": 100,
         "max_batch": 4096,
         "max_skew_seconds": 300,
+        "max_audit_size": 2**32,
     },
     "identity": {
         "max_intermediates": 2,
