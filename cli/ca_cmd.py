@@ -22,14 +22,19 @@ from cli.common import (
     stderr,
     write_new_file,
 )
-from cli.log_cmd import log_settings
-from provenance.errors import PassphraseRequiredError, ProvenanceError
-from provenance.identity.authority import CertificateAuthority, create_authority
-from provenance.identity.crl import build_crl, revoke
-from provenance.identity.csr import issue_from_csr
-from provenance.identity.profile import spki_sha256
-from provenance.identity.storage import load_authority, save_authority
-from provenance.identity.trust import export_trust_root
+from cli.local_log import log_settings
+from provenance import PassphraseRequiredError, ProvenanceError
+from provenance.identity import (
+    CertificateAuthority,
+    build_crl,
+    create_authority,
+    export_trust_root,
+    issue_from_csr,
+    load_authority,
+    revoke,
+    save_authority,
+    spki_sha256,
+)
 
 app = typer.Typer(help="Run a certificate authority for your authors.", no_args_is_help=True)
 

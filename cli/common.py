@@ -19,9 +19,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from cli.policy_options import PolicyOptions, build_policy, policy_document
-from provenance.errors import KeyFormatError, PassphraseRequiredError, PolicyError, ProvenanceError
-from provenance.keys import SigningKey, load_private_key
-from provenance.verify.policy import POLICY_LIMITS, Policy
+from provenance import (
+    KeyFormatError,
+    PassphraseRequiredError,
+    Policy,
+    PolicyError,
+    ProvenanceError,
+    SigningKey,
+    load_private_key,
+)
+from provenance.verify import POLICY_LIMITS
 
 PASSPHRASE_ENV = "PROVENANCE_PASSPHRASE"  # noqa: S105 (a variable name, not a secret)
 
@@ -37,6 +44,8 @@ class CliLimits:
         max_unsigned_lines_shown: Lines of unsigned text quoted in a verdict.
         max_service_answer_bytes: An answer of the service read by ``prov log submit``.
         max_api_key_file_bytes: An API key file.
+        max_fetch_bytes: One tlog-tiles response read by `prov log audit` or `monitor` (the
+            largest entry bundle: 256 entries of up to 0xFFFF bytes, each with its length).
     """
 
     max_input_file_bytes: int = 16 * 1024 * 1024
@@ -45,6 +54,7 @@ class CliLimits:
     max_unsigned_lines_shown: int = 20
     max_service_answer_bytes: int = 1024 * 1024
     max_api_key_file_bytes: int = 4096
+    max_fetch_bytes: int = 256 * 0x10001
 
 
 CLI_LIMITS = CliLimits()

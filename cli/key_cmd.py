@@ -17,9 +17,8 @@ from cli.common import (
     stderr,
     write_new_file,
 )
-from provenance.errors import ProvenanceError
-from provenance.identity.csr import create_csr
-from provenance.keys import KeyType, generate_key, write_private_key, write_public_key
+from provenance import KeyType, ProvenanceError, generate_key, write_private_key, write_public_key
+from provenance.identity import create_csr
 
 app = typer.Typer(help="Generate keys and certificate requests.", no_args_is_help=True)
 

@@ -17,10 +17,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from cli.common import CLI_LIMITS, Exit, fail, read_file
-from provenance.armor import armor, contains_armor, find_signed_blocks
-from provenance.bundle import Bundle
-from provenance.display import printable
-from provenance.errors import ProvenanceError
+from provenance import (
+    Bundle,
+    ProvenanceError,
+    armor_text,
+    contains_armor,
+    find_signed_blocks,
+    printable,
+)
 from provenance.trust_store import TrustStoreError, check_url
 
 SUBMIT_PATH = "/v1/log/entries"
@@ -130,4 +134,4 @@ def output_bytes(submission: Submission, logged: Logged) -> bytes:
     """The file to write: the logged bundle, or the text clear-signed with it."""
     if submission.text is None:
         return logged.bundle.to_bytes()
-    return armor(submission.text, logged.bundle).encode("utf-8")
+    return armor_text(submission.text, logged.bundle).encode("utf-8")

@@ -22,9 +22,19 @@ def _attribute(module: str, name: str) -> Callable[[], Any]:
     return lambda: getattr(importlib.import_module(f"cli.{module}"), name)
 
 
+def _audit_commands(group: str) -> dict[str, Callable[..., Any]]:
+    """``prov log audit`` and ``monitor`` (``cli/log_audit_cmd.py``), for the ``log`` group."""
+    if group != "log":
+        return {}
+    from cli import log_audit_cmd  # noqa: PLC0415 (imported with its group)
+
+    return {"audit": log_audit_cmd.audit_command, "monitor": log_audit_cmd.monitor_command}
+
+
 @cache
 def _with_rotation(group: str) -> typer.Typer:
-    """The ``serve``, ``ca`` and ``log`` groups with their key-rotation commands (added once)."""
+    """The ``serve``, ``ca`` and ``log`` groups with their key-rotation commands (added once);
+    ``log`` also gets its audit commands (``cli/log_audit_cmd.py``) before its rotation."""
     from cli import serve_rotate_cmd as rotate  # noqa: PLC0415 (imported with its group)
 
     app: typer.Typer = importlib.import_module(f"cli.{group}_cmd").app
@@ -37,7 +47,7 @@ def _with_rotation(group: str) -> typer.Typer:
         "ca": {"rotate-issuing": rotate.rotate_issuing, "revoke-issuing": rotate.revoke_issuing},
         "log": {"rotate-key": rotate.rotate_log_key},
     }
-    for name, function in rotations[group].items():
+    for name, function in {**_audit_commands(group), **rotations[group]}.items():
         app.command(name)(function)
     return app
 

@@ -7,7 +7,6 @@ of `prov` works without the ``media`` extra.
 from __future__ import annotations
 
 import json
-import mimetypes
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -26,7 +25,7 @@ from cli.common import (
     stderr,
     write_new_file,
 )
-from cli.inputs import load_chain, load_trust
+from cli.inputs import load_chain, load_trust, media_type, parse_claims
 from cli.policy_options import (
     IdentityOption,
     IdentityRegexOption,
@@ -39,9 +38,7 @@ from cli.policy_options import (
     UnsafeAnyIdentityOption,
 )
 from cli.render import print_json, report
-from cli.sign_cmd import parse_claims
-from provenance.display import printable
-from provenance.errors import ProvenanceError, VerificationError
+from provenance import ProvenanceError, VerificationError, printable
 
 app = typer.Typer(help="C2PA media: sign, verify and inspect.", no_args_is_help=True)
 
@@ -51,14 +48,6 @@ MimeType = Annotated[
 SidecarManifest = Annotated[
     Path | None, typer.Option(help="Verify with this .c2pa sidecar manifest instead.")
 ]
-
-
-def media_type(file: Path, given: str | None) -> str:
-    """The MIME type to hand c2pa: --mime-type, else guessed, else the file's extension."""
-    if given:
-        return given
-    guessed, _ = mimetypes.guess_type(file.name)
-    return guessed or file.suffix.lstrip(".").lower()
 
 
 @app.command("sign")

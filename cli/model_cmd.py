@@ -31,11 +31,13 @@ from cli.policy_options import (
     UnsafeAnyIdentityOption,
 )
 from cli.render import print_json, print_verdict
-from provenance.display import printable
-from provenance.errors import ProvenanceError
-from provenance.model.limits import MODEL_SIZE_LIMITS
-from provenance.model.serialize import (
+from provenance import ProvenanceError, printable
+from provenance.model import (
+    MODEL_SIZE_LIMITS,
     ModelPathError,
+    ModelSigner,
+    ModelVerification,
+    ModelVerifier,
     Serialization,
     check_relative,
     default_ignores,
@@ -43,11 +45,9 @@ from provenance.model.serialize import (
     serialize_model,
     total_bytes,
 )
-from provenance.model.signing import ModelSigner
-from provenance.model.verify import ModelVerification, ModelVerifier
 
 if TYPE_CHECKING:
-    from provenance.tlog.log import TransparencyLog
+    from provenance.tlog import TransparencyLog
 
 DEFAULT_SIGNATURE_NAME = "model.sig"
 
@@ -130,7 +130,7 @@ def progress_bar(what: str, total: int | None) -> Iterator[Callable[[int], None]
 
 
 def _open_log(directory: Path, passphrase_file: Path | None) -> TransparencyLog:
-    from cli.log_cmd import open_local_log  # noqa: PLC0415 (the log tooling only when logging)
+    from cli.local_log import open_local_log  # noqa: PLC0415 (the log tooling only when logging)
 
     return open_local_log(directory, passphrase_file)
 

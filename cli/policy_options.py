@@ -12,11 +12,18 @@ from typing import Annotated
 
 import typer
 
-from provenance.codes import Code
-from provenance.encoding import StrictDecodeError, loads_strict
-from provenance.errors import PolicyError
-from provenance.statement import ClaimValue
-from provenance.verify.policy import POLICY_LIMITS, AllOf, Policy, RequireClaim, policy_from_json
+from provenance import (
+    AllOf,
+    ClaimValue,
+    Code,
+    Policy,
+    PolicyError,
+    RequireClaim,
+    StrictDecodeError,
+    loads_strict,
+    policy_from_json,
+)
+from provenance.verify import POLICY_LIMITS
 
 IdentityOption = Annotated[
     str | None, typer.Option("--identity", help="Required signer identity (exact SAN).")

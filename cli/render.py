@@ -18,10 +18,14 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.common import CLI_LIMITS, Exit, stderr, stdout
-from provenance.armor import ArmoredVerification, ArmorVerdict
-from provenance.codes import Code
-from provenance.display import printable
-from provenance.encoding import dumps_text
+from provenance import (
+    ArmoredVerification,
+    ArmorVerdict,
+    Code,
+    VerificationResult,
+    dumps_text,
+    printable,
+)
 from provenance.present import (
     DEFAULT_TRUST,
     DocumentPresentation,
@@ -32,7 +36,6 @@ from provenance.present import (
     present,
     present_armored,
 )
-from provenance.verify.result import VerificationResult
 
 _QUOTE = "  │ "
 HINTS: dict[str, str] = {

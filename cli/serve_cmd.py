@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.common import Exit, PassphraseFile, fail, new_key_passphrase, stderr
-from provenance.errors import ProvenanceError
+from provenance import ProvenanceError
 from verifier_api.scopes import Scope
 
 if TYPE_CHECKING:

@@ -15,8 +15,7 @@ import typer
 from cryptography import x509
 
 from cli.common import Exit, PassphraseFile, fail, read_file, read_passphrase, stderr
-from provenance.errors import ProvenanceError
-from provenance.keys import SigningKey, load_private_key
+from provenance import ProvenanceError, SigningKey, load_private_key
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

@@ -13,10 +13,8 @@ from cryptography import x509
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from provenance.errors import VerificationError
-from provenance.identity.chain import validate_chain
-from provenance.identity.revocation import check_revocation
-from provenance.identity.trust import TrustRoot
+from provenance import TrustRoot, VerificationError
+from provenance.identity import check_revocation, validate_chain
 from provenance.present import long_date, plain_reason
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024

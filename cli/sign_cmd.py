@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,38 +21,20 @@ from cli.common import (
     stderr,
     write_new_file,
 )
-from cli.inputs import load_chain
-from cli.log_cmd import open_local_log
-from cli.policy_options import claim_value
+from cli.inputs import guess_content_type, load_chain, parse_claims
+from cli.local_log import open_local_log
 from cli.sign_checks import certificate_warnings, reading_with_progress
-from provenance.armor import DEFAULT_ARMOR_LIMITS, armor
-from provenance.display import printable
-from provenance.errors import ProvenanceError
-from provenance.identity.trust import TrustRoot
-from provenance.sign import Signer
-from provenance.statement import Author, ContentPredicate, validate_claims
-from provenance.text import Canonicalization
-
-
-def parse_claims(pairs: list[str]) -> dict[str, str | bool | int]:
-    """Turn ``K=V`` options into claims, V typed as ``--require-claim`` reads it (JSON integer,
-    ``true``, ``false`` or a quoted JSON string when it parses as one; else the text)."""
-    claims: dict[str, str | bool | int] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep:
-            fail(f"--claim {pair!r} must look like NAME=VALUE", Exit.USAGE)
-        if name in claims:
-            fail(f"--claim {name} given twice", Exit.USAGE)
-        try:
-            claims[name] = claim_value(value)
-        except ValueError as exc:
-            fail(f"--claim {name}: {exc}", Exit.USAGE)
-    try:
-        validate_claims(claims)
-    except ProvenanceError as exc:
-        fail(str(exc), Exit.USAGE)
-    return claims
+from provenance import (
+    DEFAULT_ARMOR_LIMITS,
+    Author,
+    Canonicalization,
+    ContentPredicate,
+    ProvenanceError,
+    Signer,
+    TrustRoot,
+    armor_text,
+    printable,
+)
 
 
 def sign(
@@ -112,7 +93,7 @@ def sign(
     as_text = text or armored
     profile = Canonicalization.TEXT_V1 if as_text else Canonicalization.NONE
     predicate = ContentPredicate(
-        content_type=content_type or _guess_type(file, as_text),
+        content_type=content_type or guess_content_type(file, as_text),
         canonicalization=profile,
         created=datetime.now(UTC),
         author=Author(author) if author else None,
@@ -143,7 +124,7 @@ def _sign_armored(file: Path, signer: Signer, predicate: ContentPredicate, out: 
     except UnicodeDecodeError as exc:
         fail(f"{file} is not UTF-8 text ({exc.reason} at byte {exc.start}); --armor signs text")
     try:
-        armored = armor(text, signer.sign(data, file.name, predicate))
+        armored = armor_text(text, signer.sign(data, file.name, predicate))
     except ProvenanceError as exc:
         fail(f"{file}: {exc}")
     write_new_file(out, armored.encode("utf-8"), "armored text")
@@ -168,10 +149,3 @@ def _warn_about_certificate(chain: list[x509.Certificate], trust: Path | None) -
 
 def _size(stream: BinaryIO) -> int:
     return os.fstat(stream.fileno()).st_size
-
-
-def _guess_type(file: Path, text: bool) -> str:
-    if text:
-        return "text/plain"
-    guessed, _ = mimetypes.guess_type(file.name)
-    return guessed or "application/octet-stream"

@@ -9,7 +9,6 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from cli import trust_cmd
 from cli.common import (
     CLI_LIMITS,
     Exit,
@@ -33,16 +32,25 @@ from cli.policy_options import (
     UnsafeAnyIdentityOption,
 )
 from cli.render import print_armored_verdict, print_json, report
-from provenance.armor import DEFAULT_ARMOR_LIMITS, check_armored, contains_armor
-from provenance.bundle import Bundle
-from provenance.display import printable
-from provenance.errors import ProvenanceError
-from provenance.identity.trust import TrustRoot
-from provenance.verify.policy import (
-    Policy,
+from cli.store_inputs import (
+    PublisherOption,
+    TrustStoreOption,
+    require_publishers,
+    store_trust_root,
+    verify_with_store,
 )
-from provenance.verify.result import VerificationResult
-from provenance.verify.verifier import Verifier
+from provenance import (
+    DEFAULT_ARMOR_LIMITS,
+    Bundle,
+    Policy,
+    ProvenanceError,
+    TrustRoot,
+    VerificationResult,
+    Verifier,
+    check_armored,
+    contains_armor,
+    printable,
+)
 
 LogKeyOption = Annotated[
     list[str] | None,
@@ -72,8 +80,8 @@ def verify(
     max_age: MaxAgeOption = None,
     policy_file: PolicyFileOption = None,
     as_json: JsonOption = False,
-    publisher: trust_cmd.PublisherOption = None,
-    trust_store: trust_cmd.TrustStoreOption = None,
+    publisher: PublisherOption = None,
+    trust_store: TrustStoreOption = None,
     log_key: LogKeyOption = None,
 ) -> None:
     """Verify FILE: its clear-signed blocks, else its bundle (--bundle, else FILE.prov.json).
@@ -124,17 +132,17 @@ def _verify_with_store(
     store: Path | None,
     as_json: bool,
 ) -> NoReturn:
-    trust_cmd.require_publishers(store, publisher)
+    require_publishers(store, publisher)
     armored = None if bundle else _armored_document(file)
     now = datetime.now(UTC)
     if armored is not None:
-        name, trust_root = trust_cmd.store_trust_root(store, publisher, armored, policy, now)
+        name, trust_root = store_trust_root(store, publisher, armored, policy, now)
         _verify_armored(
             Verifier(trust_root), file, armored, policy, as_json, printable(name), publisher=name
         )
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
     bundle_bytes = read_file(bundle_path, "bundle", CLI_LIMITS.max_bundle_file_bytes)
-    found = trust_cmd.verify_with_store(store, publisher, file, bundle_bytes, policy, now)
+    found = verify_with_store(store, publisher, file, bundle_bytes, policy, now)
     if as_json:
         print_json({**found.result.to_json(), "publisher": found.publisher})
         raise typer.Exit(int(Exit.VERIFIED if found.result.verified else Exit.NOT_VERIFIED))

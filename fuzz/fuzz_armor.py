@@ -14,7 +14,7 @@ import atheris
 
 with atheris.instrument_imports():
     from fuzz.oracle import is_documented_no_op
-    from provenance.armor import armor, check_armored
+    from provenance.armor import armor_text, check_armored
     from provenance.identity.trust import TrustRoot
     from provenance.keys import Ed25519SigningKey
     from provenance.sign import Signer
@@ -30,7 +30,7 @@ PREDICATE = ContentPredicate("text/plain", Canonicalization.TEXT_V1, AT)
 BUNDLE = Signer(KEY).sign(REVIEW.encode(), "review.txt", PREDICATE)
 VERIFIER = Verifier(TrustRoot(name="fuzz", pinned_keys=(("fuzz", KEY.public_key),)))
 SIGNED_TEXT = canonicalize(REVIEW.encode(), Canonicalization.TEXT_V1)
-SEED = armor(REVIEW, BUNDLE)
+SEED = armor_text(REVIEW, BUNDLE)
 
 
 def test_one_input(data: bytes) -> None:

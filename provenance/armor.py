@@ -103,7 +103,7 @@ class ArmoredDocument:
     unsigned_segments: tuple[UnsignedSegment, ...]
 
 
-def armor(text: str, bundle: Bundle, limits: ArmorLimits = DEFAULT_ARMOR_LIMITS) -> str:
+def armor_text(text: str, bundle: Bundle, limits: ArmorLimits = DEFAULT_ARMOR_LIMITS) -> str:
     """Clear-sign ``text`` with ``bundle``, which must sign its text-v1 canonical form.
 
     The armored text holds the canonical form (LF line ends, no trailing white space, NFC).

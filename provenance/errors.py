@@ -38,6 +38,10 @@ class LogError(ProvenanceError):
     """A transparency log operation failed (storage, sequencing, malformed log data)."""
 
 
+class LogSourceError(ProvenanceError):
+    """A log's source (a tiles directory or URL) could not be read; a ``tlog.Fetch`` raises it."""
+
+
 class MediaError(ProvenanceError):
     """A media (C2PA) operation failed."""
 

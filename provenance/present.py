@@ -32,6 +32,27 @@ from provenance.text import Canonicalization
 from provenance.verify.policy import UnsafeAcceptAnyIdentity
 from provenance.verify.result import Finding, SignerKind, TimeSource, VerificationResult
 
+__all__ = [
+    "DEFAULT_TRUST",
+    "DocumentPresentation",
+    "Fact",
+    "Part",
+    "PartKind",
+    "Presentation",
+    "StepLine",
+    "StepStatus",
+    "issuer_name",
+    "long_date",
+    "note",
+    "plain_reason",
+    "present",
+    "present_armored",
+    "present_content",
+    "signer_names",
+    "visible_text",
+]
+"""The face of this module: the CLI and the service import only these names from it."""
+
 HEADLINES = MappingProxyType(
     {
         ArmorVerdict.VERIFIED: "VERIFIED",

@@ -45,6 +45,17 @@ from provenance.keys import (
     write_private_key,
 )
 
+__all__ = [
+    "ONLINE_KEY",
+    "TRUST_ROOT_TARGET",
+    "TUF_LIMITS",
+    "RepositoryState",
+    "TrustRepository",
+    "TrustRepositoryError",
+    "TufLimits",
+]
+"""The face of this module: the CLI and the service import only these names from it."""
+
 TRUST_ROOT_TARGET = "trust-root.json"
 METADATA_DIR = "metadata"
 TARGETS_DIR = "targets"

@@ -54,6 +54,22 @@ from provenance.verify.policy import Policy
 from provenance.verify.result import VerificationResult
 from provenance.verify.verifier import Verifier
 
+__all__ = [
+    "EXPIRED",
+    "NO_PUBLISHER",
+    "STORE_INVALID",
+    "UNKNOWN_PUBLISHER",
+    "PublisherRecord",
+    "StoreVerification",
+    "TrustStore",
+    "TrustStoreError",
+    "armored_publisher",
+    "chain_anchored",
+    "check_url",
+    "vouches",
+]
+"""The face of this module: the CLI and the service import only these names from it."""
+
 TUF_PATH = "/.well-known/provenance/tuf"
 PUBLISHER_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from provenance.armor import armor
+from provenance.armor import armor_text
 from provenance.bundle import Bundle
 from provenance.dsse import INTOTO_PAYLOAD_TYPE, sign_envelope
 from provenance.encoding import b64encode
@@ -272,7 +272,7 @@ def armor_vectors() -> list[dict[str, Any]]:
     review = "The desk lamp is sturdy and bright.\nFive stars.\n"
     bundle = Signer(key).sign(review.encode(), "review.txt", predicate())
     exact = Signer(key).sign(review.encode(), "review.txt", predicate(Canonicalization.NONE))
-    good = armor(review, bundle)
+    good = armor_text(review, bundle)
     cases = [
         ("01-verified", "one signed block", good, "verified", []),
         (
@@ -385,7 +385,7 @@ def armor_vectors() -> list[dict[str, Any]]:
 
 
 def _force_armor(review: str, bundle: Bundle) -> str:
-    """An armored block around ``bundle`` that ``armor()`` would refuse to write."""
+    """An armored block around ``bundle`` that ``armor_text()`` would refuse to write."""
     encoded = b64encode(json.dumps(bundle.to_json(), separators=(",", ":")).encode())
     lines = [encoded[i : i + 64] for i in range(0, len(encoded), 64)]
     head = "-----BEGIN PROVENANCE SIGNED TEXT-----\nProfile: text-v1\n\n"

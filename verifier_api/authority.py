@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from sqlalchemy.engine import Engine
 
+from provenance import Verifier
 from provenance.identity import (
     AuthorityState,
     Revocation,
@@ -29,7 +30,6 @@ from provenance.identity import (
     issue_from_csr,
     revoke,
 )
-from provenance.verify.verifier import Verifier
 from verifier_api import crud
 from verifier_api.models import CrlState
 from verifier_api.publisher import Publisher, crl_url

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from provenance.keys import SigningKey
+from provenance import SigningKey
 from provenance.trust_repository import TrustRepository, TrustRepositoryError
 from verifier_api.authority import Authority
 from verifier_api.publisher import TUF_DIR

@@ -17,8 +17,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from provenance.encoding import dumps_text
-from provenance.errors import (
+from provenance import (
     AuthorityError,
     CanonicalizationError,
     KeyFormatError,
@@ -26,6 +25,7 @@ from provenance.errors import (
     MediaError,
     ProvenanceError,
     VerificationError,
+    dumps_text,
 )
 from verifier_api.crud import ConflictError
 from verifier_api.settings import HTTP_LIMITS

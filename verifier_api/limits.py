@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from provenance.encoding import StrictDecodeError, loads_strict
+from provenance import StrictDecodeError, loads_strict
 from verifier_api.errors import ApiError, error_response
 from verifier_api.settings import HTTP_LIMITS
 

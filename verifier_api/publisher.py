@@ -20,7 +20,18 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from provenance.errors import AuthorityError, KeyFormatError, ProvenanceError
+from provenance import (
+    AuthorityError,
+    Ed25519SigningKey,
+    KeyFormatError,
+    KeyType,
+    ProvenanceError,
+    Signer,
+    SigningKey,
+    generate_key,
+    load_private_key,
+    write_private_key,
+)
 from provenance.identity import (
     CertificateAuthority,
     create_authority,
@@ -30,17 +41,7 @@ from provenance.identity import (
     parse_identity,
     save_authority,
 )
-from provenance.keys import (
-    Ed25519SigningKey,
-    KeyType,
-    SigningKey,
-    generate_key,
-    load_private_key,
-    write_private_key,
-)
-from provenance.sign import Signer
-from provenance.tlog.entry import signer_binding
-from provenance.tlog.note import NoteSigner, is_valid_key_name
+from provenance.tlog import NoteSigner, is_valid_key_name, signer_binding
 from provenance.trust_repository import TrustRepository
 from verifier_api.settings import HOME_SETTINGS_FILE, HomeSettings, SettingsError
 

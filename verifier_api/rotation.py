@@ -19,17 +19,25 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy.engine import Engine
 
-from provenance.errors import AuthorityError, KeyFormatError, ProvenanceError
-from provenance.identity import Revocation, issue_certificate
-from provenance.identity.rotation import (
+from provenance import (
+    AuthorityError,
+    KeyFormatError,
+    KeyType,
+    ProvenanceError,
+    SigningKey,
+    generate_key,
+    write_private_key,
+)
+from provenance.identity import (
     ROOT_CRL_DAYS,
+    Revocation,
     check_root_key,
     crl_number,
     crl_signed_by,
+    issue_certificate,
     new_issuing_ca,
     revocations_of,
 )
-from provenance.keys import KeyType, SigningKey, generate_key, write_private_key
 from provenance.trust_repository import ONLINE_KEY, TrustRepository, TrustRepositoryError
 from verifier_api import crud
 from verifier_api.authority import Authority

@@ -16,8 +16,14 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from provenance.encoding import JSON_LIMITS, StrictDecodeError, b64decode_strict, has_lone_surrogate
-from provenance.statement import CONTENT_TYPE, STATEMENT_LIMITS
+from provenance import (
+    CONTENT_TYPE,
+    JSON_LIMITS,
+    STATEMENT_LIMITS,
+    StrictDecodeError,
+    b64decode_strict,
+    has_lone_surrogate,
+)
 
 
 def _unicode_text(value: str) -> str:
@@ -32,7 +38,6 @@ Text = Annotated[str, AfterValidator(_unicode_text)]
 ExactInt = Annotated[
     int, Field(ge=-JSON_LIMITS.max_exact_integer, le=JSON_LIMITS.max_exact_integer)
 ]
-ClaimValue = str | bool | int | None
 ContentType = Annotated[str, StringConstraints(pattern=CONTENT_TYPE.pattern, max_length=255)]
 RevocationReason = Literal[
     "unspecified",

@@ -19,9 +19,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from provenance.errors import LogError
-from provenance.tlog.entry import LogEntry, TlogEntry
-from provenance.tlog.log import TransparencyLog
+from provenance import LogError
+from provenance.tlog import LogEntry, TlogEntry, TransparencyLog
 
 logger = logging.getLogger(__name__)
 SUBMIT_TIMEOUT_SECONDS = 60.0

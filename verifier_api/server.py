@@ -19,7 +19,7 @@ import socket
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from provenance.encoding import dumps_text
+from provenance import dumps_text
 
 PROTOCOL = "verifier_api.server:JsonErrorH11Protocol"
 """What to give uvicorn's ``http`` setting."""

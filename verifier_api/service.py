@@ -9,11 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from provenance.errors import LogError
-from provenance.tlog.log import TransparencyLog
-from provenance.tlog.sql import SqlLogStore
-from provenance.tlog.store import LogStore
-from provenance.tlog.tilecache import TileCache
+from provenance import LogError
+from provenance.tlog import LogStore, SqlLogStore, TileCache, TransparencyLog
 from verifier_api.authority import Authority
 from verifier_api.db import make_engine
 from verifier_api.distribution import TrustDistribution, open_distribution

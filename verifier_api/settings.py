@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from provenance.encoding import StrictDecodeError, loads_strict
+from provenance import StrictDecodeError, loads_strict
 
 HOME_SETTINGS_FILE = "settings.json"
 DEFAULT_DATABASE_FILE = "provenance.db"

@@ -7,10 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from provenance.bundle import Bundle
-from provenance.sign import Signer
-from provenance.statement import Author, ClaimValue, ContentPredicate, Statement, validate_claims
-from provenance.text import Canonicalization
+from provenance import (
+    Author,
+    Bundle,
+    Canonicalization,
+    ClaimValue,
+    ContentPredicate,
+    Signer,
+    Statement,
+    validate_claims,
+)
 from verifier_api.publisher import Publisher
 from verifier_api.sequencer import LogSequencer
 

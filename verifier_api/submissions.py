@@ -15,14 +15,16 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from provenance.bundle import Bundle
-from provenance.codes import Code
-from provenance.errors import LogError
-from provenance.keys import verifying_key_from_cryptography
-from provenance.tlog.entry import TlogEntry, signer_binding
-from provenance.verify.policy import UnsafeAcceptAnyIdentity
-from provenance.verify.result import VerificationResult
-from provenance.verify.verifier import Verifier
+from provenance import (
+    Bundle,
+    Code,
+    LogError,
+    UnsafeAcceptAnyIdentity,
+    VerificationResult,
+    Verifier,
+    verifying_key_from_cryptography,
+)
+from provenance.tlog import TlogEntry, signer_binding
 from verifier_api import crud
 from verifier_api.errors import ApiError
 from verifier_api.models import LogSubmission

@@ -15,13 +15,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from provenance.bundle import Bundle, DecodedBundle
-from provenance.errors import BundleFormatError
-from provenance.identity.trust import TrustRoot
+from provenance import (
+    Bundle,
+    BundleFormatError,
+    DecodedBundle,
+    Policy,
+    TrustRoot,
+    UnsafeAcceptAnyIdentity,
+    VerificationResult,
+    Verifier,
+    policy_from_json,
+)
 from provenance.trust_store import TrustStore, TrustStoreError, chain_anchored, vouches
-from provenance.verify.policy import Policy, UnsafeAcceptAnyIdentity, policy_from_json
-from provenance.verify.result import VerificationResult
-from provenance.verify.verifier import Verifier, refused_bundle
+from provenance.verify import refused_bundle
 from verifier_api.service import Service, utc_now
 
 DEFAULT_POLICY: Policy = UnsafeAcceptAnyIdentity()

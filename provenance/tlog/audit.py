@@ -36,7 +36,8 @@ CHECKPOINT_PATH = "checkpoint"
 
 Fetch = Callable[[str], bytes | None]
 """Return the bytes served at a tlog-tiles path (``checkpoint``, ``tile/0/000``, ...), or None
-when there is nothing there. Transport failures are the caller's to raise."""
+when there is nothing there. Transport failures are the caller's to raise (as
+:class:`provenance.errors.LogSourceError`)."""
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each tile or entry bundle is fetched."""
@@ -338,7 +339,7 @@ def _audit(
     return AuditReport(checkpoint, note, None if previous is None else previous.size, count, size)
 
 
-def audit(
+def audit_log(
     fetch: Fetch,
     verifiers: Sequence[NoteVerifier],
     origin: str,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provenance.armor import ArmoredVerification, armor, check_armored
+from provenance.armor import ArmoredVerification, armor_text, check_armored
 from provenance.sign import Signer
 from provenance.text import Canonicalization
 from provenance.verify.policy import AllOf
@@ -20,7 +20,7 @@ def _armored(text: str) -> str:
     bundle = Signer(PINNED_KEY).sign(
         text.encode(), "review.txt", predicate(profile=Canonicalization.TEXT_V1)
     )
-    return armor(text, bundle)
+    return armor_text(text, bundle)
 
 
 GENUINE = _armored(GENUINE_TEXT)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.armor import armor
+from provenance.armor import armor_text
 from provenance.bundle import Bundle
 from tests.integration.trust.support import Publisher, prov, served_publisher, write_review
 
@@ -51,7 +51,7 @@ def test_clear_signed_text_discovery_skips_an_expired_publisher_and_tries_the_ot
     beta = publishers[1]
     text = "A review beta signed.\n"
     document = tmp_path / "review.txt"
-    document.write_text(armor(text, Bundle.from_json(beta.sign(text))))
+    document.write_text(armor_text(text, Bundle.from_json(beta.sign(text))))
     code, _, err = prov("verify", document, "--trust-store", store, "--identity", beta.identity)
     assert code == 0, err
     assert "(publisher beta)" in err
@@ -72,7 +72,7 @@ def test_clear_signed_text_discovery_with_every_publisher_expired_asks_for_an_up
     beta = publishers[1]
     text = "A review beta signed.\n"
     document = tmp_path / "review.txt"
-    document.write_text(armor(text, Bundle.from_json(beta.sign(text))))
+    document.write_text(armor_text(text, Bundle.from_json(beta.sign(text))))
     code, _, err = prov("verify", document, "--trust-store", store, "--identity", beta.identity)
     assert code == 1, err
     assert "[trust.publisher.none]" in err

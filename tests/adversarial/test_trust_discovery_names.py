@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.armor import armor
+from provenance.armor import armor_text
 from provenance.bundle import Bundle
 from tests.integration.trust.support import Publisher, prov, served_publisher
 
@@ -33,7 +33,7 @@ def test_clear_signed_text_found_by_discovery_names_the_store_publisher_not_the_
     assert code == 0, err
     text = "A review the impostor signed.\n"
     document = tmp_path / "review.txt"
-    document.write_text(armor(text, Bundle.from_json(impostor.sign(text))))
+    document.write_text(armor_text(text, Bundle.from_json(impostor.sign(text))))
     found = ("verify", document, "--trust-store", store, "--identity", impostor.identity)
     code, _, err = prov(*found)
     assert code == 0, err

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from provenance.armor import armor
+from provenance.armor import armor_text
 from provenance.bundle import Bundle
 from provenance.identity.trust import TrustRoot
 from provenance.tlog.entry import signer_binding
@@ -153,7 +153,7 @@ def test_clear_signed_discovery_answers_with_the_victims_refusal(
     scene: Scene, tmp_path: Path
 ) -> None:
     document = tmp_path / "review.asc"
-    document.write_text(armor(TEXT, Bundle.from_json(scene.bundle)))
+    document.write_text(armor_text(TEXT, Bundle.from_json(scene.bundle)))
     code, out, err = prov(
         "verify", document, "--identity", scene.alpha.identity, "--trust-store", scene.store
     )

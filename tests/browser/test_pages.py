@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import httpx
 from cryptography import x509
 
-from provenance.armor import armor
+from provenance.armor import armor_text
 from provenance.bundle import Bundle
 from provenance.identity.csr import create_csr
 from provenance.keys import KeyType, generate_key
@@ -116,7 +116,7 @@ def author_bundle(server: Server, identity: str, text: str, *, revoke: bool) -> 
 def revoked_author_review(server: Server) -> str:
     """A review signed with a certificate the publisher issued and then revoked, clear-signed."""
     text = REVIEW + "\n"
-    return armor(text, author_bundle(server, REVOKED_AUTHOR, text, revoke=True))
+    return armor_text(text, author_bundle(server, REVOKED_AUTHOR, text, revoke=True))
 
 
 def publish_directly(server: Server, review_id: str, text: str, bundle: Bundle) -> None:
@@ -212,7 +212,7 @@ def test_html_in_names_and_claims_is_shown_as_text(new_page: PageFactory, server
     headers = {"Authorization": f"Bearer {server.sign_key}"}
     signed = httpx.post(f"{server.base_url}/v1/sign", json=body, headers=headers, timeout=10)
     assert signed.status_code == 200, signed.text
-    assert verify(page, server, armor(REVIEW, Bundle.from_json(signed.json()["bundle"]))) == (
+    assert verify(page, server, armor_text(REVIEW, Bundle.from_json(signed.json()["bundle"]))) == (
         "VERIFIED"
     )
     assert page.locator(".fact-author-name").inner_text() == HOSTILE_NAME

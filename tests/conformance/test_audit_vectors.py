@@ -10,7 +10,7 @@ import pytest
 
 from provenance.encoding import b64decode_strict
 from provenance.errors import LogProofError
-from provenance.tlog.audit import audit
+from provenance.tlog.audit import audit_log
 from provenance.tlog.note import NoteVerifier, open_checkpoint
 
 AUDIT_VECTORS = sorted(
@@ -26,7 +26,7 @@ def run_audit_vector(vector: dict[str, Any]) -> list[str]:
     note = vector["previousCheckpoint"]
     previous = None if note is None else open_checkpoint(note, verifiers, origin=origin)
     try:
-        report = audit(files.get, verifiers, origin, previous=previous)
+        report = audit_log(files.get, verifiers, origin, previous=previous)
     except LogProofError as exc:
         return [exc.code]
     assert report.checkpoint.size == report.entries

@@ -11,7 +11,7 @@ from provenance.armor import (
     BUNDLE_END,
     ArmorError,
     ArmorVerdict,
-    armor,
+    armor_text,
     check_armored,
     find_signed_blocks,
 )
@@ -25,7 +25,7 @@ KEY = generate_key()
 VERIFIER = Verifier(pinned_trust(KEY))
 ANY = AllOf([])
 TEXT = "The desk lamp is sturdy and bright.\n- Dana\n"
-GOOD = armor(TEXT, sign(KEY, TEXT.encode()))
+GOOD = armor_text(TEXT, sign(KEY, TEXT.encode()))
 GOOD_LINES = GOOD.split("\n")
 SIGNED_CANONICAL = canonicalize(TEXT.encode(), Canonicalization.TEXT_V1)
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -108,7 +108,7 @@ def test_any_text_round_trips_through_armor(text: str) -> None:
         encoded = text.encode("utf-8")
     except UnicodeEncodeError:
         return
-    document = armor(text, sign(KEY, encoded))
+    document = armor_text(text, sign(KEY, encoded))
     (block,) = find_signed_blocks(document).blocks
     assert canonicalize(block.text.encode(), Canonicalization.TEXT_V1) == canonicalize(
         encoded, Canonicalization.TEXT_V1

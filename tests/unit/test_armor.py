@@ -16,7 +16,7 @@ from provenance.armor import (
     ArmorVerdict,
     SignedBlock,
     UnsignedSegment,
-    armor,
+    armor_text,
     check_armored,
     contains_armor,
     find_signed_blocks,
@@ -48,7 +48,7 @@ TEXT = "The desk lamp is sturdy and bright.\nFive stars.\n"
 
 
 def _armored(text: str = TEXT) -> str:
-    return armor(text, sign(KEY, text.encode()))
+    return armor_text(text, sign(KEY, text.encode()))
 
 
 def _check(document: str | bytes) -> tuple[ArmorVerdict, list[str]]:
@@ -70,7 +70,7 @@ def _code(document: str, limits: ArmorLimits | None = None) -> str:
 
 def test_armor_writes_the_specified_layout() -> None:
     bundle = sign(KEY, TEXT.encode())
-    lines = armor(TEXT, bundle).split("\n")
+    lines = armor_text(TEXT, bundle).split("\n")
     assert lines[:6] == [
         ARMOR_BEGIN,
         "Profile: text-v1",
@@ -103,7 +103,7 @@ def test_round_trip_with_certificate_reports_identity_and_issuer() -> None:
     author = certified_author(authority)
     bundle = Signer(author.key, author.chain).sign(TEXT.encode(), "review.txt", predicate())
     verifier = Verifier(authority_trust(authority))
-    outcome = check_armored(verifier, armor(TEXT, bundle), Identity(IDENTITY), at=NOW)
+    outcome = check_armored(verifier, armor_text(TEXT, bundle), Identity(IDENTITY), at=NOW)
     assert outcome.verified
     signer = outcome.blocks[0].result.signer
     assert signer is not None and signer.identities == (IDENTITY,)
@@ -153,13 +153,13 @@ def test_armor_writes_the_canonical_text() -> None:
 
 def test_armor_refuses_a_bundle_of_other_text() -> None:
     with pytest.raises(DigestMismatchError):
-        armor("Four stars.\n", sign(KEY, TEXT.encode()))
+        armor_text("Four stars.\n", sign(KEY, TEXT.encode()))
 
 
 def test_armor_refuses_a_bundle_of_exact_bytes() -> None:
     bundle = _exact_bytes_bundle(TEXT)
     with pytest.raises(ArmorError) as raised:
-        armor(TEXT, bundle)
+        armor_text(TEXT, bundle)
     assert raised.value.code == "armor.profile"
 
 
@@ -224,7 +224,7 @@ def test_two_signed_blocks_are_each_verified_and_reported() -> None:
     other_key = generate_key()
     pinned = (("alice", KEY.public_key), ("bob", other_key.public_key))
     verifier = Verifier(TrustRoot(name="two", pinned_keys=pinned))
-    second = armor("Too dim.\n", sign(other_key, b"Too dim.\n"))
+    second = armor_text("Too dim.\n", sign(other_key, b"Too dim.\n"))
     document = _armored() + "\n" + second
     outcome = check_armored(verifier, document, ANY, at=NOW)
     assert outcome.verified
@@ -402,7 +402,7 @@ def test_begin_line_in_bytes_that_are_not_utf8_still_makes_a_document() -> None:
 
 def test_bundle_cap_counts_base64_characters() -> None:
     bundle = sign(KEY, TEXT.encode())
-    document = armor(TEXT, bundle)
+    document = armor_text(TEXT, bundle)
     encoded_chars = sum(len(line) for line in _bundle_lines(document))
     under = ArmorLimits(max_bundle_chars=encoded_chars)
     over = ArmorLimits(max_bundle_chars=encoded_chars - 1)

@@ -137,11 +137,11 @@ EXPECTED: dict[str, dict[str, int]] = {
         "max_unsigned_lines_shown": 20,
         "max_service_answer_bytes": MIB,
         "max_api_key_file_bytes": 4 * KIB,
+        "max_fetch_bytes": 256 * 0x10001,
     },
 }
 ALLOWED_CONSTANTS = {
     "provenance/keys.py": {"P256_MAX_DER_SIGNATURE_BYTES"},  # the DER size of P-256, a fact
-    "cli/log_cmd.py": {"MAX_FETCH_BYTES"},  # moves with the split of log_cmd (issue 16.6)
 }
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import provenance.tlog.sql
 import verifier_api.models  # noqa: F401 (registers the tables on SQLModel.metadata)
+from provenance.tlog import TLOG_TABLES
 
-_ = provenance.tlog.sql.TLOG_TABLES
+_ = TLOG_TABLES  # loading them registers the log's tables on SQLModel.metadata
 
 
 def run_migrations_online() -> None:

@@ -8,9 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from provenance.bundle import Bundle
-from provenance.encoding import JSON_LIMITS, b64encode
-from provenance.tlog import tiles
+from provenance import JSON_LIMITS, Bundle, b64encode
+from provenance.tlog import (
+    TILE_WIDTH,
+    TileId,
+    decode_entry_bundle,
+    encode_entry_bundle,
+    parse_entries_path,
+    parse_tile_path,
+)
 from verifier_api.auth import LogKey, ServiceDep
 from verifier_api.errors import ApiError, SafeJSONResponse
 from verifier_api.schemas import (
@@ -24,7 +30,7 @@ from verifier_api.service import Service, utc_now
 from verifier_api.submissions import submit_bundle
 
 router = APIRouter(prefix="/v1/log", tags=["log"])
-LAST_TILE_INDEX = JSON_LIMITS.max_exact_integer // tiles.TILE_WIDTH
+LAST_TILE_INDEX = JSON_LIMITS.max_exact_integer // TILE_WIDTH
 """The last level-0 tile of a log of 2**53-1 entries; tiles past it cannot exist (and their index
 may not even fit the database's 64-bit integers)."""
 Index = Annotated[int, Path(ge=0, le=JSON_LIMITS.max_exact_integer)]
@@ -51,7 +57,7 @@ def checkpoint(service: ServiceDep) -> Response:
     )
 
 
-def _existing(tile: tiles.TileId, path: str) -> tiles.TileId:
+def _existing(tile: TileId, path: str) -> TileId:
     if tile.index > LAST_TILE_INDEX:
         raise _not_found(
             f"tile {path} is past the largest log ({JSON_LIMITS.max_exact_integer} entries)"
@@ -60,7 +66,7 @@ def _existing(tile: tiles.TileId, path: str) -> tiles.TileId:
 
 
 def _tile_bytes(service: Service, path: str) -> bytes:
-    tile = _existing(tiles.parse_tile_path(path), path)
+    tile = _existing(parse_tile_path(path), path)
     data = service.store.read_tile(tile.level, tile.index) or b""
     wanted = tile.width * 32
     if len(data) < wanted:
@@ -69,12 +75,12 @@ def _tile_bytes(service: Service, path: str) -> bytes:
 
 
 def _entries_bytes(service: Service, path: str) -> bytes:
-    tile = _existing(tiles.parse_entries_path(path), path)
+    tile = _existing(parse_entries_path(path), path)
     data = service.store.read_entry_bundle(tile.index) or b""
-    entries = tiles.decode_entry_bundle(data)
+    entries = decode_entry_bundle(data)
     if len(entries) < tile.width:
         raise _not_found(f"entry bundle {path} does not exist (yet)")
-    return tiles.encode_entry_bundle(entries[: tile.width])
+    return encode_entry_bundle(entries[: tile.width])
 
 
 @router.get(

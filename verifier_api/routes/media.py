@@ -13,10 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import Response
 
-from provenance.encoding import StrictDecodeError, loads_strict
-from provenance.errors import PolicyError
-from provenance.verify.policy import Policy
-from provenance.verify.result import VerificationResult
+from provenance import Policy, PolicyError, StrictDecodeError, VerificationResult, loads_strict
 from verifier_api.auth import AnyKey, ServiceDep, SignKey
 from verifier_api.errors import ApiError
 from verifier_api.service import utc_now

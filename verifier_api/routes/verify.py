@@ -9,10 +9,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import ValidationError
 
-from provenance.bundle import DecodedBundle
-from provenance.codes import Code
-from provenance.errors import PolicyError
-from provenance.verify.policy import POLICY_LIMITS, Policy, count_identity_patterns
+from provenance import Code, DecodedBundle, Policy, PolicyError
+from provenance.verify import POLICY_LIMITS, count_identity_patterns
 from verifier_api.auth import AnyKey, ServiceDep
 from verifier_api.errors import ApiError, validation_message
 from verifier_api.limits import ParsedJsonRoute

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from provenance.bundle import Bundle
+from provenance import Bundle
 from verifier_api.settings import HTTP_LIMITS
 
 DEMO_REVIEWS_DIR = "demo-reviews"

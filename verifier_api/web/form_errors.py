@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from provenance.display import printable
+from provenance import printable
 from verifier_api.web.pages import render_page
 
 FORM_PATHS = frozenset({"/verify", "/verify/upload", "/demo"})

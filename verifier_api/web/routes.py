@@ -12,14 +12,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, File, Form, Request, Response, UploadFile
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from provenance.armor import armor, check_armored
-from provenance.display import printable
-from provenance.errors import BundleFormatError
+from provenance import (
+    STATEMENT_LIMITS,
+    BundleFormatError,
+    Canonicalization,
+    Identity,
+    Policy,
+    VerificationResult,
+    armor_text,
+    canonicalize,
+    check_armored,
+    printable,
+)
 from provenance.present import DocumentPresentation, present, present_content, visible_text
-from provenance.statement import STATEMENT_LIMITS
-from provenance.text import Canonicalization, canonicalize
-from provenance.verify.policy import Identity, Policy
-from provenance.verify.result import VerificationResult
 from verifier_api.auth import ServiceDep
 from verifier_api.service import Service, utc_now
 from verifier_api.signing import ACCOUNT_ID, SignedSubmission, Submission, sign_submission
@@ -260,7 +265,7 @@ def _signed_review_page(
         "verified_purchase": form["verified_purchase"],
         "log_index": signed.log_index,
         "text": visible_text(text),
-        "armored": armor(text, signed.bundle),
+        "armored": armor_text(text, signed.bundle),
         "review_id": review_id,
     }
     return render_page("demo_signed.html", context)

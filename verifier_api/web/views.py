@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from provenance.armor import ArmoredVerification
+from provenance import ArmoredVerification, VerificationResult
 from provenance.present import (
     DocumentPresentation,
     Presentation,
     present_armored,
     present_content,
 )
-from provenance.verify.result import VerificationResult
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 from pydantic import SecretStr
 
-from provenance.armor import armor
+from provenance.armor import armor_text
 from provenance.bundle import Bundle
 from tests.integration.api.support import (
     BASE_URL,
@@ -51,7 +51,7 @@ class Site:
         headers = {"Authorization": f"Bearer {self.sign_key}"}
         answer = self.client.post("/v1/sign", json=sign_body(content, **body), headers=headers)
         assert answer.status_code == 200, answer.text
-        return armor(content, Bundle.from_json(answer.json()["bundle"]))
+        return armor_text(content, Bundle.from_json(answer.json()["bundle"]))
 
     def verify(self, document: str, identity: str = "") -> str:
         """The verification page's HTML for ``document``."""

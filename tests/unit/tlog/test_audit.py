@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance.errors import LogProofError
 from provenance.keys import Ed25519SigningKey
-from provenance.tlog.audit import Fetch, audit, monitor, tiles_for_size
+from provenance.tlog.audit import Fetch, audit_log, monitor, tiles_for_size
 from provenance.tlog.entry import LogEntry
 from provenance.tlog.files import FileStore
 from provenance.tlog.log import TransparencyLog
@@ -84,7 +84,7 @@ def served(pristine: Path, tmp_path: Path) -> Path:
 
 def _code(fetch: Fetch, previous: Checkpoint | None = None) -> str:
     with pytest.raises(LogProofError) as caught:
-        audit(fetch, VERIFIERS, ORIGIN, previous=previous)
+        audit_log(fetch, VERIFIERS, ORIGIN, previous=previous)
     return caught.value.code
 
 
@@ -101,7 +101,7 @@ def test_tiles_for_size_lists_full_tiles_and_the_exact_partial_widths() -> None:
 
 def test_audit_accepts_an_honest_log_and_reports_every_tile_and_entry(pristine: Path) -> None:
     calls: list[tuple[int, int]] = []
-    report = audit(
+    report = audit_log(
         _fetch(pristine), VERIFIERS, ORIGIN, previous=None, progress=lambda *a: calls.append(a)
     )
     assert (report.checkpoint.size, report.tiles, report.entries) == (SIZE, 4, SIZE)
@@ -112,16 +112,16 @@ def test_audit_accepts_an_honest_log_and_reports_every_tile_and_entry(pristine: 
 
 def test_audit_accepts_a_log_that_extends_the_previous_checkpoint(pristine: Path) -> None:
     previous = _checkpoint((pristine / "checkpoints" / str(HALF)).read_text())
-    report = audit(_fetch(pristine), VERIFIERS, ORIGIN, previous=previous)
+    report = audit_log(_fetch(pristine), VERIFIERS, ORIGIN, previous=previous)
     assert report.previous_size == HALF
-    same = audit(_fetch(pristine), VERIFIERS, ORIGIN, previous=report.checkpoint)
+    same = audit_log(_fetch(pristine), VERIFIERS, ORIGIN, previous=report.checkpoint)
     assert same.checkpoint == report.checkpoint
 
 
 def test_audit_accepts_the_empty_log(tmp_path: Path) -> None:
     empty = sign_checkpoint(Checkpoint(ORIGIN, 0, hashlib.sha256(b"").digest()), SIGNER)
     (tmp_path / "checkpoint").write_text(empty)
-    assert audit(_fetch(tmp_path), VERIFIERS, ORIGIN, previous=None).entries == 0
+    assert audit_log(_fetch(tmp_path), VERIFIERS, ORIGIN, previous=None).entries == 0
 
 
 @pytest.mark.parametrize(
@@ -217,7 +217,7 @@ def test_monitor_lists_nothing_from_a_log_that_fails_its_audit(served: Path) -> 
 def test_audit_ignores_verifiers_for_other_origins(pristine: Path) -> None:
     other = NoteSigner("other.example/log", Ed25519SigningKey(bytes([7]) * 32)).verifier
     with pytest.raises(LogProofError) as caught:
-        audit(_fetch(pristine), [other], ORIGIN, previous=None)
+        audit_log(_fetch(pristine), [other], ORIGIN, previous=None)
     assert caught.value.code == "log.checkpoint.unsigned"
 
 
@@ -239,7 +239,7 @@ def _raw_log(leaves: list[bytes]) -> Fetch:
 
 def test_audit_rejects_an_entry_that_does_not_parse_strictly() -> None:
     good = _leaves(0, 1, [None])[0].to_bytes()
-    assert audit(_raw_log([good]), VERIFIERS, ORIGIN, previous=None).entries == 1
+    assert audit_log(_raw_log([good]), VERIFIERS, ORIGIN, previous=None).entries == 1
     assert _code(_raw_log([good, good.replace(b":1}", b": 1}")])) == "log.entry.malformed"
 
 
