@@ -102,7 +102,13 @@ if TYPE_CHECKING:
         UnsafeAcceptAnyIdentity,
         policy_from_json,
     )
-    from provenance.verify.result import Finding, SignerKind, TimeSource, VerificationResult
+    from provenance.verify.result import (
+        Finding,
+        SignerIdentity,
+        SignerKind,
+        TimeSource,
+        VerificationResult,
+    )
     from provenance.verify.verifier import Verifier
 
 _FACE = {
@@ -175,6 +181,7 @@ _FACE = {
     "UnsafeAcceptAnyIdentity": "provenance.verify.policy",
     "policy_from_json": "provenance.verify.policy",
     "Finding": "provenance.verify.result",
+    "SignerIdentity": "provenance.verify.result",
     "SignerKind": "provenance.verify.result",
     "TimeSource": "provenance.verify.result",
     "VerificationResult": "provenance.verify.result",
@@ -222,6 +229,7 @@ __all__ = [
     "RequireClaim",
     "RequireFreshCrl",
     "Signer",
+    "SignerIdentity",
     "SignerKind",
     "SigningKey",
     "Statement",

@@ -13,7 +13,7 @@ from verifier_api.auth import key_admits, route_scopes
 from verifier_api.errors import SafeJSONResponse, install_error_handlers
 from verifier_api.limits import BodyLimitMiddleware, StrictJsonMiddleware
 from verifier_api.metrics import MetricsMiddleware
-from verifier_api.routes import authority, health, log, media, sign, tuf, verify
+from verifier_api.routes import certificates, health, log, media, sign, tuf, verify
 from verifier_api.schemas import ErrorResponse
 from verifier_api.service import build_service
 from verifier_api.settings import Settings
@@ -67,7 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
         verify.router,
         sign.router,
         media.router,
-        authority.router,
+        certificates.router,
         log.router,
         health.router,
         tuf.router,

@@ -17,16 +17,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 from sqlmodel import select as select_rows
 
-from provenance.identity import Revocation
+from provenance.identity import RevocationEntry
 from verifier_api.models import (
     ApiKey,
     CrlState,
     IdempotencyRecord,
     IssuedCertificate,
     LogSubmission,
+    RevocationRow,
 )
-from verifier_api.models import Revocation as RevocationRow
 from verifier_api.scopes import Scope
+from verifier_api.service_errors import ServiceError
 
 API_KEY_PREFIX = "prov"
 KEY_ID_BYTES = 6
@@ -34,7 +35,7 @@ SECRET_BYTES = 32
 CRL_ROW_ID = 1
 
 
-class ConflictError(Exception):
+class ConflictError(ServiceError):
     """A row that must be unique exists already."""
 
 
@@ -137,13 +138,13 @@ def issued_certificate(engine: Engine, serial_number: int) -> x509.Certificate |
     return None if row is None else x509.load_pem_x509_certificate(row.pem.encode("ascii"))
 
 
-def revocations(engine: Engine) -> list[Revocation]:
+def revocations(engine: Engine) -> list[RevocationEntry]:
     """Every recorded revocation, oldest first."""
     with engine.connect() as connection:
         return _revocations(connection)
 
 
-def _revocations(connection: Connection) -> list[Revocation]:
+def _revocations(connection: Connection) -> list[RevocationEntry]:
     table = _revocation_table()
     rows = connection.execute(select(table).order_by(table.c.revoked_at, table.c.serial_hex))
     return [_revocation(row) for row in rows]
@@ -154,8 +155,8 @@ def _revocation_table() -> Table:
     return table
 
 
-def _revocation(row: Row[Any]) -> Revocation:
-    return Revocation(
+def _revocation(row: Row[Any]) -> RevocationEntry:
+    return RevocationEntry(
         serial_number=int(row.serial_hex, 16),
         revoked_at=utc(row.revoked_at),
         reason=x509.ReasonFlags(row.reason),
@@ -163,7 +164,7 @@ def _revocation(row: Row[Any]) -> Revocation:
     )
 
 
-def add_revocation(engine: Engine, revocation: Revocation) -> None:
+def add_revocation(engine: Engine, revocation: RevocationEntry) -> None:
     """Record a revocation (alone: :func:`revoke_and_publish` also publishes its CRL).
 
     Raises:
@@ -174,7 +175,7 @@ def add_revocation(engine: Engine, revocation: Revocation) -> None:
         connection.commit()
 
 
-def _insert_revocation(connection: Connection, revocation: Revocation) -> None:
+def _insert_revocation(connection: Connection, revocation: RevocationEntry) -> None:
     serial_hex = f"{revocation.serial_number:x}"
     values = {
         "serial_hex": serial_hex,
@@ -204,9 +205,9 @@ def read_crl(engine: Engine) -> CrlState | None:
         return session.get(CrlState, CRL_ROW_ID)
 
 
-CrlBuilder = Callable[[int, list[Revocation]], x509.CertificateRevocationList]
+CrlBuilder = Callable[[int, list[RevocationEntry]], x509.CertificateRevocationList]
 """Builds the CRL with a given number over the given revocations."""
-RevocationMaker = Callable[[list[Revocation]], Revocation | None]
+RevocationMaker = Callable[[list[RevocationEntry]], RevocationEntry | None]
 """Makes the revocation to record from the recorded ones (None: none to add, the CRL is published
 all the same); raising abandons the unit of work."""
 
@@ -221,7 +222,7 @@ def publish_crl(engine: Engine, build: CrlBuilder) -> CrlState:
 
 def revoke_and_publish(
     engine: Engine, make: RevocationMaker, build: CrlBuilder
-) -> tuple[Revocation | None, CrlState]:
+) -> tuple[RevocationEntry | None, CrlState]:
     """Record a revocation and publish the CRL that lists it as one unit of work: one transaction
     holding the CRL row's lock, so either both are applied or neither is.
 

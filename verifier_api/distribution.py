@@ -13,9 +13,9 @@ from pathlib import Path
 
 from provenance import SigningKey
 from provenance.trust_repository import TrustRepository, TrustRepositoryError
-from verifier_api.authority import Authority
 from verifier_api.publisher import TUF_DIR
 from verifier_api.settings import SettingsError
+from verifier_api.stored_authority import StoredAuthority
 
 
 class TrustDistribution:
@@ -28,7 +28,7 @@ class TrustDistribution:
     """
 
     def __init__(
-        self, repository: TrustRepository, online_key: SigningKey, authority: Authority
+        self, repository: TrustRepository, online_key: SigningKey, authority: StoredAuthority
     ) -> None:
         self.repository = repository
         self._online_key = online_key
@@ -45,7 +45,7 @@ class TrustDistribution:
 
 
 def open_distribution(
-    home: Path, passphrase: bytes, authority: Authority, now: datetime
+    home: Path, passphrase: bytes, authority: StoredAuthority, now: datetime
 ) -> TrustDistribution | None:
     """The home's distribution, published up to date; ``None`` for a home without a repository.
 

@@ -28,6 +28,7 @@ from provenance import (
     dumps_text,
 )
 from verifier_api.crud import ConflictError
+from verifier_api.service_errors import ServiceError
 from verifier_api.settings import HTTP_LIMITS
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class SafeJSONResponse(JSONResponse):
         return dumps_text(content, compact=True).encode("utf-8")
 
 
-class ApiError(Exception):
+class ApiError(ServiceError):
     """An error answer with an HTTP status, a stable code and a message.
 
     Args:

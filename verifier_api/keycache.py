@@ -56,11 +56,6 @@ class ApiKeyCache:
             return None
         return row
 
-    def forget(self, key_id: str) -> None:
-        """Drop a key's cached row (after this process revoked it)."""
-        with self._lock:
-            self._rows.pop(key_id, None)
-
     def _row(self, key_id: str) -> ApiKey | None:
         now = self._clock()
         with self._lock:

@@ -66,7 +66,7 @@ class RevocationBase(SQLModel):
     reason: str = Field(max_length=32)
 
 
-class Revocation(RevocationBase, table=True):
+class RevocationRow(RevocationBase, table=True):
     """A stored revocation; the primary key makes a second revocation of one serial fail."""
 
     __tablename__: ClassVar[Any] = "revocations"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
+from verifier_api.service_errors import ServiceError
 from verifier_api.settings import HTTP_LIMITS
 
 RATE_WINDOW_SECONDS = 60
@@ -18,7 +19,7 @@ REDIS_TIMEOUT_SECONDS = 2.0
 REDIS_KEY_PREFIX = "provenance:rate:"
 
 
-class RateLimiterUnavailableError(Exception):
+class RateLimiterUnavailableError(ServiceError):
     """The shared counter (Redis) does not answer."""
 
 

@@ -30,7 +30,7 @@ from provenance import (
 )
 from provenance.identity import (
     ROOT_CRL_DAYS,
-    Revocation,
+    RevocationEntry,
     check_root_key,
     crl_number,
     crl_signed_by,
@@ -40,7 +40,6 @@ from provenance.identity import (
 )
 from provenance.trust_repository import ONLINE_KEY, TrustRepository, TrustRepositoryError
 from verifier_api import crud
-from verifier_api.authority import Authority
 from verifier_api.distribution import open_distribution
 from verifier_api.publisher import (
     CA_DIR,
@@ -56,6 +55,7 @@ from verifier_api.publisher import (
     load_publisher,
 )
 from verifier_api.settings import SettingsError
+from verifier_api.stored_authority import StoredAuthority
 
 
 class RotationError(ProvenanceError):
@@ -84,7 +84,7 @@ def rotate_service_key(home: Path, passphrase: bytes, engine: Engine, now: datet
         ProvenanceError: Issuance or revocation failed.
     """
     publisher = load_publisher(home, passphrase)
-    authority = Authority(engine, publisher)
+    authority = StoredAuthority(engine, publisher)
     authority.record_service_certificate(now)
     old_leaf = publisher.service_chain[0]
     serial = _new_service_certificate(home, publisher, passphrase, engine, now)
@@ -115,7 +115,7 @@ def rotate_issuing_ca(
     check_root_key(old.root_certificate, root_key)
     generation = len(publisher.retired.issuing) + 2
     new = new_issuing_ca(old, root_key, generation=generation, now=now)
-    authority = Authority(engine, publisher)
+    authority = StoredAuthority(engine, publisher)
     authority.record_service_certificate(now)
     _revoke_recorded(engine, publisher.service_chain[0], rotation_time(now))
     old_serial = f"{old.issuing_certificate.serial_number:x}"
@@ -136,7 +136,7 @@ def rotate_issuing_ca(
     current = dataclasses.replace(publisher, authority=new)
     _new_service_certificate(home, current, passphrase, engine, now)
     _sign_tuf_root(home, root_key, now)
-    Authority(engine, load_publisher(home, passphrase)).publish_crl(now)
+    StoredAuthority(engine, load_publisher(home, passphrase)).publish_crl(now)
     publish_trust_root(home, passphrase, engine, now)
     return new.issuing_certificate
 
@@ -151,7 +151,7 @@ def revoke_issuing_ca(
     reason: x509.ReasonFlags,
     invalidity_date: datetime | None,
     now: datetime,
-) -> Revocation:
+) -> RevocationEntry:
     """Revoke a retired issuing CA in a CRL the root signs (``retired/root.crl.pem``).
 
     Signatures under that CA made before the revocation (before ``invalidity_date`` for
@@ -182,7 +182,7 @@ def revoke_issuing_ca(
             f"invalidity date {invalidity_date.isoformat()} is after the revocation"
             f" {revoked_at.isoformat()}"
         )
-    entry = Revocation(serial_number, revoked_at, reason, invalidity_date)
+    entry = RevocationEntry(serial_number, revoked_at, reason, invalidity_date)
     number = (crl_number(previous) if previous is not None else 0) + 1
     crl = crl_signed_by(
         root, root_key, [*entries, entry], number=number, now=now, next_update_days=ROOT_CRL_DAYS
@@ -245,7 +245,7 @@ def sign_tuf_root(
         raise SettingsError(str(exc)) from exc
     if key is not None:
         _replace_key(home / TUF_DIR / ONLINE_KEY, key, passphrase)
-    trust, _ = Authority(engine, load_publisher(home, passphrase)).trust_root(now)
+    trust, _ = StoredAuthority(engine, load_publisher(home, passphrase)).trust_root(now)
     try:
         online = repository.load_online_key(passphrase)
         repository.publish(trust.to_json(), online, now, force=True)
@@ -260,7 +260,7 @@ def publish_trust_root(home: Path, passphrase: bytes, engine: Engine, now: datet
     Raises:
         SettingsError: The home or its TUF repository cannot be loaded.
     """
-    authority = Authority(engine, load_publisher(home, passphrase))
+    authority = StoredAuthority(engine, load_publisher(home, passphrase))
     open_distribution(home, passphrase, authority, now)
 
 
@@ -286,7 +286,7 @@ def _new_service_certificate(
 
 
 def _revoke_recorded(engine: Engine, certificate: x509.Certificate, when: datetime) -> None:
-    entry = Revocation(certificate.serial_number, when, x509.ReasonFlags.superseded, None)
+    entry = RevocationEntry(certificate.serial_number, when, x509.ReasonFlags.superseded, None)
     with contextlib.suppress(crud.ConflictError):  # revoked already: that revocation stands
         crud.add_revocation(engine, entry)
 

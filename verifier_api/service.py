@@ -11,7 +11,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from provenance import LogError
 from provenance.tlog import LogStore, SqlLogStore, TileCache, TransparencyLog
-from verifier_api.authority import Authority
 from verifier_api.db import make_engine
 from verifier_api.distribution import TrustDistribution, open_distribution
 from verifier_api.keycache import ApiKeyCache
@@ -21,6 +20,7 @@ from verifier_api.publisher import Publisher, load_publisher
 from verifier_api.ratelimit import MemoryRateLimiter, RedisRateLimiter, open_rate_limiter
 from verifier_api.sequencer import LogSequencer
 from verifier_api.settings import Settings, SettingsError
+from verifier_api.stored_authority import StoredAuthority
 
 
 def utc_now() -> datetime:
@@ -45,7 +45,7 @@ class Service:
     settings: Settings
     engine: Engine
     publisher: Publisher
-    authority: Authority
+    authority: StoredAuthority
     store: LogStore
     log: TransparencyLog
     sequencer: LogSequencer
@@ -103,7 +103,7 @@ def build_service(settings: Settings) -> Service:
     publisher = load_publisher(settings.home, settings.passphrase_bytes())
     engine = open_database(settings)
     try:
-        authority = Authority(engine, publisher, settings.crl_check_seconds)
+        authority = StoredAuthority(engine, publisher, settings.crl_check_seconds)
         authority.record_service_certificate(utc_now())
         authority.current_crl(utc_now())
         origin = publisher.settings.origin

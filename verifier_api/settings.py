@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from provenance import StrictDecodeError, loads_strict
+from verifier_api.service_errors import ServiceError
 
 HOME_SETTINGS_FILE = "settings.json"
 DEFAULT_DATABASE_FILE = "provenance.db"
@@ -73,7 +74,7 @@ PLACEHOLDER_SECRETS = frozenset(
 )
 
 
-class SettingsError(ValueError):
+class SettingsError(ServiceError, ValueError):
     """The settings or the publisher home are unusable; the service refuses to start."""
 
 

@@ -37,7 +37,7 @@ from provenance.keys import KeyType, SigningKey, VerifyingKey, generate_key
 
 
 @dataclass(frozen=True)
-class Revocation:
+class RevocationEntry:
     """One revoked certificate as the authority records it.
 
     Attributes:
@@ -58,7 +58,7 @@ class AuthorityState:
     """The authority's mutable state: its revocations and the number of the last CRL issued."""
 
     crl_number: int = 0
-    revocations: list[Revocation] = field(default_factory=list)
+    revocations: list[RevocationEntry] = field(default_factory=list)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes
 from provenance.errors import AuthorityError
 from provenance.identity.authority import (
     CertificateAuthority,
-    Revocation,
+    RevocationEntry,
     authority_key_identifier,
 )
 from provenance.identity.profile import as_utc, describe
@@ -27,7 +27,7 @@ def revoke(
     reason: x509.ReasonFlags,
     now: datetime,
     invalidity_date: datetime | None = None,
-) -> Revocation:
+) -> RevocationEntry:
     """Record that ``certificate`` is revoked from ``now`` (saved when the CA has a directory).
 
     Args:
@@ -53,7 +53,7 @@ def revoke(
                 f" {revoked_at.isoformat()}"
             )
     _check_revocable(ca, certificate, reason)
-    entry = Revocation(certificate.serial_number, revoked_at, reason, invalid_from)
+    entry = RevocationEntry(certificate.serial_number, revoked_at, reason, invalid_from)
     ca.state.revocations.append(entry)
     save_state(ca)
     return entry
@@ -88,7 +88,7 @@ def build_crl(
     return builder.sign(ca.issuing_key.to_cryptography(), hashes.SHA256(), ecdsa_deterministic=True)
 
 
-def _revoked_entry(entry: Revocation) -> x509.RevokedCertificate:
+def _revoked_entry(entry: RevocationEntry) -> x509.RevokedCertificate:
     builder = (
         x509.RevokedCertificateBuilder()
         .serial_number(entry.serial_number)

@@ -16,7 +16,7 @@ from provenance.errors import AuthorityError
 from provenance.identity.authority import (
     AuthorityState,
     CertificateAuthority,
-    Revocation,
+    RevocationEntry,
     _ca_builder,
     _sign,
     _subject,
@@ -81,7 +81,7 @@ def new_issuing_ca(
 def crl_signed_by(
     issuer: x509.Certificate,
     key: SigningKey,
-    revocations: Sequence[Revocation],
+    revocations: Sequence[RevocationEntry],
     *,
     number: int,
     now: datetime,
@@ -97,7 +97,7 @@ def crl_signed_by(
     return build_crl(signer, now=now, next_update_days=max(next_update_days, 1))
 
 
-def revocations_of(crl: x509.CertificateRevocationList) -> list[Revocation]:
+def revocations_of(crl: x509.CertificateRevocationList) -> list[RevocationEntry]:
     """The entries of ``crl`` as revocations (to reissue it with one more)."""
     entries = []
     for entry in crl:
@@ -109,7 +109,7 @@ def revocations_of(crl: x509.CertificateRevocationList) -> list[Revocation]:
             elif isinstance(extension.value, x509.InvalidityDate):
                 invalidity = extension.value.invalidity_date_utc
         entries.append(
-            Revocation(entry.serial_number, entry.revocation_date_utc, reason, invalidity)
+            RevocationEntry(entry.serial_number, entry.revocation_date_utc, reason, invalidity)
         )
     return entries
 

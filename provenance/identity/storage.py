@@ -23,7 +23,7 @@ from provenance.identity.authority import (
     AuthorityState,
     CertificateAuthority,
     NewAuthority,
-    Revocation,
+    RevocationEntry,
 )
 from provenance.identity.profile import IDENTITY_LIMITS, as_utc
 from provenance.keys import load_private_key, write_private_key
@@ -138,10 +138,10 @@ def state_from_json(data: bytes) -> AuthorityState:
     return AuthorityState(crl_number, revocations)
 
 
-def _revocation_from_json(item: Any) -> Revocation:
+def _revocation_from_json(item: Any) -> RevocationEntry:
     _require_fields(item, _REVOCATION_FIELDS, "revocation")
     invalidity = item["invalidityDate"]
-    return Revocation(
+    return RevocationEntry(
         serial_number=int(item["serialNumber"], 16),
         revoked_at=_time(item["revokedAt"]),
         reason=x509.ReasonFlags(item["reason"]),

@@ -30,7 +30,6 @@ from provenance.codes import Code
 from provenance.display import printable
 from provenance.errors import VerificationError
 
-COSE_SIGN1_TAG = 18
 COSE_ALG = 1
 COSE_X5BAG, COSE_X5CHAIN, COSE_X5T, COSE_X5U = 32, 33, 34, 35
 TEXT_X5CHAIN = "x5chain"

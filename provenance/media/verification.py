@@ -42,7 +42,13 @@ from provenance.media.timestamp import usable_time_stamp
 from provenance.statement import Author, ContentPredicate, Statement, format_time
 from provenance.text import Canonicalization
 from provenance.verify.policy import Policy, VerifiedFacts, check_certified
-from provenance.verify.result import Finding, Signer, SignerKind, TimeSource, VerificationResult
+from provenance.verify.result import (
+    Finding,
+    SignerIdentity,
+    SignerKind,
+    TimeSource,
+    VerificationResult,
+)
 
 _CHUNK_BYTES = 1024 * 1024
 SIGNER_MISMATCH = Code.MEDIA_SIGNATURE_SIGNER_MISMATCH
@@ -56,7 +62,7 @@ class _Run:
     reading: Reading | None = None
     author: str | None = None
     claims: dict[str, Any] = field(default_factory=dict)
-    signer: Signer | None = None
+    signer: SignerIdentity | None = None
     chain: ValidatedChain | None = None
     revocation: RevocationReport | None = None
     checked_at: datetime | None = None
@@ -176,7 +182,7 @@ def _certificate(run: _Run, trust: TrustRoot) -> list[Finding]:
     except ValueError as exc:
         return [Finding(STEP_CERTIFICATE, Code.CERTIFICATE_MALFORMED, False, str(exc))]
     run.chain = validated
-    run.signer = Signer(
+    run.signer = SignerIdentity(
         SignerKind.CERTIFICATE,
         validated.identities,
         _key_id(validated.leaf),

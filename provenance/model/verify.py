@@ -51,7 +51,7 @@ from provenance.tlog.note import NoteVerifier
 from provenance.verify.policy import Policy
 from provenance.verify.result import (
     Finding,
-    Signer,
+    SignerIdentity,
     SignerKind,
     VerificationResult,
 )
@@ -257,13 +257,13 @@ class ModelVerifier:
         run.key, run.signer = key, signer
         return f"signature by key {key.key_id} verifies"
 
-    def _signing_key(self, bundle: ModelBundle) -> tuple[VerifyingKey, Signer | None]:
+    def _signing_key(self, bundle: ModelBundle) -> tuple[VerifyingKey, SignerIdentity | None]:
         hint = bundle.key_hint
         if hint is None:
             return leaf_key(bundle.certificates[0]), None
         for name, key in self._trust.pinned_keys:
             if hint in (key.key_id, oms_key_hint(key)):
-                return key, Signer(SignerKind.PINNED_KEY, (name,), key.key_id)
+                return key, SignerIdentity(SignerKind.PINNED_KEY, (name,), key.key_id)
         raise KeyUntrustedError(
             f"key {hint} is not pinned by trust root {self._trust.name!r}; pinned: "
             f"{[n for n, _ in self._trust.pinned_keys]}"

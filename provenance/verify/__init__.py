@@ -26,7 +26,13 @@ if TYPE_CHECKING:
         count_identity_patterns,
         policy_from_json,
     )
-    from provenance.verify.result import Finding, SignerKind, TimeSource, VerificationResult
+    from provenance.verify.result import (
+        Finding,
+        SignerIdentity,
+        SignerKind,
+        TimeSource,
+        VerificationResult,
+    )
     from provenance.verify.verifier import Verifier, refused_bundle
 
 _FACE = {
@@ -45,6 +51,7 @@ _FACE = {
     "count_identity_patterns": "provenance.verify.policy",
     "policy_from_json": "provenance.verify.policy",
     "Finding": "provenance.verify.result",
+    "SignerIdentity": "provenance.verify.result",
     "SignerKind": "provenance.verify.result",
     "TimeSource": "provenance.verify.result",
     "VerificationResult": "provenance.verify.result",
@@ -65,6 +72,7 @@ __all__ = [
     "PolicyLimits",
     "RequireClaim",
     "RequireFreshCrl",
+    "SignerIdentity",
     "SignerKind",
     "TimeSource",
     "UnsafeAcceptAnyIdentity",

@@ -24,14 +24,14 @@ from provenance.encoding import json_object
 from provenance.errors import PolicyError
 from provenance.identity.revocation import CRL_MISSING, CRL_STALE, RevocationReport
 from provenance.statement import ClaimValue, Statement
-from provenance.verify.result import Signer, SignerKind, TimeSource
+from provenance.verify.result import SignerIdentity, SignerKind, TimeSource
 
 
 @dataclass(frozen=True)
 class VerifiedFacts:
     """What the earlier steps proved, handed to a policy."""
 
-    signer: Signer
+    signer: SignerIdentity
     statement: Statement
     signing_time: datetime
     time_source: TimeSource

@@ -42,7 +42,7 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class Signer:
+class SignerIdentity:
     """Who signed: SAN identities of a certificate, or the trust root's name of a pinned key.
 
     ``issuer`` and ``issuer_chain`` are names, for display only. ``issuer_key_ids`` (SHA-256 of each
@@ -98,7 +98,7 @@ class VerificationResult:
 
     verified: bool
     findings: tuple[Finding, ...]
-    signer: Signer | None = None
+    signer: SignerIdentity | None = None
     statement: Statement | None = None
     certificate_checked_at: datetime | None = None
     time_source: TimeSource | None = None

@@ -60,7 +60,7 @@ from provenance.verify.policy import Policy, VerifiedFacts, check_certified
 from provenance.verify.result import (
     Finding,
     LogProof,
-    Signer,
+    SignerIdentity,
     SignerKind,
     TimeSource,
     VerificationResult,
@@ -77,7 +77,7 @@ class SignerFacts:
     policy: Policy
     at: datetime
     key: VerifyingKey | None = None
-    signer: Signer | None = None
+    signer: SignerIdentity | None = None
     chain: ValidatedChain | None = None
     signing_time: datetime | None = None
     time_source: TimeSource | None = None
@@ -239,7 +239,7 @@ class Verifier:
         run.signer = signer
         return f"{detail} by key {key.key_id} verifies"
 
-    def _signing_key(self, bundle: Bundle) -> tuple[VerifyingKey, Signer | None]:
+    def _signing_key(self, bundle: Bundle) -> tuple[VerifyingKey, SignerIdentity | None]:
         if bundle.public_key_hint is not None:
             pinned = self._trust.pinned_key(bundle.public_key_hint)
             if pinned is None:
@@ -248,7 +248,7 @@ class Verifier:
                     f"{self._trust.name!r}; pinned: {[n for n, _ in self._trust.pinned_keys]}"
                 )
             name, key = pinned
-            return key, Signer(SignerKind.PINNED_KEY, (name,), key.key_id)
+            return key, SignerIdentity(SignerKind.PINNED_KEY, (name,), key.key_id)
         return _certificate_key(bundle.certificates[0]), None
 
     def _log(self, run: _Run) -> str:
@@ -344,7 +344,7 @@ def certificate_signer(
     trust: TrustRoot,
     key: VerifyingKey,
     signing_time: datetime,
-) -> tuple[ValidatedChain, Signer]:
+) -> tuple[ValidatedChain, SignerIdentity]:
     """Verification step 4: validate the chain at the signing time, check that the bundle carries
     exactly the path's first certificates, and name the signer (also for model signatures).
 
@@ -360,7 +360,7 @@ def certificate_signer(
             f"a certificate of the chain cannot be read: {exc}", code=Code.CERTIFICATE_MALFORMED
         ) from exc
     _check_on_path(certificates, chain.chain)
-    signer = Signer(
+    signer = SignerIdentity(
         SignerKind.CERTIFICATE,
         chain.identities,
         key.key_id,

@@ -19,12 +19,12 @@ from sqlalchemy.engine import Engine
 from provenance.identity import create_csr
 from provenance.keys import KeyType, generate_key
 from tests.integration.api.support import BASE_URL, PASSPHRASE, make_home, postgres_database
-from verifier_api import authority as authority_module
 from verifier_api import crud
-from verifier_api.authority import Authority
+from verifier_api import stored_authority as authority_module
 from verifier_api.db import make_engine
 from verifier_api.migrations import upgrade_database
 from verifier_api.publisher import load_publisher
+from verifier_api.stored_authority import StoredAuthority
 
 IDENTITY = f"{BASE_URL}/u/unit-of-work"
 
@@ -52,7 +52,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield engine
 
 
-def _issued(authority: Authority, now: datetime) -> x509.Certificate:
+def _issued(authority: StoredAuthority, now: datetime) -> x509.Certificate:
     csr = create_csr(generate_key(KeyType.P256), "https://ignored.example/x")
     return authority.issue(csr, IDENTITY, 30, now)[0]
 
@@ -67,7 +67,7 @@ def test_a_failure_between_revoking_and_publishing_applies_neither(
     home: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    authority = Authority(engine, load_publisher(home, PASSPHRASE.encode()))
+    authority = StoredAuthority(engine, load_publisher(home, PASSPHRASE.encode()))
     authority.current_crl(now)
     leaf = _issued(authority, now)
     before = _state(engine)
@@ -89,7 +89,7 @@ def test_a_failure_between_revoking_and_publishing_applies_neither(
 
 def test_revoking_twice_is_a_conflict_that_publishes_nothing(home: Path, engine: Engine) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    authority = Authority(engine, load_publisher(home, PASSPHRASE.encode()))
+    authority = StoredAuthority(engine, load_publisher(home, PASSPHRASE.encode()))
     leaf = _issued(authority, now)
     authority.revoke(leaf, x509.ReasonFlags.superseded, None, now)
     after_first = _state(engine)

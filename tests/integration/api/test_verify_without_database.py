@@ -19,7 +19,6 @@ from sqlalchemy import event
 from tests.integration.api.conftest import Api, open_api
 from tests.integration.api.support import REVIEW, sign_body
 from verifier_api import crud
-from verifier_api.authority import Authority
 from verifier_api.keycache import ApiKeyCache
 from verifier_api.ratelimit import (
     MemoryRateLimiter,
@@ -27,6 +26,7 @@ from verifier_api.ratelimit import (
     RedisRateLimiter,
 )
 from verifier_api.scopes import Scope
+from verifier_api.stored_authority import StoredAuthority
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -111,8 +111,8 @@ def test_cached_key_still_refuses_a_wrong_secret(cached: Api) -> None:
 def test_crl_of_another_replica_counts_after_the_check_interval(cached: Api) -> None:
     engine, publisher = cached.service.engine, cached.service.publisher
     clock = FakeClock()
-    here = Authority(engine, publisher, crl_check_seconds=5, clock=clock)
-    other = Authority(engine, publisher)  # another replica over the same database
+    here = StoredAuthority(engine, publisher, crl_check_seconds=5, clock=clock)
+    other = StoredAuthority(engine, publisher)  # another replica over the same database
     now = datetime.now(UTC).replace(microsecond=0)
     before = here.trust_root(now)[0].crls[0]
     other.publish_crl(now)
@@ -125,7 +125,7 @@ def test_crl_of_another_replica_counts_after_the_check_interval(cached: Api) -> 
 
 def test_crl_published_by_this_replica_counts_at_once(cached: Api) -> None:
     engine, publisher = cached.service.engine, cached.service.publisher
-    here = Authority(engine, publisher, crl_check_seconds=300, clock=FakeClock())
+    here = StoredAuthority(engine, publisher, crl_check_seconds=300, clock=FakeClock())
     now = datetime.now(UTC).replace(microsecond=0)
     before = here.trust_root(now)[0].crls[0]
     here.publish_crl(now)

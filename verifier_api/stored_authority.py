@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from provenance import Verifier
 from provenance.identity import (
     AuthorityState,
-    Revocation,
+    RevocationEntry,
     TrustRoot,
     build_crl,
     export_trust_root,
@@ -37,7 +37,7 @@ from verifier_api.publisher import Publisher, crl_url
 CRL_REFRESH_MARGIN = timedelta(days=1)
 
 
-class Authority:
+class StoredAuthority:
     """The publisher's CA, its trust root and verifier, with state in the database.
 
     Args:
@@ -81,7 +81,9 @@ class Authority:
         return state
 
     def _crl_builder(self, now: datetime) -> crud.CrlBuilder:
-        def build(number: int, revocations: list[Revocation]) -> x509.CertificateRevocationList:
+        def build(
+            number: int, revocations: list[RevocationEntry]
+        ) -> x509.CertificateRevocationList:
             ca = dataclasses.replace(
                 self._publisher.authority,
                 state=AuthorityState(number - 1, revocations),
@@ -181,7 +183,7 @@ class Authority:
         reason: x509.ReasonFlags,
         invalidity_date: datetime | None,
         now: datetime,
-    ) -> tuple[Revocation, CrlState]:
+    ) -> tuple[RevocationEntry, CrlState]:
         """Revoke a certificate this CA issued and publish the next CRL, in one transaction
         (:func:`crud.revoke_and_publish`): the revocation is recorded only with the CRL listing it.
 
@@ -190,7 +192,7 @@ class Authority:
             ConflictError: Revoked already.
         """
 
-        def make(known: list[Revocation]) -> Revocation:
+        def make(known: list[RevocationEntry]) -> RevocationEntry:
             if any(entry.serial_number == certificate.serial_number for entry in known):
                 raise crud.ConflictError(
                     f"certificate {certificate.serial_number:x} is revoked already"
@@ -209,10 +211,12 @@ class Authority:
         """Revoke ``certificate`` as ``superseded`` from ``when`` (unless revoked already: that
         revocation stands) and publish the next CRL, in one transaction."""
 
-        def make(known: list[Revocation]) -> Revocation | None:
+        def make(known: list[RevocationEntry]) -> RevocationEntry | None:
             if any(entry.serial_number == certificate.serial_number for entry in known):
                 return None
-            return Revocation(certificate.serial_number, when, x509.ReasonFlags.superseded, None)
+            return RevocationEntry(
+                certificate.serial_number, when, x509.ReasonFlags.superseded, None
+            )
 
         _, state = crud.revoke_and_publish(self._engine, make, self._crl_builder(now))
         self._published_here()
