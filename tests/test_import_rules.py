@@ -128,7 +128,7 @@ def test_no_face_name_is_a_submodule_of_its_package() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", _files("cli") + _files("verifier_api"), ids=lambda p: str(p.relative_to(ROOT))
+    "path", [p for end in FRONT_ENDS for p in _files(end)], ids=lambda p: str(p.relative_to(ROOT))
 )
 def test_frontends_import_the_library_only_through_its_faces(path: Path) -> None:
     assert deep_imports(path.read_text(), _face_names()) == [], path.relative_to(ROOT)
