@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import importlib
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -165,6 +167,19 @@ def test_the_command_check_finds_command_imports() -> None:
     source = "from cli.sign_cmd import load_chain\nfrom cli import common, trust_cmd\n"
     assert command_imports(source) == ["cli.sign_cmd", "cli.trust_cmd"]
     assert command_imports("from cli.common import fail\nimport cli.render") == []
+
+
+def test_the_log_face_loads_sqlalchemy_only_for_the_sql_store() -> None:
+    """``provenance.tlog`` is lazy: the CLI's log commands never pay for SQLAlchemy."""
+    code = (
+        "import sys\n"
+        "from provenance.tlog import FileStore, NoteSigner, TransparencyLog\n"
+        "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy loaded without the SQL store'\n"
+        "from provenance.tlog import SqlLogStore\n"
+        "assert 'sqlalchemy' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
 
 
 def test_cli_does_not_import_the_service_and_back() -> None:
