@@ -22,7 +22,8 @@ import pytest
 from provenance.errors import LogProofError
 from provenance.keys import Ed25519SigningKey
 from provenance.tlog import audit as audit_module
-from provenance.tlog.audit import Fetch, audit, tile_walk
+from provenance.tlog.audit import Fetch, tile_walk
+from provenance.tlog.audit import audit_log as audit
 from provenance.tlog.entry import LogEntry
 from provenance.tlog.files import FileStore
 from provenance.tlog.limits import TLOG_LIMITS
