@@ -285,6 +285,12 @@ class CheckpointWatcher:
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
 
+    def wait_for(self, count: int, timeout: float) -> None:
+        """Wait until ``count`` distinct notes were served (a slow machine takes longer)."""
+        deadline = time.monotonic() + timeout
+        while len(self.notes) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def stop(self) -> None:
         """Stop polling."""
         self._stop.set()

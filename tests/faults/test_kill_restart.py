@@ -48,6 +48,7 @@ def _sign_then_kill(server: ServerProcess, key: str) -> tuple[SigningRun, Checkp
     run.start(SIGNING_THREADS, "before-kill")
     try:
         run.wait_for(SIGNED_BEFORE_KILL, timeout=60)
+        watcher.wait_for(2, timeout=60)  # the consistency check needs two served checkpoints
         server.kill()
     finally:
         run.stop()
