@@ -10,10 +10,11 @@ request neither reads nor writes the database in the steady state.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from starlette.datastructures import Headers
@@ -22,7 +23,11 @@ from starlette.types import Scope as AsgiScope
 from verifier_api.errors import ApiError
 from verifier_api.limits import raise_body_error
 from verifier_api.models import ApiKey
-from verifier_api.ratelimit import RATE_WINDOW_SECONDS, RateLimiterUnavailableError
+from verifier_api.ratelimit import (
+    RATE_WINDOW_SECONDS,
+    MemoryRateLimiter,
+    RateLimiterUnavailableError,
+)
 from verifier_api.scopes import Scope
 from verifier_api.service import Service, unix_now
 
@@ -46,23 +51,47 @@ the body check and the route's dependency look a key up once per request."""
 _ROUTE_SCOPES: dict[Callable[..., object], frozenset[str]] = {}
 
 
+def _known_key(
+    state: dict[str, object], service: Service, presented: str
+) -> tuple[bool, ApiKey | None]:
+    """Whether the key is known without a database read (this request looked it up already, or
+    the key cache holds its fresh row), and the key it authenticated (None: refused)."""
+    looked_up = state.get(_KEY_STATE)
+    if isinstance(looked_up, tuple) and looked_up[0] == presented:
+        key: ApiKey | None = looked_up[1]
+        return True, key
+    known, cached = service.keys.cached(presented)
+    if known:
+        state[_KEY_STATE] = (presented, cached)
+    return known, cached
+
+
 def _presented_key(state: dict[str, object], service: Service, presented: str) -> ApiKey | None:
-    cached = state.get(_KEY_STATE)
-    if isinstance(cached, tuple) and cached[0] == presented:
-        key: ApiKey | None = cached[1]
-        return key
+    """The key ``presented`` authenticates, looked up once per request; may read the database,
+    so it runs in the thread pool, never on the event loop."""
+    looked_up = state.get(_KEY_STATE)
+    if isinstance(looked_up, tuple) and looked_up[0] == presented:
+        known: ApiKey | None = looked_up[1]
+        return known
     key = service.keys.authenticate(presented)
     state[_KEY_STATE] = (presented, key)
     return key
 
 
-def key_admits(service: Service, scope: AsgiScope, allowed: frozenset[str]) -> bool:
+async def key_admits(service: Service, scope: AsgiScope, allowed: frozenset[str]) -> bool:
     """Whether the request's ``Authorization: Bearer`` key is valid and has one of ``allowed``
-    (the check of :func:`require_scope`, without the rate limit; for the strict body pass)."""
+    (the check of :func:`require_scope`, without the rate limit; for the strict body pass).
+
+    A key the cache knows is answered on the event loop; any other is looked up in the thread
+    pool, so that a database read never blocks the loop.
+    """
     scheme, presented = get_authorization_scheme_param(Headers(scope=scope).get("Authorization"))
     if scheme.lower() != "bearer" or not presented:
         return False
-    key = _presented_key(scope.setdefault("state", {}), service, presented)
+    state = scope.setdefault("state", {})
+    known, key = _known_key(state, service, presented)
+    if not known:
+        key = await run_in_threadpool(_presented_key, state, service, presented)
     return key is not None and key.scope in allowed
 
 
@@ -107,8 +136,13 @@ def _enforce_rate_limit(service: Service, key: ApiKey) -> None:
         )
 
 
-def require_scope(*scopes: Scope) -> Callable[[Request, Service, Credentials], ApiKey]:
+def require_scope(
+    *scopes: Scope,
+) -> Callable[[Request, Service, Credentials], Coroutine[Any, Any, ApiKey]]:
     """A dependency admitting keys with one of ``scopes`` (401 without a valid key, 403 else).
+
+    A key the cache knows, under the in-memory rate limit, is admitted on the event loop (memory
+    only, no thread hand-off); a database read or a Redis count runs in the thread pool.
 
     FastAPI solves it before it validates the body, and it raises the body's deferred refusal
     (415, 422; see :class:`verifier_api.limits.StrictJsonMiddleware`) only after the key passed:
@@ -116,8 +150,7 @@ def require_scope(*scopes: Scope) -> Callable[[Request, Service, Credentials], A
     """
     allowed = frozenset(scopes)
 
-    def dependency(request: Request, service: ServiceDep, credentials: Credentials) -> ApiKey:
-        key = _authenticated(request, service, credentials)
+    def admit(request: Request, service: Service, key: ApiKey) -> ApiKey:
         if key.scope not in allowed:
             raise ApiError(
                 403,
@@ -128,6 +161,19 @@ def require_scope(*scopes: Scope) -> Callable[[Request, Service, Credentials], A
         _enforce_rate_limit(service, key)
         raise_body_error(request)
         return key
+
+    def admit_looked_up(
+        request: Request, service: Service, credentials: HTTPAuthorizationCredentials | None
+    ) -> ApiKey:
+        return admit(request, service, _authenticated(request, service, credentials))
+
+    async def dependency(request: Request, service: ServiceDep, credentials: Credentials) -> ApiKey:
+        if credentials is not None and isinstance(service.rate_limiter, MemoryRateLimiter):
+            state = request.scope.setdefault("state", {})
+            known, key = _known_key(state, service, credentials.credentials)
+            if known and key is not None:
+                return admit(request, service, key)  # memory only: on the event loop
+        return await run_in_threadpool(admit_looked_up, request, service, credentials)
 
     _ROUTE_SCOPES[dependency] = frozenset(str(scope) for scope in allowed)
     return dependency

@@ -56,6 +56,24 @@ class ApiKeyCache:
             return None
         return row
 
+    def cached(self, presented: str) -> tuple[bool, ApiKey | None]:
+        """What :meth:`authenticate` would answer, from the cache alone (no database read, so
+        callable on the event loop): whether the cache knows (a malformed key, or a fresh cached
+        row), and the key (None: refused). Unknown: :meth:`authenticate` decides."""
+        parsed = crud.split_api_key(presented)
+        if parsed is None:
+            return True, None
+        key_id, secret = parsed
+        now = self._clock()
+        with self._lock:
+            cached = self._rows.get(key_id)
+        if cached is None or now - cached[0] >= self._ttl:
+            return False, None
+        row = cached[1]
+        if not crud.secret_matches(row, secret) or row.revoked_at is not None:
+            return True, None
+        return True, row
+
     def _row(self, key_id: str) -> ApiKey | None:
         now = self._clock()
         with self._lock:

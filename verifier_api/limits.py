@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -87,7 +87,7 @@ JsonRoutes = Mapping[tuple[str, str], frozenset[str] | None]
 """The routes whose body is a JSON document, as ``(method, path)``, each with the API key scopes
 it admits (None when it needs no key)."""
 
-KeyCheck = Callable[[Scope, frozenset[str]], bool]
+KeyCheck = Callable[[Scope, frozenset[str]], Awaitable[bool]]
 """Whether the request carries a valid API key of one of the scopes (the route's own key check)."""
 
 
@@ -141,7 +141,7 @@ class StrictJsonMiddleware:
         except BodyTooLargeError as exc:
             await error_response(413, "request.too_large", str(exc.detail))(scope, receive, send)
             return
-        if not self._admitted(scope, self.json_routes[route]):
+        if not await self._admitted(scope, self.json_routes[route]):
             await self.app(scope, _replay(b""), send)
             return
         error, parsed = self._parsed(body, _media_type(scope))
@@ -153,11 +153,11 @@ class StrictJsonMiddleware:
             scope.setdefault("state", {})[BODY_ERROR] = error
             await self.app(scope, _replay(b""), send)
 
-    def _admitted(self, scope: Scope, key_scopes: frozenset[str] | None) -> bool:
+    async def _admitted(self, scope: Scope, key_scopes: frozenset[str] | None) -> bool:
         """Whether the body may be parsed: the route needs no key, or the request's key passes."""
         if key_scopes is None:
             return True
-        return self.key_check is not None and self.key_check(scope, key_scopes)
+        return self.key_check is not None and await self.key_check(scope, key_scopes)
 
     def _parsed(self, body: bytes, media_type: str | None) -> tuple[ApiError | None, Any]:
         """The body's refusal, or None and the JSON value it holds."""

@@ -6,9 +6,10 @@ and the rate limit counts in memory (per process) or in Redis (shared by every r
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,55 @@ def test_cached_key_still_refuses_a_wrong_secret(cached: Api) -> None:
     wrong = f"{prefix}_{key_id}_{'0' * len(secret)}"
     assert cache.authenticate(wrong) is None
     assert cache.authenticate(cached.keys.verify) is not None
+
+
+def test_cache_alone_answers_only_a_fresh_cached_row_with_its_secret(cached: Api) -> None:
+    """``cached`` (what the event loop may ask, with no database read) admits a key only from a
+    fresh cached row with the right secret; everything else goes to :meth:`authenticate`."""
+    engine = cached.service.engine
+    clock = FakeClock()
+    cache = ApiKeyCache(engine, ttl_seconds=5, clock=clock)
+    row, full = crud.create_api_key(engine, "loop", Scope.VERIFY, now=datetime.now(UTC))
+    assert cache.cached(full) == (False, None)  # not cached yet: the database decides
+    assert cache.authenticate(full) is not None
+    known, cached_row = cache.cached(full)
+    assert known and cached_row is not None and cached_row.id == row.id
+    prefix, key_id, secret = full.split("_")
+    assert cache.cached(f"{prefix}_{key_id}_{'0' * len(secret)}") == (True, None)
+    assert cache.cached("not a key") == (True, None)
+    clock.now += 5
+    assert cache.cached(full) == (False, None)  # stale: the database decides again
+
+
+def test_a_key_the_cache_does_not_know_is_never_read_on_the_event_loop(
+    home: Path, tmp_path: Path
+) -> None:
+    """A cache miss reads the database; that read runs in the thread pool, for the body check of
+    the strict JSON pass and for the route's key check alike, never blocking the event loop."""
+    url = f"sqlite:///{tmp_path / 'provenance.db'}"
+    on_the_loop: list[bool] = []
+
+    def recorded(real: Callable[[str], Any]) -> Callable[[str], Any]:
+        def recording(presented: str) -> Any:
+            try:
+                asyncio.get_running_loop()
+                on_the_loop.append(True)
+            except RuntimeError:
+                on_the_loop.append(False)
+            return real(presented)
+
+        return recording
+
+    for api in open_api(home, url, api_key_cache_seconds=300):
+        recording = recorded(api.service.keys.authenticate)
+
+        api.service.keys.authenticate = recording  # type: ignore[method-assign, assignment]
+        body = {"content": REVIEW, "bundle": _signed(api)}
+        for key in (api.keys.verify, "prov_unknown_0000"):
+            headers = {"Authorization": f"Bearer {key}"}
+            api.client.post("/v1/verify", json=body, headers=headers)
+            api.client.get("/v1/log/entries/0", headers=headers)
+        assert on_the_loop and not any(on_the_loop)
 
 
 def test_crl_of_another_replica_counts_after_the_check_interval(cached: Api) -> None:
