@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from cli.common import CLI_LIMITS, Exit, fail, read_file
 from provenance import (
@@ -87,6 +87,25 @@ def service_url(url: str) -> str:
         fail(exc.message.replace("a publisher URL", "--url"), Exit.USAGE)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Refuses every redirect: the API key must never travel to an address --url did not name
+    (urllib keeps ``Authorization`` on a redirect, to any host and scheme)."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        raise urllib.error.HTTPError(req.full_url, code, f"redirect to {newurl}", headers, fp)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def submit(base_url: str, api_key: str, bundle: Bundle) -> Logged:
     """POST the bundle and return the checked answer; exit 1 when refused, 3 when unreachable."""
     request = urllib.request.Request(  # noqa: S310 (scheme checked by service_url)
@@ -96,7 +115,7 @@ def submit(base_url: str, api_key: str, bundle: Bundle) -> Logged:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=SUBMIT_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=SUBMIT_TIMEOUT_SECONDS) as response:
             answer = response.read(CLI_LIMITS.max_service_answer_bytes + 1)
             replayed = response.status == 200
     except urllib.error.HTTPError as exc:
@@ -108,6 +127,13 @@ def submit(base_url: str, api_key: str, bundle: Bundle) -> Logged:
 
 def _refused(exc: urllib.error.HTTPError) -> NoReturn:
     """Exit with the service's error: 1 when the bundle was refused (422), else 3."""
+    if 300 <= exc.code < 400:
+        where = printable(str(exc.headers.get("Location", "elsewhere")))
+        fail(
+            f"the service answered a redirect (HTTP {exc.code}) to {where}; the API key is not"
+            " sent there: pass the service's address as --url",
+            Exit.UNREADABLE,
+        )
     try:
         error = json.loads(exc.read(CLI_LIMITS.max_service_answer_bytes))["error"]
         detail = f"[{error['code']}] {error['message']}"

@@ -26,6 +26,7 @@ from provenance import (
     ProvenanceError,
     VerificationError,
     dumps_text,
+    printable,
 )
 from verifier_api.crud import ConflictError
 from verifier_api.service_errors import ServiceError
@@ -154,9 +155,13 @@ async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def validation_message(errors: Sequence[Any], prefix: tuple[str | int, ...] = ()) -> str:
-    """One line naming each invalid field (its location, under ``prefix``) and why."""
+    """One line naming each invalid field (its location, under ``prefix``) and why; a location
+    holds the client's own field names, shown through :func:`printable`."""
     parts = [
-        f"{'.'.join(str(p) for p in (*prefix, *error.get('loc', ())))}: {error.get('msg', 'invalid')}"
+        printable(
+            f"{'.'.join(str(p) for p in (*prefix, *error.get('loc', ())))}:"
+            f" {error.get('msg', 'invalid')}"
+        )
         for error in errors[: HTTP_LIMITS.max_validation_messages]
     ]
     return "; ".join(parts) or "invalid request"

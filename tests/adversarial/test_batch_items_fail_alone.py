@@ -69,3 +69,15 @@ def test_a_bad_batch_item_fails_alone(api: Api, good: dict[str, Any], label: str
         assert alone.json()["error"]["code"] == code
     if code == "request.invalid":
         assert failed["error"]["message"].startswith("items.1")
+
+
+def test_field_names_in_a_refusal_are_shown_printable(api: Api, good: dict[str, Any]) -> None:
+    """Attacker note A5: a client's own field names were quoted raw (ESC, newlines)."""
+    bad = {**good, "\x1b[31mred\nline": 1}
+    body = {"items": [good, bad]}
+    response = api.client.post("/v1/verify/batch", json=body, headers=api.keys.header("verify"))
+    message = response.json()["results"][1]["error"]["message"]
+    assert "\x1b" not in message and "\n" not in message
+    assert "\\u001b[31mred\\u000aline" in message
+    alone = api.client.post("/v1/verify", json=bad, headers=api.keys.header("verify"))
+    assert "\x1b" not in alone.json()["error"]["message"]
