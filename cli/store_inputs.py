@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from cli.common import Exit, fail, stderr
-from provenance import Policy, TrustRoot, printable
+from provenance import ArmorError, Policy, TrustRoot, find_signed_blocks, printable
 from provenance.trust_store import (
     EXPIRED,
     NO_PUBLISHER,
@@ -116,6 +116,7 @@ def store_trust_root(
         roots, expired = _current_roots(trust_store, at)
     except TrustStoreError as exc:
         store_failure(exc)
+    _refuse_stale_voucher(trust_store, document, at)
     found = armored_publisher(roots, document, policy, at=at)
     if found is not None:
         return found
@@ -124,6 +125,22 @@ def store_trust_root(
     if not roots:
         fail(f"[{NO_PUBLISHER}] the trust store holds no publisher", Exit.NOT_VERIFIED)
     return roots[0]
+
+
+def _refuse_stale_voucher(trust_store: TrustStore, document: bytes, at: datetime) -> None:
+    """Exit 1 (``trust.expired``) when an expired publisher's anchors vouch for a block's signer:
+    no other publisher may answer for its signers (:meth:`TrustStore.stale_voucher`)."""
+    try:
+        bundles = [block.bundle_bytes for block in find_signed_blocks(document.decode()).blocks]
+    except (ArmorError, UnicodeDecodeError):
+        return
+    name = trust_store.stale_voucher(bundles, at)
+    if name is not None:
+        fail(
+            f"[{EXPIRED}] publisher {printable(name)!r} vouches for this signer, but its trust"
+            f" root expired; run `prov trust update {printable(name)}`",
+            Exit.NOT_VERIFIED,
+        )
 
 
 def _current_roots(

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from provenance.armor import (
         DEFAULT_ARMOR_LIMITS,
         ArmoredVerification,
+        ArmorError,
         ArmorLimits,
         ArmorVerdict,
         armor_text,
@@ -112,6 +113,7 @@ if TYPE_CHECKING:
     from provenance.verify.verifier import Verifier
 
 _FACE = {
+    "ArmorError": "provenance.armor",
     "ArmorLimits": "provenance.armor",
     "ArmorVerdict": "provenance.armor",
     "ArmoredVerification": "provenance.armor",
@@ -195,6 +197,7 @@ __all__ = [
     "STATEMENT_LIMITS",
     "AllOf",
     "AnyOf",
+    "ArmorError",
     "ArmorLimits",
     "ArmorVerdict",
     "ArmoredVerification",

@@ -320,6 +320,33 @@ class TrustStore:
                 f" at {record.expires.isoformat()}; run `prov trust update {name}`",
                 code=EXPIRED,
             )
+        return self._stored_root(name, record)
+
+    def stale_voucher(self, bundles: Sequence[bytes | Bundle], at: datetime) -> str | None:
+        """The first publisher whose trust root expired (or cannot be used) at ``at`` but whose
+        last stored anchors still vouch for a signer of ``bundles``, or None.
+
+        Discovery fails closed on such a publisher (``trust.expired``): skipping it would let
+        another publisher that republishes its anchors answer for it (attacker finding A3).
+        """
+        moment = as_utc(at, ValueError, "at")
+        for record in self.records():
+            if record.expires > moment:
+                continue
+            try:
+                stored = self._stored_root(record.name, record)
+            except TrustStoreError:
+                continue
+            if any(vouches(bundle, stored, moment) for bundle in bundles):
+                return record.name
+        return None
+
+    def _stored_root(self, name: str, record: PublisherRecord) -> TrustRoot:
+        """The trust root TUF last verified for ``name``, whether or not it expired since.
+
+        Raises:
+            TrustStoreError: ``trust.store.invalid`` (unreadable or not what TUF verified).
+        """
         path = self._publisher_dir(name) / _TRUST_ROOT
         try:
             data = path.read_bytes()
@@ -354,8 +381,9 @@ class TrustStore:
         A parsed :class:`Bundle` is checked by each publisher without being parsed again.
 
         Raises:
-            TrustStoreError: ``trust.publisher.unknown``, ``trust.expired`` (the named publisher),
-                or ``trust.publisher.none`` when no publisher of the store anchors the chain.
+            TrustStoreError: ``trust.publisher.unknown``, ``trust.expired`` (the named publisher,
+                or in discovery a publisher whose expired trust root vouches for the signer), or
+                ``trust.publisher.none`` when no publisher of the store anchors the chain.
         """
         if publisher is not None:
             verifier = Verifier(self.trust_root(publisher, now=at))
@@ -366,6 +394,7 @@ class TrustStore:
             result = Verifier(trust).check(_rewound(content), bundle, policy, at=at)
             if result.verified or chain_anchored(result) or vouches(bundle, trust, at):
                 vouching.append(StoreVerification(name, result))
+        self._refuse_stale_voucher(bundle, at)
         if vouching:
             return agreed_verdict(vouching)
         expired = f"; expired and skipped: {skipped}" if skipped else ""
@@ -373,6 +402,15 @@ class TrustStore:
             f"no publisher of the trust store anchors this bundle's chain{expired}",
             code=NO_PUBLISHER,
         )
+
+    def _refuse_stale_voucher(self, bundle: bytes | Bundle, at: datetime) -> None:
+        name = self.stale_voucher([bundle], at)
+        if name is not None:
+            raise TrustStoreError(
+                f"publisher {name!r} vouches for this signer, but its trust root expired; run"
+                f" `prov trust update {name}` (no other publisher may answer for its signers)",
+                code=EXPIRED,
+            )
 
     def _current_roots(self, at: datetime, skipped: list[str]) -> Iterator[tuple[str, TrustRoot]]:
         for record in self.records():

@@ -82,9 +82,10 @@ def trust_cases() -> list[dict[str, Any]]:
          who, None, ["trust.publisher.none"]),
         ("06-named-expired", "the named publisher's targets metadata expired an hour before the "
          "verification time", beta_expired, "beta", by_beta, who, None, ["trust.expired"]),
-        ("07-expired-skipped", "discovery skips the expired publisher, which alone anchors the "
-         "chain: no fallback to an expired trust root", beta_expired, None, by_beta, who, None,
-         ["trust.publisher.none"]),
+        ("07-expired-voucher", "the expired publisher alone anchors the chain: discovery does "
+         "not skip it but fails closed, as no other publisher may answer for its signers and an "
+         "expired trust root is never used", beta_expired, None, by_beta, who, None,
+         ["trust.expired"]),
     ]  # fmt: skip
     return [
         {

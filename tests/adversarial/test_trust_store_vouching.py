@@ -23,7 +23,7 @@ from provenance.armor import armor_text
 from provenance.bundle import Bundle
 from provenance.identity.trust import TrustRoot
 from provenance.tlog.entry import signer_binding
-from provenance.trust_store import TrustStore
+from provenance.trust_store import TrustStore, TrustStoreError
 from provenance.verify.policy import Identity
 from provenance.verify.verifier import Verifier
 from tests.integration.api.support import PASSPHRASE
@@ -194,3 +194,29 @@ def test_the_service_keeps_its_own_refusal_when_a_store_publisher_would_verify(
     assert answer["verified"] is False
     assert "publisher" not in answer
     assert [f["code"] for f in answer["findings"] if not f["ok"]] == ["log.untrusted"]
+
+
+def test_discovery_fails_closed_when_the_vouching_publishers_trust_root_expired(
+    scene: Scene,
+) -> None:
+    """Attacker finding A3: once alpha's store entry expired, discovery skipped it and the mirror
+    answered VERIFIED for alpha's revoked certificate again (a network attacker only has to keep
+    alpha's updates away). Failed before: verified by zz-mirror."""
+    record = scene.store / "publishers" / "alpha" / "publisher.json"
+    kept_away = json.loads(record.read_text())  # alpha's last update, a week ago
+    expired = datetime.now(UTC) - timedelta(minutes=1)
+    kept_away["expires"] = expired.isoformat()
+    record.write_text(json.dumps(kept_away))
+    store = TrustStore(scene.store)
+    at = datetime.now(UTC)
+    expiries = {record.name: record.expires for record in store.records()}
+    assert expiries["alpha"] < at < expiries["zz-mirror"]
+    with pytest.raises(TrustStoreError) as raised:
+        store.verify(
+            TEXT.encode(),
+            json.dumps(scene.bundle).encode(),
+            Identity(scene.alpha.identity),
+            at=at,
+        )
+    assert raised.value.code == "trust.expired"
+    assert "'alpha' vouches for this signer" in raised.value.message
