@@ -43,11 +43,7 @@ class Signer:
         chain: Sequence[x509.Certificate] = (),
         log: LogSubmitter | None = None,
     ) -> None:
-        if chain and verifying_key_from_cryptography(chain[0].public_key()) != key.public_key:
-            raise KeyFormatError(
-                f"the private key (id {key.public_key.key_id}) is not the key of the leaf "
-                f"certificate {chain[0].subject.rfc4514_string()}"
-            )
+        check_leaf_key(key, chain)
         self._key = key
         self._chain = tuple(chain)
         self._log = log
@@ -74,4 +70,17 @@ class Signer:
             certificates=self._chain,
             public_key_hint=None if self._chain else self._key.public_key.key_id,
             tlog_entries=entries,
+        )
+
+
+def check_leaf_key(key: SigningKey, chain: Sequence[x509.Certificate]) -> None:
+    """Refuse a chain whose leaf certifies another key than ``key`` (for every signer).
+
+    Raises:
+        KeyFormatError: The leaf's key is not ``key``'s public key.
+    """
+    if chain and verifying_key_from_cryptography(chain[0].public_key()) != key.public_key:
+        raise KeyFormatError(
+            f"the private key (id {key.public_key.key_id}) is not the key of the leaf "
+            f"certificate {chain[0].subject.rfc4514_string()}"
         )

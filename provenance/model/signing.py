@@ -20,12 +20,11 @@ from provenance.keys import (
     SigningKey,
     VerifyingKey,
     ecdsa_der_values,
-    verifying_key_from_cryptography,
 )
 from provenance.model.container import Container, ModelBundle, oms_key_hint
 from provenance.model.serialize import Manifest
 from provenance.model.statement import statement_payload
-from provenance.sign import LogSubmitter
+from provenance.sign import LogSubmitter, check_leaf_key
 from provenance.tlog.entry import signer_binding
 
 
@@ -95,11 +94,7 @@ class ModelSigner:
                 f"OMS model signatures are ECDSA; key {key.public_key.key_id} is "
                 f"{key.key_type.value}, use a P-256 key"
             )
-        if chain and verifying_key_from_cryptography(chain[0].public_key()) != key.public_key:
-            raise KeyFormatError(
-                f"the private key (id {key.public_key.key_id}) is not the key of the leaf "
-                f"certificate {chain[0].subject.rfc4514_string()}"
-            )
+        check_leaf_key(key, chain)
         self._key = key
         self._chain = tuple(chain)
         self._log = log

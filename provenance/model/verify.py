@@ -23,9 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from provenance.codes import Code
-from provenance.dsse import INTOTO_PAYLOAD_TYPE
 from provenance.errors import (
-    BundleFormatError,
     KeyUntrustedError,
     SignatureInvalidError,
     VerificationError,
@@ -58,6 +56,7 @@ from provenance.verify.result import (
 from provenance.verify.verifier import (
     SignerFacts,
     certificate_step,
+    check_payload_type,
     leaf_key,
     log_step,
     policy_step,
@@ -230,12 +229,7 @@ class ModelVerifier:
 
     def _parse(self, run: _Run) -> str:
         bundle = read_model_bundle(run.data)
-        if bundle.envelope.payload_type != INTOTO_PAYLOAD_TYPE:
-            raise BundleFormatError(
-                f"payloadType {INTOTO_PAYLOAD_TYPE} expected, found "
-                f"{bundle.envelope.payload_type!r}",
-                code=Code.ENVELOPE_PAYLOAD_TYPE,
-            )
+        check_payload_type(bundle.envelope)
         run.bundle = bundle
         run.statement = parse_statement(bundle.envelope.payload)
         return (

@@ -195,12 +195,7 @@ class Verifier:
             bundle = Bundle.from_bytes(bundle, self._limits)
         elif isinstance(bundle, DecodedBundle):
             bundle = Bundle.from_decoded(bundle.value, self._limits)
-        if bundle.envelope.payload_type != INTOTO_PAYLOAD_TYPE:
-            raise BundleFormatError(
-                f"payloadType {INTOTO_PAYLOAD_TYPE} expected, found "
-                f"{bundle.envelope.payload_type!r}",
-                code=Code.ENVELOPE_PAYLOAD_TYPE,
-            )
+        check_payload_type(bundle.envelope)
         run.bundle = bundle
         run.statement = Statement.from_payload(bundle.envelope.payload)
         return "bundle, envelope and statement are well formed"
@@ -520,6 +515,19 @@ def _certificate_key(certificate: x509.Certificate) -> VerifyingKey:
             code=Code.CERTIFICATE_PROFILE,
         )
     return key
+
+
+def check_payload_type(envelope: Envelope) -> None:
+    """Step 1's envelope rule for bundles and model signatures: an in-toto statement.
+
+    Raises:
+        BundleFormatError: ``envelope.payload_type`` for any other payload type.
+    """
+    if envelope.payload_type != INTOTO_PAYLOAD_TYPE:
+        raise BundleFormatError(
+            f"payloadType {INTOTO_PAYLOAD_TYPE} expected, found {envelope.payload_type!r}",
+            code=Code.ENVELOPE_PAYLOAD_TYPE,
+        )
 
 
 def leaf_key(certificate: x509.Certificate) -> VerifyingKey:
