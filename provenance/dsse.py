@@ -73,6 +73,13 @@ class Envelope:
         twin of a signature is the same envelope."""
         return hashlib.sha256(self.canonical_bytes()).digest()
 
+    def signature_sha256(self) -> bytes:
+        """SHA-256 identifying the signature itself: :meth:`sha256` of this envelope without key
+        ids (payload type, payload and each signature in its low-S form). The unsigned ``keyid``
+        is a hint anyone may add, change or drop; it does not make another signature."""
+        bare = tuple(EnvelopeSignature(s.sig, "") for s in self.signatures)
+        return Envelope(self.payload, self.payload_type, bare).sha256()
+
     def canonical_bytes(self) -> bytes:
         """The RFC 8785 canonical JSON that :meth:`sha256` hashes (signatures in low-S form).
 

@@ -312,12 +312,17 @@ def _submissions() -> Table:
 
 
 def claim_submission(
-    engine: Engine, envelope_sha256: str, signer_sha256: str, *, now: datetime
+    engine: Engine, signature_sha256: str, signer_sha256: str, *, now: datetime
 ) -> LogSubmission | None:
     """Claim the logging of one signature: None when this call claimed it, else the row of the
     submission that claimed it first (its ``log_index`` is None while that one appends)."""
     table = _submissions()
-    values = {"envelope_sha256": envelope_sha256, "signer_sha256": signer_sha256, "claimed_at": now}
+    values = {
+        "signature_sha256": signature_sha256,
+        "signer_sha256": signer_sha256,
+        "claimed_at": now,
+        "keyid": "",
+    }
     with engine.connect() as connection:
         try:
             connection.execute(insert(table).values(log_index=None, **values))
@@ -326,10 +331,25 @@ def claim_submission(
         except IntegrityError:
             connection.rollback()
     with Session(engine) as session:
-        found = session.get(LogSubmission, (envelope_sha256, signer_sha256))
+        found = session.get(LogSubmission, (signature_sha256, signer_sha256))
     if found is None:  # the claim that blocked ours was released meanwhile
-        return claim_submission(engine, envelope_sha256, signer_sha256, now=now)
+        return claim_submission(engine, signature_sha256, signer_sha256, now=now)
     return found
+
+
+def other_certificate_submission(
+    engine: Engine, signature_sha256: str, signer_sha256: str
+) -> LogSubmission | None:
+    """A submission of the same signature under another signer (another certificate of its
+    key: a signature verifies under one key), logged or being logged, or None."""
+    query = (
+        select_rows(LogSubmission)
+        .where(col(LogSubmission.signature_sha256) == signature_sha256)
+        .where(col(LogSubmission.signer_sha256) != signer_sha256)
+        .limit(1)
+    )
+    with Session(engine) as session:
+        return session.exec(query).first()
 
 
 def take_over_submission(engine: Engine, stale: LogSubmission, *, now: datetime) -> bool:
@@ -337,7 +357,7 @@ def take_over_submission(engine: Engine, stale: LogSubmission, *, now: datetime)
     table = _submissions()
     query = (
         update(table)
-        .where(table.c.envelope_sha256 == stale.envelope_sha256)
+        .where(table.c.signature_sha256 == stale.signature_sha256)
         .where(table.c.signer_sha256 == stale.signer_sha256)
         .where(table.c.log_index.is_(None))
         .where(table.c.claimed_at == stale.claimed_at)
@@ -350,27 +370,28 @@ def take_over_submission(engine: Engine, stale: LogSubmission, *, now: datetime)
 
 
 def record_submission(
-    engine: Engine, envelope_sha256: str, signer_sha256: str, log_index: int
+    engine: Engine, signature_sha256: str, signer_sha256: str, log_index: int, keyid: str
 ) -> None:
-    """Record the log index of a claimed submission once its entry is durable."""
+    """Record the log index of a claimed submission once its entry is durable, with the keyid
+    of the envelope its leaf binds."""
     table = _submissions()
     with engine.connect() as connection:
         connection.execute(
             update(table)
-            .where(table.c.envelope_sha256 == envelope_sha256)
+            .where(table.c.signature_sha256 == signature_sha256)
             .where(table.c.signer_sha256 == signer_sha256)
-            .values(log_index=log_index)
+            .values(log_index=log_index, keyid=keyid)
         )
         connection.commit()
 
 
-def release_submission(engine: Engine, envelope_sha256: str, signer_sha256: str) -> None:
+def release_submission(engine: Engine, signature_sha256: str, signer_sha256: str) -> None:
     """Drop a claim whose append failed (nothing was logged), so that a retry can log it."""
     table = _submissions()
     with engine.connect() as connection:
         connection.execute(
             delete(table)
-            .where(table.c.envelope_sha256 == envelope_sha256)
+            .where(table.c.signature_sha256 == signature_sha256)
             .where(table.c.signer_sha256 == signer_sha256)
             .where(table.c.log_index.is_(None))
         )

@@ -3,7 +3,7 @@
 Tables: ``api_keys`` (hashed secrets), ``issued_certificates`` (every certificate this CA issued),
 ``revocations``, ``crl_state`` (one row: the CRL number and the current CRL), ``rate_windows``
 (per-key request counts of fixed windows), ``idempotency_keys`` (stored ``/v1/sign`` answers) and
-``log_submissions`` (the log index of each bundle submitted to ``POST /v1/log/entries``).
+``log_submissions`` (the log index of each signature submitted to ``POST /v1/log/entries``).
 The log's ``tlog_*`` tables come from :mod:`provenance.tlog.sql`.
 """
 
@@ -16,6 +16,9 @@ from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, Strin
 from sqlmodel import Field, SQLModel
 
 from verifier_api.scopes import Scope
+
+KEYID_CHARS = 128
+"""The longest envelope ``keyid`` (``EnvelopeLimits.max_keyid_chars``)."""
 
 
 def _utc_column(*, nullable: bool) -> Any:
@@ -113,13 +116,19 @@ class IdempotencyRecord(SQLModel, table=True):
 
 
 class LogSubmission(SQLModel, table=True):
-    """A signature submitted through ``POST /v1/log/entries``: its leaf's envelope and signer
-    digests (hex) and its log index, None while the submitting request is appending it (a claim:
-    the primary key makes a second submission of the same signature find the first)."""
+    """A signature submitted through ``POST /v1/log/entries``: its identity
+    (``Envelope.signature_sha256``: no key id, low S) and signer digest (hex), the ``keyid`` of
+    the envelope its leaf binds ("" for none; a later submission without it or with it gets the
+    bundle with that one, so that it matches the entry) and its log index, None while the
+    submitting request is appending it (a claim: the primary key makes a second submission of the
+    same signature, under any key id, find the first)."""
 
     __tablename__: ClassVar[Any] = "log_submissions"
 
-    envelope_sha256: str = Field(primary_key=True, max_length=64)
+    signature_sha256: str = Field(primary_key=True, max_length=64)
     signer_sha256: str = Field(primary_key=True, max_length=64)
+    keyid: str = Field(
+        default="", sa_column=Column(String(KEYID_CHARS), nullable=False, server_default="")
+    )
     log_index: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     claimed_at: datetime = _utc_column(nullable=False)

@@ -5,8 +5,10 @@ no log entry, and the published trust root requires one (``requireLog``). An aut
 bundle here: the service verifies it fully against its own trust root (signature, chain at the
 current time, revocation; the log is not required yet), appends its leaf through the sequencer
 (the durable path of ``/v1/sign``: the answer comes only after the commit) and returns the bundle
-with its log entry. One signature (envelope and signer) is logged once: a second submission gets
-the first one's entry, proven up to the current checkpoint.
+with its log entry. One signature (payload, payload type, signature in low-S form, and signer;
+not the unsigned ``keyid``) is logged once: a second submission gets the first one's entry,
+proven up to the current checkpoint. The signing service's own signatures are logged when
+``/v1/sign`` makes them and are never logged here.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from verifier_api.service import Service
 STALE_CLAIM = timedelta(seconds=2 * SUBMIT_TIMEOUT_SECONDS)
 """A claim without an index this old belongs to a request that died: another may take it over."""
 PENDING_RETRY_SECONDS = 1
+SIGNED_BY_SERVICE = "log.signed_by_service"
+CERTIFICATE_CONFLICT = "log.certificate_conflict"
 
 
 @dataclass(frozen=True)
@@ -79,45 +83,100 @@ def submit_bundle(service: Service, bundle: Bundle, now: datetime) -> LoggedBund
     """Log a verified author's bundle once and return it with its entry.
 
     Raises:
-        ApiError: 422 (the bundle does not verify), 409 ``log.pending`` (the same signature is
-            being logged by another request right now).
+        ApiError: 422 (the bundle does not verify; ``log.signed_by_service`` for a signature of
+            this signing service without its entry), 409 ``log.pending`` (the same signature is
+            being logged by another request right now), 409 ``log.certificate_conflict`` (it is
+            logged under another certificate of its key).
         LogError: The log did not commit the entry (503 ``log.unavailable``).
     """
     result = check_for_log(service, bundle, now)
     if result.log_proofs:  # it carries a verified entry of a log this trust root trusts
         return LoggedBundle(bundle, result.log_proofs[0].index, appended=False)
+    _refuse_service_signature(service, result)
     if not bundle.certificates:
         raise ApiError(422, Code.KEY_UNTRUSTED, "the bundle is not logged: it names no certificate")
     key = verifying_key_from_cryptography(bundle.certificates[0].public_key())
     signer_sha256, certificate_der = signer_binding(bundle.certificates, key)
-    envelope_hex, signer_hex = bundle.envelope.sha256().hex(), signer_sha256.hex()
-    existing = _claim(service, envelope_hex, signer_hex, now)
+    signature_hex, signer_hex = bundle.envelope.signature_sha256().hex(), signer_sha256.hex()
+    existing = _claim(service, signature_hex, signer_hex, now)
     if existing is not None:
-        entry = service.log.tlog_entry_for(existing)
-        return LoggedBundle(_with_entry(bundle, entry), existing, appended=False)
+        index, keyid = existing
+        entry = service.log.tlog_entry_for(index)
+        return LoggedBundle(_with_entry(_with_keyid(bundle, keyid), entry), index, appended=False)
+    _refuse_other_certificate(service, signature_hex, signer_hex, now)
     try:
         entry = service.sequencer.submit(bundle.envelope.sha256(), signer_sha256, certificate_der)
     except LogError:
-        crud.release_submission(service.engine, envelope_hex, signer_hex)
+        crud.release_submission(service.engine, signature_hex, signer_hex)
         raise
-    crud.record_submission(service.engine, envelope_hex, signer_hex, entry.log_index)
+    keyid = bundle.envelope.signatures[0].keyid
+    crud.record_submission(service.engine, signature_hex, signer_hex, entry.log_index, keyid)
     return LoggedBundle(_with_entry(bundle, entry), entry.log_index, appended=True)
 
 
-def _claim(service: Service, envelope_hex: str, signer_hex: str, now: datetime) -> int | None:
-    """None when this request is to append the leaf, else the index it was logged at already.
+def _refuse_service_signature(service: Service, result: VerificationResult) -> None:
+    """Refuse a signature of this signing service: ``/v1/sign`` logged every one it returned, so
+    one without its entry was stripped of it, and a second entry would give it a fresh log time
+    (a stale signature passing ``maxAgeSeconds``).
+
+    Raises:
+        ApiError: 422 ``log.signed_by_service``.
+    """
+    if result.signer is not None and service.publisher.service_identity in result.signer.identities:
+        raise ApiError(
+            422,
+            SIGNED_BY_SERVICE,
+            "the bundle is not logged: the signing service signed it, and every signature it "
+            "makes is logged when it signs; use the bundle /v1/sign returned, with its log entry",
+        )
+
+
+def _claim(
+    service: Service, signature_hex: str, signer_hex: str, now: datetime
+) -> tuple[int, str] | None:
+    """None when this request is to append the leaf, else the index it was logged at already and
+    the keyid of the envelope logged there.
 
     Raises:
         ApiError: 409 ``log.pending`` while another request appends it.
     """
-    found = crud.claim_submission(service.engine, envelope_hex, signer_hex, now=now)
+    found = crud.claim_submission(service.engine, signature_hex, signer_hex, now=now)
     if found is None:
         return None
     if found.log_index is not None:
-        return found.log_index
+        return found.log_index, found.keyid
     if _stale(found, now) and crud.take_over_submission(service.engine, found, now=now):
         return None
+    raise _pending()
+
+
+def _refuse_other_certificate(
+    service: Service, signature_hex: str, signer_hex: str, now: datetime
+) -> None:
+    """Drop this request's claim when the signature was submitted under another certificate of
+    its key (checked after claiming, so that of two such requests at once neither appends; a
+    claim without an index left by a request that died does not count).
+
+    Raises:
+        ApiError: 409 ``log.certificate_conflict`` (logged under the other certificate: another
+            entry would give it a fresh log time), 409 ``log.pending`` (being logged).
+    """
+    other = crud.other_certificate_submission(service.engine, signature_hex, signer_hex)
+    if other is None or (other.log_index is None and _stale(other, now)):
+        return
+    crud.release_submission(service.engine, signature_hex, signer_hex)
+    if other.log_index is None:
+        raise _pending()
     raise ApiError(
+        409,
+        CERTIFICATE_CONFLICT,
+        f"the bundle is not logged: this signature is logged at index {other.log_index} under "
+        "another certificate of its key; submit it with that certificate to get its entry",
+    )
+
+
+def _pending() -> ApiError:
+    return ApiError(
         409,
         "log.pending",
         "another request is logging this signature now; retry to get its entry",
@@ -127,6 +186,14 @@ def _claim(service: Service, envelope_hex: str, signer_hex: str, now: datetime) 
 
 def _stale(claim: LogSubmission, now: datetime) -> bool:
     return now - crud.utc(claim.claimed_at) > STALE_CLAIM
+
+
+def _with_keyid(bundle: Bundle, keyid: str) -> Bundle:
+    """The bundle whose one signature carries ``keyid``: the envelope the first entry binds (the
+    leaf's envelope hash covers the keyid; low and high S hash alike)."""
+    signature = dataclasses.replace(bundle.envelope.signatures[0], keyid=keyid)
+    envelope = dataclasses.replace(bundle.envelope, signatures=(signature,))
+    return dataclasses.replace(bundle, envelope=envelope)
 
 
 def _with_entry(bundle: Bundle, entry: TlogEntry) -> Bundle:

@@ -5,6 +5,8 @@ foreign signature, nor the same signature twice."""
 
 from __future__ import annotations
 
+import base64
+import copy
 import dataclasses
 import hashlib
 from collections.abc import Iterator
@@ -13,10 +15,14 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance.bundle import Bundle
-from provenance.dsse import Envelope, EnvelopeSignature
+from provenance.dsse import ENVELOPE_LIMITS, Envelope, EnvelopeSignature
 from provenance.identity import create_csr
 from provenance.keys import KeyType, generate_key
 from provenance.sign import Signer
@@ -26,6 +32,7 @@ from tests.factories import certified_author, make_authority
 from tests.integration.api.conftest import Api, open_api
 from tests.integration.api.support import BASE_URL, REVIEW, make_home, sign_body
 from verifier_api import crud
+from verifier_api.models import KEYID_CHARS
 
 AUTHOR = f"{BASE_URL}/u/author-1"
 
@@ -139,7 +146,7 @@ def test_only_log_and_sign_keys_may_submit(api: Api) -> None:
 
 def _digests(bundle: Bundle) -> tuple[str, str]:
     leaf = bundle.certificates[0].public_bytes(Encoding.DER)
-    return bundle.envelope.sha256().hex(), hashlib.sha256(leaf).hexdigest()
+    return bundle.envelope.signature_sha256().hex(), hashlib.sha256(leaf).hexdigest()
 
 
 def test_a_signature_being_logged_by_another_request_is_pending_not_appended_twice(
@@ -166,3 +173,145 @@ def test_a_claim_left_by_a_request_that_died_is_taken_over(api: Api) -> None:
     assert response.status_code == 201, response.text
     again = _submit(api, bundle.to_json())
     assert (again.status_code, again.json()["logIndex"]) == (200, response.json()["logIndex"])
+
+
+# Finding A1/A1b (attack2): idempotency was keyed on the envelope hash, which covers the unsigned
+# keyid, and /v1/sign's leaves were never claimed: one signature got a second entry, and a fresh
+# integrated time that let a stale signature pass maxAgeSeconds.
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _with_signature(bundle: dict[str, Any], **signature: str) -> dict[str, Any]:
+    twin = copy.deepcopy(bundle)
+    twin["dsseEnvelope"]["signatures"] = [signature]
+    return twin
+
+
+def _high_s(sig_b64: str) -> str:
+    r, s = decode_dss_signature(base64.b64decode(sig_b64))
+    return base64.b64encode(encode_dss_signature(r, P256_ORDER - s)).decode()
+
+
+def _variants(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    """The same signature without its keyid, and its high-S twin with and without it (a keyid
+    naming another key is refused, ``key.mismatch``)."""
+    signature = bundle["dsseEnvelope"]["signatures"][0]
+    sig, keyid = signature["sig"], signature["keyid"]
+    return [
+        _with_signature(bundle, sig=sig),
+        _with_signature(bundle, sig=_high_s(sig), keyid=keyid),
+        _with_signature(bundle, sig=_high_s(sig)),
+    ]
+
+
+def _verifies(api: Api, bundle: dict[str, Any]) -> bool:
+    body = {"content": REVIEW, "bundle": bundle}
+    response = api.client.post("/v1/verify", json=body, headers=api.keys.header("verify"))
+    assert response.status_code == 200, response.text
+    return bool(response.json()["verified"])
+
+
+def test_a_resubmitted_signature_gets_the_first_entry_whatever_its_keyid_or_s(api: Api) -> None:
+    bundle = _signed(*_certified(api)).to_json()
+    assert bundle["dsseEnvelope"]["signatures"][0].get("keyid"), "the author's bundle has a keyid"
+    first = _submit(api, bundle)
+    assert first.status_code == 201, first.text
+    size = _size(api)
+    for variant in _variants(bundle):
+        again = _submit(api, variant)
+        assert again.status_code == 200, again.text
+        assert again.json()["logIndex"] == first.json()["logIndex"]
+        assert _verifies(api, again.json()["bundle"]), "the answer does not match its entry"
+    assert _size(api) == size, "one signature was logged twice"
+
+
+def test_a_signature_first_submitted_without_its_keyid_is_not_logged_again_with_it(
+    api: Api,
+) -> None:
+    bundle = _signed(*_certified(api)).to_json()
+    first = _submit(
+        api, _with_signature(bundle, sig=bundle["dsseEnvelope"]["signatures"][0]["sig"])
+    )
+    assert first.status_code == 201, first.text
+    size = _size(api)
+    again = _submit(api, bundle)
+    assert (again.status_code, again.json()["logIndex"]) == (200, first.json()["logIndex"])
+    assert "keyid" not in again.json()["bundle"]["dsseEnvelope"]["signatures"][0]
+    assert _verifies(api, again.json()["bundle"])
+    assert _size(api) == size
+
+
+def test_the_keyid_column_holds_the_longest_keyid_an_envelope_may_carry() -> None:
+    assert ENVELOPE_LIMITS.max_keyid_chars == KEYID_CHARS
+
+
+@pytest.mark.parametrize("strip_keyid", [False, True], ids=["entries", "entries-and-keyid"])
+def test_a_signing_service_bundle_stripped_of_its_entry_is_refused_not_logged_again(
+    api: Api, strip_keyid: bool
+) -> None:
+    signed = api.client.post("/v1/sign", json=sign_body(), headers=api.keys.header("sign"))
+    assert signed.status_code == 200, signed.text
+    stripped = copy.deepcopy(signed.json()["bundle"])
+    stripped["verificationMaterial"]["tlogEntries"] = []
+    if strip_keyid:
+        stripped["dsseEnvelope"]["signatures"][0].pop("keyid", None)
+    size = _size(api)
+    response = _submit(api, stripped)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "log.signed_by_service"
+    assert _size(api) == size, "the service's signature got a second entry (a fresh log time)"
+
+
+def _certify(api: Api, key: Any) -> list[x509.Certificate]:
+    body = {"csr": create_csr(key, AUTHOR).decode(), "identity": AUTHOR}
+    response = api.client.post("/v1/certificates", json=body, headers=api.keys.header("admin"))
+    assert response.status_code == 201, response.text
+    return [x509.load_pem_x509_certificate(p.encode()) for p in response.json()["certificateChain"]]
+
+
+def test_a_logged_signature_is_not_logged_again_under_another_certificate_of_its_key(
+    api: Api,
+) -> None:
+    """The author's first certificate expires, a second one certifies the same key: re-logging
+    the old signature under the second one would give it a fresh log time."""
+    key = generate_key(KeyType.P256)
+    bundle = _signed(key, _certify(api, key))
+    first = _submit(api, bundle.to_json())
+    assert first.status_code == 201, first.text
+    renewed = dataclasses.replace(bundle, certificates=tuple(_certify(api, key)))
+    size = _size(api)
+    response = _submit(api, renewed.to_json())
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "log.certificate_conflict"
+    assert str(first.json()["logIndex"]) in response.json()["error"]["message"]
+    assert _size(api) == size, "the signature got a second entry under its key's other certificate"
+
+
+def test_a_signature_pending_under_another_certificate_of_its_key_is_pending(api: Api) -> None:
+    key = generate_key(KeyType.P256)
+    bundle = _signed(key, _certify(api, key))
+    signature, signer = _digests(bundle)
+    now = datetime.now(UTC)
+    assert crud.claim_submission(api.service.engine, signature, signer, now=now) is None
+    renewed = dataclasses.replace(bundle, certificates=tuple(_certify(api, key)))
+    size = _size(api)
+    response = _submit(api, renewed.to_json())
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "log.pending"
+    assert _size(api) == size
+    crud.release_submission(api.service.engine, signature, signer)
+    assert _submit(api, renewed.to_json()).status_code == 201, "the refused claim was not released"
+
+
+def test_a_claim_under_another_certificate_left_by_a_request_that_died_does_not_block(
+    api: Api,
+) -> None:
+    key = generate_key(KeyType.P256)
+    bundle = _signed(key, _certify(api, key))
+    signature, signer = _digests(bundle)
+    died = datetime.now(UTC) - timedelta(minutes=3)
+    assert crud.claim_submission(api.service.engine, signature, signer, now=died) is None
+    renewed = dataclasses.replace(bundle, certificates=tuple(_certify(api, key)))
+    response = _submit(api, renewed.to_json())
+    assert response.status_code == 201, response.text

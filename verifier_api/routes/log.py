@@ -115,7 +115,10 @@ def submit(request: LogSubmitRequest, service: ServiceDep, _key: LogKey) -> Any:
     """Verify a bundle against this publisher's trust root, log it once, return it with its entry.
 
     201 when this request appended it; 200 (``Idempotent-Replayed: true``) when the signature was
-    logged before. Refusals: 422 with the verification code (``certificate.revoked``, ...).
+    logged before, whatever its ``keyid`` or S. Refusals: 422 with the verification code
+    (``certificate.revoked``, ...), 422 ``log.signed_by_service`` (``/v1/sign`` logged it), 409
+    ``log.certificate_conflict`` (logged under another certificate of its key), 409
+    ``log.pending``.
     """
     bundle = Bundle.from_decoded(request.bundle)
     logged = submit_bundle(service, bundle, utc_now())
