@@ -28,6 +28,7 @@ from provenance.keys import KeyType, generate_key
 from provenance.sign import Signer
 from provenance.statement import ContentPredicate
 from provenance.text import Canonicalization
+from provenance.verify.policy import AllOf, Identity, MaxAge
 from tests.factories import certified_author, make_authority
 from tests.integration.api.conftest import Api, open_api
 from tests.integration.api.support import BASE_URL, REVIEW, make_home, sign_body
@@ -315,3 +316,21 @@ def test_a_claim_under_another_certificate_left_by_a_request_that_died_does_not_
     renewed = dataclasses.replace(bundle, certificates=tuple(_certify(api, key)))
     response = _submit(api, renewed.to_json())
     assert response.status_code == 201, response.text
+
+
+def test_a_stale_authors_signature_resubmitted_without_keyid_stays_stale(api: Api) -> None:
+    """A1b: the resubmission's answer carries the first entry's time, so a maximum age the
+    signature fails is still failed (before, it got a second entry with a fresh time)."""
+    bundle = _signed(*_certified(api)).to_json()
+    first = _submit(api, bundle)
+    assert first.status_code == 201, first.text
+    logged_at = first.json()["bundle"]["verificationMaterial"]["tlogEntries"][0]["integratedTime"]
+    stripped = _with_signature(bundle, sig=bundle["dsseEnvelope"]["signatures"][0]["sig"])
+    answer = Bundle.from_decoded(_submit(api, stripped).json()["bundle"])
+    later = datetime.fromtimestamp(logged_at, UTC) + timedelta(minutes=2)
+    _, verifier = api.service.authority.trust_root(later)
+    policy = AllOf((Identity(AUTHOR), MaxAge(timedelta(minutes=1))))
+    result = verifier.check(REVIEW.encode(), answer, policy, at=later)
+    assert [f.code for f in result.failures] == ["policy.age.exceeded"]
+    entry = answer.tlog_entries[0]
+    assert (entry.log_index, entry.integrated_time) == (first.json()["logIndex"], logged_at)

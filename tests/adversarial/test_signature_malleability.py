@@ -128,3 +128,18 @@ def test_the_twins_of_a_logged_legacy_signature_do_not_match_its_log_entry() -> 
 def test_a_legacy_signature_whose_log_entry_is_stripped_is_refused() -> None:
     stripped = replace(_logged_legacy(high_s=False), tlog_entries=())
     assert codes(stripped, logged_trust(TRUST, require_log=False)) == ["signature.legacy"]
+
+
+def test_the_signature_hash_ignores_the_keyid_and_the_s_form() -> None:
+    """What POST /v1/log/entries keys a submission on (finding A1): the envelope hash counts the
+    unsigned keyid, the signature hash does not; both count S in its low form."""
+    bundle = sign(KEY)
+    sig, keyid = bundle.envelope.signatures[0].sig, bundle.envelope.signatures[0].keyid
+    assert keyid, "the signer writes a keyid"
+    bare = _with_sig(bundle, sig).envelope
+    bare = replace(bare, signatures=(EnvelopeSignature(sig, ""),))
+    twins = [bundle.envelope, bare, _with_sig(bundle, _high_s_twin(sig)).envelope]
+    assert {e.signature_sha256() for e in twins} == {bare.sha256()}
+    assert bundle.envelope.sha256() != bare.sha256()
+    other = sign(KEY, b"Another text.\n").envelope
+    assert other.signature_sha256() != bare.signature_sha256()
