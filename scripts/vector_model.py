@@ -34,11 +34,13 @@ def _tree(files: dict[str, bytes]) -> Tree:
     return {path: {"content": b64encode(files[path])} for path in sorted(files)}
 
 
-def _signature(serialization: Serialization) -> tuple[str, TrustRoot]:
+def _signature(
+    serialization: Serialization, files: dict[str, bytes] = FILES
+) -> tuple[str, TrustRoot]:
     key = label_key("model-author", "p256")
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
-        for path, data in FILES.items():
+        for path, data in files.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_bytes(data)
         manifest = replace(serialize_model(root, serialization, workers=1), model_name="model")
@@ -59,6 +61,10 @@ def model_cases() -> list[dict[str, Any]]:
     crowded = good | {f"cache/{n:03}.tmp": {"content": ""} for n in range(201)}
     grown = _tree(FILES | {"weights/layer-0.bin": FILES["weights/layer-0.bin"] + b"\x00"})
     many = ["model.file.extra"] * 200 + ["model.file.more"]
+    with_empty = FILES | {"weights/EMPTY": b""}
+    sharded_empty, _ = _signature(Serialization(method="shards", shard_size=40), with_empty)
+    empty_added = good | {"weights/EMPTY": {"content": ""}}
+    empty_filled = _tree(with_empty | {"weights/EMPTY": b"\x00"})
     cases = [
         ("01-verified", "the signed tree (files method)", signature, good, []),
         (
@@ -103,6 +109,34 @@ def model_cases() -> list[dict[str, Any]]:
             signature,
             crowded,
             many,
+        ),
+        (
+            "09-shards-empty-file-extra",
+            "shards method: an unsigned empty file added (an empty file is the one shard path:0:0)",
+            sharded,
+            empty_added,
+            ["model.file.extra"],
+        ),
+        (
+            "10-shards-empty-file-verified",
+            "shards method: a signed empty file, present and empty",
+            sharded_empty,
+            empty_added,
+            [],
+        ),
+        (
+            "11-shards-empty-file-missing",
+            "shards method: a signed empty file removed",
+            sharded_empty,
+            good,
+            ["model.file.missing"],
+        ),
+        (
+            "12-shards-empty-file-filled",
+            "shards method: a signed empty file that gained a byte",
+            sharded_empty,
+            empty_filled,
+            ["model.file.changed"],
         ),
     ]
     return [
