@@ -112,7 +112,9 @@ def verify(
     label = trust_label(trust_root, from_key=key is not None)
     armored = None if bundle else _armored_document(file)
     if armored is not None:
-        _verify_armored(Verifier(trust_root), file, armored, policy, as_json, label)
+        _verify_armored(
+            Verifier(trust_root), file, armored, policy, as_json, label, at=datetime.now(UTC)
+        )
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
     bundle_bytes = read_file(bundle_path, "bundle", CLI_LIMITS.max_bundle_file_bytes)
     result = _check_file(Verifier(trust_root), file, bundle_bytes, policy)
@@ -138,7 +140,14 @@ def _verify_with_store(
     if armored is not None:
         name, trust_root = store_trust_root(store, publisher, armored, policy, now)
         _verify_armored(
-            Verifier(trust_root), file, armored, policy, as_json, printable(name), publisher=name
+            Verifier(trust_root),
+            file,
+            armored,
+            policy,
+            as_json,
+            printable(name),
+            at=now,
+            publisher=name,
         )
     bundle_path = bundle or file.with_name(file.name + ".prov.json")
     bundle_bytes = read_file(bundle_path, "bundle", CLI_LIMITS.max_bundle_file_bytes)
@@ -169,10 +178,12 @@ def _verify_armored(
     as_json: bool,
     trust: str,
     *,
+    at: datetime,
     publisher: str | None = None,
 ) -> NoReturn:
-    """Verify clear-signed text; ``publisher`` (the store's name of who vouched) is reported."""
-    outcome = check_armored(verifier, document, policy, at=datetime.now(UTC))
+    """Verify clear-signed text at ``at`` (the clock reading that also chose the publisher);
+    ``publisher`` (the store's name of who vouched) is reported."""
+    outcome = check_armored(verifier, document, policy, at=at)
     if as_json:
         extra = {} if publisher is None else {"publisher": publisher}
         print_json({**outcome.to_json(), **extra})
