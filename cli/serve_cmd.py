@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -82,21 +83,40 @@ def serve(
     if home is None:
         fail("give --home DIR (made by `prov init`)", Exit.USAGE)
     _check_can_serve(_settings(home))
-    import uvicorn  # noqa: PLC0415 (only the serving command needs the server)
-
-    from verifier_api.server import PROTOCOL  # noqa: PLC0415
-
     os.environ["PROVENANCE_HOME"] = str(home)
-    uvicorn.run(
-        "verifier_api.app:app_from_environment",
-        factory=True,
-        http=PROTOCOL,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=True,
-    )
+    _run_server(host, port, workers)
+
+
+def _run_server(host: str, port: int, workers: int) -> None:
+    """Run uvicorn; several workers on Linux listen in one ``SO_REUSEPORT`` group, so the kernel
+    balances connections over them (``verifier_api.server``). Exit 3 when the port cannot be bound
+    (as uvicorn does for one worker)."""
+    import uvicorn  # noqa: PLC0415 (only the serving command needs the server)
+    from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
+
+    from verifier_api.server import PROTOCOL, REUSE_PORT, reuse_port_socket  # noqa: PLC0415
+
+    options = {
+        "factory": True,
+        "http": PROTOCOL,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": "info",
+        "access_log": True,
+    }
+    app_path = "verifier_api.app:app_from_environment"
+    if workers < 2 or not REUSE_PORT:
+        uvicorn.run(app_path, **options)  # type: ignore[arg-type]
+        return
+    config = uvicorn.Config(app_path, **options)  # type: ignore[arg-type]
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = reuse_port_socket(family, host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    stderr.print(f"serving on http://{host}:{sock.getsockname()[1]} with {workers} workers")
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def _settings(home: Path) -> Settings:
