@@ -1,8 +1,11 @@
 """Signing and reading C2PA manifests through c2pa-python: the only module that imports c2pa.
 
 c2pa is configured explicitly for every call: trust anchors from the caller's trust root only, the
-allowed EKUs of :mod:`provenance.media.profile` as the trust configuration, remote manifest
-fetching off, thumbnails off unless asked for.
+allowed EKUs of :mod:`provenance.media.profile` as the trust configuration, time-stamp trust
+verification on, remote manifest fetching off, thumbnails off unless asked for. Its trust
+verification of the claim signer (``verify_trust``) is on unless a reader asks for it off
+(:func:`read_with_c2pa`); c2pa 0.91.3 decides time-stamp trust under its own setting
+(``verify_timestamp_trust``) against the same anchors either way.
 """
 
 from __future__ import annotations
@@ -98,7 +101,7 @@ def sign_with_c2pa(
         MediaError: c2pa refused to sign (its message is kept).
     """
     chain_pem = _pem(chain).decode("ascii")
-    context = _context(tuple(anchors), thumbnail)
+    context = _context(tuple(anchors), thumbnail, True)
     output = io.BytesIO()
     try:
         with (
@@ -120,8 +123,19 @@ def read_with_c2pa(
     *,
     anchors: Sequence[x509.Certificate],
     sidecar: bytes | None,
+    signer_trust: bool = True,
 ) -> Reading:
     """Read and validate the manifest store of an asset (or of its sidecar).
+
+    Args:
+        source: The asset (a seekable binary stream).
+        mime_type: Its MIME type (or extension).
+        anchors: c2pa's trust anchors, for the claim signer and for time-stamp authorities.
+        sidecar: A ``.c2pa`` manifest store to read instead of an embedded one.
+        signer_trust: Whether c2pa also verifies the claim signer's chain to ``anchors``
+            (``signingCredential.trusted``/``untrusted``, state ``Trusted``). Off, c2pa still
+            checks the signature, bindings, the signer's certificate profile and time-stamp
+            trust, and a good manifest reads ``Valid``.
 
     Raises:
         MediaReadError: ``media.unsupported``, ``media.unsigned`` or ``media.malformed``.
@@ -131,7 +145,9 @@ def read_with_c2pa(
     except MediaUnsupportedError as exc:
         raise MediaReadError(str(exc), code=Code.MEDIA_UNSUPPORTED) from exc
     try:
-        with c2pa.Reader(mime_type, source, sidecar, _context(tuple(anchors), False)) as reader:
+        with c2pa.Reader(
+            mime_type, source, sidecar, _context(tuple(anchors), False, signer_trust)
+        ) as reader:
             report = json.loads(reader.json())
             return Reading(
                 state=str(report.get("validation_state")),
@@ -157,14 +173,20 @@ def _store(reader: c2pa.Reader, report: dict[str, Any]) -> bytes:
 
 
 @lru_cache(maxsize=16)
-def _context(anchors: tuple[x509.Certificate, ...], thumbnail: bool) -> c2pa.Context:
+def _context(
+    anchors: tuple[x509.Certificate, ...], thumbnail: bool, signer_trust: bool
+) -> c2pa.Context:
     """c2pa's context for these anchors, built once: a Context without a signer is reusable."""
     trust: dict[str, str] = {"trust_config": trust_config()}
     if anchors:
         trust["trust_anchors"] = _pem(anchors).decode("ascii")
     settings = {
         "trust": trust,
-        "verify": {"verify_trust": True, "remote_manifest_fetch": False},
+        "verify": {
+            "verify_trust": signer_trust,
+            "verify_timestamp_trust": True,
+            "remote_manifest_fetch": False,
+        },
         "builder": {"thumbnail": {"enabled": thumbnail}},
     }
     return c2pa.Context(c2pa.Settings.from_dict(settings))

@@ -13,6 +13,7 @@ from provenance.verify.result import Finding
 
 C2PA_PREFIX = "c2pa."
 TRUSTED_STATE = "Trusted"
+VALID_STATE = "Valid"
 CREDENTIAL_PREFIX = "signingCredential."
 TRUSTED_TIMESTAMP = "timeStamp.trusted"
 CLAIM_SIGNATURE_FAILURE = "c2pa.claimSignature."
@@ -35,11 +36,14 @@ STEPS = (
 )
 
 
-def manifest_findings(results: Mapping[str, Any], state: str) -> list[Finding]:
+def manifest_findings(
+    results: Mapping[str, Any], state: str, expected: str = TRUSTED_STATE
+) -> list[Finding]:
     """Failures of the active manifest other than its signing credential's.
 
-    A state other than ``Trusted`` with no failure code anywhere still fails, as
-    ``c2pa.state.<state>``, so that no result verifies unless c2pa says ``Trusted``.
+    A state other than ``expected`` with no failure code anywhere still fails, as
+    ``c2pa.state.<state>``, so that no result verifies unless c2pa says ``expected``:
+    ``Trusted``, or ``Valid`` when c2pa was asked not to verify the signer's trust.
     """
     failures = [
         _finding(STEP_MANIFEST, item, "")
@@ -48,17 +52,13 @@ def manifest_findings(results: Mapping[str, Any], state: str) -> list[Finding]:
     ]
     if failures:
         return failures
-    if (
-        state != TRUSTED_STATE
-        and not credential_findings(results)
-        and not _ingredient_items(results)
-    ):
+    if state != expected and not credential_findings(results) and not _ingredient_items(results):
         return [
             Finding(
                 STEP_MANIFEST,
                 f"{C2PA_PREFIX}state.{state.lower()}",
                 False,
-                f"C2PA validation state is {state!r}, not {TRUSTED_STATE!r}",
+                f"C2PA validation state is {state!r}, not {expected!r}",
             )
         ]
     return [

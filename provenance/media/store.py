@@ -123,7 +123,7 @@ def claim_signer(store: bytes, manifest_label: str) -> ClaimSigner:
             or ``media.signature.invalid`` (the signature over the claim does not verify).
     """
     store_box = _child(store, "c2pa", "manifest store")
-    manifest = _child(store_box, manifest_label, f"manifest {printable(manifest_label)}")
+    manifest = _child(store_box, manifest_label)
     claim = _claim(manifest, manifest_label)
     signature_box = _child(manifest, SIGNATURE_BOX_LABEL, "signature box")
     protected_bytes, protected, unprotected, signature = _cose_sign1(_cbor(signature_box))
@@ -368,9 +368,12 @@ def _label(superbox: bytes) -> str | None:
     return None
 
 
-def _child(container: bytes, label: str, what: str) -> bytes:
+def _child(container: bytes, label: str, what: str | None = None) -> bytes:
+    """The one superbox labelled ``label`` in ``container`` (``what`` names it; by default
+    ``manifest <label>``)."""
     found = [body for kind, body in _boxes(container) if kind == b"jumb" and _label(body) == label]
     if len(found) != 1:
+        what = what or f"manifest {printable(label)}"
         raise ManifestStoreError(
             f"the {what} ({printable(label)!r}) appears {len(found)} times in the manifest store,"
             " not once"

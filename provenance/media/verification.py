@@ -1,7 +1,15 @@
 """Verify media: c2pa's validation mapped onto the project's result model (specs/media-v1.md).
 
-Steps, in order: parse (fatal), manifest, ingredients, certificate (fatal), policy (fatal). The
-media verifies only when all five ran and every finding is ok.
+Steps, in order: parse (fatal), manifest, ingredients, log (fatal), certificate (fatal),
+revocation, policy (fatal). The media verifies only when all seven ran and every finding is ok.
+
+Two passes (specs/media-v1.md §3, Passes). The first reads with c2pa's verification of the claim
+signer's trust off: c2pa still checks the claim signature, the bindings, the signer's certificate
+profile and the time stamps (their trust too), and the toolkit validates the signer's chain to the
+same anchors itself, as it always does. Only a result that verifies, whose validated path uses no CA
+certificate the x5chain does not carry, and whose chain was checked at the time c2pa checks it
+(a usable time stamp's, or no time stamp at all), stands. Every other result comes from the second
+pass, with c2pa's signer trust on, exactly as before: every refusal keeps its codes.
 """
 
 from __future__ import annotations
@@ -13,12 +21,11 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from provenance.codes import Code
 from provenance.errors import MediaError, PolicyError, VerificationError
 from provenance.identity.chain import ValidatedChain, validate_chain
-from provenance.identity.profile import describe
+from provenance.identity.profile import describe, spki_sha256
 from provenance.identity.revocation import RevocationReport, check_revocation
 from provenance.identity.trust import TrustRoot
 from provenance.media.assertion import read_content_assertion
@@ -31,6 +38,8 @@ from provenance.media.findings import (
     STEP_POLICY,
     STEP_REVOCATION,
     STEPS,
+    TRUSTED_STATE,
+    VALID_STATE,
     credential_findings,
     has_trusted_timestamp,
     ingredient_findings,
@@ -38,7 +47,7 @@ from provenance.media.findings import (
 )
 from provenance.media.profile import MEDIA_PROFILE
 from provenance.media.store import ClaimSigner, ManifestStoreError, claim_signer
-from provenance.media.timestamp import usable_time_stamp
+from provenance.media.timestamp import TOKEN_LABELS, usable_time_stamp
 from provenance.statement import Author, ContentPredicate, Statement, format_time
 from provenance.text import Canonicalization
 from provenance.verify.policy import Policy, VerifiedFacts, check_certified
@@ -59,7 +68,9 @@ class _Run:
     at: datetime
     sha256: str
     mime_type: str
+    signer_trust: bool
     reading: Reading | None = None
+    claim: ClaimSigner | None = None
     author: str | None = None
     claims: dict[str, Any] = field(default_factory=dict)
     signer: SignerIdentity | None = None
@@ -67,6 +78,7 @@ class _Run:
     revocation: RevocationReport | None = None
     checked_at: datetime | None = None
     time_source: TimeSource | None = None
+    statement: Statement | None = None
 
 
 def verify_media(
@@ -93,21 +105,57 @@ def verify_media(
         The result: one finding per C2PA failure (code ``c2pa.<C2PA code>``) or per step passed
         (``specs/media-v1.md`` §3). When the claim signature does not verify, the certificate step
         only reports c2pa's credential failures and establishes no signer, and neither revocation
-        nor policy runs.
+        nor policy runs. A result verified without c2pa's signer trust verification is returned
+        only when that verification could not have changed it (module docstring); every other
+        result is the one with c2pa's signer trust on.
     """
     if at.tzinfo is None:
         raise ValueError("verification time must be timezone-aware")
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
-    run = _Run(at.astimezone(UTC), _sha256(stream), mime_type)
+    start = stream.tell()
+    moment, digest = at.astimezone(UTC), _sha256(stream)
+    run, findings = _verify(_Run(moment, digest, mime_type, False), stream, trust, policy, sidecar)
+    if not _stands_without_c2pa_signer_trust(run, findings):
+        stream.seek(start)
+        run = _Run(moment, digest, mime_type, True)
+        run, findings = _verify(run, stream, trust, policy, sidecar)
+    return _result(run, findings, policy)
+
+
+def _verify(
+    run: _Run, stream: BinaryIO, trust: TrustRoot, policy: Policy, sidecar: bytes | None
+) -> tuple[_Run, list[Finding]]:
+    """One pass: c2pa reads (its signer trust as ``run.signer_trust`` says), then every step."""
     findings = _parse(run, stream, trust, sidecar)
     if findings[0].ok:
         findings += _checks(run, trust, policy)
-    return _result(run, findings, policy)
+    return run, findings
+
+
+def _stands_without_c2pa_signer_trust(run: _Run, findings: list[Finding]) -> bool:
+    """Whether a first-pass result stands: it verified, c2pa had every CA certificate of the
+    validated path (the x5chain's, besides the anchors), and the chain was checked when c2pa
+    checks it (c2pa-rs checks the signer's chain at the time stamp's time, else at no time)."""
+    if run.signer_trust or not _verified(findings):
+        return False
+    assert run.chain is not None and run.claim is not None
+    carried = set(run.claim.chain)
+    if not all(certificate in carried for certificate in run.chain.chain[1:-1]):
+        return False
+    return run.time_source is TimeSource.TIMESTAMP or not _stamped(run)
+
+
+def _stamped(run: _Run) -> bool:
+    """Whether the claim signature carries a time-stamp token or c2pa reported a signing time."""
+    assert run.claim is not None
+    info = _reading(run).active_manifest.get("signature_info") or {}
+    return "time" in info or any(label in run.claim.unprotected for label in TOKEN_LABELS)
 
 
 def _checks(run: _Run, trust: TrustRoot, policy: Policy) -> list[Finding]:
     reading = _reading(run)
-    manifest = manifest_findings(reading.results, reading.state)
+    expected = TRUSTED_STATE if run.signer_trust else VALID_STATE
+    manifest = manifest_findings(reading.results, reading.state, expected)
     findings = manifest + ingredient_findings(reading.results)
     log = _log(trust)
     findings.append(log)
@@ -125,7 +173,13 @@ def _checks(run: _Run, trust: TrustRoot, policy: Policy) -> list[Finding]:
 
 def _parse(run: _Run, stream: BinaryIO, trust: TrustRoot, sidecar: bytes | None) -> list[Finding]:
     try:
-        run.reading = read_with_c2pa(stream, run.mime_type, anchors=trust.roots, sidecar=sidecar)
+        run.reading = read_with_c2pa(
+            stream,
+            run.mime_type,
+            anchors=trust.roots,
+            sidecar=sidecar,
+            signer_trust=run.signer_trust,
+        )
         content = read_content_assertion(run.reading.active_manifest)
     except VerificationError as exc:
         return [Finding(STEP_PARSE, exc.code, False, exc.message)]
@@ -172,7 +226,7 @@ def _certificate(run: _Run, trust: TrustRoot) -> list[Finding]:
     if failures:
         return failures
     try:
-        signer = claim_signer(reading.store, reading.active_label)
+        signer = run.claim = claim_signer(reading.store, reading.active_label)
         chain = signer.chain
         _check_reported_leaf(chain[0], reading.active_manifest)
         moment = _signing_time(run, signer)
@@ -185,7 +239,7 @@ def _certificate(run: _Run, trust: TrustRoot) -> list[Finding]:
     run.signer = SignerIdentity(
         SignerKind.CERTIFICATE,
         validated.identities,
-        _key_id(validated.leaf),
+        spki_sha256(validated.leaf),
         validated.issuer,
         validated.issuer_subjects,
         validated.issuer_key_ids,
@@ -270,7 +324,16 @@ def _policy(run: _Run, policy: Policy) -> Finding:
 
 
 def _statement(run: _Run) -> Statement:
-    """The verified facts as a statement: subject = the asset, predicate = the content assertion."""
+    """The verified facts as a statement: subject = the asset, predicate = the content assertion.
+
+    Built once the check time is known (for the policy step) and kept for the result.
+    """
+    if run.statement is None:
+        run.statement = _new_statement(run)
+    return run.statement
+
+
+def _new_statement(run: _Run) -> Statement:
     reading = _reading(run)
     predicate = ContentPredicate(
         content_type=run.mime_type,
@@ -284,10 +347,9 @@ def _statement(run: _Run) -> Statement:
 
 
 def _result(run: _Run, findings: list[Finding], policy: Policy) -> VerificationResult:
-    verified = {f.step for f in findings} == set(STEPS) and all(f.ok for f in findings)
     trusted_signer = run.signer is not None
     return VerificationResult(
-        verified=verified,
+        verified=_verified(findings),
         findings=tuple(findings),
         signer=run.signer,
         statement=_statement(run) if trusted_signer else None,
@@ -296,6 +358,10 @@ def _result(run: _Run, findings: list[Finding], policy: Policy) -> VerificationR
         warnings=policy.warnings
         + tuple(f"{f.code}: {f.message}" for f in findings if f.ok and f.code != f"{f.step}.ok"),
     )
+
+
+def _verified(findings: list[Finding]) -> bool:
+    return {f.step for f in findings} == set(STEPS) and all(f.ok for f in findings)
 
 
 def inspect_media(
@@ -320,11 +386,6 @@ def inspect_media(
 def _reading(run: _Run) -> Reading:
     assert run.reading is not None
     return run.reading
-
-
-def _key_id(leaf: x509.Certificate) -> str:
-    spki = leaf.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(spki).hexdigest()
 
 
 def _sha256(stream: BinaryIO) -> str:

@@ -422,4 +422,6 @@ def test_concurrent_verifications_share_one_c2pa_context(
 
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(verified, range(40)))
-    assert _context(trust.roots, False) is _context(tuple(trust.roots), False)
+    for signer_trust in (False, True):
+        shared = _context(tuple(trust.roots), False, signer_trust)
+        assert _context(trust.roots, False, signer_trust) is shared
