@@ -17,6 +17,7 @@ VALID_STATE = "Valid"
 CREDENTIAL_PREFIX = "signingCredential."
 TRUSTED_TIMESTAMP = "timeStamp.trusted"
 CLAIM_SIGNATURE_FAILURE = "c2pa.claimSignature."
+STATE_PREFIX = "c2pa.state."
 
 STEP_PARSE = "parse"
 STEP_MANIFEST = "manifest"
@@ -56,7 +57,7 @@ def manifest_findings(
         return [
             Finding(
                 STEP_MANIFEST,
-                f"{C2PA_PREFIX}state.{state.lower()}",
+                f"{STATE_PREFIX}{state.lower()}",
                 False,
                 f"C2PA validation state is {state!r}, not {expected!r}",
             )

@@ -6,10 +6,13 @@ revocation, policy (fatal). The media verifies only when all seven ran and every
 Two passes (specs/media-v1.md §3, Passes). The first reads with c2pa's verification of the claim
 signer's trust off: c2pa still checks the claim signature, the bindings, the signer's certificate
 profile and the time stamps (their trust too), and the toolkit validates the signer's chain to the
-same anchors itself, as it always does. Only a result that verifies, whose validated path uses no CA
-certificate the x5chain does not carry, and whose chain was checked at the time c2pa checks it
-(a usable time stamp's, or no time stamp at all), stands. Every other result comes from the second
-pass, with c2pa's signer trust on, exactly as before: every refusal keeps its codes.
+same anchors itself, as it always does. Its result stands only when the toolkit validated the
+signer's chain, the validated path uses no CA certificate the x5chain does not carry, the chain
+was checked at the time c2pa checks it (a usable time stamp's, or no time stamp at all), and no
+finding is about c2pa's state: then c2pa's signer trust verification could not have added
+anything. Every other result comes from the second pass, with c2pa's signer trust on, exactly as
+before; a refusal over the signer's chain (``c2pa.signingCredential.untrusted`` among others)
+always comes from it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from provenance.media.assertion import read_content_assertion
 from provenance.media.engine import Reading, read_with_c2pa
 from provenance.media.findings import (
     CLAIM_SIGNATURE_FAILURE,
+    STATE_PREFIX,
     STEP_CERTIFICATE,
     STEP_LOG,
     STEP_PARSE,
@@ -105,7 +109,7 @@ def verify_media(
         The result: one finding per C2PA failure (code ``c2pa.<C2PA code>``) or per step passed
         (``specs/media-v1.md`` §3). When the claim signature does not verify, the certificate step
         only reports c2pa's credential failures and establishes no signer, and neither revocation
-        nor policy runs. A result verified without c2pa's signer trust verification is returned
+        nor policy runs. A result reached without c2pa's signer trust verification is returned
         only when that verification could not have changed it (module docstring); every other
         result is the one with c2pa's signer trust on.
     """
@@ -133,12 +137,14 @@ def _verify(
 
 
 def _stands_without_c2pa_signer_trust(run: _Run, findings: list[Finding]) -> bool:
-    """Whether a first-pass result stands: it verified, c2pa had every CA certificate of the
-    validated path (the x5chain's, besides the anchors), and the chain was checked when c2pa
-    checks it (c2pa-rs checks the signer's chain at the time stamp's time, else at no time)."""
-    if run.signer_trust or not _verified(findings):
+    """Whether a first-pass result stands: the toolkit validated the signer's chain (whatever the
+    other steps found), c2pa had every CA certificate of the validated path (the x5chain's,
+    besides the anchors), the chain was checked when c2pa checks it (c2pa-rs checks the signer's
+    chain at the time stamp's time, else at no time), and no finding named c2pa's state."""
+    if run.signer_trust or run.chain is None or run.claim is None:
         return False
-    assert run.chain is not None and run.claim is not None
+    if any(f.code.startswith(STATE_PREFIX) for f in findings):
+        return False
     carried = set(run.claim.chain)
     if not all(certificate in carried for certificate in run.chain.chain[1:-1]):
         return False

@@ -1,9 +1,9 @@
 """verify_media's first pass, read with c2pa's signer trust verification off, held to the general
 pass (c2pa's signer trust on, the code as it was): same verdict, findings, signer and time.
 
-A first-pass result stands only when it verified, its validated path uses no CA certificate the
-x5chain does not carry, and the chain was checked when c2pa checks it (a usable time stamp's time,
-or no time stamp at all); every other result comes from the general pass. The tests below also pin
+A first-pass result stands only when the toolkit validated the signer's chain, the validated path
+uses no CA certificate the x5chain does not carry, and the chain was checked when c2pa checks it (a
+usable time stamp's time, or no time stamp at all); every other result comes from the general pass. The tests below also pin
 what c2pa-python 0.38.1 (c2pa-rs 0.91.3) does with ``verify_trust`` off: time-stamp trust is still
 decided (``verify_timestamp_trust``), against the same anchors; only ``signingCredential.trusted``
 / ``untrusted`` and the state ``Trusted`` go. c2pa checks certificates at the wall clock, so these
@@ -25,7 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from provenance.identity import TrustRoot, build_crl, create_authority, export_trust_root, revoke
 from provenance.identity.authority import NewAuthority
 from provenance.verify.policy import Identity, Policy, UnsafeAcceptAnyIdentity
-from provenance.verify.result import VerificationResult
+from provenance.verify.result import Finding, VerificationResult
 from tests.adversarial.media_certificates import TimeStampAuthority, reissued, time_stamp_authority
 from tests.adversarial.media_forgery import (
     Signature,
@@ -247,13 +247,17 @@ FIRST_PASS_STANDS = {
     "png",
     "png sidecar",
     "jpeg",
+    "png, other identity required",
+    "tampered png",
     "parent ingredient of another authority",
     "late issuing CA, no stamp",
     "stamp of a trusted TSA",
     "stamp of a trusted TSA, its leaf only",
     "revoked key, trusted stamp before the compromise",
+    "revoked key, no stamp",
 }
-"""The cases verify_media answers in one pass; every other case needs the general pass too."""
+"""The cases verify_media answers in one pass (the toolkit validated the signer's chain as c2pa
+would see it); every other case needs the general pass too."""
 
 
 @pytest.fixture(scope="module")
@@ -468,3 +472,15 @@ def test_concurrent_first_and_general_passes_agree(
 
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(check, range(24)))
+
+
+def test_first_pass_with_a_state_finding_does_not_stand(cases: dict[str, Case]) -> None:
+    """``c2pa.state.*`` names the state each pass expects (``Valid`` / ``Trusted``), so such a
+    result is always the general pass's."""
+    case = cases["png"]
+    stream = io.BytesIO(case.asset)
+    run = verification._Run(case.at, verification._sha256(stream), case.mime, False)
+    run, findings = verification._verify(run, stream, case.trust, case.policy, None)
+    assert verification._stands_without_c2pa_signer_trust(run, findings)
+    state = Finding("manifest", "c2pa.state.invalid", False, "state 'Invalid'")
+    assert not verification._stands_without_c2pa_signer_trust(run, [state, *findings[1:]])
