@@ -115,9 +115,9 @@ def verify_media(
     """
     if at.tzinfo is None:
         raise ValueError("verification time must be timezone-aware")
-    stream = io.BytesIO(source) if isinstance(source, bytes) else source
-    start = stream.tell()
-    moment, digest = at.astimezone(UTC), _sha256(stream)
+    stream: BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else source
+    digest = hashlib.sha256(source).hexdigest() if isinstance(source, bytes) else _sha256(stream)
+    start, moment = stream.tell(), at.astimezone(UTC)
     run, findings = _verify(_Run(moment, digest, mime_type, False), stream, trust, policy, sidecar)
     if not _stands_without_c2pa_signer_trust(run, findings):
         stream.seek(start)
