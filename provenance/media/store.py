@@ -123,9 +123,9 @@ def claim_signer(store: bytes, manifest_label: str) -> ClaimSigner:
             or ``media.signature.invalid`` (the signature over the claim does not verify).
     """
     store_box = _child(store, "c2pa", "manifest store")
-    manifest = _child(store_box, manifest_label)
+    manifest = _superboxes(_child(store_box, manifest_label))
     claim = _claim(manifest, manifest_label)
-    signature_box = _child(manifest, SIGNATURE_BOX_LABEL, "signature box")
+    signature_box = _only(manifest, SIGNATURE_BOX_LABEL, "signature box")
     protected_bytes, protected, unprotected, signature = _cose_sign1(_cbor(signature_box))
     chain = _certificates(_chain_value(protected, unprotected))
     _verify(chain[0], protected, protected_bytes, claim, signature)
@@ -315,12 +315,8 @@ def _decode(decoder: cbor2.CBORDecoder, what: str) -> Any:
         raise ManifestStoreError(f"{what} is not CBOR: {exc}") from exc
 
 
-def _claim(manifest: bytes, manifest_label: str) -> bytes:
-    found = [
-        body
-        for kind, body in _boxes(manifest)
-        if kind == b"jumb" and _label(body) in CLAIM_BOX_LABELS
-    ]
+def _claim(manifest: list[tuple[str | None, bytes]], manifest_label: str) -> bytes:
+    found = [body for label, body in manifest if label in CLAIM_BOX_LABELS]
     if len(found) != 1:
         raise ManifestStoreError(
             f"manifest {printable(manifest_label)} holds {len(found)} claim boxes; expected one"
@@ -368,10 +364,19 @@ def _label(superbox: bytes) -> str | None:
     return None
 
 
+def _superboxes(container: bytes) -> list[tuple[str | None, bytes]]:
+    """(label, body) of each superbox in ``container``, read once for several look-ups."""
+    return [(_label(body), body) for kind, body in _boxes(container) if kind == b"jumb"]
+
+
 def _child(container: bytes, label: str, what: str | None = None) -> bytes:
     """The one superbox labelled ``label`` in ``container`` (``what`` names it; by default
     ``manifest <label>``)."""
-    found = [body for kind, body in _boxes(container) if kind == b"jumb" and _label(body) == label]
+    return _only(_superboxes(container), label, what)
+
+
+def _only(superboxes: list[tuple[str | None, bytes]], label: str, what: str | None) -> bytes:
+    found = [body for known, body in superboxes if known == label]
     if len(found) != 1:
         what = what or f"manifest {printable(label)}"
         raise ManifestStoreError(

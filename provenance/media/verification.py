@@ -21,6 +21,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, BinaryIO
 
 from cryptography import x509
@@ -64,6 +65,8 @@ from provenance.verify.result import (
 )
 
 _CHUNK_BYTES = 1024 * 1024
+_describe = lru_cache(maxsize=1024)(describe)
+""":func:`describe` per certificate (equal and hashed by DER): a signer signs many assets."""
 SIGNER_MISMATCH = Code.MEDIA_SIGNATURE_SIGNER_MISMATCH
 
 
@@ -256,7 +259,7 @@ def _certificate(run: _Run, trust: TrustRoot) -> list[Finding]:
             STEP_CERTIFICATE,
             f"{STEP_CERTIFICATE}.ok",
             True,
-            f"{describe(validated.leaf)} signed the claim; chain to "
+            f"{_describe(validated.leaf)} signed the claim; chain to "
             f"{validated.issuer_subjects[-1]} valid at {format_time(moment)}",
         )
     ]
