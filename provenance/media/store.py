@@ -17,6 +17,7 @@ import io
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import cbor2
@@ -96,6 +97,19 @@ _ALGORITHMS = {
     -39: _Algorithm("PS512", hashes.SHA512(), "pss"),
     -8: _Algorithm("EdDSA", None, "eddsa"),
 }
+
+
+_ECDSA = {
+    algorithm.name: ec.ECDSA(algorithm.hash)
+    for algorithm in _ALGORITHMS.values()
+    if algorithm.kind == "ecdsa" and algorithm.hash is not None
+}
+
+
+@lru_cache(maxsize=1024)
+def _public_key(certificate: x509.Certificate) -> Any:
+    """The certificate's public key, parsed once per certificate (equal and hashed by DER)."""
+    return certificate.public_key()
 
 
 @dataclass(frozen=True)
@@ -216,7 +230,7 @@ def _verify(
         )
     to_be_signed = cbor2.dumps(["Signature1", protected_bytes, b"", claim])
     try:
-        key = leaf.public_key()
+        key = _public_key(leaf)
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise ManifestStoreError(f"the leaf's public key cannot be read: {exc}") from exc
     try:
@@ -237,7 +251,7 @@ def _check_signature(algorithm: _Algorithm, key: Any, signature: bytes, data: by
         if len(signature) != 2 * size:
             raise InvalidSignature
         r, s = int.from_bytes(signature[:size]), int.from_bytes(signature[size:])
-        key.verify(encode_dss_signature(r, s), data, ec.ECDSA(algorithm.hash))
+        key.verify(encode_dss_signature(r, s), data, _ECDSA[algorithm.name])
     elif algorithm.kind == "pss" and isinstance(key, rsa.RSAPublicKey):
         assert algorithm.hash is not None
         pss = padding.PSS(padding.MGF1(algorithm.hash), algorithm.hash.digest_size)
