@@ -100,7 +100,8 @@ def verify_media(
     """Verify an asset's C2PA manifest against ``trust`` and ``policy``; never raises for bad media.
 
     Args:
-        source: The asset's bytes or a seekable binary stream.
+        source: The asset's bytes or a seekable binary stream (read from byte 0, as c2pa reads it,
+            whatever its position).
         mime_type: Its MIME type (or extension), e.g. ``image/png``.
         trust: The trust root: its roots are the only trust anchors, its CRLs apply, and
             ``requireLog`` fails media (which is never logged) with ``log.missing``.
@@ -398,7 +399,10 @@ def _reading(run: _Run) -> Reading:
 
 
 def _sha256(stream: BinaryIO) -> str:
+    """The SHA-256 of the whole asset from byte 0, as c2pa reads it whatever the stream's position
+    (the position is restored)."""
     start = stream.tell()
+    stream.seek(0)
     digest = hashlib.sha256()
     while chunk := stream.read(_CHUNK_BYTES):
         digest.update(chunk)
