@@ -34,6 +34,13 @@ from provenance.tlog.entry import TlogEntry
 
 BUNDLE_MEDIA_TYPE = "application/vnd.provenance.bundle.v1+json"
 _KEY_ID = re.compile(r"[0-9a-f]{64}")
+_NONE: frozenset[str] = frozenset()
+_BUNDLE_FIELDS = frozenset({"mediaType", "verificationMaterial", "dsseEnvelope"})
+_MATERIAL_FIELDS = frozenset({"tlogEntries"})
+_MATERIAL_OPTIONAL = frozenset({"x509CertificateChain", "publicKey"})
+_HINT_FIELDS = frozenset({"hint"})
+_CHAIN_FIELDS = frozenset({"certificates"})
+_CERTIFICATE_FIELDS = frozenset({"rawBytes"})
 
 
 @dataclass(frozen=True)
@@ -149,13 +156,7 @@ class Bundle:
                 f"this verifier reads {BUNDLE_MEDIA_TYPE}",
                 code=Code.BUNDLE_UNSUPPORTED,
             )
-        fields = json_object(
-            obj,
-            "bundle",
-            {"mediaType", "verificationMaterial", "dsseEnvelope"},
-            set(),
-            BundleFormatError,
-        )
+        fields = json_object(obj, "bundle", _BUNDLE_FIELDS, _NONE, BundleFormatError)
         if not isinstance(media_type, str):
             raise BundleFormatError(
                 f"bundle mediaType must be a string, found {type(media_type).__name__}"
@@ -168,11 +169,7 @@ class Bundle:
 
 def _with_material(envelope: Envelope, obj: object, limits: BundleLimits) -> Bundle:
     fields = json_object(
-        obj,
-        "verificationMaterial",
-        {"tlogEntries"},
-        {"x509CertificateChain", "publicKey"},
-        BundleFormatError,
+        obj, "verificationMaterial", _MATERIAL_FIELDS, _MATERIAL_OPTIONAL, BundleFormatError
     )
     entries = fields["tlogEntries"]
     if not isinstance(entries, list) or len(entries) > limits.max_tlog_entries:
@@ -186,30 +183,30 @@ def _with_material(envelope: Envelope, obj: object, limits: BundleLimits) -> Bun
         envelope=envelope,
         certificates=certificates,
         public_key_hint=hint,
-        tlog_entries=tuple(TlogEntry.from_json(e) for e in entries),
+        tlog_entries=tuple([TlogEntry.from_json(e) for e in entries]),
     )
 
 
 def _public_key_hint(obj: object) -> str:
-    hint = json_object(obj, "publicKey", {"hint"}, set(), BundleFormatError)["hint"]
+    hint = json_object(obj, "publicKey", _HINT_FIELDS, _NONE, BundleFormatError)["hint"]
     if not isinstance(hint, str) or not _KEY_ID.fullmatch(hint):
         raise BundleFormatError("publicKey.hint must be a key id of 64 lowercase hex digits")
     return hint
 
 
 def _certificates(obj: object, limits: BundleLimits) -> tuple[x509.Certificate, ...]:
-    items = json_object(obj, "x509CertificateChain", {"certificates"}, set(), BundleFormatError)[
+    items = json_object(obj, "x509CertificateChain", _CHAIN_FIELDS, _NONE, BundleFormatError)[
         "certificates"
     ]
     if not isinstance(items, list) or not 1 <= len(items) <= limits.max_certificates:
         raise BundleFormatError(
             f"x509CertificateChain.certificates must hold 1 to {limits.max_certificates} certificates"
         )
-    return tuple(_certificate(item, limits) for item in items)
+    return tuple([_certificate(item, limits) for item in items])
 
 
 def _certificate(obj: object, limits: BundleLimits) -> x509.Certificate:
-    raw = json_object(obj, "certificate", {"rawBytes"}, set(), BundleFormatError)["rawBytes"]
+    raw = json_object(obj, "certificate", _CERTIFICATE_FIELDS, _NONE, BundleFormatError)["rawBytes"]
     known = _PARSED_CERTIFICATES.get(raw) if isinstance(raw, str) else None
     if known is not None:
         size, certificate = known

@@ -31,6 +31,11 @@ class EnvelopeLimits:
 
 ENVELOPE_LIMITS = EnvelopeLimits()
 
+_NONE: frozenset[str] = frozenset()
+_ENVELOPE_FIELDS = frozenset({"payload", "payloadType", "signatures"})
+_SIGNATURE_FIELDS = frozenset({"sig"})
+_SIGNATURE_OPTIONAL = frozenset({"keyid"})
+
 
 def pae(payload_type: str, payload: bytes) -> bytes:
     """Pre-Authentication Encoding: ``DSSEv1 SP LEN(type) SP type SP LEN(body) SP body``."""
@@ -113,9 +118,7 @@ class Envelope:
         Raises:
             BundleFormatError: ``bundle.malformed`` or ``bundle.too_large``.
         """
-        fields = json_object(
-            obj, "dsseEnvelope", {"payload", "payloadType", "signatures"}, set(), BundleFormatError
-        )
+        fields = json_object(obj, "dsseEnvelope", _ENVELOPE_FIELDS, _NONE, BundleFormatError)
         payload = b64_field(fields["payload"], "dsseEnvelope.payload", BundleFormatError)
         if len(payload) > max_payload_bytes:
             raise BundleFormatError(
@@ -128,7 +131,7 @@ class Envelope:
         signatures = fields["signatures"]
         if not isinstance(signatures, list):
             raise BundleFormatError("dsseEnvelope.signatures must be a list")
-        return cls(payload, payload_type, tuple(_signature_from_json(s) for s in signatures))
+        return cls(payload, payload_type, tuple([_signature_from_json(s) for s in signatures]))
 
 
 def sign_envelope(payload: bytes, payload_type: str, key: SigningKey, keyid: str = "") -> Envelope:
@@ -145,7 +148,9 @@ def _signature_to_json(signature: EnvelopeSignature) -> dict[str, str]:
 
 
 def _signature_from_json(obj: object) -> EnvelopeSignature:
-    fields = json_object(obj, "dsseEnvelope.signatures[]", {"sig"}, {"keyid"}, BundleFormatError)
+    fields = json_object(
+        obj, "dsseEnvelope.signatures[]", _SIGNATURE_FIELDS, _SIGNATURE_OPTIONAL, BundleFormatError
+    )
     keyid = fields.get("keyid", "")
     if not isinstance(keyid, str) or len(keyid) > ENVELOPE_LIMITS.max_keyid_chars:
         raise BundleFormatError(

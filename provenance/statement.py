@@ -62,6 +62,20 @@ _RFC3339_UTC_DIGITS = re.compile(
 
 ClaimValue = str | bool | int
 
+_PROFILES = {profile.value: profile for profile in Canonicalization}
+_NONE: frozenset[str] = frozenset()
+_DIGEST_FIELDS = frozenset({"sha256"})
+_STATEMENT_FIELDS = frozenset({"_type", "subject", "predicateType", "predicate"})
+_SUBJECT_FIELDS = frozenset({"name", "digest"})
+_PREDICATE_FIELDS = frozenset(
+    {"contentType", "canonicalization", "created", "claims", "ingredients"}
+)
+_PREDICATE_OPTIONAL = frozenset({"author", "publisher"})
+_AUTHOR_FIELDS = frozenset({"id"})
+_AUTHOR_OPTIONAL = frozenset({"displayName"})
+_INGREDIENT_FIELDS = frozenset({"digest"})
+_INGREDIENT_OPTIONAL = frozenset({"name"})
+
 
 def _fail(message: str) -> BundleFormatError:
     return BundleFormatError(f"statement: {message}", code=Code.STATEMENT_MALFORMED)
@@ -214,26 +228,20 @@ def _check_text(what: str, value: object) -> str:
             f"{what} must be a non-empty string of at most {STATEMENT_LIMITS.max_text_chars} "
             "characters"
         )
-    if has_lone_surrogate(value):
+    if not value.isascii() and has_lone_surrogate(value):
         raise _fail(f"{what} holds a lone surrogate (not Unicode text)")
     return value
 
 
-def _check_fields(obj: object, what: str, required: set[str], optional: set[str]) -> dict[str, Any]:
-    return json_object(obj, what, required, optional, _fail)
-
-
 def _sha256_of(obj: object, what: str) -> str:
-    digest = _check_fields(obj, what, {"sha256"}, set())["sha256"]
+    digest = json_object(obj, what, _DIGEST_FIELDS, _NONE, _fail)["sha256"]
     if not isinstance(digest, str) or not SHA256_HEX.fullmatch(digest):
         raise _fail(f"{what}.sha256 must be 64 lowercase hex digits")
     return digest
 
 
 def _statement_from_json(obj: object) -> Statement:
-    fields = _check_fields(
-        obj, "statement", {"_type", "subject", "predicateType", "predicate"}, set()
-    )
+    fields = json_object(obj, "statement", _STATEMENT_FIELDS, _NONE, _fail)
     if fields["_type"] != STATEMENT_TYPE or fields["predicateType"] != PREDICATE_TYPE:
         raise BundleFormatError(
             f"statement: expected _type {STATEMENT_TYPE} and predicateType {PREDICATE_TYPE}, "
@@ -243,7 +251,7 @@ def _statement_from_json(obj: object) -> Statement:
     subjects = fields["subject"]
     if not isinstance(subjects, list) or len(subjects) != 1:
         raise _fail("exactly one subject is required")
-    subject = _check_fields(subjects[0], "subject", {"name", "digest"}, set())
+    subject = json_object(subjects[0], "subject", _SUBJECT_FIELDS, _NONE, _fail)
     return Statement(
         subject_name=_check_text("subject.name", subject["name"]),
         subject_sha256=_sha256_of(subject["digest"], "subject.digest"),
@@ -252,17 +260,15 @@ def _statement_from_json(obj: object) -> Statement:
 
 
 def _predicate_from_json(obj: object) -> ContentPredicate:
-    fields = _check_fields(
-        obj,
-        "predicate",
-        {"contentType", "canonicalization", "created", "claims", "ingredients"},
-        {"author", "publisher"},
-    )
+    fields = json_object(obj, "predicate", _PREDICATE_FIELDS, _PREDICATE_OPTIONAL, _fail)
     content_type = _check_text("predicate.contentType", fields["contentType"])
     if not CONTENT_TYPE.fullmatch(content_type):
         raise _fail(f"predicate.contentType {content_type!r} is not a media type")
+    name = fields["canonicalization"]
     try:
-        profile = Canonicalization(fields["canonicalization"])
+        profile = (
+            _PROFILES[name] if type(name) is str and name in _PROFILES else Canonicalization(name)
+        )
     except ValueError as exc:
         raise BundleFormatError(
             f"statement: unknown canonicalization {fields['canonicalization']!r}; "
@@ -289,7 +295,7 @@ def _optional_text(what: str, value: object) -> str | None:
 def _author_from_json(obj: object) -> Author | None:
     if obj is None:
         return None
-    fields = _check_fields(obj, "predicate.author", {"id"}, {"displayName"})
+    fields = json_object(obj, "predicate.author", _AUTHOR_FIELDS, _AUTHOR_OPTIONAL, _fail)
     return Author(
         id=_check_text("predicate.author.id", fields["id"]),
         display_name=_optional_text("predicate.author.displayName", fields.get("displayName")),
@@ -303,7 +309,7 @@ def _ingredients_from_json(obj: object) -> tuple[Ingredient, ...]:
         )
     result = []
     for item in obj:
-        fields = _check_fields(item, "ingredient", {"digest"}, {"name"})
+        fields = json_object(item, "ingredient", _INGREDIENT_FIELDS, _INGREDIENT_OPTIONAL, _fail)
         result.append(
             Ingredient(
                 sha256=_sha256_of(fields["digest"], "ingredient.digest"),

@@ -9,8 +9,9 @@ checks that proof, so nothing in the bundle is trusted on its own.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -50,8 +51,12 @@ def _hex_digest(value: object, where: str) -> bytes:
 
 
 def _exact_keys(
-    value: object, required: set[str], optional: set[str], where: str
+    value: object, required: Set[str], optional: Set[str], where: str
 ) -> Mapping[str, Any]:
+    if isinstance(value, dict):
+        present = value.keys()
+        if present == required or (present >= required and present - required <= optional):
+            return value
     if not isinstance(value, dict):
         raise ValueError(f"{where}: expected a JSON object")
     keys = set(value)
@@ -186,6 +191,15 @@ def signer_binding(
     return bytes.fromhex(key.key_id), None
 
 
+_NONE: frozenset[str] = frozenset()
+_PROOF_FIELDS = frozenset({"logIndex", "treeSize", "rootHash", "hashes", "checkpoint"})
+_CHECKPOINT_FIELDS = frozenset({"envelope"})
+_TLOG_ENTRY_FIELDS = frozenset(
+    {"logId", "logIndex", "integratedTime", "leafHash", "inclusionProof"}
+)
+_LOG_ID_FIELDS = frozenset({"origin"})
+
+
 @dataclass(frozen=True)
 class InclusionProof:
     """An inclusion proof of one leaf up to a signed checkpoint of ``tree_size`` leaves."""
@@ -213,14 +227,15 @@ class InclusionProof:
         Raises:
             ValueError: Malformed; the caller wraps it.
         """
-        fields = {"logIndex", "treeSize", "rootHash", "hashes", "checkpoint"}
-        proof = _exact_keys(obj, fields, set(), "inclusionProof")
+        proof = _exact_keys(obj, _PROOF_FIELDS, _NONE, "inclusionProof")
         hashes = proof["hashes"]
         if not isinstance(hashes, list) or len(hashes) > TLOG_LIMITS.max_proof_hashes:
             raise ValueError(
                 f"inclusionProof.hashes: expected a list of at most {TLOG_LIMITS.max_proof_hashes}"
             )
-        checkpoint = _exact_keys(proof["checkpoint"], {"envelope"}, set(), "checkpoint")["envelope"]
+        checkpoint = _exact_keys(proof["checkpoint"], _CHECKPOINT_FIELDS, _NONE, "checkpoint")[
+            "envelope"
+        ]
         if (
             not isinstance(checkpoint, str)
             or len(checkpoint.encode("utf-8")) > TLOG_LIMITS.max_note_bytes
@@ -233,12 +248,46 @@ class InclusionProof:
             log_index=_integer(proof["logIndex"], "inclusionProof.logIndex"),
             tree_size=_integer(proof["treeSize"], "inclusionProof.treeSize"),
             root_hash=_hash(proof["rootHash"], "inclusionProof.rootHash"),
-            hashes=tuple(_hash(item, "inclusionProof.hashes[]") for item in hashes),
+            hashes=_hashes(hashes, "inclusionProof.hashes[]"),
             checkpoint=checkpoint,
         )
 
 
+_ZERO_LOW_2_BITS = frozenset("AEIMQUYcgkosw048")
+
+
+def _hashes(items: list[object], where: str) -> tuple[bytes, ...]:
+    """:func:`_hash` of every item, checked inline (a proof holds up to 64)."""
+    canonical = _ZERO_LOW_2_BITS
+    try:
+        return tuple(
+            [
+                binascii.a2b_base64(item, strict_mode=True)
+                if type(item) is str
+                and len(item) == 44
+                and item[43] == "="
+                and item[42] in canonical
+                else _hash(item, where)
+                for item in items
+            ]
+        )
+    except ValueError:  # the first item strict mode refused: step by step, for the message
+        return tuple([_hash(item, where) for item in items])
+
+
 def _hash(value: object, where: str) -> bytes:
+    if (
+        type(value) is str
+        and len(value) == 44
+        and value[43] == "="
+        and value[42] in _ZERO_LOW_2_BITS
+    ):
+        # The canonical base64 of 32 bytes is 43 characters whose last ends in 2 zero bits and
+        # one "=": strict mode refuses any other character and any misplaced padding.
+        try:
+            return binascii.a2b_base64(value, strict_mode=True)
+        except ValueError:
+            pass
     if not isinstance(value, str):
         raise ValueError(f"{where}: expected a base64 string")
     try:
@@ -279,9 +328,8 @@ class TlogEntry:
             BundleFormatError: (code ``bundle.malformed``) Anything else.
         """
         try:
-            fields = {"logId", "logIndex", "integratedTime", "leafHash", "inclusionProof"}
-            item = _exact_keys(obj, fields, set(), "tlogEntry")
-            origin = _exact_keys(item["logId"], {"origin"}, set(), "logId")["origin"]
+            item = _exact_keys(obj, _TLOG_ENTRY_FIELDS, _NONE, "tlogEntry")
+            origin = _exact_keys(item["logId"], _LOG_ID_FIELDS, _NONE, "logId")["origin"]
             if not isinstance(origin, str) or not origin:
                 raise ValueError("logId.origin: expected a non-empty string")
             return cls(
