@@ -11,15 +11,15 @@ from fastapi.routing import APIRoute
 
 from verifier_api.auth import key_admits, route_scopes
 from verifier_api.errors import SafeJSONResponse, install_error_handlers
-from verifier_api.limits import BodyLimitMiddleware, StrictJsonMiddleware
-from verifier_api.metrics import MetricsMiddleware
+from verifier_api.gate import RequestGate
+from verifier_api.limits import BodyGate
 from verifier_api.routes import certificates, health, log, media, sign, tuf, verify
 from verifier_api.schemas import ErrorResponse
 from verifier_api.service import build_service
 from verifier_api.settings import Settings
 from verifier_api.web import install_web
 from verifier_api.web.docs import install_docs
-from verifier_api.web.form_errors import FormErrorPages
+from verifier_api.web.form_errors import FORM_PATHS, FormErrorPages
 
 API_VERSION = "1.0.0"
 _ERRORS = {
@@ -77,15 +77,20 @@ def create_app(settings: Settings) -> FastAPI:
     install_web(app)
     install_docs(app)
     install_error_handlers(app)
-    app.add_middleware(
-        StrictJsonMiddleware,
+    bodies = partial(
+        BodyGate,
+        max_bytes=settings.max_body_bytes,
+        path_caps=dict.fromkeys(media.MEDIA_ROUTES, settings.max_media_bytes),
         json_routes=json_body_routes(routers),
         key_check=partial(key_admits, service),
     )
-    media_caps = dict.fromkeys(media.MEDIA_ROUTES, settings.max_media_bytes)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, path_caps=media_caps)
-    app.add_middleware(FormErrorPages, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=service.metrics)
+    app.add_middleware(
+        RequestGate,
+        metrics=service.metrics,
+        bodies=bodies,
+        form_paths=FORM_PATHS,
+        form_pages=partial(FormErrorPages, max_bytes=settings.max_body_bytes),
+    )
     return app
 
 

@@ -115,7 +115,30 @@ def _authenticated(
     return key
 
 
-def _enforce_rate_limit(service: Service, key: ApiKey) -> None:
+def admitted_from_memory(
+    request: Request, service: Service, allowed: frozenset[str]
+) -> ApiKey | None:
+    """The key :func:`require_scope` would admit on the event loop (a memory rate limiter, and a
+    bearer key of one of ``allowed`` that the cache or this request knows), else None: the
+    dependency decides (401, 403, a database read, Redis). No side effect: the rate limit is
+    not counted (:func:`enforce_rate_limit`)."""
+    if not isinstance(service.rate_limiter, MemoryRateLimiter):
+        return None
+    authorization = request.headers.get("Authorization")
+    scheme, presented = get_authorization_scheme_param(authorization)
+    if not (authorization and scheme and presented) or scheme.lower() != "bearer":
+        return None  # what HTTPBearer(auto_error=False) answers None for
+    known, key = _known_key(request.scope.setdefault("state", {}), service, presented)
+    return key if known and key is not None and key.scope in allowed else None
+
+
+def enforce_rate_limit(service: Service, key: ApiKey) -> None:
+    """Count one request of ``key`` in its window.
+
+    Raises:
+        ApiError: 429 ``rate.limited`` (with ``Retry-After``) past the limit, 503
+            ``ratelimit.unavailable`` when Redis does not answer.
+    """
     now = unix_now()
     window = now - now % RATE_WINDOW_SECONDS
     try:
@@ -158,7 +181,7 @@ def require_scope(
                 f"this route needs a key with scope {' or '.join(sorted(allowed))};"
                 f" key {key.id} has scope {key.scope}",
             )
-        _enforce_rate_limit(service, key)
+        enforce_rate_limit(service, key)
         raise_body_error(request)
         return key
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -18,7 +19,7 @@ from verifier_api.settings import HTTP_LIMITS
 BODY_ERROR = "provenance.body_error"
 """The request-state key of a body refusal deferred until the API key is checked."""
 PARSED_BODY = "provenance.parsed_body"
-"""The request-state key of the JSON value the strict pass decoded (routes reuse it)."""
+"""The request-state key of the :class:`ParsedBody` the strict pass decoded (routes reuse it)."""
 
 
 class BodyTooLargeError(HTTPException):
@@ -26,61 +27,6 @@ class BodyTooLargeError(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body exceeds {limit} bytes")
-
-
-class BodyLimitMiddleware:
-    """Refuse bodies over the cap: by Content-Length up front, else while streaming.
-
-    Args:
-        app: The wrapped app.
-        max_bytes: The cap.
-        path_caps: Other caps for some paths (e.g. media uploads).
-    """
-
-    def __init__(
-        self, app: ASGIApp, max_bytes: int, path_caps: Mapping[str, int] | None = None
-    ) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.path_caps = dict(path_caps or {})
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.path_caps.get(scope.get("path", ""), self.max_bytes)
-        declared = _content_length(scope)
-        if declared is None or declared > limit:
-            message = (
-                f"the request body exceeds {limit} bytes"
-                if declared is not None
-                else "the Content-Length header is malformed"
-            )
-            status = 413 if declared is not None else 400
-            code = "request.too_large" if declared is not None else "request.malformed"
-            await error_response(status, code, message)(scope, receive, send)
-            return
-        received = 0
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLargeError(limit)
-            return message
-
-        await self.app(scope, counting_receive, send)
-
-
-def _content_length(scope: Scope) -> int | None:
-    """The declared length; 0 when absent; None when malformed."""
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            text = value.decode("latin-1").strip()
-            return int(text) if text.isdigit() else None
-    return 0
 
 
 JsonRoutes = Mapping[tuple[str, str], frozenset[str] | None]
@@ -91,29 +37,32 @@ KeyCheck = Callable[[Scope, frozenset[str]], Awaitable[bool]]
 """Whether the request carries a valid API key of one of the scopes (the route's own key check)."""
 
 
-class StrictJsonMiddleware:
-    """Refuse JSON bodies that are not strict JSON before the lenient framework parser sees them.
+class BodyGate:
+    """Hold request bodies to the cap, and the bodies of JSON routes to strict JSON: one pass.
 
-    Python's ``json`` (which FastAPI uses) keeps the last of duplicate keys and accepts ``NaN``:
-    a parser differential an attacker could use between this service and the tools that store the
-    same bundle. Bodies of the routes that take JSON must pass
-    :func:`provenance.encoding.loads_strict` (no duplicate keys, no non-finite numbers, integers
-    within +-(2**53-1), bounded nesting), else 422 ``request.invalid``. Lone surrogates are left to
-    the fields' own checks, so that a bundle holding one fails its own batch item
-    (``bundle.malformed``), not the whole request. Runs inside the body cap, so it only ever holds a
-    capped body.
+    The cap: a declared Content-Length over it is refused up front (413, a malformed one 400),
+    an undeclared body while it streams (413). Then strict JSON: Python's ``json`` (which FastAPI
+    uses) keeps the last of duplicate keys and accepts ``NaN``: a parser differential an attacker
+    could use between this service and the tools that store the same bundle. Bodies of the routes
+    that take JSON must pass :func:`provenance.encoding.loads_strict` (no duplicate keys, no
+    non-finite numbers, integers within +-(2**53-1), bounded nesting), else 422
+    ``request.invalid``. Lone surrogates are left to the fields' own checks, so that a bundle
+    holding one fails its own batch item (``bundle.malformed``), not the whole request. Only a
+    capped body is ever held.
 
     Only the routes of ``json_routes`` (method and path) are parsed: a body sent to a path that
-    does not exist or takes no JSON is passed on untouched, whatever its Content-Type. A route that
-    needs an API key is parsed only once ``key_check`` admits the request's key; otherwise the
-    route gets an empty body and its own key check answers 401 or 403 (attacker review F9: a
-    1 MiB body cost about 200 ms of CPU before 404 or 401). A body that is not JSON by its
-    Content-Type gets 415 ``request.unsupported_media_type``. Refusals are deferred
-    (:data:`BODY_ERROR` in the request state, an empty body passed on) to the route's key check
-    (:func:`raise_body_error`). The decoded value is kept (:data:`PARSED_BODY`) for the route.
+    does not exist or takes no JSON is passed on untouched (still capped), whatever its
+    Content-Type. A route that needs an API key is parsed only once ``key_check`` admits the
+    request's key; otherwise the route gets an empty body and its own key check answers 401 or
+    403 (attacker review F9: a 1 MiB body cost about 200 ms of CPU before 404 or 401). A body that
+    is not JSON by its Content-Type gets 415 ``request.unsupported_media_type``. Refusals are
+    deferred (:data:`BODY_ERROR` in the request state, an empty body passed on) to the route's key
+    check (:func:`raise_body_error`). The decoded value is kept (:data:`PARSED_BODY`) for the route.
 
     Args:
         app: The wrapped app.
+        max_bytes: The cap.
+        path_caps: Other caps for some paths (e.g. media uploads).
         json_routes: The routes whose body is a JSON document, with the key scopes they admit.
         key_check: The API key check for routes that need a key (none admitted without it).
         max_depth: The deepest nesting a request may have.
@@ -122,36 +71,55 @@ class StrictJsonMiddleware:
     def __init__(
         self,
         app: ASGIApp,
+        max_bytes: int,
+        *,
+        path_caps: Mapping[str, int] | None = None,
         json_routes: JsonRoutes | None = None,
         key_check: KeyCheck | None = None,
         max_depth: int = HTTP_LIMITS.max_request_depth,
     ) -> None:
         self.app = app
+        self.max_bytes = max_bytes
+        self.path_caps = dict(path_caps or {})
         self.json_routes = dict(json_routes or {})
         self.key_check = key_check
         self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = (scope.get("method", ""), scope.get("path", ""))
-        if scope["type"] != "http" or route not in self.json_routes:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        limit = self.path_caps.get(path, self.max_bytes)
+        declared = _content_length(scope)
+        if declared is None or declared > limit:
+            await _declared_refusal(declared, limit)(scope, receive, send)
+            return
+        route = (scope.get("method", ""), path)
+        if route not in self.json_routes:
+            await self.app(scope, _counting(receive, limit), send)
+            return
         try:
-            body = await _read_body(receive)
+            body = await _read_body(receive, limit)
         except BodyTooLargeError as exc:
             await error_response(413, "request.too_large", str(exc.detail))(scope, receive, send)
             return
-        if not await self._admitted(scope, self.json_routes[route]):
-            await self.app(scope, _replay(b""), send)
-            return
+        await self.app(scope, await self._checked(scope, body, self.json_routes[route]), send)
+
+    async def _checked(
+        self, scope: Scope, body: bytes, key_scopes: frozenset[str] | None
+    ) -> Receive:
+        """The body the route gets: as sent once it passed (its value kept), else empty (the
+        refusal deferred, or no key admitted to have it parsed)."""
+        if not await self._admitted(scope, key_scopes):
+            return _replay(b"")
         error, parsed = self._parsed(body, _media_type(scope))
-        if error is None:
-            if body:
-                scope.setdefault("state", {})[PARSED_BODY] = parsed
-            await self.app(scope, _replay(body), send)
-        else:
+        if error is not None:
             scope.setdefault("state", {})[BODY_ERROR] = error
-            await self.app(scope, _replay(b""), send)
+            return _replay(b"")
+        if body:
+            scope.setdefault("state", {})[PARSED_BODY] = ParsedBody(parsed, len(body))
+        return _replay(body)
 
     async def _admitted(self, scope: Scope, key_scopes: frozenset[str] | None) -> bool:
         """Whether the body may be parsed: the route needs no key, or the request's key passes."""
@@ -183,6 +151,30 @@ class StrictJsonMiddleware:
         return None, parsed
 
 
+def _declared_refusal(declared: int | None, limit: int) -> Response:
+    """The answer to a Content-Length over the cap (413), or a malformed one (400)."""
+    if declared is None:
+        return error_response(400, "request.malformed", "the Content-Length header is malformed")
+    return error_response(413, "request.too_large", f"the request body exceeds {limit} bytes")
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The declared length; 0 when absent; None when malformed."""
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            text = value.decode("latin-1").strip()
+            return int(text) if text.isdigit() else None
+    return 0
+
+
+@dataclass(frozen=True)
+class ParsedBody:
+    """A JSON body the strict pass decoded: its value and its size in bytes."""
+
+    value: Any
+    size: int
+
+
 class ParsedJsonRequest(Request):
     """A request whose ``json()`` is the value :class:`StrictJsonMiddleware` decoded already.
 
@@ -192,9 +184,9 @@ class ParsedJsonRequest(Request):
 
     async def json(self) -> Any:
         """The strict pass's value, else the framework's own decoding."""
-        state = self.scope.get("state", {})
-        if PARSED_BODY in state:
-            return state[PARSED_BODY]
+        parsed = self.scope.get("state", {}).get(PARSED_BODY)
+        if isinstance(parsed, ParsedBody):
+            return parsed.value
         return await super().json()
 
 
@@ -237,13 +229,39 @@ def _is_json(media_type: str | None) -> bool:
     )
 
 
-async def _read_body(receive: Receive) -> bytes:
+def _counting(receive: Receive, limit: int) -> Receive:
+    """``receive``, raising :class:`BodyTooLargeError` once the body streamed passes ``limit``."""
+    received = 0
+
+    async def counting_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLargeError(limit)
+        return message
+
+    return counting_receive
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The whole body, read until its last part.
+
+    Raises:
+        BodyTooLargeError: The body passed ``limit``.
+    """
     chunks: list[bytes] = []
+    received = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        received += len(chunk)
+        if received > limit:
+            raise BodyTooLargeError(limit)
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 """The methods counted by name; any other (clients may send any token) is counted as "other"."""
@@ -26,6 +25,7 @@ class Metrics:
     registry: CollectorRegistry = field(default_factory=_registry)
 
     def __post_init__(self) -> None:
+        self._request_children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
         self.requests = Counter(
             "provenance_http_requests_total",
             "HTTP requests by route, method and status.",
@@ -54,41 +54,25 @@ class Metrics:
             registry=self.registry,
         )
 
+    def count_request(self, scope: Scope, status: int, seconds: float) -> None:
+        """Count an HTTP request and its latency by route template (never by raw path), method
+        and status.
+
+        Every label comes from a fixed set (the app's route templates, :data:`METHODS`, the
+        registered HTTP statuses, else ``other``/``unmatched``): nothing a client sends can add a
+        series. Each combination's children are looked up once (the label sets are bounded).
+        """
+        labels = (_route_template(scope), method_label(scope), status_label(status))
+        children = self._request_children.get(labels)
+        if children is None:
+            children = (self.requests.labels(*labels), self.latency.labels(labels[0]))
+            self._request_children[labels] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
     def render(self) -> bytes:
         """The text exposition format."""
         return generate_latest(self.registry)
-
-
-class MetricsMiddleware:
-    """Counts requests and their latency by route template (never by raw path), method and status.
-
-    Every label comes from a fixed set (the app's route templates, :data:`METHODS`, the registered
-    HTTP statuses, else ``other``/``unmatched``): nothing a client sends can add a series.
-    """
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 500
-        start = time.perf_counter()
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            route = _route_template(scope)
-            self.metrics.requests.labels(route, method_label(scope), status_label(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - start)
 
 
 def method_label(scope: Scope) -> str:

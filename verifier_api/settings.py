@@ -38,6 +38,9 @@ class HttpLimits:
         max_batch_identity_patterns: Identity patterns in the distinct policies of one
             ``/v1/verify/batch`` (twice the 4 of one policy): a batch costs at most twice the
             pattern compilation of one request, whatever its item count.
+        max_inline_verify_bytes: A ``/v1/verify`` body verified on the event loop (no thread
+            hand-off) when nothing in its verification can wait on I/O; a larger one goes to
+            the thread pool, so that it cannot hold up the other requests for long.
     """
 
     max_request_depth: int = 32
@@ -49,6 +52,7 @@ class HttpLimits:
     max_listed_reviews: int = 50
     max_review_file_bytes: int = 2 * 1024 * 1024
     max_batch_identity_patterns: int = 8
+    max_inline_verify_bytes: int = 64 * 1024
 
 
 HTTP_LIMITS = HttpLimits()

@@ -116,6 +116,15 @@ class StoredAuthority:
                 self._cached = (state.crl_number, trust, Verifier(trust))
             return self._cached[1], self._cached[2]
 
+    def held_trust_root(self, now: datetime) -> tuple[TrustRoot, Verifier] | None:
+        """What :meth:`trust_root` answers at ``now`` when it needs no database read (the CRL
+        number read last is recent and the cached trust root is of that CRL and fresh), else None:
+        callable on the event loop."""
+        known = self._version
+        if known is None or self._clock() - known[0] >= self._check_seconds:
+            return None
+        return self._still_current(known[1], now)
+
     def _crl_version(self) -> tuple[int, datetime] | None:
         """The CRL's number and nextUpdate, read again only when the last read is too old."""
         now = self._clock()

@@ -87,7 +87,10 @@ def verified(service: Service, check: Callable[[Moment], V]) -> V:
     """Run ``check`` at one clock reading against this publisher's trust root, and count it."""
     now = utc_now()
     trust, verifier = service.authority.trust_root(now)
-    outcome = check(Moment(now, trust, verifier))
+    return _counted(service, check(Moment(now, trust, verifier)))
+
+
+def _counted(service: Service, outcome: V) -> V:
     service.metrics.verifications.labels(str(outcome.verified).lower()).inc()
     return outcome
 
@@ -103,6 +106,24 @@ def verify_bundle(
     """
     parsed = parse_bundle(bundle)
     return verified(service, lambda moment: _check(service, moment, content, parsed, policy))
+
+
+def verify_bundle_held(
+    service: Service, content: bytes, bundle: DecodedBundle, policy: Policy | None
+) -> BundleVerdict | None:
+    """:func:`verify_bundle` when nothing in it can wait on I/O, so that it may run on the event
+    loop: this publisher's trust root is held in memory
+    (:meth:`~verifier_api.stored_authority.StoredAuthority.held_trust_root`) and no trust store
+    can be read (none is set, or no policy was given). Else None, having done and counted
+    nothing."""
+    if policy is not None and service.settings.trust_store is not None:
+        return None
+    now = utc_now()
+    held = service.authority.held_trust_root(now)
+    if held is None:
+        return None
+    moment = Moment(now, *held)
+    return _counted(service, _check(service, moment, content, parse_bundle(bundle), policy))
 
 
 def parse_bundle(bundle: bytes | DecodedBundle) -> Bundle | BundleFormatError:

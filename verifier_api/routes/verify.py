@@ -8,19 +8,23 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from provenance import Code, DecodedBundle, Policy, PolicyError
 from provenance.verify import POLICY_LIMITS, count_identity_patterns
 from verifier_api.auth import AnyKey, ServiceDep
-from verifier_api.errors import ApiError, validation_message
-from verifier_api.limits import ParsedJsonRoute
+from verifier_api.errors import ApiError, SafeJSONResponse, validation_message
+from verifier_api.fast_path import FastJsonRoute, fast_form
+from verifier_api.limits import ParsedBody
+from verifier_api.models import ApiKey
 from verifier_api.schemas import VerifyBatchRequest, VerifyBatchResponse, VerifyRequest
 from verifier_api.service import Service
 from verifier_api.settings import HTTP_LIMITS
-from verifier_api.verification import request_policy, verify_bundle
+from verifier_api.verification import request_policy, verify_bundle, verify_bundle_held
 
-router = APIRouter(prefix="/v1", tags=["verify"], route_class=ParsedJsonRoute)
-"""The body is decoded once (the strict pass, reused by FastAPI through :class:`ParsedJsonRoute`)
+router = APIRouter(prefix="/v1", tags=["verify"], route_class=FastJsonRoute)
+"""The body is decoded once (the strict pass, reused by FastAPI through :class:`FastJsonRoute`)
 and each bundle is built once from that decoded value (:func:`verify_bundle`)."""
 
 
@@ -28,6 +32,24 @@ def _check(service: Service, item: VerifyRequest, policy: Policy | None) -> dict
     return verify_bundle(
         service, item.content_bytes(), DecodedBundle(item.bundle), policy
     ).to_json()
+
+
+async def _verify_now(
+    service: Service, _key: ApiKey, request: VerifyRequest, body: ParsedBody
+) -> Response:
+    """The fast form of :func:`verify`: the same answer, on the event loop when nothing in it can
+    wait on I/O and the body is small (:func:`verify_bundle_held`), else in the thread pool.
+
+    Raises:
+        PolicyError: ``policy.malformed``.
+    """
+    policy = request_policy(request.policy)
+    if body.size <= HTTP_LIMITS.max_inline_verify_bytes:
+        content, bundle = request.content_bytes(), DecodedBundle(request.bundle)
+        held = verify_bundle_held(service, content, bundle, policy)
+        if held is not None:
+            return SafeJSONResponse(held.to_json())
+    return SafeJSONResponse(await run_in_threadpool(_check, service, request, policy))
 
 
 @dataclass(frozen=True)
@@ -98,10 +120,11 @@ def _batch_result(
     return _check(service, item, policy)
 
 
-@router.post("/verify", summary="Verify content against its bundle")
-def verify(request: VerifyRequest, service: ServiceDep, _key: AnyKey) -> dict[str, Any]:
+@router.post("/verify", response_model=dict[str, Any], summary="Verify content against its bundle")
+@fast_form(_verify_now)
+def verify(request: VerifyRequest, service: ServiceDep, _key: AnyKey) -> Response:
     """Verify against this publisher's trust root; 200 with ``verified: false`` when it fails."""
-    return _check(service, request, request_policy(request.policy))
+    return SafeJSONResponse(_check(service, request, request_policy(request.policy)))
 
 
 @router.post(
