@@ -10,7 +10,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +180,35 @@ def test_crl_published_by_this_replica_counts_at_once(cached: Api) -> None:
     before = here.trust_root(now)[0].crls[0]
     here.publish_crl(now)
     assert here.trust_root(now)[0].crls[0] != before
+
+
+def test_the_held_trust_root_is_what_trust_root_answers_without_a_database_read(
+    cached: Api,
+) -> None:
+    engine, publisher = cached.service.engine, cached.service.publisher
+    clock = FakeClock()
+    here = StoredAuthority(engine, publisher, crl_check_seconds=5, clock=clock)
+    now = datetime.now(UTC).replace(microsecond=0)
+    assert here.held_trust_root(now) is None  # nothing read yet
+    read = here.trust_root(now)
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        held = here.held_trust_root(now)
+        clock.now += 5
+        due = here.held_trust_root(now)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert held is not None and held[0] is read[0] and held[1] is read[1]
+    assert (due, statements) == (None, [])  # the CRL number is due to be read again
+    assert here.trust_root(now) == read
+    assert here.held_trust_root(now + timedelta(days=400)) is None  # the CRL is not fresh then
+    here.publish_crl(now)
+    assert here.held_trust_root(now) is None  # this replica's own CRL counts at once
 
 
 def test_memory_rate_limit_is_per_process() -> None:
