@@ -269,8 +269,8 @@ def low_s(s: int) -> int:
 
 
 def ecdsa_der_values(signature: bytes) -> tuple[int, int]:
-    """``(r, s)`` of a strict-DER ``ECDSA-Sig-Value`` (SEQUENCE of two minimal positive INTEGERs
-    and nothing after it): the only encoding of a P-256 signature the DSSE path accepts.
+    """``(r, s)`` of a strict-DER ``ECDSA-Sig-Value`` (SEQUENCE of two minimal non-negative
+    INTEGERs and nothing after it): the only encoding of a P-256 signature the DSSE path accepts.
 
     Raises:
         SignatureInvalidError: Not exactly the DER encoding of some ``(r, s)``.
@@ -280,6 +280,43 @@ def ecdsa_der_values(signature: bytes) -> tuple[int, int]:
             f"expected a DER P-256 signature of at most {P256_MAX_DER_SIGNATURE_BYTES} bytes, "
             f"found {len(signature)} bytes"
         )
+    values = _strict_der_values(signature)
+    if values is None:
+        return _diagnose_der(signature)
+    return values
+
+
+def _strict_der_values(der: bytes) -> tuple[int, int] | None:
+    """``(r, s)`` when ``der`` (at most 72 bytes, so every length is one short-form byte) is
+    exactly ``SEQUENCE { INTEGER r, INTEGER s }`` with both INTEGERs minimal and non-negative,
+    else None: what a parse and re-encode with pyca/cryptography accepts (a test holds the two
+    together), read in place."""
+    size = len(der)
+    if size < 8 or der[0] != 0x30 or der[1] != size - 2 or der[2] != 0x02:
+        return None
+    r_end = 4 + der[3]
+    if r_end + 2 >= size or der[r_end] != 0x02 or r_end + 2 + der[r_end + 1] != size:
+        return None
+    r, s = der[4:r_end], der[r_end + 2 :]
+    if not (_minimal_unsigned(r) and _minimal_unsigned(s)):
+        return None
+    return int.from_bytes(r, "big"), int.from_bytes(s, "big")
+
+
+def _minimal_unsigned(content: bytes) -> bool:
+    """Whether ``content`` is the minimal DER content of a non-negative INTEGER."""
+    if not content or content[0] & 0x80:
+        return False
+    return len(content) == 1 or content[0] != 0 or bool(content[1] & 0x80)
+
+
+def _diagnose_der(signature: bytes) -> tuple[int, int]:
+    """The error for a signature :func:`_strict_der_values` refused, worded by whether it parses
+    at all (pyca/cryptography's reading) or only is not canonical.
+
+    Raises:
+        SignatureInvalidError: Always, for such a signature.
+    """
     try:
         r, s = decode_dss_signature(signature)
     except ValueError as exc:
@@ -303,7 +340,9 @@ def low_s_der(signature: bytes) -> bytes:
     r, s = ecdsa_der_values(signature)
     if not 0 < s < P256_ORDER:
         raise SignatureInvalidError("P-256 signature value s must lie in [1, n-1]")
-    return encode_dss_signature(r, low_s(s))
+    if s <= P256_HALF_ORDER:
+        return signature  # strict DER is the one encoding of (r, s)
+    return encode_dss_signature(r, P256_ORDER - s)
 
 
 def normalized_signature(signature: bytes) -> bytes:

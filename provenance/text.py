@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -195,7 +194,15 @@ def canonicalize(content: bytes, profile: Canonicalization) -> bytes:
     return b"".join(canonical_chunks(content, profile))
 
 
-_TRAILING_ASCII_SPACE = re.compile(rb"[\t\x0b\x0c ]\n")
+_ASCII_WHITE_SPACE = ((b" ", b" \n"), (b"\t", b"\t\n"), (b"\x0b", b"\x0b\n"), (b"\x0c", b"\x0c\n"))
+"""The ASCII White_Space characters but CR and LF, each with itself before a line feed."""
+
+
+def _trailing_ascii_space(content: bytes) -> bool:
+    """Whether an ASCII White_Space character (tab, VT, FF, space) comes right before a line feed
+    (what ``re.search(rb"[\t\x0b\x0c ]\n", content)`` finds; a test holds the two together),
+    by substring search: a regular expression tries every position of the text."""
+    return any(char in content and pair in content for char, pair in _ASCII_WHITE_SPACE)
 
 
 def _already_canonical(content: bytes, profile: Canonicalization) -> bool:
@@ -213,7 +220,7 @@ def _already_canonical(content: bytes, profile: Canonicalization) -> bool:
         and content.endswith(b"\n")
         and not content.endswith(b"\n\n")
         and b"\r" not in content
-        and _TRAILING_ASCII_SPACE.search(content) is None
+        and not _trailing_ascii_space(content)
     )
 
 

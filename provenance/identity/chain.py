@@ -14,12 +14,12 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import cached_property
+from typing import Generic, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
     ClientVerifier,
@@ -35,9 +35,12 @@ from provenance.codes import Code
 from provenance.errors import AuthorityError, CertificateError
 from provenance.identity.names import check_identity_text, identity_of
 from provenance.identity.profile import (
+    DER_CACHE_SIZE,
     DOCUMENT_SIGNING,
     IDENTITY_LIMITS,
+    DerCache,
     as_utc,
+    certificate_ders,
     certificate_sha256,
     describe,
     spki_sha256,
@@ -89,7 +92,7 @@ class ValidatedChain:
     @cached_property
     def ders(self) -> tuple[bytes, ...]:
         """The DER of each certificate of :attr:`chain`, in order."""
-        return tuple(certificate.public_bytes(Encoding.DER) for certificate in self.chain)
+        return certificate_ders(self.chain)
 
     @cached_property
     def issuer_key_ids(self) -> tuple[str, ...]:
@@ -102,10 +105,16 @@ class ValidatedChain:
         return tuple(certificate_sha256(certificate) for certificate in self.chain[1:])
 
 
-@lru_cache(maxsize=1024)
 def _subject_text(certificate: x509.Certificate) -> str:
-    """The certificate's subject in RFC 4514 form (cached per certificate: CAs recur)."""
+    """The certificate's subject in RFC 4514 form (cached per certificate DER: CAs recur)."""
+    return _SUBJECT_TEXTS.get(certificate, _rfc4514_subject)
+
+
+def _rfc4514_subject(certificate: x509.Certificate) -> str:
     return certificate.subject.rfc4514_string()
+
+
+_SUBJECT_TEXTS: DerCache[str] = DerCache(DER_CACHE_SIZE)
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,12 +132,7 @@ class ChainProfile:
     ca_policy: ExtensionPolicy
 
 
-_ChainKey = tuple[
-    tuple[x509.Certificate, ...],
-    tuple[x509.Certificate, ...],
-    tuple[x509.Certificate, ...],
-    ChainProfile,
-]
+_ChainKey = tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[bytes, ...], ChainProfile]
 VALIDATED_CACHE_SIZE = 4096
 REFUSED_CACHE_SIZE = 4096
 CA_RSA_EXPONENT = 65537
@@ -140,7 +144,8 @@ costs what an ordinary CA's does."""
 
 
 class _HashedKey:
-    """A :data:`_ChainKey` that hashes its certificates' DER once (a lookup hashes it twice)."""
+    """A :data:`_ChainKey` (the DER of the chain's, the anchors' and the trust root's intermediate
+    certificates, and the profile) hashed once (a lookup hashes it twice)."""
 
     __slots__ = ("_hash", "key")
 
@@ -160,9 +165,8 @@ class _ValidatedChains:
 
     ``x509.verification`` uses the time only to check each certificate's validity, so a path that
     validated at one moment validates at every moment inside the intersection of its certificates'
-    validity periods, and nowhere else is it reused. Keys are the certificates themselves (equal and
-    hashed by DER) with the trust root's anchors and intermediates: nothing is shared across trust
-    roots.
+    validity periods, and nowhere else is it reused. Keys are the certificates' DER with the DER of
+    the trust root's anchors and intermediates: nothing is shared across trust roots.
     """
 
     def __init__(self, size: int) -> None:
@@ -262,7 +266,7 @@ def validate_chain(
     if not trust.roots:
         raise CertificateError(f"trust root {trust.name!r} holds no root certificates")
     profile = profile or DOCUMENT_PROFILE
-    key = _HashedKey((tuple(chain), trust.roots, trust.intermediates, profile))
+    key = _HashedKey((certificate_ders(chain), trust.root_ders, trust.intermediate_ders, profile))
     cached = _VALIDATED.get(key, moment)
     if cached is not None:
         return cached
@@ -279,7 +283,17 @@ def validate_chain(
 
 
 def _check_ca_key(certificate: x509.Certificate) -> None:
-    """Refuse a bundle certificate whose key is not a CA key of the profile (identity-v1 §2).
+    """Refuse a bundle certificate whose key is not a CA key of the profile (identity-v1 §2);
+    certificates whose key passed are remembered by DER (the same CAs come in every bundle).
+
+    Raises:
+        CertificateError: As :func:`_check_ca_key_uncached`.
+    """
+    _CA_KEYS_PASSED.get(certificate, _check_ca_key_uncached)
+
+
+def _check_ca_key_uncached(certificate: x509.Certificate) -> bool:
+    """:func:`_check_ca_key` itself; True when the key passes.
 
     Raises:
         CertificateError: ``certificate.profile`` (another algorithm, curve, RSA exponent or
@@ -301,6 +315,10 @@ def _check_ca_key(certificate: x509.Certificate) -> None:
         raise _TimelessRefusalError(
             f"CA certificate {describe(certificate)}: {problem}", code=PROFILE
         )
+    return True
+
+
+_CA_KEYS_PASSED: DerCache[bool] = DerCache(DER_CACHE_SIZE)
 
 
 def _ca_key_problem(key: object) -> str | None:
@@ -419,9 +437,13 @@ def _issued_by(certificate: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-@lru_cache(maxsize=1024)
 def _self_signed(certificate: x509.Certificate) -> bool:
-    """Whether ``certificate`` is a self-signed root: never useful as an untrusted intermediate."""
+    """Whether ``certificate`` is a self-signed root: never useful as an untrusted intermediate
+    (cached per certificate DER)."""
+    return _SELF_SIGNED.get(certificate, _signs_itself)
+
+
+def _signs_itself(certificate: x509.Certificate) -> bool:
     if certificate.issuer != certificate.subject:
         return False
     try:
@@ -429,6 +451,9 @@ def _self_signed(certificate: x509.Certificate) -> bool:
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
+
+
+_SELF_SIGNED: DerCache[bool] = DerCache(DER_CACHE_SIZE)
 
 
 def _time_error(stale: x509.Certificate, is_leaf: bool, moment: datetime) -> CertificateError:
@@ -453,23 +478,68 @@ def _readable(reason: str) -> str:
     return reason
 
 
-@lru_cache(maxsize=8)
 def _store(roots: tuple[x509.Certificate, ...]) -> Store:
-    return Store(list(roots))
+    """The anchors' store, kept per the anchors' DER."""
+    ders = certificate_ders(roots)
+    store = _STORES.get(ders)
+    if store is None:
+        store = _STORES.put(ders, Store(list(roots)))
+    return store
 
 
-@lru_cache(maxsize=256)
 def _verifier(
     roots: tuple[x509.Certificate, ...], moment: datetime, profile: ChainProfile
 ) -> ClientVerifier:
-    return (
-        PolicyBuilder()
-        .store(_store(roots))
-        .time(moment)
-        .max_chain_depth(IDENTITY_LIMITS.max_intermediates)
-        .extension_policies(ca_policy=profile.ca_policy, ee_policy=profile.ee_policy)
-        .build_client_verifier()
-    )
+    """The path validator for the anchors, the time and the profile, kept per the anchors' DER,
+    the time and the profile."""
+    key = (certificate_ders(roots), moment, profile)
+    verifier = _VERIFIERS.get(key)
+    if verifier is None:
+        built = (
+            PolicyBuilder()
+            .store(_store(roots))
+            .time(moment)
+            .max_chain_depth(IDENTITY_LIMITS.max_intermediates)
+            .extension_policies(ca_policy=profile.ca_policy, ee_policy=profile.ee_policy)
+            .build_client_verifier()
+        )
+        verifier = _VERIFIERS.put(key, built)
+    return verifier
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _Kept(Generic[_K, _V]):
+    """A bounded map, least recently added first out (for values cheap to make again)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[_K, _V] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: _K) -> _V | None:
+        return self._items.get(key)
+
+    def put(self, key: _K, value: _V) -> _V:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                del self._items[next(iter(self._items))]
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+STORE_CACHE_SIZE = 8
+VERIFIER_CACHE_SIZE = 256
+_STORES: _Kept[tuple[bytes, ...], Store] = _Kept(STORE_CACHE_SIZE)
+_VERIFIERS: _Kept[tuple[tuple[bytes, ...], datetime, ChainProfile], ClientVerifier] = _Kept(
+    VERIFIER_CACHE_SIZE
+)
 
 
 def _require_document_signing(

@@ -4,9 +4,11 @@ identity modules."""
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from typing import Generic, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -77,14 +79,102 @@ def describe(certificate: x509.Certificate) -> str:
     return f"{certificate.subject.rfc4514_string() or '<empty subject>'} (serial {certificate.serial_number:x})"
 
 
-@lru_cache(maxsize=1024)
 def spki_sha256(certificate: x509.Certificate) -> str:
     """The certificate key's id: lowercase hex SHA-256 of its SubjectPublicKeyInfo DER."""
+    return _SPKI_SHA256.get(certificate, _spki_sha256)
+
+
+def _spki_sha256(certificate: x509.Certificate) -> str:
     spki = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     return hashlib.sha256(spki).hexdigest()
 
 
-@lru_cache(maxsize=1024)
 def certificate_sha256(certificate: x509.Certificate) -> str:
     """The certificate's fingerprint: lowercase hex SHA-256 of its DER."""
-    return hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()
+    return hashlib.sha256(certificate_der(certificate)).hexdigest()
+
+
+class _DerMemo:
+    """The DER of the certificate objects seen lately, found by the object itself.
+
+    ``Certificate.public_bytes`` writes the DER anew on every call, and hashing or comparing a
+    certificate walks its whole structure; a parsed certificate is immutable, so its DER is a
+    fact of the object. An entry holds the object, so no other object can take its ``id`` while
+    the entry lives; the identity check on a hit is belt and braces.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[int, tuple[x509.Certificate, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def der(self, certificate: x509.Certificate) -> bytes:
+        found = self._items.get(id(certificate))
+        if found is not None and found[0] is certificate:
+            return found[1]
+        der = certificate.public_bytes(Encoding.DER)
+        with self._lock:
+            self._items[id(certificate)] = (certificate, der)
+            while len(self._items) > self._size:
+                del self._items[next(iter(self._items))]
+        return der
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+DER_MEMO_SIZE = 2048
+_DER_MEMO = _DerMemo(DER_MEMO_SIZE)
+
+
+def certificate_der(certificate: x509.Certificate) -> bytes:
+    """The certificate's DER, written once per certificate object (see :class:`_DerMemo`)."""
+    return _DER_MEMO.der(certificate)
+
+
+def certificate_ders(certificates: Sequence[x509.Certificate]) -> tuple[bytes, ...]:
+    """:func:`certificate_der` of each certificate, in order."""
+    der = _DER_MEMO.der
+    return tuple(der(certificate) for certificate in certificates)
+
+
+_T = TypeVar("_T")
+_ABSENT = object()
+
+
+class DerCache(Generic[_T]):
+    """Values computed from a certificate alone, kept by the certificate's exact DER (so an equal
+    certificate parsed anew finds them), least recently added first out. A computation that
+    raises keeps nothing.
+
+    Args:
+        size: The most values kept.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[bytes, _T] = {}
+        self._lock = threading.Lock()
+
+    def get(self, certificate: x509.Certificate, compute: Callable[[x509.Certificate], _T]) -> _T:
+        """The value for ``certificate``, computed by ``compute`` unless kept."""
+        der = certificate_der(certificate)
+        found = self._items.get(der, _ABSENT)
+        if found is not _ABSENT:
+            return found  # type: ignore[return-value]
+        value = compute(certificate)
+        with self._lock:
+            self._items[der] = value
+            while len(self._items) > self._size:
+                del self._items[next(iter(self._items))]
+        return value
+
+    def clear(self) -> None:
+        """Forget every value."""
+        with self._lock:
+            self._items.clear()
+
+
+DER_CACHE_SIZE = 1024
+_SPKI_SHA256: DerCache[str] = DerCache(DER_CACHE_SIZE)

@@ -7,6 +7,7 @@ before stay valid: this is what a proven (logged) signing time buys.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -68,6 +69,9 @@ def check_revocation(
     one RFC 5280 allows (see :func:`_check_crl`); a revocation listed in any of them counts;
     freshness is that of the newest (highest cRLNumber).
 
+    What does not depend on time (which CRLs apply, their refusals, the chain's entries in them)
+    is read once per chain and set of CRLs (:func:`_plan`); the times are compared on every call.
+
     Args:
         validated: The chain :func:`validate_chain` returned.
         trust: The trust root holding the CRLs.
@@ -85,35 +89,130 @@ def check_revocation(
     """
     signed_at = as_utc(signing_time, ValueError, "signing time")
     current = as_utc(now, ValueError, "now")
-    checked, stale, notices = [], [], []
+    plan = _PLANS.get(validated, trust)
+    for check in plan.checks:
+        _check_crl(check, current)
+        _check_entry(check.entry, signed_at)
+    stale = [
+        (name, notice)
+        for name, next_update in plan.freshness
+        if (notice := _staleness(next_update, name, current)) is not None
+    ]
+    if not stale:
+        return plan.fresh_report
+    report = plan.fresh_report
+    notices = tuple((CRL_STALE, notice) for _, notice in stale) + report.notices
+    return RevocationReport(
+        report.checked, report.unchecked, tuple(name for name, _ in stale), report.missing, notices
+    )
+
+
+@dataclass(frozen=True)
+class _ListedEntry:
+    """A chain certificate's entry in a CRL: when its revocation takes effect, or why the entry
+    cannot be read.
+
+    Attributes:
+        malformed: The refusal of an unreadable reason or invalidity date, else None.
+        effective: The revocation date, or the earlier invalidityDate for keyCompromise (None
+            for a malformed entry).
+        revoked: The start of the revocation message (certificate, reason, effective time).
+    """
+
+    malformed: str | None
+    effective: datetime | None
+    revoked: str
+
+
+@dataclass(frozen=True)
+class _CrlCheck:
+    """One applicable CRL of one chain CA, as its checks read it.
+
+    Attributes:
+        facts: The CRL's time-independent facts for the CA (:func:`_crl_facts`).
+        issued: Its lastUpdate.
+        entry: The entry of the certificate the CA issued, or None when it is not listed.
+    """
+
+    facts: _CrlFacts
+    issued: datetime
+    entry: _ListedEntry | None
+
+
+@dataclass(frozen=True)
+class _RevocationPlan:
+    """The time-independent part of :func:`check_revocation` for one chain and set of CRLs.
+
+    Attributes:
+        checks: The applicable CRLs, chain CA by chain CA, in the order they are checked.
+        freshness: Per CA with a CRL, its subject and the newest CRL's nextUpdate.
+        fresh_report: The report when no CRL is stale.
+    """
+
+    checks: tuple[_CrlCheck, ...]
+    freshness: tuple[tuple[str, datetime | None], ...]
+    fresh_report: RevocationReport
+
+
+def _plan(validated: ValidatedChain, trust: TrustRoot) -> _RevocationPlan:
+    """Read which CRLs of ``trust`` apply to which CA of ``validated`` and what they list."""
+    checks: list[_CrlCheck] = []
+    checked: list[str] = []
+    freshness: list[tuple[str, datetime | None]] = []
     names = validated.issuer_subjects
-    crl_ders = trust.crl_ders
     for issuer_der, subject, name in zip(validated.ders[1:], validated.chain, names, strict=False):
         crls = []
-        for crl, crl_der in zip(trust.crls, crl_ders, strict=True):
+        for crl, crl_der in zip(trust.crls, trust.crl_ders, strict=True):
             facts = _crl_facts(crl_der, issuer_der)
             if facts.belongs:
                 crls.append((crl, facts))
-        for crl, facts in crls:
-            _check_crl(crl, facts, current)
-            _check_entry(crl, subject, signed_at)
+        checks.extend(
+            _CrlCheck(facts, crl.last_update_utc, _listed(crl, subject)) for crl, facts in crls
+        )
         if crls:
             checked.append(name)
             newest = max(crls, key=lambda pair: pair[1].number)[0]
-            notice = _staleness(newest, name, current)
-            if notice is not None:
-                stale.append(name)
-                notices.append((CRL_STALE, notice))
+            freshness.append((name, newest.next_update_utc))
     missing = () if names[0] in checked or not trust.crl_locations else (names[0],)
-    if missing:
-        notices.append((CRL_MISSING, _missing_message(names[0], trust.crl_locations)))
-    unchecked = [name for name in names if name not in checked]
-    return RevocationReport(tuple(checked), tuple(unchecked), tuple(stale), missing, tuple(notices))
+    notices = ((CRL_MISSING, _missing_message(names[0], trust.crl_locations)),) if missing else ()
+    unchecked = tuple(name for name in names if name not in checked)
+    report = RevocationReport(tuple(checked), unchecked, (), missing, notices)
+    return _RevocationPlan(tuple(checks), tuple(freshness), report)
 
 
-def _staleness(crl: x509.CertificateRevocationList, name: str, now: datetime) -> str | None:
-    """The notice for ``crl`` when its nextUpdate is before ``now``, else ``None``."""
-    next_update = crl.next_update_utc
+class _Plans:
+    """Revocation plans by the exact bytes they are read from: the DER of the validated path,
+    of each CRL of the trust root, and its CRL locations. A new CRL is new bytes, so a new plan."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[
+            tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[str, ...]], _RevocationPlan
+        ] = {}
+        self._lock = threading.Lock()
+
+    def get(self, validated: ValidatedChain, trust: TrustRoot) -> _RevocationPlan:
+        key = (validated.ders, trust.crl_ders, trust.crl_locations)
+        plan = self._items.get(key)
+        if plan is None:
+            plan = _plan(validated, trust)
+            with self._lock:
+                self._items[key] = plan
+                while len(self._items) > self._size:
+                    del self._items[next(iter(self._items))]
+        return plan
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+REVOCATION_PLAN_CACHE_SIZE = 1024
+_PLANS = _Plans(REVOCATION_PLAN_CACHE_SIZE)
+
+
+def _staleness(next_update: datetime | None, name: str, now: datetime) -> str | None:
+    """The notice for a CRL with ``next_update`` when that is before ``now``, else ``None``."""
     if next_update is None or next_update >= now:
         return None
     late = now - next_update
@@ -202,7 +301,7 @@ def _crl_facts(crl_der: bytes, issuer_der: bytes) -> _CrlFacts:
     return _CrlFacts(True, who, unsigned, unusable, number)
 
 
-def _check_crl(crl: x509.CertificateRevocationList, facts: _CrlFacts, now: datetime) -> None:
+def _check_crl(check: _CrlCheck, now: datetime) -> None:
     """Refuse a CRL of a chain CA that RFC 5280 would not let a verifier use.
 
     Raises:
@@ -210,11 +309,12 @@ def _check_crl(crl: x509.CertificateRevocationList, facts: _CrlFacts, now: datet
             ``now``, no nextUpdate, no cRLNumber or a critical one, an issuer without cRLSign, or a
             critical extension this verifier does not process (delta and partitioned CRLs).
     """
+    facts = check.facts
     if facts.unsigned is not None:
         raise _invalid(facts.unsigned)
-    if crl.last_update_utc > now:
+    if check.issued > now:
         raise _invalid(
-            f"{facts.who} is issued {crl.last_update_utc.isoformat()}, after the verification time"
+            f"{facts.who} is issued {check.issued.isoformat()}, after the verification time"
             f" {now.isoformat()}"
         )
     if facts.unusable is not None:
@@ -296,25 +396,39 @@ def _signed_by(crl_der: bytes, issuer_der: bytes) -> bool:
     ) and x509.load_der_x509_crl(crl_der).is_signature_valid(public_key)
 
 
-def _check_entry(
-    crl: x509.CertificateRevocationList, certificate: x509.Certificate, signed_at: datetime
-) -> None:
+def _listed(
+    crl: x509.CertificateRevocationList, certificate: x509.Certificate
+) -> _ListedEntry | None:
+    """``certificate``'s entry in ``crl``, read for :func:`_check_entry`; None when not listed."""
     entry = crl.get_revoked_certificate_by_serial_number(certificate.serial_number)
     if entry is None:
-        return
+        return None
     try:
         reason = _reason(entry)
         invalid_from = _invalidity_date(entry)
     except ValueError as exc:
-        raise CertificateError(f"malformed CRL entry: {exc}", code=CRL_INVALID) from exc
+        return _ListedEntry(f"malformed CRL entry: {exc}", None, "")
     effective = entry.revocation_date_utc
     if reason is x509.ReasonFlags.key_compromise and invalid_from is not None:
         effective = min(effective, invalid_from)
-    if signed_at >= effective:
+    revoked = f"{describe(certificate)} is revoked ({reason.value}) from {effective.isoformat()};"
+    return _ListedEntry(None, effective, revoked)
+
+
+def _check_entry(entry: _ListedEntry | None, signed_at: datetime) -> None:
+    """Refuse a signature made when the certificate's CRL entry had taken effect.
+
+    Raises:
+        CertificateError: ``certificate.revoked``, or ``certificate.crl.invalid`` for an entry
+            whose reason or invalidity date cannot be read.
+    """
+    if entry is None:
+        return
+    if entry.malformed is not None or entry.effective is None:
+        raise CertificateError(entry.malformed or "malformed CRL entry", code=CRL_INVALID)
+    if signed_at >= entry.effective:
         raise CertificateError(
-            f"{describe(certificate)} is revoked ({reason.value}) from {effective.isoformat()};"
-            f" the signature was made at {signed_at.isoformat()}",
-            code=REVOKED,
+            f"{entry.revoked} the signature was made at {signed_at.isoformat()}", code=REVOKED
         )
 
 

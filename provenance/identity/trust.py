@@ -91,6 +91,16 @@ class TrustRoot:
             _check_https_url(location)
 
     @cached_property
+    def root_ders(self) -> tuple[bytes, ...]:
+        """The DER of each of :attr:`roots`, in order (what validated chains are cached by)."""
+        return tuple(root.public_bytes(Encoding.DER) for root in self.roots)
+
+    @cached_property
+    def intermediate_ders(self) -> tuple[bytes, ...]:
+        """The DER of each of :attr:`intermediates`, in order."""
+        return tuple(certificate.public_bytes(Encoding.DER) for certificate in self.intermediates)
+
+    @cached_property
     def crl_ders(self) -> tuple[bytes, ...]:
         """The DER of each of :attr:`crls`, in order (what revocation checks are cached by)."""
         return tuple(crl.public_bytes(Encoding.DER) for crl in self.crls)

@@ -48,13 +48,17 @@ def _is_white_space(char: str) -> bool:
     return char.isspace() and char not in _NOT_WHITE_SPACE
 
 
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
+"""The control characters note text may not hold: C0 but newline, and DEL."""
+
+
 def _check_text(text: str) -> None:
     """Note text: non-empty UTF-8 ending in a newline, no control characters but newline."""
     if not text.endswith("\n"):
         raise _invalid("note text must end with a newline")
-    for char in text:
-        if (char < " " and char != "\n") or char == "\x7f":
-            raise _invalid(f"note holds the control character U+{ord(char):04X}")
+    control = _CONTROL.search(text)
+    if control is not None:
+        raise _invalid(f"note holds the control character U+{ord(control.group()):04X}")
 
 
 def key_id(name: str, public_key: Ed25519VerifyingKey) -> int:

@@ -18,6 +18,8 @@ time; it never opens files, reads the clock or touches the network.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,7 +44,7 @@ from provenance.errors import (
     VerificationError,
 )
 from provenance.identity.chain import ValidatedChain, validate_chain
-from provenance.identity.profile import certificate_sha256
+from provenance.identity.profile import certificate_der, certificate_ders, certificate_sha256
 from provenance.identity.revocation import RevocationReport, check_revocation
 from provenance.identity.trust import TrustRoot
 from provenance.keys import (
@@ -290,7 +292,7 @@ def certificate_step(
     if not certificates:
         return "pinned key: no certificate to check"
     run.chain, run.signer = certificate_signer(certificates, trust, run.key, run.signing_time)
-    return f"chain to {run.signer.issuer_chain[-1]} valid at {format_time(run.signing_time)}"
+    return f"chain to {run.signer.issuer_chain[-1]} valid at {time_text(run.signing_time)}"
 
 
 def revocation_step(run: SignerFacts, trust: TrustRoot) -> str:
@@ -306,7 +308,7 @@ def revocation_step(run: SignerFacts, trust: TrustRoot) -> str:
     run.notices.extend(
         Finding("revocation", code, True, message) for code, message in run.revocation.notices
     )
-    return f"not revoked for a signature at {format_time(run.signing_time)}"
+    return f"not revoked for a signature at {time_text(run.signing_time)}"
 
 
 def policy_step(run: SignerFacts, statement: Statement) -> str:
@@ -354,7 +356,7 @@ def certificate_signer(
         raise CertificateError(
             f"a certificate of the chain cannot be read: {exc}", code=Code.CERTIFICATE_MALFORMED
         ) from exc
-    _check_on_path(certificates, chain.chain)
+    _check_on_path(certificates, chain.ders)
     signer = SignerIdentity(
         SignerKind.CERTIFICATE,
         chain.identities,
@@ -367,22 +369,20 @@ def certificate_signer(
     return chain, signer
 
 
-def _check_on_path(
-    certificates: tuple[x509.Certificate, ...], path: tuple[x509.Certificate, ...]
-) -> None:
-    """The bundle's certificates must be the validated path's first certificates, in order: a
-    repeated, unused or misplaced certificate would make a second valid bundle.
+def _check_on_path(certificates: tuple[x509.Certificate, ...], path: tuple[bytes, ...]) -> None:
+    """The bundle's certificates must be the validated path's first certificates (``path``: their
+    DER), in order: a repeated, unused or misplaced certificate would make a second valid bundle.
 
     Raises:
         CertificateError: ``certificate.chain.extra``.
     """
-    for position, certificate in enumerate(certificates):
-        if position >= len(path) or certificate != path[position]:
+    for position, der in enumerate(certificate_ders(certificates)):
+        if position >= len(path) or der != path[position]:
             raise CertificateError(
                 f"bundle certificate {position + 1} of {len(certificates)} (sha256 "
-                f"{certificate_sha256(certificate)}) is not certificate {position + 1} of the "
-                "validated path; a bundle carries the path from the leaf, in order, and nothing "
-                "else",
+                f"{certificate_sha256(certificates[position])}) is not certificate {position + 1} "
+                "of the validated path; a bundle carries the path from the leaf, in order, and "
+                "nothing else",
                 code=Code.CERTIFICATE_CHAIN_EXTRA,
             )
 
@@ -425,6 +425,17 @@ class LoggedSignature(Protocol):
     def tlog_entries(self) -> tuple[TlogEntry, ...]: ...
 
 
+def _signer_binding(
+    certificates: Sequence[x509.Certificate], key: VerifyingKey
+) -> tuple[bytes, bytes | None]:
+    """:func:`~provenance.tlog.entry.signer_binding`, with the leaf's DER written once per
+    certificate object (:func:`~provenance.identity.profile.certificate_der`)."""
+    if not certificates:
+        return signer_binding(certificates, key)
+    der = certificate_der(certificates[0])
+    return hashlib.sha256(der).digest(), der
+
+
 @dataclass(frozen=True)
 class ProvenTime:
     """The outcome of verification step 4: the signing time, where it comes from, the proofs."""
@@ -438,7 +449,7 @@ class ProvenTime:
         """The log step's message."""
         if self.source is TimeSource.VERIFICATION:
             return "not logged: certificates are checked at the verification time"
-        return f"logged at {format_time(self.signing_time)} in {len(self.proofs)} log(s)"
+        return f"logged at {time_text(self.signing_time)} in {len(self.proofs)} log(s)"
 
 
 def prove_signing_time(
@@ -485,20 +496,19 @@ def prove_log_entries(
         LogProofError: The codes of :func:`verify_tlog_entry`, ``log.entry.malformed`` or
             ``log.entry.future``.
     """
-    signer_sha256, certificate_der = signer_binding(certificates, key)
+    signer_sha256, signer_der = _signer_binding(certificates, key)
     envelope_sha256 = envelope.sha256()
     proofs = []
     for entry in entries:
-        expected = LogEntry(envelope_sha256, signer_sha256, entry.integrated_time, certificate_der)
+        expected = LogEntry(envelope_sha256, signer_sha256, entry.integrated_time, signer_der)
         moment = _integrated_moment(verify_tlog_entry(entry, expected, log_verifiers))
         _refuse_future(moment, at)
         proofs.append(LogProof(entry.origin, entry.log_index, moment))
     return proofs
 
 
-@lru_cache(maxsize=1024)
 def _certificate_key(certificate: x509.Certificate) -> VerifyingKey:
-    """The leaf certificate's key, cached per certificate (equal and hashed by its DER).
+    """The leaf certificate's key, cached per certificate DER (:data:`_LEAF_KEYS`).
 
     identity-v1 §2: a leaf's key is ECDSA P-256. Another type (Ed25519, P-384, RSA) fails here,
     in the signature step, because the key is chosen here.
@@ -506,6 +516,20 @@ def _certificate_key(certificate: x509.Certificate) -> VerifyingKey:
     Raises:
         CertificateError: ``certificate.malformed`` (unreadable key) or ``certificate.profile``
             (a key that is not ECDSA P-256).
+    """
+    der = certificate_der(certificate)
+    key = _LEAF_KEYS.get(der)
+    if key is None:
+        key = _p256_leaf_key(certificate)
+        _LEAF_KEYS.put(der, key)
+    return key
+
+
+def _p256_leaf_key(certificate: x509.Certificate) -> VerifyingKey:
+    """:func:`leaf_key`, refused unless ECDSA P-256.
+
+    Raises:
+        CertificateError: As :func:`_certificate_key`.
     """
     key = leaf_key(certificate)
     if not isinstance(key, P256VerifyingKey):
@@ -515,6 +539,32 @@ def _certificate_key(certificate: x509.Certificate) -> VerifyingKey:
             code=Code.CERTIFICATE_PROFILE,
         )
     return key
+
+
+class _LeafKeys:
+    """Leaf keys by the exact DER of their certificate; only keys that were accepted are kept."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[bytes, VerifyingKey] = {}
+        self._lock = threading.Lock()
+
+    def get(self, der: bytes) -> VerifyingKey | None:
+        return self._items.get(der)
+
+    def put(self, der: bytes, key: VerifyingKey) -> None:
+        with self._lock:
+            self._items[der] = key
+            while len(self._items) > self._size:
+                del self._items[next(iter(self._items))]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+LEAF_KEY_CACHE_SIZE = 1024
+_LEAF_KEYS = _LeafKeys(LEAF_KEY_CACHE_SIZE)
 
 
 def check_payload_type(envelope: Envelope) -> None:
@@ -559,6 +609,13 @@ def _integrated_moment(seconds: int) -> datetime:
         raise LogProofError(
             f"integrated time {seconds} is not a representable date", code=Code.LOG_ENTRY_MALFORMED
         ) from exc
+
+
+@lru_cache(maxsize=256)
+def time_text(moment: datetime) -> str:
+    """:func:`~provenance.statement.format_time`, remembered per instant (a pure function of it):
+    a verification writes its signing time into three messages, and ``strftime`` is slow."""
+    return format_time(moment)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -11,14 +11,19 @@ from datetime import timedelta
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 from provenance import bundle as bundle_module
 from provenance.identity import chain as chain_module
+from provenance.identity import profile as profile_module
 from provenance.identity import revocation as revocation_module
 from provenance.identity.authority import CertificateAuthority
 from provenance.identity.crl import build_crl, revoke
 from provenance.identity.trust import TrustRoot
-from provenance.keys import Ed25519SigningKey
+from provenance.keys import P256_ORDER, Ed25519SigningKey
 from provenance.tlog import note as note_module
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.note import NoteSigner
@@ -46,13 +51,20 @@ Logged = tuple[tuple[CertificateAuthority, CertifiedAuthor], bytes, TrustRoot]
 def _clear_caches() -> None:
     """Empty every cache of the verification path."""
     chain_module._VALIDATED._entries.clear()
-    chain_module._store.cache_clear()
-    chain_module._verifier.cache_clear()
+    chain_module._STORES.clear()
+    chain_module._VERIFIERS.clear()
+    chain_module._SUBJECT_TEXTS.clear()
+    chain_module._SELF_SIGNED.clear()
+    chain_module._CA_KEYS_PASSED.clear()
     bundle_module._PARSED_CERTIFICATES._items.clear()
     revocation_module._crl_facts.cache_clear()
     revocation_module._signed_by.cache_clear()
     note_module._open_checkpoint.cache_clear()
-    verifier_module._certificate_key.cache_clear()
+    verifier_module._LEAF_KEYS.clear()
+    verifier_module.time_text.cache_clear()
+    revocation_module._PLANS.clear()
+    profile_module._DER_MEMO.clear()
+    profile_module._SPKI_SHA256.clear()
 
 
 def _outcome(trust: TrustRoot, content: bytes, data: bytes, at_hours: float = 1) -> Outcome:
@@ -155,6 +167,38 @@ def test_a_good_bundle_verifies_alike_on_cold_and_warm_caches(logged: Logged) ->
     assert verified, findings
 
 
+def _certificates(document: dict[str, object]) -> list[dict[str, str]]:
+    material = document["verificationMaterial"]
+    assert isinstance(material, dict)
+    certificates: list[dict[str, str]] = material["x509CertificateChain"]["certificates"]
+    return certificates
+
+
+def _repeat_leaf(document: dict[str, object]) -> None:
+    certificates = _certificates(document)
+    certificates.insert(1, dict(certificates[0]))
+
+
+def _swap_certificates(document: dict[str, object]) -> None:
+    certificates = _certificates(document)
+    certificates.append(certificates.pop(0))
+
+
+def _high_s(document: dict[str, object]) -> None:
+    """The signature's ``(r, n - s)`` twin: the same envelope (bundle-v1.md §6.2)."""
+    envelope = document["dsseEnvelope"]
+    assert isinstance(envelope, dict)
+    r, s = decode_dss_signature(base64.b64decode(envelope["signatures"][0]["sig"]))
+    twin = encode_dss_signature(r, P256_ORDER - s)
+    envelope["signatures"][0]["sig"] = base64.b64encode(twin).decode()
+
+
+def test_a_high_s_twin_verifies_alike_on_cold_and_warm_caches(logged: Logged) -> None:
+    _, data, trust = logged
+    verified, findings = _cold_and_warm(trust, REVIEW, _edit(data, _high_s))
+    assert verified, findings
+
+
 @pytest.mark.parametrize(
     ("tamper", "code"),
     [
@@ -163,6 +207,8 @@ def test_a_good_bundle_verifies_alike_on_cold_and_warm_caches(logged: Logged) ->
         (_tamper_checkpoint, "log.checkpoint.invalid"),
         (_tamper_time, "log.entry.mismatch"),
         (_tamper_certificate, None),
+        (_repeat_leaf, "certificate.chain.extra"),
+        (_swap_certificates, None),
     ],
 )
 def test_tampered_bundles_fail_alike_on_cold_and_warm_caches(
