@@ -194,15 +194,17 @@ def canonicalize(content: bytes, profile: Canonicalization) -> bytes:
     return b"".join(canonical_chunks(content, profile))
 
 
-_ASCII_WHITE_SPACE = ((b" ", b" \n"), (b"\t", b"\t\n"), (b"\x0b", b"\x0b\n"), (b"\x0c", b"\x0c\n"))
-"""The ASCII White_Space characters but CR and LF, each with itself before a line feed."""
-
-
 def _trailing_ascii_space(content: bytes) -> bool:
     """Whether an ASCII White_Space character (tab, VT, FF, space) comes right before a line feed
     (what ``re.search(rb"[\t\x0b\x0c ]\n", content)`` finds; a test holds the two together),
-    by substring search: a regular expression tries every position of the text."""
-    return any(char in content and pair in content for char, pair in _ASCII_WHITE_SPACE)
+    by substring search, each pair only when its first character occurs at all: a regular
+    expression tries every position of the text."""
+    return (
+        (b" \n" in content)
+        or (b"\t" in content and b"\t\n" in content)
+        or (b"\x0b" in content and b"\x0b\n" in content)
+        or (b"\x0c" in content and b"\x0c\n" in content)
+    )
 
 
 def _already_canonical(content: bytes, profile: Canonicalization) -> bool:

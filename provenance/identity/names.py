@@ -18,6 +18,8 @@ from provenance.identity.profile import IDENTITY_LIMITS
 
 _REFUSED_CATEGORIES = {"Cc": "control", "Cf": "format"}
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+")
+_ASCII_REFUSED = re.compile("[\x00-\x20\x7f]")
+"""The ASCII characters an identity may not hold: controls (Cc), white space and space."""
 _DNS_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 
 
@@ -33,6 +35,8 @@ def check_identity_text(text: str) -> None:
             f"an identity has 1 to {IDENTITY_LIMITS.max_identity_chars} characters, found "
             f"{len(text)}"
         )
+    if text.isascii() and _ASCII_REFUSED.search(text) is None:
+        return  # ASCII is NFC; its only control, format and space characters are those
     if not unicodedata.is_normalized("NFC", text):
         raise AuthorityError(f"identity {text!r} is not NFC-normalized")
     for char in text:

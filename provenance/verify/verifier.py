@@ -130,6 +130,7 @@ class Verifier:
             _Step("revocation", self._revocation, fatal=False),
             _Step("policy", self._policy),
         )
+        self._step_names = frozenset(step.name for step in self._steps)
 
     def verify(
         self,
@@ -175,7 +176,7 @@ class Verifier:
         return self._result(run, findings)
 
     def _result(self, run: _Run, findings: list[Finding]) -> VerificationResult:
-        ran_every_step = {f.step for f in findings} == {step.name for step in self._steps}
+        ran_every_step = {f.step for f in findings} == self._step_names
         verified = ran_every_step and all(f.ok for f in findings)
         notices = tuple(
             f"{f.code}: {f.message}" for f in findings if f.ok and f.code != f"{f.step}.ok"

@@ -5,6 +5,7 @@ control-character scans, the signer binding and the revocation plan."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -20,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from provenance.errors import CertificateError, LogProofError, SignatureInvalidError
+from provenance.errors import AuthorityError, CertificateError, LogProofError, SignatureInvalidError
 from provenance.identity import profile, revocation
 from provenance.identity.authority import (
     CertificateAuthority,
@@ -29,6 +30,8 @@ from provenance.identity.authority import (
 )
 from provenance.identity.chain import ValidatedChain, validate_chain
 from provenance.identity.crl import build_crl, revoke
+from provenance.identity.names import check_identity_text
+from provenance.identity.profile import IDENTITY_LIMITS
 from provenance.identity.revocation import RevocationReport, check_revocation
 from provenance.identity.trust import TrustRoot, export_trust_root
 from provenance.keys import (
@@ -209,6 +212,46 @@ def _note_outcome(check: Callable[[str], None], text: str) -> object:
 )
 def test_note_text_is_refused_as_the_character_loop_refuses_it(text: str) -> None:
     assert _note_outcome(note._check_text, text) == _note_outcome(_reference_check_text, text)
+
+
+def _reference_identity_check(text: str) -> None:
+    """check_identity_text's checks one by one, for every text."""
+    if not text or len(text) > IDENTITY_LIMITS.max_identity_chars:
+        raise AuthorityError("length")
+    if not unicodedata.is_normalized("NFC", text):
+        raise AuthorityError(f"identity {text!r} is not NFC-normalized")
+    for char in text:
+        kind = {"Cc": "control", "Cf": "format"}.get(unicodedata.category(char))
+        if kind:
+            raise AuthorityError(f"identity {text!r} holds {kind} character U+{ord(char):04X}")
+        if char.isspace():
+            raise AuthorityError(f"identity {text!r} holds whitespace U+{ord(char):04X}")
+    if not text.isascii():
+        raise AuthorityError(
+            f"identity {text!r} is not ASCII; use punycode hosts and percent-encoded paths"
+        )
+
+
+def _identity_outcome(check: Callable[[str], None], text: str) -> str:
+    try:
+        check(text)
+    except AuthorityError as exc:
+        return "length" if "characters, found" in str(exc) else str(exc)
+    return "ok"
+
+
+@SETTINGS
+@given(
+    st.text(st.characters(max_codepoint=0x7F), min_size=1, max_size=40)
+    | st.lists(
+        st.sampled_from(["a", "/", " ", "\t", "\x1c", "\x7f", "e\u0301", "\u200b", "é"]),
+        max_size=12,
+    ).map("".join)
+)
+def test_identity_text_is_judged_as_the_character_loop_judges_it(text: str) -> None:
+    assert _identity_outcome(check_identity_text, text) == _identity_outcome(
+        _reference_identity_check, text
+    )
 
 
 # --- time text ------------------------------------------------------------------------------
