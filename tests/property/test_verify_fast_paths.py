@@ -4,6 +4,7 @@ control-character scans, the signer binding and the revocation plan."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Callable
@@ -51,6 +52,7 @@ from provenance.statement import format_time
 from provenance.text import _trailing_ascii_space
 from provenance.tlog import note
 from provenance.tlog.entry import signer_binding
+from provenance.verify.result import Finding
 from provenance.verify.verifier import _signer_binding, time_text
 from tests.factories import IDENTITY, NOW, certified_author, make_authority
 
@@ -460,3 +462,33 @@ def test_a_plan_made_at_one_time_answers_for_every_other_time() -> None:
                 expected = _checked(_reference_revocation, validated, trust, signed_at, now)
                 found = _checked(_library, validated, trust, signed_at, now)
                 assert found == expected, (name, signed_at, now)
+
+
+# --- the finding's own __init__ --------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _GeneratedFinding:
+    step: str
+    code: str
+    ok: bool
+    message: str
+
+
+@SETTINGS
+@given(st.text(max_size=8), st.text(max_size=8), st.booleans(), st.text(max_size=8))
+def test_a_finding_is_made_as_the_generated_frozen_init_makes_it(
+    step: str, code: str, ok: bool, message: str
+) -> None:
+    finding = Finding(step, code, ok, message)
+    generated = _GeneratedFinding(step, code, ok, message)
+    assert dataclasses.astuple(finding) == dataclasses.astuple(generated)
+    assert vars(finding) == vars(generated)
+    assert finding == Finding(step=step, code=code, ok=ok, message=message)
+    assert hash(finding) == hash(Finding(step, code, ok, message))
+    assert repr(finding) == repr(generated).replace("_GeneratedFinding", "Finding")
+    assert dataclasses.replace(finding, ok=not ok).ok is not ok
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        finding.code = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Finding(step, code, ok)  # type: ignore[call-arg]
