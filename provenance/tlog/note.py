@@ -41,7 +41,14 @@ def is_valid_key_name(name: str) -> bool:
     Unicode's White_Space property, as Go's ``unicode.IsSpace`` and C2SP use it, is
     ``str.isspace()`` without U+001C..U+001F.
     """
-    return bool(name) and "+" not in name and not any(_is_white_space(char) for char in name)
+    if not name or "+" in name:
+        return False
+    if name.isascii():  # ASCII White_Space: tab, LF, VT, FF, CR and space
+        return _ASCII_WHITE_SPACE.search(name) is None
+    return not any(_is_white_space(char) for char in name)
+
+
+_ASCII_WHITE_SPACE = re.compile("[\t\n\x0b\x0c\r ]")
 
 
 def _is_white_space(char: str) -> bool:

@@ -256,6 +256,16 @@ def test_identity_text_is_judged_as_the_character_loop_judges_it(text: str) -> N
     )
 
 
+@SETTINGS
+@given(
+    st.text(st.characters(max_codepoint=0x7F), max_size=12)
+    | st.text(st.sampled_from(list("ab+ \t\n\x0b\x0c\r\x1c\x1f\x85\xa0\u2028\u3000é")), max_size=6)
+)
+def test_key_names_are_judged_as_the_character_loop_judges_them(name: str) -> None:
+    reference = bool(name) and "+" not in name and not any(note._is_white_space(c) for c in name)
+    assert note.is_valid_key_name(name) == reference
+
+
 # --- time text ------------------------------------------------------------------------------
 
 
