@@ -58,6 +58,14 @@ def _wait_ready(process: subprocess.Popen[bytes], base: str, log_path: Path) -> 
     raise AssertionError(f"prov serve did not become ready: {log_path.read_text()}")
 
 
+def _wait_listening(port: int, workers: int) -> None:
+    """Wait until every worker listens (one answering /readyz does not mean the others do yet)."""
+    deadline = time.monotonic() + 120  # a wait for start-up, not a timing assertion
+    while len(_inodes(port, state="0A")) < workers:
+        assert time.monotonic() < deadline, "the workers did not all listen"
+        time.sleep(0.2)
+
+
 def _open_connections(stack: ExitStack, port: int) -> None:
     """Open the pool at once, then make one keep-alive request on each connection."""
     pool = [stack.enter_context(socket.create_connection(("127.0.0.1", port))) for _ in range(32)]
@@ -77,16 +85,16 @@ def _socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
-def _established_inodes(port: int) -> set[str]:
-    """Inodes of the server side of established loopback connections on ``port``."""
+def _inodes(port: int, state: str) -> set[str]:
+    """Inodes of the loopback sockets on local ``port`` in ``state`` (01 established, 0A listening)."""
     rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
     fields = [row.split() for row in rows]
-    return {f[9] for f in fields if int(f[1].split(":")[1], 16) == port and f[3] == "01"}
+    return {f[9] for f in fields if int(f[1].split(":")[1], 16) == port and f[3] == state}
 
 
 def _connections_per_worker(parent: int, port: int) -> list[int]:
     children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
-    established = _established_inodes(port)
+    established = _inodes(port, state="01")
     counts = [len(_socket_inodes(int(child)) & established) for child in children]
     return [count for count in counts if count]  # the workers (not multiprocessing's helpers)
 
@@ -95,6 +103,7 @@ def test_two_workers_share_a_pool_of_keep_alive_connections(tmp_path: Path) -> N
     home = make_home(tmp_path / "home")
     port = free_port()
     with _serve(home, port, workers=2) as process, ExitStack() as stack:
+        _wait_listening(port, workers=2)
         _open_connections(stack, port)
         counts = _connections_per_worker(process.pid, port)
     assert sum(counts) == CONNECTIONS
