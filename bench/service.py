@@ -101,10 +101,22 @@ def serving(
         try:
             url = f"{LOOPBACK}:{port}"
             _wait_ready(url, process)
+            _wait_listening(port, workers)
             yield Server(url, api_key, workers, process.pid)
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def _wait_listening(port: int, workers: int) -> None:
+    """Wait until each worker listens on its own socket (``SO_REUSEPORT``, Linux): a pool opened
+    while only one listens stays on that one for the whole run."""
+    deadline = time.monotonic() + 60
+    while workers > 1 and time.monotonic() < deadline:
+        rows = [row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+        if sum(int(r[1].split(":")[1], 16) == port and r[3] == "0A" for r in rows) >= workers:
+            return
+        time.sleep(0.2)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
