@@ -50,27 +50,34 @@ METHOD = """\
 
 NOTES = {
     "verify": """\
-**Library verify (target >= 0.6 of the raw P-256 verify rate): not met (0.14 before this round's
-hot-path work, 0.22 now).** The raw P-256 verify is the only cryptographic work left on the warm
-path (the chain, CRL facts and checkpoint signature are cached by exact bytes), so the target
-allows the rest of verification about two thirds of one P-256 verify, some 100 us of Python.
-Already removed without dropping a check: repeated certificate parsing, per-verify CRL scans,
-generic JCS for the leaf, the per-step proof walk, `strptime`. The profile below shows what is
-left: strict parsing of a bundle never seen before (`loads_strict` with its duplicate-key check,
-strict base64 of every field, the log entry and certificate objects: about 200 us in CPython, of
-which `json.loads` alone is about 55 us) and parsing the statement. Caching whole parsed bundles
+**Library verify (target >= 0.6 of the raw P-256 verify rate): not met (0.14 at the start of
+issue 14, 0.22 before this session, the table's figure now).** The raw P-256 verify is the only
+cryptographic work left on the warm path (the chain, CRL facts and checkpoint signature are cached
+by exact bytes), so the target allows the rest of verification about two thirds of one P-256
+verify, some 50 us of Python. This session removed, without dropping a check: `json.loads` with
+Python hooks (orjson reads the JSON; duplicate keys, integer range and nesting are checked by
+C-level passes over the bytes, and any doubt falls back to the step-by-step parser; a differential
+test holds the two together), base64 re-encoding to test canonical form, per-verify DER
+re-encoding and hashing of certificates, DER signature decode/re-encode, per-verify CRL scans and
+time formatting. Counted with callgrind (instructions, not seconds, so the machine's load does not
+move it): a warm verify went from 2.37M to 2.00M instructions against 0.87M for the raw verify,
+before the parser change. What is left (profile below): about 0.2M instructions of statement
+parsing, the envelope hash and log leaf (they base64-encode again what the bundle carries), some
+30 small dataclasses and findings per verify, and the 10-hash proof. Caching whole parsed bundles
 would meet the target on this bench (it verifies the same bundle again and again) but not for a
-platform that sees each review once, so it was not done. What would meet it: a one-pass schema
-parser in native code (e.g. msgspec with base64 handled natively) for the bundle and statement.
+platform that sees each review once, so it was not done. What would meet it: the bundle, statement
+and log leaf built in one native pass (a compiled extension), or reusing the bundle's base64 text
+for the envelope hash and leaf.
 """,
     "sigstore": """\
 **Against sigstore-python (targets: warm 20x, from the original brief; a new author and checkpoint
 each time 3x, issue 14): not met.** sigstore-python's offline verify of its own bundle costs about
 1.3 ms here. With cold caches ours pays what a verification with a certificate chain and a log
-proof cannot avoid: the Rust path validation (about 2.5 ECDSA verifies), the Ed25519 checkpoint
-verify and the DSSE P-256 verify, some 360 us on a quiet machine, plus the Python parsing named
-under "Library verify"; 3x leaves about 430 us for everything. What would meet it: the native
-schema parser named there (the crypto floor alone is within the budget).
+proof cannot avoid: the Rust path validation of a new leaf (`x509.verification`, about 2.5 ECDSA
+verifies), the Ed25519 checkpoint verify and the DSSE P-256 verify, some 360 us on a quiet
+machine; 3x leaves about 430 us for everything, so the remaining Python of "Library verify" (about
+the same again) is what stands in the way. Counted with callgrind, a cold verify went from 6.19M
+to 5.55M instructions this session.
 """,
     "batch": """\
 **Batch verify on both cores (target >= 1.7x one core): not met in this run.** The pool is one
@@ -80,46 +87,54 @@ the header) takes a core away from one of the two workers; with an idle machine 
 bounded only by the chunk hand-off. What would help: run on an idle machine; larger chunks.
 """,
     "service": """\
-**Service: /v1/verify throughput against /healthz (target >= 0.6): not met.** A verify request
-reads and writes no database in the steady state any more (keys from a cache checked on the event
-loop, rate limits in memory or Redis, CRL changes noticed every few seconds, the body parsed once).
-The server profile below (py-spy, threads holding the GIL) shows what a verify request pays that
-/healthz does not: the three pure-ASGI middlewares (metrics, body limit, strict JSON) and FastAPI's
-dependency solving and response serialization hold most of the samples; the verification itself
-(`verify_bundle`, bundle parsing included) is under a third. What would fix it: one middleware
-instead of three, the route returning a pre-serialized response (no response-model validation
-and no second JSON encoding), and the parsing work named under "Library verify".
+**Service: /v1/verify throughput against /healthz (target >= 0.6): see the table.** A verify
+request reads and writes no database in the steady state (keys from a cache checked on the event
+loop, rate limits in memory or Redis, CRL changes noticed every few seconds, the body parsed
+once). This session: one ASGI middleware (metrics, body cap and strict JSON in one pass,
+`verifier_api/gate.py`) instead of three; a fast path (`verifier_api/fast_path.py`) that answers
+the common request (a cached key of the right scope, the in-memory rate limit, a strictly parsed
+body) without FastAPI's dependency solving, a second body validation, the thread-pool hop and the
+response-model pass, held byte for byte to the FastAPI path by a differential test; verification
+on the event loop when nothing in it can wait on I/O (trust root in memory, no trust store, body
+<= 64 KiB); responses serialized once by orjson. Measured side by side with the previous main
+while other work loaded the machine: server CPU per verify request 3.53 -> 2.11 ms, the ratio 0.43
+-> 0.62. What is left is the library's own verify (see "Library verify") and uvicorn's h11
+protocol.
 """,
     "workers": """\
-**`prov serve --workers 2` / one worker on /v1/verify (target >= 1.6x): not met.** The ~44 ms per
-request of two workers is gone (`TCP_NODELAY` on accepted connections; one connection on /healthz:
-p50 0.67 ms with one worker, 0.69 ms with two). What bounds the ratio here is the machine: two
-cores shared by both workers and the load generator (wrk takes most of a core at these rates), so
-two workers get no second free core. A run on a quieter moment of this machine gave 1.78x (IQR
-0.45; README "Deployment"), this run 0.98x. Measuring it needs the load generator on other cores.
+**`prov serve --workers 2` / one worker on /v1/verify (target >= 1.6x): see the table.** Two
+causes were found and fixed: the ~44 ms per request of two workers (`TCP_NODELAY` on accepted
+connections), and, this session, the distribution of connections: on one shared listening socket
+the first worker to wake accepted every pending connection, so wrk's 32 keep-alive connections
+landed 27/5, 32/0, 32/0 and 28/4 in four tries and one worker did nearly all the work. Each worker
+now listens in one `SO_REUSEPORT` group (Linux), which the kernel balances by connection hash
+(16/16, 19/13, 21/11, 23/9 seen; a 32-connection pool is split binomially, so the busier worker
+holds about 18 on average). What else bounds the ratio is the machine: two cores shared by both
+workers and the load generator, so the two workers never get two whole cores.
 """,
     "sign": """\
 **Sign at submission on PostgreSQL (target >= 500 req/s, p99 <= 150 ms): see the table.** The log
 no longer holds it: one commit serves a whole batch, each waiter's entry is proven from the tiles
 that commit wrote (no query after the commit), the right edge of the tree is kept between commits,
 a waiting request holds no thread, and API keys the cache knows are checked on the event loop.
-What is left is the server's CPU per request (the "server CPU per request" row, about 1.8-1.9 ms:
-FastAPI and uvicorn's h11 protocol, the access log line, the statement and envelope, the response
-JSON), so one worker needs a core to itself for 500 req/s and its p99 follows the machine's load;
-two workers meet both figures in this run.
+This session the sign route got the same fast path as verify (no dependency solving, the strictly
+parsed body reused, one serialization): server CPU per request 4.0 -> 2.6 ms measured side by side
+on a loaded machine (1.8-1.9 ms on a quiet one before). What is left is the statement, envelope
+and signature, uvicorn's h11 protocol and the access log line, and the wake-up of each waiter
+after the group commit (about 5% of the CPU).
 """,
     "media": """\
-**Media verify against raw c2pa-python (target <= +10%): not met.** The raw comparison is one
-c2pa `Reader` with trust verification. Ours runs the same `Reader` (about 75% of our time, see the
-profile) and then the checks the security issue requires and c2pa does not give us: the COSE
-signature verified again with the leaf the toolkit itself validated (one P-256 verify), that chain
-validated with `x509.verification` under the media profile (cached), the manifest store copied out
-(`resource_to_stream`) to read the signer's certificates byte for byte, the revocation check and
-the asset's SHA-256. Measured outside this harness: c2pa's own trust verification is about 40% of
-its `Reader` time; turning it off (`verify_trust: false`) and relying on our chain validation would
-meet the target, but c2pa's time-stamp trust decision, which the signing-time rule uses, depends on
-it, so that needs our own validation of the TSA chain first. The CLI's process time is start-up
-(`prov --help` alone is in the table); commands load their groups on first use.
+**Media verify against raw c2pa-python (target <= +10%): see the table.** c2pa's own signer
+trust verification was about 40% of its `Reader` time, and the toolkit validates the signer's
+chain itself anyway (`x509.verification` under the media profile). `verify_media` now reads first
+with c2pa's signer trust off (c2pa still checks the claim signature, hashes, bindings, the
+signer's profile and validity, and decides time-stamp trust under its own setting) and keeps that
+result only when c2pa's signer trust could not have changed it: the toolkit validated the chain,
+every CA on the path is carried in the claim's x5chain, the chain was checked at c2pa's time, and
+no `c2pa.state` finding; otherwise it reads again with signer trust on (the previous path). A
+differential test holds the verdict to the previous path on 23 built cases and the 12 C2PA
+fixtures. A refusal over the signer's chain costs two reads. The CLI's process time is start-up
+(`prov --help` alone is in the table).
 """,
     "large": """\
 **Large content (target <= 1.1x sha256sum, < 100 MB): see the table.** Both commands stream in
