@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from provenance.codes import Code
 from provenance.errors import MediaError, VerificationError
 from provenance.media.profile import trust_config
+from provenance.media.store import ManifestStoreError, check_sidecar
 
 
 class MediaUnsupportedError(MediaError):
@@ -44,7 +45,7 @@ class Reading:
         state: c2pa's validation state: ``Invalid``, ``Valid`` or ``Trusted``.
         report: c2pa's reader JSON (``active_manifest``, ``manifests``, ...).
         results: c2pa's ``validation_results`` (``activeManifest``, ``ingredientDeltas``).
-        store: The JUMBF manifest store bytes.
+        store: The JUMBF manifest store bytes, as c2pa serializes the store it validated.
     """
 
     state: str
@@ -131,19 +132,23 @@ def read_with_c2pa(
         source: The asset (a seekable binary stream).
         mime_type: Its MIME type (or extension).
         anchors: c2pa's trust anchors, for the claim signer and for time-stamp authorities.
-        sidecar: A ``.c2pa`` manifest store to read instead of an embedded one.
+        sidecar: A ``.c2pa`` manifest store to read instead of an embedded one: exactly one
+            top-level superbox labelled ``c2pa`` (c2pa reads only the first box).
         signer_trust: Whether c2pa also verifies the claim signer's chain to ``anchors``
             (``signingCredential.trusted``/``untrusted``, state ``Trusted``). Off, c2pa still
             checks the signature, bindings, the signer's certificate profile and time-stamp
             trust, and a good manifest reads ``Valid``.
 
     Raises:
-        MediaReadError: ``media.unsupported``, ``media.unsigned`` or ``media.malformed``.
+        MediaReadError: ``media.unsupported``, ``media.unsigned`` or ``media.malformed`` (also a
+            sidecar with bytes after its first box, or whose first box is not labelled ``c2pa``).
     """
     try:
         check_mime_type(mime_type)
     except MediaUnsupportedError as exc:
         raise MediaReadError(str(exc), code=Code.MEDIA_UNSUPPORTED) from exc
+    if sidecar is not None:
+        _check_sidecar(sidecar)
     try:
         with c2pa.Reader(
             mime_type, source, sidecar, _context(tuple(anchors), False, signer_trust)
@@ -153,7 +158,7 @@ def read_with_c2pa(
                 state=str(report.get("validation_state")),
                 report=report,
                 results=report.get("validation_results") or {},
-                store=sidecar if sidecar is not None else _store(reader, report),
+                store=_store(reader, report),
             )
     except c2pa.C2paError.ManifestNotFound as exc:
         raise MediaReadError(
@@ -165,8 +170,17 @@ def read_with_c2pa(
         raise MediaReadError(f"c2pa cannot read the manifest: {exc}") from exc
 
 
+def _check_sidecar(sidecar: bytes) -> None:
+    """Refuse a sidecar with more than the one ``c2pa`` store c2pa reads (``media.malformed``)."""
+    try:
+        check_sidecar(sidecar)
+    except ManifestStoreError as exc:
+        raise MediaReadError(exc.message) from exc
+
+
 def _store(reader: c2pa.Reader, report: dict[str, Any]) -> bytes:
-    """The JUMBF manifest store c2pa read from the asset (a sidecar is its own store)."""
+    """The JUMBF manifest store c2pa read and validated, from c2pa itself for an embedded store and
+    for a sidecar alike: never bytes of the caller's that c2pa may have skipped."""
     store = io.BytesIO()
     reader.resource_to_stream(f"self#jumbf=/c2pa/{report.get('active_manifest', '')}", store)
     return store.getvalue()

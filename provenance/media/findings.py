@@ -87,10 +87,12 @@ def credential_findings(results: Mapping[str, Any]) -> list[Finding]:
     ]
 
 
-def has_trusted_timestamp(results: Mapping[str, Any]) -> bool:
-    """Whether c2pa validated the claim signature's time stamp against a trusted TSA."""
+def has_trusted_timestamp(results: Mapping[str, Any], active_label: str) -> bool:
+    """Whether c2pa validated the time stamp of the active manifest's claim signature (the
+    ``timeStamp.trusted`` entry must name that signature box) against a trusted TSA."""
+    signature = f"self#jumbf=/c2pa/{active_label}/c2pa.signature"
     return any(
-        item.get("code") == TRUSTED_TIMESTAMP
+        item.get("code") == TRUSTED_TIMESTAMP and item.get("url") == signature
         for item in _status(results.get("activeManifest"), "success")
     )
 

@@ -38,6 +38,7 @@ CHAIN_LABELS: tuple[int | str, ...] = (COSE_X5CHAIN, TEXT_X5CHAIN)
 """The labels c2pa reads a chain from: the IANA label 33 and the pre-registration text label."""
 CERTIFICATE_LABELS = frozenset({COSE_X5BAG, COSE_X5CHAIN, COSE_X5T, COSE_X5U, TEXT_X5CHAIN})
 SIGNATURE_BOX_LABEL = "c2pa.signature"
+STORE_LABEL = "c2pa"
 CLAIM_BOX_LABELS = ("c2pa.claim", "c2pa.claim.v2")
 
 
@@ -65,6 +66,7 @@ AMBIGUOUS = Code.MEDIA_SIGNATURE_X5CHAIN_AMBIGUOUS
 UNPROTECTED = Code.MEDIA_SIGNATURE_X5CHAIN_UNPROTECTED
 ALGORITHM = Code.MEDIA_SIGNATURE_ALGORITHM
 INVALID = Code.MEDIA_SIGNATURE_INVALID
+SIDECAR_MALFORMED = Code.MEDIA_MALFORMED
 
 _HEADER = struct.Struct(">I4s")
 _EXTENDED_LENGTH = struct.Struct(">Q")
@@ -136,7 +138,7 @@ def claim_signer(store: bytes, manifest_label: str) -> ClaimSigner:
             unprotected header), ``media.signature.algorithm`` (unsupported, or not the leaf key's)
             or ``media.signature.invalid`` (the signature over the claim does not verify).
     """
-    store_box = _child(store, "c2pa", "manifest store")
+    store_box = _child(store, STORE_LABEL, "manifest store")
     manifest = _superboxes(_child(store_box, manifest_label))
     claim = _claim(manifest, manifest_label)
     signature_box = _only(manifest, SIGNATURE_BOX_LABEL, "signature box")
@@ -144,6 +146,31 @@ def claim_signer(store: bytes, manifest_label: str) -> ClaimSigner:
     chain = _certificates(_chain_value(protected, unprotected))
     _verify(chain[0], protected, protected_bytes, claim, signature)
     return ClaimSigner(chain, dict(unprotected))
+
+
+def check_sidecar(sidecar: bytes) -> None:
+    """Refuse a ``.c2pa`` sidecar that is not exactly one top-level superbox labelled ``c2pa``.
+
+    c2pa reads only a sidecar's first top-level box (checking its type, not its label) and ignores
+    any bytes after it, so a second box, or a first one under another label, is a store c2pa never
+    validated (specs/media-v1.md §3 step 1).
+
+    Raises:
+        ManifestStoreError: ``media.malformed``, naming what was found.
+    """
+    try:
+        boxes = list(_boxes(sidecar))
+    except ManifestStoreError as exc:
+        raise ManifestStoreError(f"the sidecar: {exc.message}", code=SIDECAR_MALFORMED) from exc
+    kind, body = boxes[0] if boxes else (b"", b"")
+    label = _label(body) if kind == b"jumb" else None
+    if len(boxes) != 1 or label != STORE_LABEL:
+        first = printable(label) if label is not None else printable(kind.decode("latin-1"))
+        raise ManifestStoreError(
+            f"a sidecar must be one top-level superbox labelled {STORE_LABEL!r}, found "
+            f"{len(boxes)} top-level box(es), the first {first!r}",
+            code=SIDECAR_MALFORMED,
+        )
 
 
 def signer_chain(store: bytes, manifest_label: str) -> tuple[x509.Certificate, ...]:

@@ -37,10 +37,11 @@ def usable_time_stamp(unprotected: Mapping[Any, Any]) -> bool:
         unprotected: The claim signature's unprotected header (label to value).
 
     Returns:
-        True when there is at least one token and every end-entity certificate of every token
-        carries exactly the id-kp-timeStamping extended key usage.
+        True when there is at least one token, every token under ``sigTst`` and ``sigTst2`` is a
+        CBOR byte string, and every end-entity certificate of every token carries exactly the
+        id-kp-timeStamping extended key usage.
     """
-    tokens = [token for label in TOKEN_LABELS for token in _tokens(unprotected.get(label))]
+    tokens = _tokens(unprotected)
     if not tokens or len(tokens) > MEDIA_LIMITS.max_timestamp_tokens:
         return False
     try:
@@ -71,14 +72,25 @@ def token_certificates(token: bytes) -> list[x509.Certificate]:
     return [x509.load_der_x509_certificate(raw) for _, _, raw in _children(found[0])]
 
 
-def _tokens(value: Any) -> list[bytes]:
-    if not isinstance(value, dict) or not isinstance(value.get("tstTokens"), list):
-        return []
-    return [
-        item["val"]
-        for item in value["tstTokens"]
-        if isinstance(item, dict) and isinstance(item.get("val"), bytes)
-    ]
+def _tokens(unprotected: Mapping[Any, Any]) -> list[bytes] | None:
+    """Every token under ``sigTst`` and ``sigTst2``; None when either is present but is not
+    ``{"tstTokens": [{"val": <byte string>}, ...]}``. c2pa also reads a token given as an array of
+    integers or a tagged byte string (serde_bytes), so any such encoding makes the stamp unusable
+    rather than a token the rule would not see."""
+    tokens: list[bytes] = []
+    for label in TOKEN_LABELS:
+        if label not in unprotected:
+            continue
+        value = unprotected[label]
+        items = value.get("tstTokens") if isinstance(value, dict) else None
+        if not isinstance(items, list) or not all(_byte_token(item) for item in items):
+            return None
+        tokens += [item["val"] for item in items]
+    return tokens
+
+
+def _byte_token(item: Any) -> bool:
+    return isinstance(item, dict) and type(item.get("val")) is bytes
 
 
 def _is_ca(certificate: x509.Certificate) -> bool:

@@ -25,8 +25,10 @@ from functools import lru_cache
 from typing import Any, BinaryIO
 
 from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from provenance.codes import Code
+from provenance.display import printable
 from provenance.errors import MediaError, PolicyError, VerificationError
 from provenance.identity.chain import ValidatedChain, validate_chain
 from provenance.identity.profile import describe, spki_sha256
@@ -267,12 +269,21 @@ def _certificate(run: _Run, trust: TrustRoot) -> list[Finding]:
 
 
 def _check_reported_leaf(leaf: x509.Certificate, manifest: dict[str, Any]) -> None:
+    """The leaf must be the certificate c2pa reported: same serial number and subject common name
+    (c2pa's reader JSON gives no certificate hash; the store checked is c2pa's own anyway).
+
+    Raises:
+        ManifestStoreError: ``media.signature.signer.mismatch``.
+    """
     info = manifest.get("signature_info") or {}
-    reported = str(info.get("cert_serial_number", ""))
-    if reported != str(leaf.serial_number):
+    reported = (str(info.get("cert_serial_number", "")), info.get("common_name"))
+    names = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    found = (str(leaf.serial_number), names[0].value if names else None)
+    if reported != found:
         raise ManifestStoreError(
-            f"the x5chain leaf (serial {leaf.serial_number}) is not the certificate c2pa "
-            f"reported (serial {reported or 'none'})",
+            f"the x5chain leaf (serial {found[0]}, common name {printable(str(found[1]))!r}) is "
+            f"not the certificate c2pa reported (serial {printable(reported[0]) or 'none'}, "
+            f"common name {printable(str(reported[1]))!r})",
             code=SIGNER_MISMATCH,
         )
 
@@ -286,7 +297,7 @@ def _signing_time(run: _Run, signer: ClaimSigner) -> datetime:
     reading = _reading(run)
     stamped = (reading.active_manifest.get("signature_info") or {}).get("time")
     if (
-        has_trusted_timestamp(reading.results)
+        has_trusted_timestamp(reading.results, reading.active_label)
         and isinstance(stamped, str)
         and usable_time_stamp(signer.unprotected)
     ):
