@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from provenance.media import sign_media
+from tests.adversarial.media_jumbf import (
+    attacker_png,
+    impostor,
+    second_store_forgery,
+    store_leaf,
+)
 from tests.integration.api.conftest import Api, open_api
 from tests.media_samples import JPEG, tiny_png
 
@@ -75,6 +83,23 @@ def test_sidecar_leaves_the_photo_untouched_and_verifies_with_it(api: Api) -> No
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/c2pa"
     assert _verify(api, photo, sidecar=response.content)["verified"] is True
+
+
+def test_service_sidecar_spliced_after_an_attacker_manifest_is_malformed(api: Api) -> None:
+    """The service's own claim and signature in a second top-level box of a sidecar, after the
+    attacker's manifest (relabelled) that c2pa reads: never the service's identity."""
+    now = datetime.now(UTC)
+    victim_store = _sign(api, tiny_png(), sidecar="true")
+    evil = impostor(store_leaf(victim_store).serial_number, now)
+    asset = attacker_png()
+    attacker_store = sign_media(
+        asset, "image/png", key=evil.key, chain=evil.chain, at=now, sidecar=True
+    )
+    forged = second_store_forgery(attacker_store, victim_store)
+    document = _verify(api, asset, sidecar=forged)
+    assert document["verified"] is False
+    assert document["signer"] is None
+    assert _failed(document) == ["media.malformed"]
 
 
 def test_photo_without_manifest_is_reported_unsigned(api: Api) -> None:
