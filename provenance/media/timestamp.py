@@ -46,10 +46,15 @@ def usable_time_stamp(unprotected: Mapping[Any, Any]) -> bool:
         return False
     try:
         certificates = [cert for token in tokens for cert in token_certificates(token)]
-    except ValueError:
-        return False
-    end_entities = [cert for cert in certificates if not _is_ca(cert)]
-    return bool(end_entities) and all(_time_stamping_only(cert) for cert in end_entities)
+        end_entities = [cert for cert in certificates if not _is_ca(cert)]
+        return bool(end_entities) and all(_time_stamping_only(cert) for cert in end_entities)
+    except (
+        ValueError,
+        x509.DuplicateExtension,
+        x509.InvalidVersion,
+        x509.UnsupportedGeneralNameType,
+    ):
+        return False  # a certificate cryptography cannot read makes the stamp unusable
 
 
 def token_certificates(token: bytes) -> list[x509.Certificate]:

@@ -146,15 +146,23 @@ def _stands_without_c2pa_signer_trust(run: _Run, findings: list[Finding]) -> boo
     """Whether a first-pass result stands: the toolkit validated the signer's chain (whatever the
     other steps found), c2pa had every CA certificate of the validated path (the x5chain's,
     besides the anchors), the chain was checked when c2pa checks it (c2pa-rs checks the signer's
-    chain at the time stamp's time, else at no time), and no finding named c2pa's state."""
+    chain at the time stamp's time, else at no time), no finding named c2pa's state, and the store
+    holds no manifest but the active one (c2pa's signer trust also judges ingredients' signers,
+    which the toolkit does not validate itself)."""
     if run.signer_trust or run.chain is None or run.claim is None:
         return False
-    if any(f.code.startswith(STATE_PREFIX) for f in findings):
+    if any(f.code.startswith(STATE_PREFIX) for f in findings) or _has_other_manifests(run):
         return False
     carried = set(run.claim.chain)
     if not all(certificate in carried for certificate in run.chain.chain[1:-1]):
         return False
     return run.time_source is TimeSource.TIMESTAMP or not _stamped(run)
+
+
+def _has_other_manifests(run: _Run) -> bool:
+    """Whether c2pa read any manifest besides the active one (an ingredient's)."""
+    manifests = _reading(run).report.get("manifests")
+    return not isinstance(manifests, dict) or len(manifests) != 1
 
 
 def _stamped(run: _Run) -> bool:
