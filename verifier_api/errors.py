@@ -43,6 +43,7 @@ _HTTP_CODES = {
     405: "method.not_allowed",
     413: "request.too_large",
     415: "request.unsupported_media_type",
+    422: "request.invalid",
     429: "rate.limited",
 }
 _LIBRARY_ERRORS: tuple[tuple[type[ProvenanceError], int, str], ...] = (

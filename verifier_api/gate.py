@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from verifier_api.limits import BodyGate
+from verifier_api.limits import BodyGate, route_path
 from verifier_api.metrics import Metrics
 
 
@@ -55,7 +55,7 @@ class RequestGate:
                 status = message["status"]
             await send(message)
 
-        inner = self.pages if scope.get("path") in self.form_paths else self.bodies
+        inner = self.pages if route_path(scope) in self.form_paths else self.bodies
         try:
             await inner(scope, receive, send_with_status)
         finally:

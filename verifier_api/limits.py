@@ -37,6 +37,22 @@ KeyCheck = Callable[[Scope, frozenset[str]], Awaitable[bool]]
 """Whether the request carries a valid API key of one of the scopes (the route's own key check)."""
 
 
+def route_path(scope: Scope) -> str:
+    """The path the app routes on: ``path`` without the ``root_path`` prefix, as Starlette does.
+
+    Behind ``uvicorn --root-path /api`` the scope's ``path`` is ``/api/v1/sign`` and Starlette
+    routes ``/v1/sign``; every routing decision outside the router (which body to parse, which cap)
+    must use the same path, or it is skipped for every request (attacker review, root path).
+    """
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    if not root or not path.startswith(root):
+        return path
+    if path == root:
+        return ""
+    return path[len(root) :] if path[len(root)] == "/" else path
+
+
 class BodyGate:
     """Hold request bodies to the cap, and the bodies of JSON routes to strict JSON: one pass.
 
@@ -50,7 +66,8 @@ class BodyGate:
     holding one fails its own batch item (``bundle.malformed``), not the whole request. Only a
     capped body is ever held.
 
-    Only the routes of ``json_routes`` (method and path) are parsed: a body sent to a path that
+    Only the routes of ``json_routes`` (method and path, the path below the root path as the
+    router sees it: :func:`route_path`) are parsed: a body sent to a path that
     does not exist or takes no JSON is passed on untouched (still capped), whatever its
     Content-Type. A route that needs an API key is parsed only once ``key_check`` admits the
     request's key; otherwise the route gets an empty body and its own key check answers 401 or
@@ -89,7 +106,7 @@ class BodyGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
+        path = route_path(scope)
         limit = self.path_caps.get(path, self.max_bytes)
         declared = _content_length(scope)
         if declared is None or declared > limit:
@@ -176,18 +193,33 @@ class ParsedBody:
 
 
 class ParsedJsonRequest(Request):
-    """A request whose ``json()`` is the value :class:`StrictJsonMiddleware` decoded already.
+    """A request whose ``json()`` is the value :class:`BodyGate` decoded already.
 
     FastAPI reads a JSON body through ``Request.json()``; with this the body is decoded once per
     request (by the strict pass), not a second time by the framework's lenient parser.
     """
 
     async def json(self) -> Any:
-        """The strict pass's value, else the framework's own decoding."""
+        """The strict pass's value; else (a route the pass did not parse) the body decoded here,
+        as strictly: never the framework's lenient parser (fail closed).
+
+        Raises:
+            HTTPException: The body is not strict JSON (422 ``request.invalid``; FastAPI lets an
+                HTTPException from body reading through to the error handlers).
+        """
         parsed = self.scope.get("state", {}).get(PARSED_BODY)
         if isinstance(parsed, ParsedBody):
             return parsed.value
-        return await super().json()
+        body = await self.body()
+        try:
+            return loads_strict(
+                body,
+                max_bytes=len(body),
+                max_depth=HTTP_LIMITS.max_request_depth,
+                allow_lone_surrogates=True,  # each field's own parser refuses them
+            )
+        except StrictDecodeError as exc:
+            raise HTTPException(422, f"the body is not strict JSON: {exc}") from exc
 
 
 class ParsedJsonRoute(APIRoute):

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response
 from verifier_api import crud
 from verifier_api.auth import AdminKey, ServiceDep
 from verifier_api.errors import ApiError
+from verifier_api.limits import ParsedJsonRoute
 from verifier_api.schemas import (
     CertificateRequest,
     CertificateResponse,
@@ -19,7 +20,7 @@ from verifier_api.schemas import (
 )
 from verifier_api.service import Service, utc_now
 
-router = APIRouter(tags=["authority"])
+router = APIRouter(tags=["authority"], route_class=ParsedJsonRoute)
 TRUST_ROOT_MEDIA_TYPE = "application/vnd.provenance.trust-root.v1+json"
 
 

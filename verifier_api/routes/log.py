@@ -19,6 +19,7 @@ from provenance.tlog import (
 )
 from verifier_api.auth import LogKey, ServiceDep
 from verifier_api.errors import ApiError, SafeJSONResponse
+from verifier_api.limits import ParsedJsonRoute
 from verifier_api.schemas import (
     ConsistencyProofResponse,
     InclusionProofResponse,
@@ -29,7 +30,7 @@ from verifier_api.schemas import (
 from verifier_api.service import Service, utc_now
 from verifier_api.submissions import submit_bundle
 
-router = APIRouter(prefix="/v1/log", tags=["log"])
+router = APIRouter(prefix="/v1/log", tags=["log"], route_class=ParsedJsonRoute)
 LAST_TILE_INDEX = JSON_LIMITS.max_exact_integer // TILE_WIDTH
 """The last level-0 tile of a log of 2**53-1 entries; tiles past it cannot exist (and their index
 may not even fit the database's 64-bit integers)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from provenance import printable
+from verifier_api.limits import route_path
 from verifier_api.web.pages import render_page
 
 FORM_PATHS = frozenset({"/verify", "/verify/upload", "/demo"})
@@ -38,7 +39,7 @@ class FormErrorPages:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") not in FORM_PATHS:
+        if scope["type"] != "http" or route_path(scope) not in FORM_PATHS:
             await self.app(scope, receive, send)
             return
         replaced = False
@@ -60,6 +61,6 @@ class FormErrorPages:
             "publisher": printable(service.publisher.settings.name),
             "demo_enabled": scope["app"].state.web_settings.demo,
             "limit": size_label(self.max_bytes),
-            "back": "/demo" if scope.get("path") == "/demo" else "/",
+            "back": "/demo" if route_path(scope) == "/demo" else "/",
         }
         return render_page("too_large.html", context, TOO_LARGE)
