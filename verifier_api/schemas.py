@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
+    StrictBool,
+    StrictInt,
+    StrictStr,
     StringConstraints,
     model_validator,
 )
@@ -33,12 +38,62 @@ def _unicode_text(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_unicode_text)]
+_JSON_KINDS = {
+    str: "a string",
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    type(None): "null",
+    list: "an array",
+    dict: "an object",
+}
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+def _found(value: object) -> str:
+    """The JSON kind of a decoded value, for "expected X, found Y"."""
+    return _JSON_KINDS.get(type(value), type(value).__name__)
+
+
+def _only(*kinds: type, expected: str) -> BeforeValidator:
+    """Refuse a value whose type is not exactly one of ``kinds`` (no lax conversion: ``1.0`` is
+    not ``true``, ``"90"`` not ``90``), saying what was expected and what was found."""
+
+    def check(value: object) -> object:
+        if type(value) not in kinds:
+            raise ValueError(f"expected {expected}, found {_found(value)}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _rfc3339(value: object) -> object:
+    """An RFC 3339 date-time string with its offset (``2026-06-01T12:00:00Z``), as a datetime."""
+    if type(value) is not str:
+        raise ValueError(f"expected an RFC 3339 date-time string, found {_found(value)}")
+    if not _RFC3339.fullmatch(value):
+        raise ValueError("expected an RFC 3339 date-time with an offset like 2026-06-01T12:00:00Z")
+    try:
+        return datetime.fromisoformat(value.upper())
+    except ValueError as exc:
+        raise ValueError(f"expected an RFC 3339 date-time: {exc}") from exc
+
+
+Text = Annotated[StrictStr, AfterValidator(_unicode_text)]
 """A request string that can be encoded as UTF-8 (signed, stored, or quoted in an answer)."""
 ExactInt = Annotated[
-    int, Field(ge=-JSON_LIMITS.max_exact_integer, le=JSON_LIMITS.max_exact_integer)
+    StrictInt, Field(ge=-JSON_LIMITS.max_exact_integer, le=JSON_LIMITS.max_exact_integer)
 ]
-ContentType = Annotated[str, StringConstraints(pattern=CONTENT_TYPE.pattern, max_length=255)]
+ClaimValue = Annotated[
+    Text | StrictBool | ExactInt,
+    _only(str, bool, int, expected="a string, boolean or integer"),
+]
+"""A claim's value: a JSON string, boolean or integer as sent (never converted from another)."""
+RfcDateTime = Annotated[datetime, BeforeValidator(_rfc3339)]
+"""A date-time sent as an RFC 3339 string with its offset (never a number of seconds)."""
+ContentType = Annotated[StrictStr, StringConstraints(pattern=CONTENT_TYPE.pattern, max_length=255)]
 RevocationReason = Literal[
     "unspecified",
     "keyCompromise",
@@ -64,7 +119,7 @@ class ContentInput(ApiModel):
     """Content as UTF-8 text (``content``) or base64 bytes (``contentBase64``): exactly one."""
 
     content: Text | None = Field(default=None, description="The content as UTF-8 text.")
-    content_base64: str | None = Field(
+    content_base64: StrictStr | None = Field(
         default=None, description="The content's bytes, standard padded base64."
     )
     _decoded: bytes | None = PrivateAttr(default=None)
@@ -168,7 +223,7 @@ class VerifyBatchResponse(ApiModel):
 class AuthorInput(ApiModel):
     """The author as the publisher knows them."""
 
-    account_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    account_id: Annotated[StrictStr, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
     display_name: Annotated[
         Text, StringConstraints(min_length=1, max_length=STATEMENT_LIMITS.max_text_chars)
     ]
@@ -179,7 +234,7 @@ class SignRequest(ContentInput):
 
     content_type: ContentType = Field(examples=["text/plain; charset=utf-8"])
     author: AuthorInput
-    claims: dict[Text, Text | bool | ExactInt] = Field(default_factory=dict, max_length=64)
+    claims: dict[Text, ClaimValue] = Field(default_factory=dict, max_length=64)
 
 
 class SignResponse(ApiModel):
@@ -199,7 +254,7 @@ class CertificateRequest(ApiModel):
         description="PEM PKCS#10 request; only its key is used."
     )
     identity: Annotated[Text, StringConstraints(min_length=1, max_length=512)]
-    days: int = Field(default=90, ge=1, le=825)
+    days: Annotated[StrictInt, _only(int, expected="an integer")] = Field(default=90, ge=1, le=825)
 
 
 class CertificateResponse(ApiModel):
@@ -212,10 +267,12 @@ class CertificateResponse(ApiModel):
 class RevocationRequest(ApiModel):
     """``POST /v1/revocations``: which certificate (serial or PEM), why, since when."""
 
-    serial_number: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{1,40}$")] | None = None
+    serial_number: (
+        Annotated[StrictStr, StringConstraints(pattern=r"^[0-9a-fA-F]{1,40}$")] | None
+    ) = None
     certificate: Annotated[Text, StringConstraints(max_length=64 * 1024)] | None = None
     reason: RevocationReason = "unspecified"
-    invalidity_date: datetime | None = None
+    invalidity_date: RfcDateTime | None = None
 
     @model_validator(mode="after")
     def _exactly_one_certificate(self) -> RevocationRequest:
