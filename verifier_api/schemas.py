@@ -52,7 +52,7 @@ _RFC3339 = re.compile(
 )
 
 
-def _found(value: object) -> str:
+def json_kind(value: object) -> str:
     """The JSON kind of a decoded value, for "expected X, found Y"."""
     return _JSON_KINDS.get(type(value), type(value).__name__)
 
@@ -63,7 +63,7 @@ def _only(*kinds: type, expected: str) -> BeforeValidator:
 
     def check(value: object) -> object:
         if type(value) not in kinds:
-            raise ValueError(f"expected {expected}, found {_found(value)}")
+            raise ValueError(f"expected {expected}, found {json_kind(value)}")
         return value
 
     return BeforeValidator(check)
@@ -72,7 +72,7 @@ def _only(*kinds: type, expected: str) -> BeforeValidator:
 def _rfc3339(value: object) -> object:
     """An RFC 3339 date-time string with its offset (``2026-06-01T12:00:00Z``), as a datetime."""
     if type(value) is not str:
-        raise ValueError(f"expected an RFC 3339 date-time string, found {_found(value)}")
+        raise ValueError(f"expected an RFC 3339 date-time string, found {json_kind(value)}")
     if not _RFC3339.fullmatch(value):
         raise ValueError("expected an RFC 3339 date-time with an offset like 2026-06-01T12:00:00Z")
     try:

@@ -10,12 +10,13 @@ import mimetypes
 from types import ModuleType
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from provenance import Policy, PolicyError, StrictDecodeError, VerificationResult, loads_strict
 from verifier_api.auth import AnyKey, ServiceDep, SignKey
 from verifier_api.errors import ApiError
+from verifier_api.schemas import json_kind
 from verifier_api.service import utc_now
 from verifier_api.settings import HTTP_LIMITS
 from verifier_api.signing import ACCOUNT_ID, author_id
@@ -55,6 +56,37 @@ def _form_json(text: str | None, what: str) -> Any:
         return loads_strict(text, max_bytes=HTTP_LIMITS.max_form_json_bytes)
     except StrictDecodeError as exc:
         raise ApiError(422, "request.invalid", f"{what} is not a JSON document: {exc}") from exc
+
+
+async def _sent_claims(request: Request) -> str | None:
+    """The ``claims`` form field as sent: FastAPI reads an empty field as an absent one, which
+    would sign ``claims=`` as "no claims" (the form is parsed once; this reads it again).
+
+    Raises:
+        ApiError: 422 ``request.invalid``: ``claims`` was sent as a file.
+    """
+    value = (await request.form()).get("claims")
+    if value is None or isinstance(value, str):
+        return value
+    raise ApiError(422, "request.invalid", "claims must be a form field, found a file")
+
+
+def _claims(text: str | None) -> dict[str, Any]:
+    """The attested claims: none when the field is absent, else the JSON object it holds.
+
+    Raises:
+        ApiError: 422 ``request.invalid``: the field is not a JSON object (``[]``, ``false``,
+            ``0``, an empty field, not JSON at all).
+    """
+    if text is None:
+        return {}
+    if not text:
+        raise ApiError(422, "request.invalid", "claims must be a JSON object, found an empty field")
+    value = _form_json(text, "claims")
+    if not isinstance(value, dict):
+        found = json_kind(value)
+        raise ApiError(422, "request.invalid", f"claims must be a JSON object, found {found}")
+    return value
 
 
 def _policy(text: str | None) -> Policy:
@@ -102,12 +134,15 @@ def sign_media(
     mime_type: Annotated[str | None, Form(alias="mimeType")] = None,
     claims: Annotated[str | None, Form(description="Attested claims, as a JSON object.")] = None,
     sidecar: Annotated[bool, Form(description="Return a .c2pa sidecar manifest.")] = False,
+    sent_claims: Annotated[str | None, Depends(_sent_claims)] = None,
 ) -> Response:
-    """Embed a C2PA manifest signed by the publisher's signing service (or return a sidecar)."""
+    """Embed a C2PA manifest signed by the publisher's signing service (or return a sidecar).
+
+    ``claims`` documents the field; ``sent_claims`` is the same field as sent (an empty one too).
+    """
+    del claims
     media = _media()
-    attested = _form_json(claims, "claims") or {}
-    if not isinstance(attested, dict):
-        raise ApiError(422, "request.invalid", "claims must be a JSON object")
+    attested = _claims(sent_claims)
     publisher = service.publisher
     author = author_id(publisher, account_id)
     mime = _mime_type(file, mime_type)
