@@ -8,7 +8,7 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
@@ -95,20 +95,53 @@ def has_lone_surrogate(value: str) -> bool:
 
 
 def _lone_surrogate_path(value: Any) -> str | None:
-    """Where the first string or key holding a lone surrogate is (``the string at $.a[0]``)."""
-    stack: list[tuple[str, Any]] = [("$", value)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, str) and has_lone_surrogate(item):
-            return f"the string at {path}"
-        if isinstance(item, dict):
-            for key, child in item.items():
-                if has_lone_surrogate(key):
-                    return f"a key of {path}"
-                stack.append((f"{path}.{_ascii_key(key)}", child))
-        elif isinstance(item, list):
-            stack.extend((f"{path}[{index}]", child) for index, child in enumerate(item))
+    """Where the first string or key holding a lone surrogate is (``the string at $.a[0]``).
+
+    Depth first, the last child first, a container's keys when it is reached. Only the open
+    containers are held (an iterator each, and the key or index that led there): the path is
+    written out for the value found alone, so memory is bounded by the nesting, not the size.
+    """
+    where = _lone_surrogate_at(value, [])
+    steps: list[str | int] = []
+    frames = [_children_last_first(value)]
+    while frames and where is None:
+        entry = next(frames[-1], None)
+        if entry is None:
+            frames.pop()
+            if frames:
+                steps.pop()
+            continue
+        step, child = entry
+        steps.append(step)
+        where = _lone_surrogate_at(child, steps)
+        if isinstance(child, dict | list):
+            frames.append(_children_last_first(child))
+        else:
+            steps.pop()
+    return where
+
+
+def _lone_surrogate_at(item: Any, steps: list[str | int]) -> str | None:
+    """Where a lone surrogate in ``item`` itself (the string, or a key of the object) is."""
+    if isinstance(item, str) and has_lone_surrogate(item):
+        return f"the string at {_path(steps)}"
+    if isinstance(item, dict) and any(has_lone_surrogate(key) for key in item):
+        return f"a key of {_path(steps)}"
     return None
+
+
+def _children_last_first(item: Any) -> Iterator[tuple[str | int, Any]]:
+    """A container's keys or indices with their values, the last first (no copy made)."""
+    if isinstance(item, dict):
+        return reversed(item.items())
+    if isinstance(item, list):
+        return zip(range(len(item) - 1, -1, -1), reversed(item), strict=True)
+    return iter(())
+
+
+def _path(steps: list[str | int]) -> str:
+    """The path (``$.a[0]``) of the keys and indices ``steps``."""
+    return "$" + "".join(f"[{s}]" if isinstance(s, int) else f".{_ascii_key(s)}" for s in steps)
 
 
 def _ascii_key(key: str) -> str:
@@ -233,12 +266,26 @@ def _loads_checked(raw: bytes, max_depth: int, allow_lone_surrogates: bool) -> A
     openings = raw.count(b"{") + raw.count(b"[")
     if openings > max_depth and _nested_deeper(value, max_depth):
         raise StrictDecodeError(f"JSON nested deeper than {max_depth} levels")
-    # A surrogate can only come from a \\u escape (the text is valid UTF-8): walk only then.
-    if not allow_lone_surrogates and _SURROGATE_ESCAPE.search(text):
+    if not allow_lone_surrogates and _may_hold_lone_surrogate(text):
         where = _lone_surrogate_path(value)
         if where is not None:
             raise StrictDecodeError(f"lone surrogate in {where} (not I-JSON)")
     return value
+
+
+_PAIRED_ESCAPES = re.compile(r"\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+"""An escaped backslash, or the escapes of a surrogate pair (which decode to one character)."""
+
+
+def _may_hold_lone_surrogate(text: str) -> bool:
+    """Whether JSON text that parsed may hold a lone surrogate: only a ``\\u`` escape of one not
+    paired with the next escape can (the text is valid UTF-8).
+
+    Outside strings valid JSON has no backslash, and inside one the scan from the left reaches
+    every escape at its backslash (each escape that is removed is removed whole), so removing
+    escaped backslashes and escaped pairs leaves every lone surrogate's escape in place.
+    """
+    return _SURROGATE_ESCAPE.search(_PAIRED_ESCAPES.sub("", text)) is not None
 
 
 _CONTROL = re.compile("[\x00-\x1f]")
@@ -249,22 +296,23 @@ def check_decoded(value: Any, *, max_bytes: int, max_depth: int) -> None:
     """Apply :func:`loads_strict`'s caps to a value a strict parse of a larger document produced.
 
     A part of a request that :func:`loads_strict` already decoded (allowing lone surrogates) is
-    held to the caps of a document of its own, without serializing it again: nested at most
-    ``max_depth`` levels, no lone surrogate, and at most ``max_bytes`` in its compact UTF-8 JSON
-    form (no whitespace, non-ASCII characters as UTF-8).
+    held to the caps of a document of its own, in the order :func:`loads_strict` applies them
+    (specs/bundle-v1.md §6.0), without serializing it again: at most ``max_bytes`` in its compact
+    UTF-8 JSON form (no whitespace, non-ASCII characters as UTF-8), nested at most ``max_depth``
+    levels, and no lone surrogate.
 
     Raises:
-        StrictDecodeError: Nested too deeply or holding a lone surrogate; :class:`TooLargeError`
-            when larger than ``max_bytes``.
+        TooLargeError: Larger than ``max_bytes`` (checked first).
+        StrictDecodeError: Nested too deeply or holding a lone surrogate.
     """
+    size = compact_json_size(value)
+    if size > max_bytes:
+        raise TooLargeError(f"document of {size} bytes exceeds the cap of {max_bytes}")
     if _nested_deeper(value, max_depth):
         raise StrictDecodeError(f"JSON nested deeper than {max_depth} levels")
     where = _lone_surrogate_path(value)
     if where is not None:
         raise StrictDecodeError(f"lone surrogate in {where} (not I-JSON)")
-    size = compact_json_size(value)
-    if size > max_bytes:
-        raise TooLargeError(f"document of {size} bytes exceeds the cap of {max_bytes}")
 
 
 def compact_json_size(value: Any) -> int:
