@@ -58,7 +58,8 @@ RFC3339_UTC = "%Y-%m-%dT%H:%M:%SZ"
 _RFC3339_UTC_DIGITS = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z"
 )
-"""The form :func:`format_time` writes, read without ``strptime`` (which accepts it too)."""
+"""The only form of a time (bundle-v1 §2), as :func:`format_time` writes it. Not ``strptime``:
+it reads one-digit fields, non-ASCII digits and a lower-case ``t`` or ``z``."""
 
 ClaimValue = str | bool | int
 
@@ -182,18 +183,20 @@ def format_time(moment: datetime) -> str:
 
 
 def parse_time(text: str) -> datetime:
-    """Parse the RFC 3339 UTC form produced by :func:`format_time`.
+    """Parse a time of exactly bundle-v1 §2's form, ``YYYY-MM-DDTHH:MM:SSZ`` (what
+    :func:`format_time` writes): ASCII digits, two of each field but the year's four, upper-case
+    ``T`` and ``Z``, a real date and time of day (no leap second).
 
     Raises:
-        BundleFormatError: Not of that exact form.
+        BundleFormatError: ``statement.malformed``, not of that exact form.
     """
+    fields = _RFC3339_UTC_DIGITS.fullmatch(text) if isinstance(text, str) else None
     try:
-        fields = _RFC3339_UTC_DIGITS.fullmatch(text) if isinstance(text, str) else None
-        if fields is not None:
-            year, month, day, hour, minute, second = map(int, fields.groups())
-            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-        return datetime.strptime(text, RFC3339_UTC).replace(tzinfo=UTC)
-    except (ValueError, TypeError) as exc:
+        if fields is None:
+            raise ValueError("not of the form")
+        year, month, day, hour, minute, second = map(int, fields.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError as exc:
         raise _fail(f"time {text!r} is not RFC 3339 UTC like 2026-01-31T12:00:00Z") from exc
 
 
