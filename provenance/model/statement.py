@@ -10,9 +10,11 @@ the reference implementation checks). Unknown predicate types, methods and hash 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import rfc8785
@@ -119,7 +121,9 @@ def parse_statement(payload: bytes) -> ModelStatement:
     predicate = json_object(
         fields["predicate"], "predicate", {"resources", "serialization"}, set(), _fail
     )
-    serialization = parse_serialization(predicate["serialization"])
+    serialization = parse_serialization(
+        predicate["serialization"], exact_shard_size=_exact_shard_size(payload, predicate)
+    )
     resources = _resources(predicate["resources"], serialization)
     listed = root_digest(r.digest for r in resources)
     if listed != subject_digest:
@@ -145,8 +149,23 @@ def _subject(obj: object) -> tuple[str, str]:
     return name, digest
 
 
-def parse_serialization(obj: object) -> Serialization:
+def _exact_shard_size(payload: bytes, predicate: dict[str, Any]) -> Decimal | None:
+    """The exact value of a ``shard_size`` the strict parse read as a float, read again from the
+    (already strictly parsed) payload as a decimal; ``None`` for any other ``shard_size``."""
+    serialization = predicate["serialization"]
+    if not isinstance(serialization, dict) or not isinstance(serialization.get("shard_size"), float):
+        return None
+    exact = json.loads(payload, parse_float=Decimal)["predicate"]["serialization"]["shard_size"]
+    return exact if isinstance(exact, Decimal) else None
+
+
+def parse_serialization(obj: object, *, exact_shard_size: Decimal | None = None) -> Serialization:
     """Parse the predicate's ``serialization`` object.
+
+    A ``shard_size`` written as a number with a fraction or exponent (the reference writes
+    ``1000000000.0``) is accepted when the decimal its literal denotes is an integer, which the
+    float the parse made of it cannot tell (``2.9999999999999999`` reads as ``3.0``): only with
+    ``exact_shard_size``, the literal's exact value; without it such a ``shard_size`` is refused.
 
     Raises:
         BundleFormatError: ``statement.malformed`` or ``statement.unsupported``.
@@ -168,7 +187,7 @@ def parse_serialization(obj: object) -> Serialization:
         )
     if not isinstance(fields["allow_symlinks"], bool):
         raise _fail("serialization.allow_symlinks must be a boolean")
-    shard_size = _shard_size(fields.get("shard_size"), method)
+    shard_size = _shard_size(fields.get("shard_size"), method, exact_shard_size)
     return Serialization(
         method=method,
         hash_type=hash_type,
@@ -178,15 +197,19 @@ def parse_serialization(obj: object) -> Serialization:
     )
 
 
-def _shard_size(value: object, method: str) -> int | None:
+def _shard_size(value: object, method: str, exact: Decimal | None) -> int | None:
     if method == "files":
         if value is not None:
             raise _fail("serialization.shard_size must be absent for the files method")
         return None
     # The reference implementation 1.1.1 writes shard_size as a float (1000000000.0); JSON
-    # Schema's "integer" accepts any number with a zero fractional part.
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+    # Schema's "integer" accepts any number whose value has a zero fractional part: the value of
+    # the literal, exact, not of the float it rounds to.
+    if isinstance(value, float):
+        if exact is not None and exact == exact.to_integral_value():
+            value = int(exact)
+        elif exact is not None:
+            value = exact
     if (
         not isinstance(value, int)
         or isinstance(value, bool)
@@ -195,9 +218,14 @@ def _shard_size(value: object, method: str) -> int | None:
         raise _fail(
             "serialization.shard_size must be an integer from 1 to "
             f"{JSON_LIMITS.max_exact_integer} for the "
-            f"shards method, found {value!r}"
+            f"shards method, found {_literal(value)}"
         )
     return value
+
+
+def _literal(value: object) -> str:
+    """A found value as an error shows it (a decimal as its literal, else its repr), capped."""
+    return (str(value) if isinstance(value, Decimal) else repr(value))[:64]
 
 
 def _ignore_paths(obj: object) -> tuple[str, ...]:
