@@ -23,7 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from tuf.api.exceptions import (
@@ -159,12 +159,12 @@ class PublisherRecord:
             if not isinstance(document, dict) or set(document) != _RECORD_FIELDS:
                 raise ValueError(f"expected the fields {sorted(_RECORD_FIELDS)}")
             return cls(
-                name=str(document["name"]),
-                url=str(document["url"]),
-                root_version=int(document["rootVersion"]),
-                trust_root_version=int(document["trustRootVersion"]),
+                name=_field(document, "name", str),
+                url=_field(document, "url", str),
+                root_version=_field(document, "rootVersion", int),
+                trust_root_version=_field(document, "trustRootVersion", int),
                 expires=_time(document["expires"]),
-                trust_root_sha256=str(document["trustRootSha256"]),
+                trust_root_sha256=_field(document, "trustRootSha256", str),
                 updated=_time(document["updated"]),
             )
         except (StrictDecodeError, ValueError, TypeError) as exc:
@@ -585,6 +585,40 @@ def _rewound(content: Content) -> Content:
     if not isinstance(content, bytes):
         content.seek(0)
     return content
+
+
+_T = TypeVar("_T", str, int)
+
+
+def _field(document: dict[str, Any], name: str, kind: type[_T]) -> _T:
+    """``document[name]`` if it is of JSON type ``kind`` exactly (no boolean for an integer).
+
+    Raises:
+        ValueError: Of another type ("expected X, found Y").
+    """
+    value = document[name]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"expected {name} {_json_type(kind())}, found {_json_type(value)}")
+    return value
+
+
+def _json_type(value: object) -> str:
+    """The JSON type of a parsed value, for a message."""
+    if value is None:
+        return "null"
+    for kind, name in _JSON_TYPES:
+        if isinstance(value, kind):
+            return name
+    return "an object"
+
+
+_JSON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a number with a fraction or exponent"),
+    (str, "a string"),
+    (list, "an array"),
+)
 
 
 def _time(value: object) -> datetime:
