@@ -44,11 +44,13 @@ from provenance import (
     Bundle,
     Policy,
     ProvenanceError,
+    StrictDecodeError,
     TrustRoot,
     VerificationResult,
     Verifier,
     check_armored,
     contains_armor,
+    loads_strict,
     printable,
 )
 
@@ -210,9 +212,11 @@ def inspect(
     """Show what a bundle says, WITHOUT verifying or trusting any of it."""
     try:
         parsed = Bundle.from_bytes(read_file(bundle, "bundle", CLI_LIMITS.max_bundle_file_bytes))
-        statement = json.loads(parsed.envelope.payload)
+        statement = loads_strict(parsed.envelope.payload, max_bytes=len(parsed.envelope.payload))
+    except StrictDecodeError as exc:  # the payload, parsed as strictly as a verifier parses it
+        fail(f"{bundle}: statement: {printable(str(exc))}", Exit.UNREADABLE)
     except (ProvenanceError, ValueError) as exc:
-        fail(f"{bundle}: {exc}", Exit.UNREADABLE)
+        fail(f"{bundle}: {printable(str(exc))}", Exit.UNREADABLE)
     summary = {
         "unverified": True,
         "statement": statement,
