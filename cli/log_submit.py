@@ -23,6 +23,7 @@ from provenance import (
     armor_text,
     contains_armor,
     find_signed_blocks,
+    loads_strict,
     printable,
 )
 from provenance.trust_store import TrustStoreError, check_url
@@ -135,7 +136,10 @@ def _refused(exc: urllib.error.HTTPError) -> NoReturn:
             Exit.UNREADABLE,
         )
     try:
-        error = json.loads(exc.read(CLI_LIMITS.max_service_answer_bytes))["error"]
+        error = loads_strict(
+            exc.read(CLI_LIMITS.max_service_answer_bytes + 1),
+            max_bytes=CLI_LIMITS.max_service_answer_bytes,
+        )["error"]
         detail = f"[{error['code']}] {error['message']}"
     except (ValueError, KeyError, TypeError, OSError):
         detail = f"HTTP {exc.code}"
@@ -144,14 +148,19 @@ def _refused(exc: urllib.error.HTTPError) -> NoReturn:
 
 
 def _checked(answer: bytes, submitted: Bundle, replayed: bool) -> Logged:
+    """The service's answer parsed as strictly as any bundle (exit 3 if it is not one).
+
+    Raises:
+        typer.Exit: Not strict JSON of a logged bundle, or not the submitted signature.
+    """
     try:
-        document = json.loads(answer)
-        logged = Bundle.from_json(document["bundle"])
+        document = loads_strict(answer, max_bytes=CLI_LIMITS.max_service_answer_bytes)
+        logged = Bundle.from_decoded(document["bundle"])
         index = document["logIndex"]
     except (ValueError, KeyError, TypeError, ProvenanceError) as exc:
         fail(f"the service's answer is not a logged bundle: {printable(str(exc))}")
     same = (logged.envelope, logged.certificates) == (submitted.envelope, submitted.certificates)
-    if not same or not logged.tlog_entries or not isinstance(index, int):
+    if not same or not logged.tlog_entries or type(index) is not int:
         fail("the service's answer is not the submitted signature with its log entry")
     return Logged(logged, index, replayed)
 
