@@ -153,7 +153,9 @@ def _exact_shard_size(payload: bytes, predicate: dict[str, Any]) -> Decimal | No
     """The exact value of a ``shard_size`` the strict parse read as a float, read again from the
     (already strictly parsed) payload as a decimal; ``None`` for any other ``shard_size``."""
     serialization = predicate["serialization"]
-    if not isinstance(serialization, dict) or not isinstance(serialization.get("shard_size"), float):
+    if not isinstance(serialization, dict) or not isinstance(
+        serialization.get("shard_size"), float
+    ):
         return None
     exact = json.loads(payload, parse_float=Decimal)["predicate"]["serialization"]["shard_size"]
     return exact if isinstance(exact, Decimal) else None

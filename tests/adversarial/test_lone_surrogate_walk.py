@@ -18,9 +18,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from provenance import encoding
 from provenance.bundle import DEFAULT_LIMITS, Bundle
 from provenance.codes import Code
-from provenance import encoding
 from provenance.encoding import StrictDecodeError, loads_strict
 from provenance.errors import BundleFormatError
 from tests.integration.api.conftest import Api, open_api
@@ -127,7 +127,11 @@ def test_a_decoded_bundle_too_large_and_malformed_is_too_large_as_from_bytes(inn
     data = _oversized_bundle(inner)
     decoded = loads_strict(data, max_bytes=len(data), max_depth=64, allow_lone_surrogates=True)
     assert len(json.dumps(decoded, separators=(",", ":")).encode()) == len(data)
-    for parse in (lambda: Bundle.from_bytes(data), lambda: Bundle.from_decoded(decoded)):
+    parses: list[Callable[[], Bundle]] = [
+        lambda: Bundle.from_bytes(data),
+        lambda: Bundle.from_decoded(decoded),
+    ]
+    for parse in parses:
         with pytest.raises(BundleFormatError) as raised:
             parse()
         assert raised.value.code == Code.BUNDLE_TOO_LARGE

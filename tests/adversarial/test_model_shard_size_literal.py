@@ -5,8 +5,6 @@ JSON Schema validator refuses the statement. The reference's ``1000000000.0`` st
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from provenance.codes import Code

@@ -93,7 +93,9 @@ _EXACT_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}
             lambda moment: moment.strftime(RFC3339_UTC).rjust(20, "0")
         ),
         st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", fullmatch=True),
-        st.from_regex(r"[0-9٣]{1,4}-[0-9]{1,2}-[0-9]{1,2}[Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,3}[Zz]?"),
+        st.from_regex(
+            r"[0-9٣]{1,4}-[0-9]{1,2}-[0-9]{1,2}[Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,3}[Zz]?"
+        ),
     )
 )
 def test_times_of_the_exact_form_parse_as_strptime_parses_them_and_others_are_refused(
