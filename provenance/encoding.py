@@ -91,7 +91,7 @@ def _parse_int(text: str) -> int:
 
 def has_lone_surrogate(value: str) -> bool:
     """Whether ``value`` holds a surrogate code point (no UTF-8 encoding exists for it)."""
-    return _LONE_SURROGATE.search(value) is not None
+    return not value.isascii() and _LONE_SURROGATE.search(value) is not None
 
 
 def _lone_surrogate_path(value: Any) -> str | None:
@@ -102,29 +102,35 @@ def _lone_surrogate_path(value: Any) -> str | None:
     written out for the value found alone, so memory is bounded by the nesting, not the size.
     """
     where = _lone_surrogate_at(value, [])
+    if where is not None or not isinstance(value, _CONTAINERS):
+        return where
     steps: list[str | int] = []
     frames = [_children_last_first(value)]
-    while frames and where is None:
-        entry = next(frames[-1], None)
-        if entry is None:
-            frames.pop()
-            if frames:
-                steps.pop()
-            continue
-        step, child = entry
-        steps.append(step)
-        where = _lone_surrogate_at(child, steps)
-        if isinstance(child, dict | list):
-            frames.append(_children_last_first(child))
+    while frames:
+        for step, child in frames[-1]:
+            if isinstance(child, _CHECKED):
+                where = _lone_surrogate_at(child, [*steps, step])
+                if where is not None:
+                    return where
+                if isinstance(child, _CONTAINERS):
+                    steps.append(step)
+                    frames.append(_children_last_first(child))
+                    break
         else:
-            steps.pop()
-    return where
+            frames.pop()
+            if steps:
+                steps.pop()
+    return None
+
+
+_CONTAINERS = (dict, list)
+_CHECKED = (str, dict, list)
 
 
 def _lone_surrogate_at(item: Any, steps: list[str | int]) -> str | None:
     """Where a lone surrogate in ``item`` itself (the string, or a key of the object) is."""
-    if isinstance(item, str) and has_lone_surrogate(item):
-        return f"the string at {_path(steps)}"
+    if isinstance(item, str):
+        return f"the string at {_path(steps)}" if has_lone_surrogate(item) else None
     if isinstance(item, dict) and any(has_lone_surrogate(key) for key in item):
         return f"a key of {_path(steps)}"
     return None
@@ -134,9 +140,7 @@ def _children_last_first(item: Any) -> Iterator[tuple[str | int, Any]]:
     """A container's keys or indices with their values, the last first (no copy made)."""
     if isinstance(item, dict):
         return reversed(item.items())
-    if isinstance(item, list):
-        return zip(range(len(item) - 1, -1, -1), reversed(item), strict=True)
-    return iter(())
+    return zip(range(len(item) - 1, -1, -1), reversed(item), strict=False)
 
 
 def _path(steps: list[str | int]) -> str:

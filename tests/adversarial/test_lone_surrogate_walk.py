@@ -25,6 +25,7 @@ from provenance.encoding import StrictDecodeError, loads_strict
 from provenance.errors import BundleFormatError
 from tests.integration.api.conftest import Api, open_api
 from tests.integration.api.support import make_home
+from tests.property import parse_reference as reference
 
 LEVELS = 14
 ELEMENTS = 8000
@@ -148,3 +149,19 @@ def test_the_walk_is_skipped_only_when_no_lone_surrogate_was_decoded(parts: list
     decoded = json.loads(text)
     holds = any(0xD800 <= ord(char) <= 0xDFFF for char in decoded)
     assert encoding._may_hold_lone_surrogate(text) or not holds
+
+
+_TEXT = st.text(
+    alphabet=st.sampled_from(["a", "\xe9", "\ud800", "\udfff", "\U0001f600"]), max_size=3
+)
+_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), _TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_TEXT, inner, max_size=4)),
+    max_leaves=24,
+)
+
+
+@given(_VALUES)
+def test_the_walk_names_the_lone_surrogate_the_path_building_walk_named(value: object) -> None:
+    """Same first find and same message as the walk that wrote every path (parse_reference)."""
+    assert encoding._lone_surrogate_path(value) == reference._lone_surrogate_path(value)
