@@ -82,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         path_caps=dict.fromkeys(media.MEDIA_ROUTES, settings.max_media_bytes),
         json_routes=json_body_routes(routers),
+        form_routes=form_body_routes(routers),
         key_check=partial(key_admits, service),
     )
     app.add_middleware(
@@ -107,6 +108,23 @@ def json_body_routes(
         if isinstance(route, APIRoute)
         and route.body_field is not None
         and not isinstance(route.body_field.field_info, params.Form)
+        for method in route.methods or ()
+    }
+
+
+def form_body_routes(
+    routers: Iterable[APIRouter],
+) -> dict[tuple[str, str], frozenset[str] | None]:
+    """The ``(method, path)`` of the routes whose body is a form (the media uploads) and that
+    need an API key, each with the key scopes they admit."""
+    return {
+        (method, route.path): scopes
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        and route.body_field is not None
+        and isinstance(route.body_field.field_info, params.Form)
+        and (scopes := _key_scopes(route)) is not None
         for method in route.methods or ()
     }
 

@@ -41,6 +41,9 @@ class HttpLimits:
         max_inline_verify_bytes: A ``/v1/verify`` body verified on the event loop (no thread
             hand-off) when nothing in its verification can wait on I/O; a larger one goes to
             the thread pool, so that it cannot hold up the other requests for long.
+        max_inline_parse_bytes: A JSON request body strictly parsed on the event loop by the
+            request gate; a larger one is parsed in the thread pool, so that a body built to be
+            slow to parse (e.g. 1 MiB of nested empty arrays) cannot hold up the other requests.
     """
 
     max_request_depth: int = 32
@@ -53,6 +56,7 @@ class HttpLimits:
     max_review_file_bytes: int = 2 * 1024 * 1024
     max_batch_identity_patterns: int = 8
     max_inline_verify_bytes: int = 64 * 1024
+    max_inline_parse_bytes: int = 64 * 1024
 
 
 HTTP_LIMITS = HttpLimits()

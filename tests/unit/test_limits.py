@@ -130,6 +130,7 @@ EXPECTED: dict[str, dict[str, int]] = {
         "max_review_file_bytes": 2 * MIB,
         "max_batch_identity_patterns": 8,
         "max_inline_verify_bytes": 64 * KIB,
+        "max_inline_parse_bytes": 64 * KIB,
     },
     "cli": {
         "max_input_file_bytes": 16 * MIB,
