@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Generic, TypeVar
 
@@ -163,10 +163,13 @@ class _HashedKey:
 class _ValidatedChains:
     """Chains that validated, each with the window in which that validation holds.
 
-    ``x509.verification`` uses the time only to check each certificate's validity, so a path that
-    validated at one moment validates at every moment inside the intersection of its certificates'
-    validity periods, and nowhere else is it reused. Keys are the certificates' DER with the DER of
-    the trust root's anchors and intermediates: nothing is shared across trust roots.
+    ``x509.verification`` uses the time only to check each certificate's validity, both to accept
+    the path and to choose it: a candidate (a bundle certificate, an anchor or an intermediate of
+    the trust root) that is not valid is passed over, so another path may be found once one starts
+    or stops being valid. A validation is reused only at moments where every candidate is valid or
+    not exactly as at the moment it was made (:func:`_same_validity_window`), which includes the
+    path's own certificates. Keys are the certificates' DER with the DER of the trust root's anchors
+    and intermediates: nothing is shared across trust roots.
     """
 
     def __init__(self, size: int) -> None:
@@ -185,9 +188,14 @@ class _ValidatedChains:
         validated, start, end = entry
         return validated if start <= moment <= end else None
 
-    def put(self, key: _HashedKey, validated: ValidatedChain) -> None:
-        start = max(cert.not_valid_before_utc for cert in validated.chain)
-        end = min(cert.not_valid_after_utc for cert in validated.chain)
+    def put(
+        self,
+        key: _HashedKey,
+        validated: ValidatedChain,
+        moment: datetime,
+        candidates: Sequence[x509.Certificate],
+    ) -> None:
+        start, end = _same_validity_window(moment, candidates)
         with self._lock:
             self._entries[key] = (validated, start, end)
             self._entries.move_to_end(key)
@@ -196,6 +204,20 @@ class _ValidatedChains:
 
 
 _VALIDATED = _ValidatedChains(VALIDATED_CACHE_SIZE)
+_TICK = timedelta(microseconds=1)
+
+
+def _same_validity_window(
+    moment: datetime, candidates: Sequence[x509.Certificate]
+) -> tuple[datetime, datetime]:
+    """The moments at which each of ``candidates`` is valid (not_before <= t <= not_after) or not
+    exactly as at ``moment``: after every validity boundary at or before it, before every one
+    after it."""
+    starts = [cert.not_valid_before_utc for cert in candidates]
+    ends = [cert.not_valid_after_utc for cert in candidates]
+    low = [b for b in starts if b <= moment] + [b + _TICK for b in ends if b < moment]
+    high = [b - _TICK for b in starts if b > moment] + [b for b in ends if b >= moment]
+    return max(low, default=moment), min(high, default=moment)
 
 
 class _RefusedChains:
@@ -278,7 +300,7 @@ def validate_chain(
     except _TimelessRefusalError as exc:
         _REFUSED.put(key, exc)
         raise
-    _VALIDATED.put(key, validated)
+    _VALIDATED.put(key, validated, moment, [*chain, *trust.roots, *trust.intermediates])
     return validated
 
 

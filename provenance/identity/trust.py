@@ -9,7 +9,9 @@ strict: unknown media types, versions and fields are refused, never guessed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, TypeVar
@@ -93,17 +95,17 @@ class TrustRoot:
     @cached_property
     def root_ders(self) -> tuple[bytes, ...]:
         """The DER of each of :attr:`roots`, in order (what validated chains are cached by)."""
-        return tuple(root.public_bytes(Encoding.DER) for root in self.roots)
+        return _shared(root.public_bytes(Encoding.DER) for root in self.roots)
 
     @cached_property
     def intermediate_ders(self) -> tuple[bytes, ...]:
         """The DER of each of :attr:`intermediates`, in order."""
-        return tuple(certificate.public_bytes(Encoding.DER) for certificate in self.intermediates)
+        return _shared(certificate.public_bytes(Encoding.DER) for certificate in self.intermediates)
 
     @cached_property
     def crl_ders(self) -> tuple[bytes, ...]:
         """The DER of each of :attr:`crls`, in order (what revocation checks are cached by)."""
-        return tuple(crl.public_bytes(Encoding.DER) for crl in self.crls)
+        return _shared(crl.public_bytes(Encoding.DER) for crl in self.crls)
 
     @classmethod
     def from_json(cls, data: bytes) -> TrustRoot:
@@ -326,3 +328,21 @@ def _check_https_url(location: str) -> None:
 def _optional_bool(document: dict[str, Any], name: str) -> bool | None:
     value = document.get(name)
     return None if value is None and name not in document else _typed(value, bool, name)
+
+
+_SHARED_DER_SIZE = 256
+_SHARED_DER: OrderedDict[bytes, bytes] = OrderedDict()
+_SHARED_DER_LOCK = threading.Lock()
+
+
+def _shared(ders: Iterable[bytes]) -> tuple[bytes, ...]:
+    """``ders`` with each byte string replaced by one kept copy of equal bytes: the caches keyed
+    by a trust root's DER (validated chains, revocation plans) then hold one copy of a CRL or an
+    anchor however many times the same trust root is parsed (a trust store parses it per call)."""
+    with _SHARED_DER_LOCK:
+        shared = tuple(_SHARED_DER.setdefault(der, der) for der in ders)
+        for der in shared:
+            _SHARED_DER.move_to_end(der)
+        while len(_SHARED_DER) > _SHARED_DER_SIZE:
+            _SHARED_DER.popitem(last=False)
+    return shared
