@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Generic, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -39,6 +38,7 @@ from provenance.identity.profile import (
     DOCUMENT_SIGNING,
     IDENTITY_LIMITS,
     DerCache,
+    Kept,
     as_utc,
     certificate_ders,
     certificate_sha256,
@@ -529,37 +529,10 @@ def _verifier(
     return verifier
 
 
-_K = TypeVar("_K")
-_V = TypeVar("_V")
-
-
-class _Kept(Generic[_K, _V]):
-    """A bounded map, least recently added first out (for values cheap to make again)."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: dict[_K, _V] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: _K) -> _V | None:
-        return self._items.get(key)
-
-    def put(self, key: _K, value: _V) -> _V:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self._size:
-                del self._items[next(iter(self._items))]
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
 STORE_CACHE_SIZE = 8
 VERIFIER_CACHE_SIZE = 256
-_STORES: _Kept[tuple[bytes, ...], Store] = _Kept(STORE_CACHE_SIZE)
-_VERIFIERS: _Kept[tuple[tuple[bytes, ...], datetime, ChainProfile], ClientVerifier] = _Kept(
+_STORES: Kept[tuple[bytes, ...], Store] = Kept(STORE_CACHE_SIZE)
+_VERIFIERS: Kept[tuple[tuple[bytes, ...], datetime, ChainProfile], ClientVerifier] = Kept(
     VERIFIER_CACHE_SIZE
 )
 

@@ -140,7 +140,34 @@ def certificate_ders(certificates: Sequence[x509.Certificate]) -> tuple[bytes, .
 
 
 _T = TypeVar("_T")
-_ABSENT = object()
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class Kept(Generic[_K, _V]):
+    """A bounded map, least recently added first out (for values cheap to make again)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[_K, _V] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: _K) -> _V | None:
+        """The value kept for ``key``, if any."""
+        return self._items.get(key)
+
+    def put(self, key: _K, value: _V) -> _V:
+        """Keep ``value`` for ``key`` (dropping the oldest beyond the size); return it."""
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                del self._items[next(iter(self._items))]
+        return value
+
+    def clear(self) -> None:
+        """Forget every value."""
+        with self._lock:
+            self._items.clear()
 
 
 class DerCache(Generic[_T]):
@@ -153,27 +180,19 @@ class DerCache(Generic[_T]):
     """
 
     def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: dict[bytes, _T] = {}
-        self._lock = threading.Lock()
+        self._kept: Kept[bytes, tuple[_T]] = Kept(size)
 
     def get(self, certificate: x509.Certificate, compute: Callable[[x509.Certificate], _T]) -> _T:
         """The value for ``certificate``, computed by ``compute`` unless kept."""
         der = certificate_der(certificate)
-        found = self._items.get(der, _ABSENT)
-        if found is not _ABSENT:
-            return found  # type: ignore[return-value]
-        value = compute(certificate)
-        with self._lock:
-            self._items[der] = value
-            while len(self._items) > self._size:
-                del self._items[next(iter(self._items))]
-        return value
+        found = self._kept.get(der)
+        if found is not None:
+            return found[0]
+        return self._kept.put(der, (compute(certificate),))[0]
 
     def clear(self) -> None:
         """Forget every value."""
-        with self._lock:
-            self._items.clear()
+        self._kept.clear()
 
 
 DER_CACHE_SIZE = 1024
