@@ -375,10 +375,26 @@ def _validate_uncached(
     except ValueError as exc:
         raise CertificateError(f"unreadable certificate: {exc}", code=MALFORMED) from exc
     path = tuple(verified.chain)
+    _check_exact_validity(path, moment)
     identities = tuple(
         value for name in verified.subjects or () if (value := identity_of(name)) is not None
     )
     return ValidatedChain(leaf, path, identities, path[1].subject.rfc4514_string())
+
+
+def _check_exact_validity(path: tuple[x509.Certificate, ...], moment: datetime) -> None:
+    """Refuse a path with a certificate outside its validity at the exact ``moment``.
+
+    ``x509.verification`` reads the time to whole seconds, so it accepts a certificate up to a
+    second after its notAfter; identity-v1 §4 and the validated-chain cache's window both use the
+    exact time.
+
+    Raises:
+        CertificateError: ``certificate.expired`` or ``certificate.not_yet_valid``.
+    """
+    stale = next((cert for cert in path if not within_validity(cert, moment)), None)
+    if stale is not None:
+        raise _time_error(stale, stale is path[0], moment)
 
 
 def _diagnose(
