@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from securesystemslib.signer import CryptoSigner, SSlibKey
 from tuf.api.metadata import (
@@ -36,6 +37,7 @@ from tuf.api.metadata import (
 )
 
 from provenance.errors import KeyFormatError, ProvenanceError
+from provenance.identity.trust import TrustRoot
 from provenance.keys import (
     KeyType,
     SigningKey,
@@ -225,6 +227,7 @@ class TrustRepository:
         """
         with self._locked():
             targets = self._current_targets()
+            trust_root = self._newest_crls(targets, trust_root)
             changed = force or targets is None or _needs_targets(targets, trust_root, now)
             if changed:
                 self._publish_targets(trust_root, online_key, now, targets)
@@ -323,6 +326,18 @@ class TrustRepository:
             return None
         version = timestamp.signed.snapshot_meta.version
         return _parse(self._read(f"{version}.snapshot.json"), Snapshot)
+
+    def _newest_crls(self, targets: Metadata[Targets] | None, trust_root: bytes) -> bytes:
+        """``trust_root``, or the published trust root where ``trust_root`` would take it back to
+        an older CRL of an issuer (a worker or replica whose CRL is seconds behind must not
+        undo a revocation: TUF clients take any newer targets version)."""
+        info = None if targets is None else targets.signed.targets.get(TRUST_ROOT_TARGET)
+        if info is None:
+            return trust_root
+        published = self.target_file(f"{info.hashes['sha256']}.{TRUST_ROOT_TARGET}")
+        if published is None or published == trust_root:
+            return trust_root
+        return published if _rolls_back_crls(published, trust_root) else trust_root
 
     def _current_targets(self) -> Metadata[Targets] | None:
         snapshot = self._current_snapshot()
@@ -431,6 +446,31 @@ def _needs_targets(targets: Metadata[Targets], trust_root: bytes, now: datetime)
         info.hashes.get("sha256")
         != TargetFile.from_data("", trust_root, ["sha256"]).hashes["sha256"]
     )
+
+
+def _rolls_back_crls(published: bytes, candidate: bytes) -> bool:
+    """Whether ``candidate`` holds, for an issuer of ``published``, a lower CRL number.
+
+    Bytes that are not both trust roots have no CRL numbers to compare.
+    """
+    old, new = _crl_numbers(published), _crl_numbers(candidate)
+    return any(number < old[issuer] for issuer, number in new.items() if issuer in old)
+
+
+def _crl_numbers(document: bytes) -> dict[bytes, int]:
+    try:
+        crls = TrustRoot.from_json(document).crls
+    except ProvenanceError:
+        return {}
+    numbers: dict[bytes, int] = {}
+    for crl in crls:
+        try:
+            number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+        except x509.ExtensionNotFound:
+            continue
+        issuer = crl.issuer.public_bytes()
+        numbers[issuer] = max(number, numbers.get(issuer, number))
+    return numbers
 
 
 def _stale(expires: datetime, lifetime: timedelta, now: datetime) -> bool:

@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from tuf.api.metadata import Metadata, Root, Timestamp
 
+from provenance.identity.crl import build_crl
 from provenance.keys import KeyType, generate_key
 from provenance.trust_repository import (
     TIMESTAMP_LIFETIME,
     TrustRepository,
     TrustRepositoryError,
 )
+from tests.factories import authority_trust, make_authority
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PASSPHRASE = b"correct horse battery"
@@ -101,3 +103,43 @@ def test_online_key_must_be_the_one_the_root_names(repository: TrustRepository) 
     write_private_key(repository.directory / "online.key", generate_key(KeyType.ED25519), None)
     with pytest.raises(TrustRepositoryError, match="not the key the root metadata names"):
         repository.load_online_key(None)
+
+
+def _trust_roots_with_crls(count: int) -> list[bytes]:
+    """``count`` exports of one authority's trust root, each with the next CRL number."""
+    authority = make_authority()
+    return [
+        authority_trust(authority, crl=build_crl(authority, now=NOW)).to_json()
+        for _ in range(count)
+    ]
+
+
+def test_trust_root_with_an_older_crl_is_not_published_over_a_newer_one(
+    repository: TrustRepository,
+) -> None:
+    older, newer = _trust_roots_with_crls(2)
+    key = repository.load_online_key(PASSPHRASE)
+    repository.publish(newer, key, NOW)
+    assert not repository.publish(older, key, NOW + timedelta(minutes=1))
+    state = repository.state()
+    assert state.targets_version == 1
+    assert repository.target_file(f"{state.trust_root_sha256}.trust-root.json") == newer
+
+
+def test_trust_root_with_a_newer_crl_replaces_an_older_one(repository: TrustRepository) -> None:
+    older, newer = _trust_roots_with_crls(2)
+    key = repository.load_online_key(PASSPHRASE)
+    repository.publish(older, key, NOW)
+    assert repository.publish(newer, key, NOW + timedelta(minutes=1))
+    state = repository.state()
+    assert state.targets_version == 2
+    assert repository.target_file(f"{state.trust_root_sha256}.trust-root.json") == newer
+
+
+def test_forced_publish_keeps_the_newer_crl(repository: TrustRepository) -> None:
+    older, newer = _trust_roots_with_crls(2)
+    key = repository.load_online_key(PASSPHRASE)
+    repository.publish(newer, key, NOW)
+    repository.publish(older, key, NOW, force=True)
+    state = repository.state()
+    assert repository.target_file(f"{state.trust_root_sha256}.trust-root.json") == newer
