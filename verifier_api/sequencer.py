@@ -68,6 +68,14 @@ class LogSequencer:
         except TimeoutError as exc:
             raise LogError("the log did not commit the entry in time") from exc
 
+    def enqueue(
+        self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None
+    ) -> Future[TlogEntry]:
+        """Queue one signature; the future settles once the batch holding it is committed (its
+        entry) or failed (``LogError``: nothing of the batch was logged). It is committed even
+        if nobody waits for it any more."""
+        return self._enqueue(envelope_sha256, signer_sha256, certificate_der)
+
     async def log(
         self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None
     ) -> TlogEntry:

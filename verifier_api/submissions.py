@@ -14,6 +14,8 @@ proven up to the current checkpoint. The signing service's own signatures are lo
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,7 +29,7 @@ from provenance import (
     verifying_key_from_cryptography,
 )
 from provenance.tlog import TlogEntry, signer_binding
-from verifier_api import crud
+from verifier_api import crud, sequencer
 from verifier_api.errors import ApiError
 from verifier_api.models import LogSubmission
 from verifier_api.sequencer import SUBMIT_TIMEOUT_SECONDS
@@ -104,14 +106,38 @@ def submit_bundle(service: Service, bundle: Bundle, now: datetime) -> LoggedBund
         entry = service.log.tlog_entry_for(index)
         return LoggedBundle(_with_entry(_with_keyid(bundle, keyid), entry), index, appended=False)
     _refuse_other_certificate(service, signature_hex, signer_hex, now)
+    logged = service.sequencer.enqueue(bundle.envelope.sha256(), signer_sha256, certificate_der)
+    keyid = bundle.envelope.signatures[0].keyid
     try:
-        entry = service.sequencer.submit(bundle.envelope.sha256(), signer_sha256, certificate_der)
+        entry = logged.result(timeout=sequencer.SUBMIT_TIMEOUT_SECONDS)
+    except TimeoutError as exc:
+        logged.add_done_callback(_settle_later(service, signature_hex, signer_hex, keyid))
+        raise LogError(
+            "the log has not committed the entry yet; retry later to get its entry"
+        ) from exc
     except LogError:
         crud.release_submission(service.engine, signature_hex, signer_hex)
         raise
-    keyid = bundle.envelope.signatures[0].keyid
     crud.record_submission(service.engine, signature_hex, signer_hex, entry.log_index, keyid)
     return LoggedBundle(_with_entry(bundle, entry), entry.log_index, appended=True)
+
+
+def _settle_later(
+    service: Service, signature_hex: str, signer_hex: str, keyid: str
+) -> Callable[[Future[TlogEntry]], None]:
+    """What settles the claim of an entry still queued when its request stopped waiting: its
+    index once committed (a retry then gets that entry, never a second one with a later log
+    time), or no claim once its batch failed (nothing was logged)."""
+
+    def settle(logged: Future[TlogEntry]) -> None:
+        try:
+            index = logged.result().log_index
+        except LogError:
+            crud.release_submission(service.engine, signature_hex, signer_hex)
+            return
+        crud.record_submission(service.engine, signature_hex, signer_hex, index, keyid)
+
+    return settle
 
 
 def _refuse_service_signature(service: Service, result: VerificationResult) -> None:
