@@ -214,3 +214,18 @@ def test_partial_tile_nodes_hold_only_complete_subtrees() -> None:
     assert nodes.node(1, 2) is None
     assert nodes.node(2, 1) is None
     assert nodes.node(3, 0) is None
+
+
+def test_each_newly_appended_entry_is_served_at_the_size_that_appended_it() -> None:
+    store = MemoryStore()
+    writer, cached = _pair(store)
+    _grow(writer, W - 3)
+    cached.inclusion_proof(0)  # the right edge of size W - 3 is now cached
+    for size in range(W - 2, W + 4):
+        (logged,) = writer.append_logged([_leaf(size - 1)])
+        proof = cached.inclusion_proof(size - 1)
+        assert proof == logged.inclusion_proof
+        assert (proof.tree_size, proof.checkpoint) == (size, writer.checkpoint())
+        entry = TlogEntry(ORIGIN, size - 1, NOW, _leaf(size - 1).leaf_hash, proof)
+        assert verify_tlog_entry(entry, _leaf(size - 1), [SIGNER.verifier]) == NOW
+        assert cached.inclusion_proof(0) == writer.inclusion_proof(0)
