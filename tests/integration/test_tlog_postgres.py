@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -23,6 +24,7 @@ from provenance.tlog.entry import LogEntry, verify_tlog_entry
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.note import NoteSigner, open_checkpoint
 from provenance.tlog.sql import SqlLogStore, create_tlog_tables
+from provenance.tlog.tilecache import TileCache
 
 pytestmark = pytest.mark.postgres
 
@@ -43,6 +45,11 @@ def _leaf(worker: int, n: int) -> LogEntry:
 
 def _log(engine: Engine) -> TransparencyLog:
     return TransparencyLog(SqlLogStore(engine, ORIGIN), SIGNER, ORIGIN, lambda: NOW)
+
+
+def _cached_log(engine: Engine) -> TransparencyLog:
+    store = SqlLogStore(engine, ORIGIN)
+    return TransparencyLog(store, SIGNER, ORIGIN, lambda: NOW, tile_cache=TileCache())
 
 
 @pytest.fixture
@@ -113,3 +120,53 @@ def test_a_restarted_store_serves_the_same_checkpoint(schema: str) -> None:
     restarted = _engine(schema)
     assert _log(restarted).checkpoint() == checkpoint
     assert _log(restarted).append_batch([_leaf(1, 0)]) == [300]
+
+
+def test_a_cached_log_serves_an_entry_another_writer_just_appended(schema: str) -> None:
+    serving = _cached_log(_engine(schema))
+    writer = _log(_engine(schema))
+    writer.append_batch([_leaf(0, n) for n in range(300)])
+    for index in range(0, 300, 7):  # warm the tile cache
+        serving.inclusion_proof(index)
+    for size in (301, 512, 513, 700):
+        done = writer.state().size
+        writer.append_batch([_leaf(2, n) for n in range(done, size - 1)])
+        (new,) = writer.append_logged([_leaf(1, size)])
+        assert new.log_index == size - 1
+        assert serving.checkpoint() == writer.checkpoint()
+        proof = serving.inclusion_proof(new.log_index)
+        assert proof == new.inclusion_proof == writer.inclusion_proof(new.log_index)
+        entry = serving.tlog_entry_for(new.log_index)
+        assert verify_tlog_entry(entry, _leaf(1, size), [SIGNER.verifier]) == NOW
+        checkpoint = open_checkpoint(proof.checkpoint, [SIGNER.verifier], origin=ORIGIN)
+        assert (checkpoint.size, checkpoint.root_hash) == (size, proof.root_hash)
+        assert serving.inclusion_proof(3) == writer.inclusion_proof(3)
+
+
+def test_threads_reading_the_state_while_another_writer_appends_see_committed_states(
+    schema: str,
+) -> None:
+    engine = _engine(schema)
+    serving, writer = _cached_log(engine), _log(_engine(schema))
+    writer.append_batch([_leaf(0, n) for n in range(10)])
+
+    def read_states(_: int) -> list[tuple[int, str]]:
+        seen = []
+        for _round in range(60):
+            proof = serving.inclusion_proof(0)
+            seen.append((proof.tree_size, proof.checkpoint))
+        return seen
+
+    with ThreadPoolExecutor(8) as pool:
+        readers = pool.map(read_states, range(8))
+        for n in range(10, 40):
+            writer.append_batch([_leaf(1, n)])
+        results = list(readers)
+    committed = SqlLogStore(engine, ORIGIN)
+    for seen in results:
+        sizes = [size for size, _ in seen]
+        assert sizes == sorted(sizes)
+        for size, note in seen:
+            checkpoint = open_checkpoint(note, [SIGNER.verifier], origin=ORIGIN)
+            assert checkpoint.size == size
+            assert committed.read_checkpoint(size) == note
