@@ -9,12 +9,12 @@ by hand. Failures map onto stable codes: ``certificate.untrusted``, ``certificat
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -41,7 +41,6 @@ from provenance.identity.profile import (
     Kept,
     as_utc,
     certificate_ders,
-    certificate_sha256,
     describe,
     spki_sha256,
     within_validity,
@@ -69,6 +68,41 @@ _EXTENSION_NAMES = {
 
 
 @dataclass(frozen=True)
+class _CaFacts:
+    """What a verification reports of a validated path's CAs (leaf's issuer first, anchor last):
+    a function of their DER alone, so kept per the CAs' DER (:data:`_CA_FACTS`).
+
+    Attributes:
+        subjects: Each CA's subject (RFC 4514).
+        key_ids: SHA-256 (hex) of each CA's SPKI.
+        fingerprints: SHA-256 (hex) of each CA's certificate DER.
+    """
+
+    subjects: tuple[str, ...]
+    key_ids: tuple[str, ...]
+    fingerprints: tuple[str, ...]
+
+
+def _ca_facts(cas: tuple[x509.Certificate, ...], ders: tuple[bytes, ...]) -> _CaFacts:
+    """The :class:`_CaFacts` of ``cas`` (whose DER is ``ders``), kept per ``ders``."""
+    facts = _CA_FACTS.get(ders)
+    if facts is None:
+        facts = _CA_FACTS.put(
+            ders,
+            _CaFacts(
+                tuple(_subject_text(certificate) for certificate in cas),
+                tuple(spki_sha256(certificate) for certificate in cas),
+                tuple(hashlib.sha256(der).hexdigest() for der in ders),
+            ),
+        )
+    return facts
+
+
+CA_FACTS_CACHE_SIZE = 256
+_CA_FACTS: Kept[tuple[bytes, ...], _CaFacts] = Kept(CA_FACTS_CACHE_SIZE)
+
+
+@dataclass(frozen=True)
 class ValidatedChain:
     """A chain that validated to a trust-root anchor.
 
@@ -76,33 +110,34 @@ class ValidatedChain:
         leaf: The end-entity certificate.
         chain: The validated path, leaf first, ending with the trust-root anchor.
         identities: The leaf's SAN URIs and emails (never its CN), in certificate order.
-        issuer: The subject (RFC 4514) of the CA that issued the leaf.
+        ders: The DER of each certificate of :attr:`chain`, in order.
     """
 
     leaf: x509.Certificate
     chain: tuple[x509.Certificate, ...]
     identities: tuple[str, ...]
-    issuer: str
+    ders: tuple[bytes, ...]
+    _cas: _CaFacts
 
-    @cached_property
+    @property
+    def issuer(self) -> str:
+        """The subject (RFC 4514) of the CA that issued the leaf."""
+        return self._cas.subjects[0]
+
+    @property
     def issuer_subjects(self) -> tuple[str, ...]:
         """The subjects (RFC 4514) of the chain's CAs, issuer of the leaf first, anchor last."""
-        return tuple(_subject_text(certificate) for certificate in self.chain[1:])
+        return self._cas.subjects
 
-    @cached_property
-    def ders(self) -> tuple[bytes, ...]:
-        """The DER of each certificate of :attr:`chain`, in order."""
-        return certificate_ders(self.chain)
-
-    @cached_property
+    @property
     def issuer_key_ids(self) -> tuple[str, ...]:
         """SHA-256 (hex) of each chain CA's SPKI, in the order of :attr:`issuer_subjects`."""
-        return tuple(spki_sha256(certificate) for certificate in self.chain[1:])
+        return self._cas.key_ids
 
-    @cached_property
+    @property
     def issuer_fingerprints(self) -> tuple[str, ...]:
         """SHA-256 (hex) of each chain CA's certificate DER, in the same order."""
-        return tuple(certificate_sha256(certificate) for certificate in self.chain[1:])
+        return self._cas.fingerprints
 
 
 def _subject_text(certificate: x509.Certificate) -> str:
@@ -134,6 +169,8 @@ class ChainProfile:
 
 _ChainKey = tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[bytes, ...], ChainProfile]
 VALIDATED_CACHE_SIZE = 4096
+STORE_CACHE_SIZE = 8
+VERIFIER_CACHE_SIZE = 256
 REFUSED_CACHE_SIZE = 4096
 CA_RSA_EXPONENT = 65537
 CA_RSA_BITS = (2048, 4096)
@@ -193,7 +230,7 @@ class _ValidatedChains:
         key: _HashedKey,
         validated: ValidatedChain,
         moment: datetime,
-        candidates: Sequence[x509.Certificate],
+        candidates: Sequence[tuple[datetime, datetime]],
     ) -> None:
         start, end = _same_validity_window(moment, candidates)
         with self._lock:
@@ -208,16 +245,51 @@ _TICK = timedelta(microseconds=1)
 
 
 def _same_validity_window(
-    moment: datetime, candidates: Sequence[x509.Certificate]
+    moment: datetime, candidates: Sequence[tuple[datetime, datetime]]
 ) -> tuple[datetime, datetime]:
-    """The moments at which each of ``candidates`` is valid (not_before <= t <= not_after) or not
-    exactly as at ``moment``: after every validity boundary at or before it, before every one
-    after it."""
-    starts = [cert.not_valid_before_utc for cert in candidates]
-    ends = [cert.not_valid_after_utc for cert in candidates]
-    low = [b for b in starts if b <= moment] + [b + _TICK for b in ends if b < moment]
-    high = [b - _TICK for b in starts if b > moment] + [b for b in ends if b >= moment]
-    return max(low, default=moment), min(high, default=moment)
+    """The moments at which each certificate whose (not_before, not_after) is in ``candidates``
+    is valid (not_before <= t <= not_after) or not exactly as at ``moment``: after every validity
+    boundary at or before it, before every one after it (``moment`` itself on a side without
+    boundaries)."""
+    low: datetime | None = None
+    high: datetime | None = None
+    for start, end in candidates:
+        if start <= moment:
+            low = start if low is None or start > low else low
+        else:
+            edge = start - _TICK
+            high = edge if high is None or edge < high else high
+        if end < moment:
+            edge = end + _TICK
+            low = edge if low is None or edge > low else low
+        else:
+            high = end if high is None or end < high else high
+    return moment if low is None else low, moment if high is None else high
+
+
+def _validity(certificate: x509.Certificate) -> tuple[datetime, datetime]:
+    """The certificate's (not_before, not_after) in UTC."""
+    return certificate.not_valid_before_utc, certificate.not_valid_after_utc
+
+
+def _candidate_validities(
+    chain: Sequence[x509.Certificate], trust: TrustRoot
+) -> list[tuple[datetime, datetime]]:
+    """:func:`_validity` of every path candidate: the bundle's certificates, the trust root's
+    anchors and intermediates (the CAs' kept per DER, the trust root's per its DER)."""
+    kept = _TRUST_VALIDITIES.get((trust.root_ders, trust.intermediate_ders))
+    if kept is None:
+        kept = _TRUST_VALIDITIES.put(
+            (trust.root_ders, trust.intermediate_ders),
+            tuple(_validity(cert) for cert in (*trust.roots, *trust.intermediates)),
+        )
+    return [_validity(chain[0]), *(_VALIDITIES.get(ca, _validity) for ca in chain[1:]), *kept]
+
+
+_VALIDITIES: DerCache[tuple[datetime, datetime]] = DerCache(DER_CACHE_SIZE)
+_TRUST_VALIDITIES: Kept[
+    tuple[tuple[bytes, ...], tuple[bytes, ...]], tuple[tuple[datetime, datetime], ...]
+] = Kept(STORE_CACHE_SIZE)
 
 
 class _RefusedChains:
@@ -300,7 +372,7 @@ def validate_chain(
     except _TimelessRefusalError as exc:
         _REFUSED.put(key, exc)
         raise
-    _VALIDATED.put(key, validated, moment, [*chain, *trust.roots, *trust.intermediates])
+    _VALIDATED.put(key, validated, moment, _candidate_validities(chain, trust))
     return validated
 
 
@@ -379,7 +451,8 @@ def _validate_uncached(
     identities = tuple(
         value for name in verified.subjects or () if (value := identity_of(name)) is not None
     )
-    return ValidatedChain(leaf, path, identities, path[1].subject.rfc4514_string())
+    ders = certificate_ders(path)
+    return ValidatedChain(leaf, path, identities, ders, _ca_facts(path[1:], ders[1:]))
 
 
 def _check_exact_validity(path: tuple[x509.Certificate, ...], moment: datetime) -> None:
@@ -545,8 +618,6 @@ def _verifier(
     return verifier
 
 
-STORE_CACHE_SIZE = 8
-VERIFIER_CACHE_SIZE = 256
 _STORES: Kept[tuple[bytes, ...], Store] = Kept(STORE_CACHE_SIZE)
 _VERIFIERS: Kept[tuple[tuple[bytes, ...], datetime, ChainProfile], ClientVerifier] = Kept(
     VERIFIER_CACHE_SIZE
