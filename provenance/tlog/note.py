@@ -182,15 +182,18 @@ def sign_note(text: str, signer: NoteSigner) -> str:
     return f"{text}\n{SIGNATURE_PREFIX}{signer.name} {blob}\n"
 
 
-@dataclass(frozen=True)
-class _SignatureLine:
-    name: str
-    key_id: int
-    signature: bytes
+_SignatureLine = tuple[str, int, bytes]
+"""A signature line: the key name, the key id and the signature."""
 
 
-def _split_note(note: str) -> tuple[str, list[_SignatureLine]]:
-    if len(note.encode("utf-8")) > TLOG_LIMITS.max_note_bytes:
+def _split_note(note: str) -> tuple[str, bytes, list[_SignatureLine]]:
+    """The note's text, that text's UTF-8 (what the signatures sign) and its signature lines.
+
+    Raises:
+        LogProofError: ``log.checkpoint.invalid`` for a malformed note.
+    """
+    data = note.encode("utf-8")
+    if len(data) > TLOG_LIMITS.max_note_bytes:
         raise _invalid(f"note exceeds {TLOG_LIMITS.max_note_bytes} bytes")
     _check_text(note)
     split = note.rfind("\n\n")
@@ -204,7 +207,9 @@ def _split_note(note: str) -> tuple[str, list[_SignatureLine]]:
         raise _invalid(
             f"note has {len(lines)} signature lines, more than {TLOG_LIMITS.max_note_signatures}"
         )
-    return text, [_parse_signature_line(line) for line in lines]
+    # UTF-8 encodes "\n" as one byte found nowhere else: the last blank line is at the same place
+    signed = data[: data.rfind(b"\n\n") + 1]
+    return text, signed, [_parse_signature_line(line) for line in lines]
 
 
 def _parse_signature_line(line: str) -> _SignatureLine:
@@ -217,10 +222,16 @@ def _parse_signature_line(line: str) -> _SignatureLine:
         raise _invalid(f"signature by {name!r} is not base64: {exc}") from exc
     if not is_valid_key_name(name) or len(blob) <= KEY_ID_BYTES:
         raise _invalid(f"malformed signature line for key {name!r}")
-    return _SignatureLine(name, int.from_bytes(blob[:KEY_ID_BYTES], "big"), blob[KEY_ID_BYTES:])
+    return name, int.from_bytes(blob[:KEY_ID_BYTES], "big"), blob[KEY_ID_BYTES:]
 
 
-def _index_verifiers(verifiers: Sequence[NoteVerifier]) -> dict[tuple[str, int], NoteVerifier]:
+@lru_cache(maxsize=64)
+def _index_verifiers(verifiers: tuple[NoteVerifier, ...]) -> dict[tuple[str, int], NoteVerifier]:
+    """The verifiers by (name, key id), made once per tuple of verifiers (read only: shared).
+
+    Raises:
+        LogProofError: ``log.checkpoint.invalid`` when two different keys share a name and id.
+    """
     known: dict[tuple[str, int], NoteVerifier] = {}
     for verifier in verifiers:
         slot = (verifier.name, verifier.key_id)
@@ -240,19 +251,21 @@ def open_note(note: str, verifiers: Sequence[NoteVerifier]) -> tuple[str, list[N
         LogProofError: ``log.checkpoint.invalid`` for a malformed note or a bad signature by a known
             key; ``log.checkpoint.unsigned`` when no known key signed it.
     """
-    text, lines = _split_note(note)
-    known = _index_verifiers(verifiers)
+    text, signed, lines = _split_note(note)
+    known = _index_verifiers(tuple(verifiers))
     verified: dict[tuple[str, int], NoteVerifier] = {}
-    for line in lines:
-        slot = (line.name, line.key_id)
+    for name, key_id, signature in lines:
+        slot = (name, key_id)
         verifier = known.get(slot)
         if verifier is None or slot in verified:
             continue
-        if not verifier.verify(text, line.signature):
-            raise _invalid(f"signature by {line.name}+{line.key_id:08x} does not verify")
+        try:
+            verifier.public_key.verify(signature, signed)
+        except SignatureInvalidError:
+            raise _invalid(f"signature by {name}+{key_id:08x} does not verify") from None
         verified[slot] = verifier
     if not verified:
-        names = ", ".join(sorted({f"{line.name}+{line.key_id:08x}" for line in lines}))
+        names = ", ".join(sorted({f"{name}+{key_id:08x}" for name, key_id, _ in lines}))
         expected = ", ".join(sorted(f"{v.name}+{v.key_id:08x}" for v in verifiers)) or "none"
         raise LogProofError(
             f"note is not signed by a trusted key: expected one of [{expected}], found [{names}]",
@@ -293,6 +306,11 @@ class Checkpoint:
             LogProofError: (code ``log.checkpoint.invalid``) Malformed checkpoint text.
         """
         _check_text(text)
+        return cls._from_note_text(text)
+
+    @classmethod
+    def _from_note_text(cls, text: str) -> Checkpoint:
+        """:meth:`from_text` of text already checked as note text (:func:`_check_text`)."""
         lines = text[:-1].split("\n")
         if len(lines) < 3:
             raise _invalid(f"a checkpoint has at least 3 lines, found {len(lines)}")
@@ -328,7 +346,7 @@ def open_checkpoint(note: str, verifiers: Sequence[NoteVerifier], *, origin: str
 def _open_checkpoint(note: str, verifiers: tuple[NoteVerifier, ...], origin: str) -> Checkpoint:
     """:func:`open_checkpoint`, cached per (note, keys, origin): only successes are kept."""
     text, _ = open_note(note, verifiers)
-    checkpoint = Checkpoint.from_text(text)
+    checkpoint = Checkpoint._from_note_text(text)  # the text of a note open_note accepted
     if checkpoint.origin != origin:
         raise _invalid(f"expected a checkpoint of log {origin!r}, found {checkpoint.origin!r}")
     return checkpoint

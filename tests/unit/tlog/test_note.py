@@ -100,6 +100,18 @@ def test_a_bad_signature_by_a_known_key_is_invalid() -> None:
     assert caught.value.code == "log.checkpoint.invalid"
 
 
+def test_a_note_with_non_ascii_text_verifies_over_its_utf8_bytes() -> None:
+    # The signed bytes are cut from the note's UTF-8 at the last blank line: characters of
+    # several bytes before it must not shift the cut.
+    signer = _signer()
+    text = "caf\u00e9 \u2014 \U0001f600\nline two \u00fc\n"
+    note = sign_note(text, signer)
+    assert open_note(note, [signer.verifier]) == (text, [signer.verifier])
+    with pytest.raises(LogProofError, match="does not verify") as caught:
+        open_note(note.replace("\u00fc", "\u00f6"), [signer.verifier])
+    assert caught.value.code == "log.checkpoint.invalid"
+
+
 def test_a_note_signed_only_by_unknown_keys_is_unsigned() -> None:
     note = sign_note("hello\n", _signer("other.example/log", seed=9))
     with pytest.raises(LogProofError, match="not signed by a trusted key") as caught:
