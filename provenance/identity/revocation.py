@@ -69,8 +69,9 @@ def check_revocation(
     one RFC 5280 allows (see :func:`_check_crl`); a revocation listed in any of them counts;
     freshness is that of the newest (highest cRLNumber).
 
-    What does not depend on time (which CRLs apply, their refusals, the chain's entries in them)
-    is read once per chain and set of CRLs (:func:`_plan`); the times are compared on every call.
+    What does not depend on time or on the leaf (which CRLs apply, their refusals, the CAs'
+    entries in them) is read once per path of CAs and set of CRLs (:func:`_plan`); the leaf's
+    entries and the times are read on every call.
 
     Args:
         validated: The chain :func:`validate_chain` returned.
@@ -90,8 +91,12 @@ def check_revocation(
     signed_at = as_utc(signing_time, ValueError, "signing time")
     current = as_utc(now, ValueError, "now")
     plan = _PLANS.get(validated, trust)
+    leaf = validated.leaf
+    for crl, facts, issued in plan.leaf_crls:
+        _check_crl(facts, issued, current)
+        _check_entry(_listed(crl, leaf), signed_at)
     for check in plan.checks:
-        _check_crl(check, current)
+        _check_crl(check.facts, check.issued, current)
         _check_entry(check.entry, signed_at)
     stale = [
         (name, notice)
@@ -141,34 +146,45 @@ class _CrlCheck:
 
 @dataclass(frozen=True)
 class _RevocationPlan:
-    """The time-independent part of :func:`check_revocation` for one chain and set of CRLs.
+    """The part of :func:`check_revocation` that depends on neither time nor the leaf, for one
+    path of CAs and set of CRLs.
 
     Attributes:
-        checks: The applicable CRLs, chain CA by chain CA, in the order they are checked.
+        leaf_crls: The applicable CRLs of the leaf's issuer, each with its facts and lastUpdate
+            (the leaf's entry is looked up in each on every call).
+        checks: The applicable CRLs of each CA above the leaf's issuer, in the order they are
+            checked (after ``leaf_crls``).
         freshness: Per CA with a CRL, its subject and the newest CRL's nextUpdate.
         fresh_report: The report when no CRL is stale.
     """
 
+    leaf_crls: tuple[tuple[x509.CertificateRevocationList, _CrlFacts, datetime], ...]
     checks: tuple[_CrlCheck, ...]
     freshness: tuple[tuple[str, datetime | None], ...]
     fresh_report: RevocationReport
 
 
 def _plan(validated: ValidatedChain, trust: TrustRoot) -> _RevocationPlan:
-    """Read which CRLs of ``trust`` apply to which CA of ``validated`` and what they list."""
+    """Read which CRLs of ``trust`` apply to which CA of ``validated`` and what they list of the
+    CAs (not of the leaf: the plan holds for every leaf the same CAs issued)."""
+    leaf_crls: tuple[tuple[x509.CertificateRevocationList, _CrlFacts, datetime], ...] = ()
     checks: list[_CrlCheck] = []
     checked: list[str] = []
     freshness: list[tuple[str, datetime | None]] = []
     names = validated.issuer_subjects
-    for issuer_der, subject, name in zip(validated.ders[1:], validated.chain, names, strict=False):
+    for index, (issuer_der, name) in enumerate(zip(validated.ders[1:], names, strict=True)):
         crls = []
         for crl, crl_der in zip(trust.crls, trust.crl_ders, strict=True):
             facts = _crl_facts(crl_der, issuer_der)
             if facts.belongs:
                 crls.append((crl, facts))
-        checks.extend(
-            _CrlCheck(facts, crl.last_update_utc, _listed(crl, subject)) for crl, facts in crls
-        )
+        if index == 0:
+            leaf_crls = tuple((crl, facts, crl.last_update_utc) for crl, facts in crls)
+        else:
+            subject = validated.chain[index]
+            checks.extend(
+                _CrlCheck(facts, crl.last_update_utc, _listed(crl, subject)) for crl, facts in crls
+            )
         if crls:
             checked.append(name)
             newest = max(crls, key=lambda pair: pair[1].number)[0]
@@ -177,12 +193,13 @@ def _plan(validated: ValidatedChain, trust: TrustRoot) -> _RevocationPlan:
     notices = ((CRL_MISSING, _missing_message(names[0], trust.crl_locations)),) if missing else ()
     unchecked = tuple(name for name in names if name not in checked)
     report = RevocationReport(tuple(checked), unchecked, (), missing, notices)
-    return _RevocationPlan(tuple(checks), tuple(freshness), report)
+    return _RevocationPlan(leaf_crls, tuple(checks), tuple(freshness), report)
 
 
 class _Plans:
-    """Revocation plans by the exact bytes they are read from: the DER of the validated path,
-    of each CRL of the trust root, and its CRL locations. A new CRL is new bytes, so a new plan."""
+    """Revocation plans by the exact bytes they are read from: the DER of the validated path's
+    CAs, of each CRL of the trust root, and its CRL locations. A new CRL is new bytes, so a new
+    plan; a new leaf of the same CAs shares the plan."""
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -192,7 +209,7 @@ class _Plans:
         self._lock = threading.Lock()
 
     def get(self, validated: ValidatedChain, trust: TrustRoot) -> _RevocationPlan:
-        key = (validated.ders, trust.crl_ders, trust.crl_locations)
+        key = (validated.ders[1:], trust.crl_ders, trust.crl_locations)
         plan = self._items.get(key)
         if plan is None:
             plan = _plan(validated, trust)
@@ -301,20 +318,20 @@ def _crl_facts(crl_der: bytes, issuer_der: bytes) -> _CrlFacts:
     return _CrlFacts(True, who, unsigned, unusable, number)
 
 
-def _check_crl(check: _CrlCheck, now: datetime) -> None:
-    """Refuse a CRL of a chain CA that RFC 5280 would not let a verifier use.
+def _check_crl(facts: _CrlFacts, issued: datetime, now: datetime) -> None:
+    """Refuse a CRL of a chain CA (its time-independent ``facts``, its lastUpdate ``issued``)
+    that RFC 5280 would not let a verifier use.
 
     Raises:
         CertificateError: ``certificate.crl.invalid``: not signed by the issuer's key, issued after
             ``now``, no nextUpdate, no cRLNumber or a critical one, an issuer without cRLSign, or a
             critical extension this verifier does not process (delta and partitioned CRLs).
     """
-    facts = check.facts
     if facts.unsigned is not None:
         raise _invalid(facts.unsigned)
-    if check.issued > now:
+    if issued > now:
         raise _invalid(
-            f"{facts.who} is issued {check.issued.isoformat()}, after the verification time"
+            f"{facts.who} is issued {issued.isoformat()}, after the verification time"
             f" {now.isoformat()}"
         )
     if facts.unusable is not None:

@@ -23,7 +23,7 @@ from provenance.identity import (
     validate_chain,
 )
 from provenance.identity.authority import authority_key_identifier
-from provenance.keys import SigningKey
+from provenance.keys import SigningKey, signing_key_from_cryptography
 from tests.unit.identity.factory import IDENTITY, NOW, hand_made_chain, p256_key
 
 REVOKED_AT = NOW + timedelta(days=10)
@@ -258,3 +258,19 @@ def test_check_revocation_reports_stale_crl(
     trust = export_trust_root(authority, crl=build_crl(authority, now=NOW, next_update_days=1))
     report = _check(validated, trust, NOW)
     assert report.stale == (ISSUING,)
+
+
+def test_check_revocation_reads_each_leaf_of_the_same_cas_in_the_crl(
+    authority: CertificateAuthority, author_key: SigningKey
+) -> None:
+    # The plan is shared by every leaf of the same CAs and CRLs: a leaf checked first (not listed)
+    # must not make a listed leaf of the same issuer pass, nor the other way round.
+    kept = _issue(authority, author_key)
+    revoked = _issue(authority, signing_key_from_cryptography(p256_key()))
+    trust = _revoked_trust(authority, revoked, x509.ReasonFlags.superseded)
+    assert _check(kept, trust, REVOKED_AT).checked == (ISSUING,)
+    with pytest.raises(CertificateError) as caught:
+        _check(revoked, trust, REVOKED_AT)
+    assert caught.value.code == "certificate.revoked"
+    assert f"(serial {revoked.leaf.serial_number:x}) is revoked" in caught.value.message
+    assert _check(kept, trust, REVOKED_AT).checked == (ISSUING,)
