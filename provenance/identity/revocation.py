@@ -7,7 +7,6 @@ before stay valid: this is what a proven (logged) signing time buys.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -21,7 +20,7 @@ from provenance.codes import Code
 from provenance.display import printable
 from provenance.errors import CertificateError
 from provenance.identity.chain import ValidatedChain
-from provenance.identity.profile import as_utc, describe
+from provenance.identity.profile import Kept, as_utc, describe
 from provenance.identity.trust import TrustRoot
 
 REVOKED = Code.CERTIFICATE_REVOKED
@@ -69,9 +68,9 @@ def check_revocation(
     one RFC 5280 allows (see :func:`_check_crl`); a revocation listed in any of them counts;
     freshness is that of the newest (highest cRLNumber).
 
-    What does not depend on time or on the leaf (which CRLs apply, their refusals, the CAs'
-    entries in them) is read once per path of CAs and set of CRLs (:func:`_plan`); the leaf's
-    entries and the times are read on every call.
+    What does not depend on time (which CRLs apply, their refusals, the chain's entries in them)
+    is read once per chain and set of CRLs (:class:`_Plans`), the part that does not depend on
+    the leaf once per path of CAs (:func:`_ca_plan`); the times are compared on every call.
 
     Args:
         validated: The chain :func:`validate_chain` returned.
@@ -91,10 +90,6 @@ def check_revocation(
     signed_at = as_utc(signing_time, ValueError, "signing time")
     current = as_utc(now, ValueError, "now")
     plan = _PLANS.get(validated, trust)
-    leaf = validated.leaf
-    for crl, facts, issued in plan.leaf_crls:
-        _check_crl(facts, issued, current)
-        _check_entry(_listed(crl, leaf), signed_at)
     for check in plan.checks:
         _check_crl(check.facts, check.issued, current)
         _check_entry(check.entry, signed_at)
@@ -146,16 +141,30 @@ class _CrlCheck:
 
 @dataclass(frozen=True)
 class _RevocationPlan:
-    """The part of :func:`check_revocation` that depends on neither time nor the leaf, for one
-    path of CAs and set of CRLs.
+    """The time-independent part of :func:`check_revocation` for one chain and set of CRLs.
 
     Attributes:
-        leaf_crls: The applicable CRLs of the leaf's issuer, each with its facts and lastUpdate
-            (the leaf's entry is looked up in each on every call).
-        checks: The applicable CRLs of each CA above the leaf's issuer, in the order they are
-            checked (after ``leaf_crls``).
+        checks: The applicable CRLs, chain CA by chain CA, in the order they are checked.
         freshness: Per CA with a CRL, its subject and the newest CRL's nextUpdate.
         fresh_report: The report when no CRL is stale.
+    """
+
+    checks: tuple[_CrlCheck, ...]
+    freshness: tuple[tuple[str, datetime | None], ...]
+    fresh_report: RevocationReport
+
+
+@dataclass(frozen=True)
+class _CaPlan:
+    """The part of a :class:`_RevocationPlan` that does not depend on the leaf, for one path of
+    CAs and set of CRLs: shared by every leaf those CAs issued.
+
+    Attributes:
+        leaf_crls: The applicable CRLs of the leaf's issuer, each with its facts and lastUpdate.
+        checks: The applicable CRLs of each CA above the leaf's issuer, in the order they are
+            checked (after ``leaf_crls``).
+        freshness: As :attr:`_RevocationPlan.freshness`.
+        fresh_report: As :attr:`_RevocationPlan.fresh_report`.
     """
 
     leaf_crls: tuple[tuple[x509.CertificateRevocationList, _CrlFacts, datetime], ...]
@@ -163,10 +172,17 @@ class _RevocationPlan:
     freshness: tuple[tuple[str, datetime | None], ...]
     fresh_report: RevocationReport
 
+    def for_leaf(self, leaf: x509.Certificate) -> _RevocationPlan:
+        """The plan of the chain of ``leaf`` (issued by the path's first CA) and these CAs."""
+        leaf_checks = tuple(
+            _CrlCheck(facts, issued, _listed(crl, leaf)) for crl, facts, issued in self.leaf_crls
+        )
+        return _RevocationPlan(leaf_checks + self.checks, self.freshness, self.fresh_report)
 
-def _plan(validated: ValidatedChain, trust: TrustRoot) -> _RevocationPlan:
+
+def _ca_plan(validated: ValidatedChain, trust: TrustRoot) -> _CaPlan:
     """Read which CRLs of ``trust`` apply to which CA of ``validated`` and what they list of the
-    CAs (not of the leaf: the plan holds for every leaf the same CAs issued)."""
+    CAs (not of the leaf)."""
     leaf_crls: tuple[tuple[x509.CertificateRevocationList, _CrlFacts, datetime], ...] = ()
     checks: list[_CrlCheck] = []
     checked: list[str] = []
@@ -193,35 +209,36 @@ def _plan(validated: ValidatedChain, trust: TrustRoot) -> _RevocationPlan:
     notices = ((CRL_MISSING, _missing_message(names[0], trust.crl_locations)),) if missing else ()
     unchecked = tuple(name for name in names if name not in checked)
     report = RevocationReport(tuple(checked), unchecked, (), missing, notices)
-    return _RevocationPlan(leaf_crls, tuple(checks), tuple(freshness), report)
+    return _CaPlan(leaf_crls, tuple(checks), tuple(freshness), report)
+
+
+_PlanKey = tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[str, ...]]
 
 
 class _Plans:
-    """Revocation plans by the exact bytes they are read from: the DER of the validated path's
-    CAs, of each CRL of the trust root, and its CRL locations. A new CRL is new bytes, so a new
-    plan; a new leaf of the same CAs shares the plan."""
+    """Revocation plans by the exact bytes they are read from: the DER of the validated path,
+    of each CRL of the trust root, and its CRL locations. A new CRL is new bytes, so a new plan.
+    A new chain's plan is made from the plan of its CAs (:class:`_CaPlan`, by the same bytes but
+    the leaf's) and the leaf's entries."""
 
     def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: dict[
-            tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[str, ...]], _RevocationPlan
-        ] = {}
-        self._lock = threading.Lock()
+        self._plans: Kept[_PlanKey, _RevocationPlan] = Kept(size)
+        self._ca_plans: Kept[_PlanKey, _CaPlan] = Kept(size)
 
     def get(self, validated: ValidatedChain, trust: TrustRoot) -> _RevocationPlan:
-        key = (validated.ders[1:], trust.crl_ders, trust.crl_locations)
-        plan = self._items.get(key)
+        key = (validated.ders, trust.crl_ders, trust.crl_locations)
+        plan = self._plans.get(key)
         if plan is None:
-            plan = _plan(validated, trust)
-            with self._lock:
-                self._items[key] = plan
-                while len(self._items) > self._size:
-                    del self._items[next(iter(self._items))]
+            ca_key = (validated.ders[1:], trust.crl_ders, trust.crl_locations)
+            ca_plan = self._ca_plans.get(ca_key)
+            if ca_plan is None:
+                ca_plan = self._ca_plans.put(ca_key, _ca_plan(validated, trust))
+            plan = self._plans.put(key, ca_plan.for_leaf(validated.leaf))
         return plan
 
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        self._plans.clear()
+        self._ca_plans.clear()
 
 
 REVOCATION_PLAN_CACHE_SIZE = 1024
