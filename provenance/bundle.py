@@ -29,6 +29,7 @@ from provenance.encoding import (
     loads_strict,
 )
 from provenance.errors import BundleFormatError
+from provenance.identity.profile import remember_der
 from provenance.statement import STATEMENT_LIMITS
 from provenance.tlog.entry import TlogEntry
 
@@ -218,6 +219,7 @@ def _certificate(obj: object, limits: BundleLimits) -> x509.Certificate:
         certificate = x509.load_der_x509_certificate(der)
     except (ValueError, x509.InvalidVersion) as exc:
         raise BundleFormatError(f"certificate is not DER X.509: {exc}") from exc
+    remember_der(certificate, der)
     _PARSED_CERTIFICATES.put(raw, (len(der), certificate))
     return certificate
 

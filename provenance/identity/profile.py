@@ -119,6 +119,12 @@ class _DerMemo:
                 del self._items[next(iter(self._items))]
         return der
 
+    def remember(self, certificate: x509.Certificate, der: bytes) -> None:
+        with self._lock:
+            self._items[id(certificate)] = (certificate, der)
+            while len(self._items) > self._size:
+                del self._items[next(iter(self._items))]
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
@@ -131,6 +137,16 @@ _DER_MEMO = _DerMemo(DER_MEMO_SIZE)
 def certificate_der(certificate: x509.Certificate) -> bytes:
     """The certificate's DER, written once per certificate object (see :class:`_DerMemo`)."""
     return _DER_MEMO.der(certificate)
+
+
+def remember_der(certificate: x509.Certificate, der: bytes) -> None:
+    """Record ``der`` as the DER of ``certificate``, just parsed from exactly these bytes by
+    ``x509.load_der_x509_certificate``, so that :func:`certificate_der` need not write it again.
+
+    The parser accepts DER only and ``public_bytes`` writes back the bytes it read (a test holds
+    the two together on mutated certificates); the bytes read are what the caller was given.
+    """
+    _DER_MEMO.remember(certificate, der)
 
 
 def certificate_ders(certificates: Sequence[x509.Certificate]) -> tuple[bytes, ...]:
