@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from provenance.errors import AuthorityError, CertificateError, LogProofError, SignatureInvalidError
+from provenance.identity import chain as chain_module
 from provenance.identity import profile, revocation
 from provenance.identity.authority import (
     CertificateAuthority,
@@ -502,3 +503,32 @@ def test_a_finding_is_made_as_the_generated_frozen_init_makes_it(
         finding.code = "changed"  # type: ignore[misc]
     with pytest.raises(TypeError):
         Finding(step, code, ok)  # type: ignore[call-arg]
+
+
+# --- chain cache: the validity window against the list form it replaced ----------------------
+
+
+def _reference_window(
+    moment: datetime, bounds: list[tuple[datetime, datetime]]
+) -> tuple[datetime, datetime]:
+    tick = timedelta(microseconds=1)
+    starts, ends = [start for start, _ in bounds], [end for _, end in bounds]
+    low = [b for b in starts if b <= moment] + [b + tick for b in ends if b < moment]
+    high = [b - tick for b in starts if b > moment] + [b for b in ends if b >= moment]
+    return max(low, default=moment), min(high, default=moment)
+
+
+_INSTANTS = st.integers(min_value=0, max_value=40).map(
+    lambda n: NOW + timedelta(days=n // 4, microseconds=n % 4)
+)
+
+
+@SETTINGS
+@given(
+    _INSTANTS,
+    st.lists(st.tuples(_INSTANTS, _INSTANTS), min_size=1, max_size=6),
+)
+def test_validity_window_is_the_list_form(
+    moment: datetime, bounds: list[tuple[datetime, datetime]]
+) -> None:
+    assert chain_module._same_validity_window(moment, bounds) == _reference_window(moment, bounds)
