@@ -6,7 +6,8 @@ worker thread per process takes every entry waiting, appends them with one
 database are serialized and never fork the tree) and wakes the waiting requests only after the
 commit: an acknowledged signature is durable. Each waiter gets its entry with its inclusion proof
 up to the checkpoint of that commit, computed once per batch from the tiles the append wrote: a
-request reads nothing from the database after its commit.
+request reads nothing from the database after its commit. The requests awaiting on an event loop
+(:meth:`LogSequencer.log`) are woken by one callback per batch on their loop, not one per request.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -26,10 +28,19 @@ logger = logging.getLogger(__name__)
 SUBMIT_TIMEOUT_SECONDS = 60.0
 
 
+Outcome = TlogEntry | LogError
+"""What a waiter is given: its committed entry, or why its batch was not committed."""
+_Awaited = tuple[asyncio.Future[TlogEntry], Outcome]
+
+
 @dataclass(frozen=True)
 class _Pending:
+    """A queued entry and its waiter: a thread's future (``logged``) or a request's future on
+    its event loop (``awaited``)."""
+
     entry: LogEntry
-    logged: Future[TlogEntry]
+    logged: Future[TlogEntry] | None = None
+    awaited: asyncio.Future[TlogEntry] | None = None
 
 
 class LogSequencer:
@@ -62,7 +73,9 @@ class LogSequencer:
         Raises:
             LogError: The batch was not committed (nothing of it was), or it timed out.
         """
-        logged = self._enqueue(envelope_sha256, signer_sha256, certificate_der)
+        logged: Future[TlogEntry] = Future()
+        entry = self._new_entry(envelope_sha256, signer_sha256, certificate_der)
+        self._enqueue(_Pending(entry, logged=logged))
         try:
             return logged.result(timeout=SUBMIT_TIMEOUT_SECONDS)
         except TimeoutError as exc:
@@ -81,25 +94,29 @@ class LogSequencer:
     ) -> TlogEntry:
         """As :meth:`submit`, awaited on the event loop: no thread waits for the commit.
 
+        A request that goes away does not take back an entry already queued.
+
         Raises:
             LogError: The batch was not committed (nothing of it was), or it timed out.
         """
-        logged = asyncio.wrap_future(self._enqueue(envelope_sha256, signer_sha256, certificate_der))
+        loop = asyncio.get_running_loop()
+        awaited: asyncio.Future[TlogEntry] = loop.create_future()
+        entry = self._new_entry(envelope_sha256, signer_sha256, certificate_der)
+        self._enqueue(_Pending(entry, awaited=awaited))
+        timer = loop.call_later(SUBMIT_TIMEOUT_SECONDS, _expire, awaited)
         try:
-            # shield: a request that goes away does not cancel an entry already queued.
-            return await asyncio.wait_for(asyncio.shield(logged), SUBMIT_TIMEOUT_SECONDS)
-        except TimeoutError as exc:
-            raise LogError("the log did not commit the entry in time") from exc
+            return await awaited
+        finally:
+            timer.cancel()
 
-    def _enqueue(
+    def _new_entry(
         self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None
-    ) -> Future[TlogEntry]:
-        pending = _Pending(
-            self._log.new_entry(envelope_sha256, signer_sha256, certificate_der), Future()
-        )
+    ) -> LogEntry:
+        return self._log.new_entry(envelope_sha256, signer_sha256, certificate_der)
+
+    def _enqueue(self, pending: _Pending) -> None:
         self._ensure_worker()
         self._queue.put(pending)
-        return pending.logged
 
     def close(self) -> None:
         """Stop the worker after the entries already queued."""
@@ -145,9 +162,44 @@ class LogSequencer:
         except Exception as exc:  # the worker must outlive any failed batch
             logger.error("log append of %d entries failed: %s", len(batch), exc)
             failure = exc if isinstance(exc, LogError) else LogError(f"log append failed: {exc}")
-            for pending in batch:
-                pending.logged.set_exception(failure)
+            _settle(batch, [failure] * len(batch))
             return
         self._on_commit(len(batch))
-        for pending, entry in zip(batch, logged, strict=True):
-            pending.logged.set_result(entry)
+        _settle(batch, logged)
+
+
+def _settle(batch: Sequence[_Pending], outcomes: Sequence[Outcome]) -> None:
+    """Give each waiter its outcome: a thread's future at once, the futures of each event loop in
+    one callback on that loop (one wake-up of the loop per batch)."""
+    on_loops: defaultdict[asyncio.AbstractEventLoop, list[_Awaited]] = defaultdict(list)
+    for pending, outcome in zip(batch, outcomes, strict=True):
+        if pending.awaited is not None:
+            on_loops[pending.awaited.get_loop()].append((pending.awaited, outcome))
+        elif pending.logged is None:
+            continue
+        elif isinstance(outcome, LogError):
+            pending.logged.set_exception(outcome)
+        else:
+            pending.logged.set_result(outcome)
+    for loop, waiters in on_loops.items():
+        try:
+            loop.call_soon_threadsafe(_settle_on_loop, waiters)
+        except RuntimeError:  # the loop was closed: nobody waits there any more
+            logger.warning("%d log waiters' event loop is closed", len(waiters))
+
+
+def _settle_on_loop(waiters: Sequence[_Awaited]) -> None:
+    """Resolve the waiters still waiting (on their loop); one that went away is skipped."""
+    for logged, outcome in waiters:
+        if logged.done():
+            continue
+        if isinstance(outcome, LogError):
+            logged.set_exception(outcome)
+        else:
+            logged.set_result(outcome)
+
+
+def _expire(logged: asyncio.Future[TlogEntry]) -> None:
+    """Fail a waiter still waiting after :data:`SUBMIT_TIMEOUT_SECONDS`."""
+    if not logged.done():
+        logged.set_exception(LogError("the log did not commit the entry in time"))

@@ -1,0 +1,120 @@
+"""The log sequencer: waiters get their committed entries (or the batch's failure) whichever way
+they wait, on an event loop or in a thread, and a waiter that goes away does not take its entry
+back."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from provenance import LogError
+from provenance.keys import Ed25519SigningKey
+from provenance.tlog import SqlLogStore, TlogEntry, TransparencyLog, create_tlog_tables
+from provenance.tlog.entry import LogEntry, verify_tlog_entry
+from provenance.tlog.note import NoteSigner
+from provenance.tlog.store import LogState, Sequencer
+from verifier_api.sequencer import LogSequencer
+
+ORIGIN = "reviews.example/log"
+NOW = 1_700_000_000
+SIGNER = NoteSigner(ORIGIN, Ed25519SigningKey(bytes([5]) * 32))
+SIGNER_SHA256 = bytes(32)
+
+
+def _digest(n: int) -> bytes:
+    return hashlib.sha256(b"envelope %d" % n).digest()
+
+
+class _FailingStore(SqlLogStore):
+    """A store whose appends fail before committing anything."""
+
+    def append(self, sequencer: Sequencer) -> LogState:
+        raise LogError("the log store did not commit the append: disk full")
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Iterator[TransparencyLog]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    create_tlog_tables(engine)
+    yield TransparencyLog(SqlLogStore(engine, ORIGIN), SIGNER, ORIGIN, lambda: NOW)
+    engine.dispose()
+
+
+def _verified(entry: TlogEntry, n: int) -> int:
+    leaf = LogEntry(_digest(n), SIGNER_SHA256, NOW)
+    return verify_tlog_entry(entry, leaf, [SIGNER.verifier])
+
+
+def test_requests_awaiting_on_a_loop_get_their_committed_entries(log: TransparencyLog) -> None:
+    sequencer = LogSequencer(log, max_batch=8)
+
+    async def sign_many() -> list[TlogEntry]:
+        return await asyncio.gather(
+            *(sequencer.log(_digest(n), SIGNER_SHA256, None) for n in range(40))
+        )
+
+    entries = asyncio.run(sign_many())
+    sequencer.close()
+    assert sorted(entry.log_index for entry in entries) == list(range(40))
+    assert [_verified(entry, n) for n, entry in enumerate(entries)] == [NOW] * 40
+    assert log.state().size == 40
+
+
+def test_threads_and_a_loop_wait_on_one_sequencer(log: TransparencyLog) -> None:
+    sequencer = LogSequencer(log, max_batch=4)
+
+    async def both() -> tuple[list[TlogEntry], list[TlogEntry]]:
+        loop = asyncio.get_running_loop()
+        with ThreadPoolExecutor(4) as pool:
+            threaded = [
+                loop.run_in_executor(pool, sequencer.submit, _digest(n), SIGNER_SHA256, None)
+                for n in range(10)
+            ]
+            awaited = [sequencer.log(_digest(n), SIGNER_SHA256, None) for n in range(10, 20)]
+            return list(await asyncio.gather(*threaded)), list(await asyncio.gather(*awaited))
+
+    threaded, awaited = asyncio.run(both())
+    sequencer.close()
+    assert [_verified(entry, n) for n, entry in enumerate(threaded + awaited)] == [NOW] * 20
+    assert sorted(e.log_index for e in threaded + awaited) == list(range(20))
+
+
+def test_a_failed_append_fails_every_waiter_with_log_error(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    create_tlog_tables(engine)
+    log = TransparencyLog(_FailingStore(engine, ORIGIN), SIGNER, ORIGIN, lambda: NOW)
+    sequencer = LogSequencer(log, max_batch=8)
+
+    async def sign_many() -> list[TlogEntry | BaseException]:
+        waits = (sequencer.log(_digest(n), SIGNER_SHA256, None) for n in range(5))
+        return await asyncio.gather(*waits, return_exceptions=True)
+
+    outcomes = asyncio.run(sign_many())
+    with pytest.raises(LogError, match="disk full"):
+        sequencer.submit(_digest(9), SIGNER_SHA256, None)
+    sequencer.close()
+    engine.dispose()
+    assert [type(outcome) for outcome in outcomes] == [LogError] * 5
+    assert all("disk full" in str(outcome) for outcome in outcomes)
+
+
+def test_a_request_that_goes_away_leaves_its_entry_queued(log: TransparencyLog) -> None:
+    sequencer = LogSequencer(log, max_batch=8)
+
+    async def one_goes_away() -> list[TlogEntry]:
+        gone = asyncio.ensure_future(sequencer.log(_digest(0), SIGNER_SHA256, None))
+        staying = [sequencer.log(_digest(n), SIGNER_SHA256, None) for n in range(1, 6)]
+        await asyncio.sleep(0)
+        gone.cancel()
+        return list(await asyncio.gather(*staying))
+
+    entries = asyncio.run(one_goes_away())
+    sequencer.close()
+    assert [_verified(entry, n) for n, entry in enumerate(entries, start=1)] == [NOW] * 5
+    assert log.state().size == 6
