@@ -24,6 +24,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -136,6 +137,50 @@ def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]]) ->
     )
 
 
+_POSTGRES_WRITE = text(
+    """
+    WITH tiles AS (
+        INSERT INTO tlog_tiles (log, level, tile_index, data)
+        SELECT :log, level, tile_index, data FROM unnest(
+            CAST(:levels AS integer[]), CAST(:tile_indices AS bigint[]), CAST(:tiles AS bytea[])
+        ) AS t (level, tile_index, data)
+        ON CONFLICT (log, level, tile_index) DO UPDATE SET data = excluded.data
+    ), bundles AS (
+        INSERT INTO tlog_entry_bundles (log, bundle_index, data)
+        SELECT :log, bundle_index, data FROM unnest(
+            CAST(:bundle_indices AS bigint[]), CAST(:bundles AS bytea[])
+        ) AS b (bundle_index, data)
+        ON CONFLICT (log, bundle_index) DO UPDATE SET data = excluded.data
+    ), checkpoint AS (
+        INSERT INTO tlog_checkpoints (log, size, checkpoint) VALUES (:log, :size, :checkpoint)
+    )
+    UPDATE tlog_state SET size = :size, root_hash = :root_hash, checkpoint = :checkpoint
+    WHERE log = :log
+    """
+)
+"""An append's whole write on PostgreSQL in one statement (one round trip instead of four): the
+tiles and entry bundles upserted from arrays, the checkpoint inserted, the state updated. Its text
+never changes, so the driver prepares it once."""
+
+
+def _postgres_write(connection: Connection, log: str, write: LogWrite) -> None:
+    tiles, bundles, state = write.tiles, write.entry_bundles, write.state
+    connection.execute(
+        _POSTGRES_WRITE,
+        {
+            "log": log,
+            "levels": [level for level, _ in tiles],
+            "tile_indices": [index for _, index in tiles],
+            "tiles": list(tiles.values()),
+            "bundle_indices": list(bundles),
+            "bundles": list(bundles.values()),
+            "size": state.size,
+            "root_hash": state.root_hash,
+            "checkpoint": state.checkpoint,
+        },
+    )
+
+
 class SqlLogStore:
     """A :class:`~provenance.tlog.store.LogStore` in SQL tables, for the log named ``log``.
 
@@ -152,6 +197,7 @@ class SqlLogStore:
         self._engine = engine
         self._log = log
         self._sqlite = engine.dialect.name == "sqlite"
+        self._postgres = engine.dialect.name == "postgresql"
         self._state_query = select(STATE).where(STATE.c.log == log)
         self._ensure_state_row()
 
@@ -244,6 +290,9 @@ class SqlLogStore:
 
     def _write(self, connection: Connection, write: LogWrite) -> None:
         log = self._log
+        if self._postgres:
+            _postgres_write(connection, log, write)
+            return
         tile_rows = [
             {"log": log, "level": level, "tile_index": index, "data": data}
             for (level, index), data in write.tiles.items()
