@@ -22,9 +22,11 @@ from sqlalchemy import (
     Text,
     and_,
     insert,
+    literal,
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,6 +36,7 @@ from sqlmodel import Field, SQLModel
 
 from provenance.errors import LogError
 from provenance.tlog.store import LogState, LogWrite, Sequencer
+from provenance.tlog.tiles import TILE_HEIGHT, TILE_WIDTH
 
 
 class TlogStateRow(SQLModel, table=True):
@@ -96,18 +99,72 @@ def create_tlog_tables(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine, tables=list(TLOG_TABLES))
 
 
-class _ConnectionSource:
-    """Reads tiles and bundles inside the append transaction."""
+BUNDLE_LEVEL = -1
+"""The level column of the entry bundle's row in :func:`_read_right_edge` (tiles' levels are >= 0)."""
 
-    def __init__(self, connection: Connection, log: str) -> None:
+
+class _ConnectionSource:
+    """Reads tiles and bundles inside the append transaction.
+
+    The first read fetches the whole right edge of the locked tree (the partial tile of each
+    level and the last entry bundle: what an append and the new root read) in one query, so an
+    append after another process's reads it in one round trip, holding the log's lock, instead
+    of one per tile; anything else is read on its own.
+    """
+
+    def __init__(self, connection: Connection, log: str, size: int) -> None:
         self._connection = connection
         self._log = log
+        self._size = size
+        self._edge: tuple[dict[tuple[int, int], bytes], dict[int, bytes]] | None = None
 
     def read_tile(self, level: int, index: int) -> bytes | None:
+        tiles, _ = self._right_edge()
+        if (level, index) in tiles:
+            return tiles[level, index]
         return _read_tile(self._connection, self._log, level, index)
 
     def read_entry_bundle(self, index: int) -> bytes | None:
+        _, bundles = self._right_edge()
+        if index in bundles:
+            return bundles[index]
         return _read_bundle(self._connection, self._log, index)
+
+    def _right_edge(self) -> tuple[dict[tuple[int, int], bytes], dict[int, bytes]]:
+        if self._edge is None:
+            self._edge = _read_right_edge(self._connection, self._log, self._size)
+        return self._edge
+
+
+def _read_right_edge(
+    connection: Connection, log: str, size: int
+) -> tuple[dict[tuple[int, int], bytes], dict[int, bytes]]:
+    """The stored right-edge tiles and last entry bundle of the tree of ``size``, in one query."""
+    if not size:
+        return {}, {}
+    wanted, level, stored = [], 0, size
+    while stored:
+        wanted.append(
+            and_(TILES.c.level == level, TILES.c.tile_index == (stored - 1) // TILE_WIDTH)
+        )
+        level, stored = level + 1, stored >> TILE_HEIGHT
+    last_bundle = (size - 1) // TILE_WIDTH
+    query = union_all(
+        select(TILES.c.level, TILES.c.tile_index, TILES.c.data).where(
+            TILES.c.log == log, or_(*wanted)
+        ),
+        select(literal(BUNDLE_LEVEL), BUNDLES.c.bundle_index, BUNDLES.c.data).where(
+            BUNDLES.c.log == log, BUNDLES.c.bundle_index == last_bundle
+        ),
+    )
+    tiles: dict[tuple[int, int], bytes] = {}
+    bundles: dict[int, bytes] = {}
+    for row_level, index, data in connection.execute(query):
+        if row_level == BUNDLE_LEVEL:
+            bundles[index] = bytes(data)
+        else:
+            tiles[row_level, index] = bytes(data)
+    return tiles, bundles
 
 
 def _read_tile(connection: Connection, log: str, level: int, index: int) -> bytes | None:
@@ -270,7 +327,8 @@ class SqlLogStore:
         try:
             with self._engine.connect() as connection:
                 state = self._lock_state(connection)
-                write = sequencer(_ConnectionSource(connection, self._log), state)
+                size = state.size if state else 0
+                write = sequencer(_ConnectionSource(connection, self._log, size), state)
                 self._write(connection, write)
                 connection.commit()
         except SQLAlchemyError as exc:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -170,3 +170,30 @@ def test_threads_reading_the_state_while_another_writer_appends_see_committed_st
             checkpoint = open_checkpoint(note, [SIGNER.verifier], origin=ORIGIN)
             assert checkpoint.size == size
             assert committed.read_checkpoint(size) == note
+
+
+def test_two_writers_take_turns_reading_the_right_edge_in_one_query(schema: str) -> None:
+    engine = _engine(schema)
+    reads: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def count(_c: object, _cur: object, statement: str, *_: object) -> None:
+        if statement.lstrip().startswith("SELECT") and "tlog_tiles" in statement:
+            reads.append(statement)
+
+    first, second = _log(engine), _log(engine)
+    leaves = [_leaf(0, n) for n in range(2600)]
+    logged, reads_per_append = [], []
+    for turn, start in enumerate(range(0, 2600, 130)):
+        reads.clear()
+        logged += (second if turn % 2 else first).append_logged(leaves[start : start + 130])
+        reads_per_append.append(len(reads))
+    assert [entry.log_index for entry in logged] == list(range(2600))
+    assert all(
+        verify_tlog_entry(e, leaf, [SIGNER.verifier]) == NOW
+        for e, leaf in zip(logged, leaves, strict=True)
+    )
+    assert _log(engine).state().root_hash == merkle.root_from_hashes(
+        [leaf.leaf_hash for leaf in leaves]
+    )
+    assert reads_per_append == [0] + [1] * 19  # the first append finds an empty log
