@@ -25,7 +25,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     union_all,
     update,
 )
@@ -194,35 +193,34 @@ def _upsert(connection: Connection, table: Table, rows: list[dict[str, Any]]) ->
     )
 
 
-_POSTGRES_WRITE = text(
-    """
-    WITH tiles AS (
-        INSERT INTO tlog_tiles (log, level, tile_index, data)
-        SELECT :log, level, tile_index, data FROM unnest(
-            CAST(:levels AS integer[]), CAST(:tile_indices AS bigint[]), CAST(:tiles AS bytea[])
-        ) AS t (level, tile_index, data)
-        ON CONFLICT (log, level, tile_index) DO UPDATE SET data = excluded.data
-    ), bundles AS (
-        INSERT INTO tlog_entry_bundles (log, bundle_index, data)
-        SELECT :log, bundle_index, data FROM unnest(
-            CAST(:bundle_indices AS bigint[]), CAST(:bundles AS bytea[])
-        ) AS b (bundle_index, data)
-        ON CONFLICT (log, bundle_index) DO UPDATE SET data = excluded.data
-    ), checkpoint AS (
-        INSERT INTO tlog_checkpoints (log, size, checkpoint) VALUES (:log, :size, :checkpoint)
-    )
-    UPDATE tlog_state SET size = :size, root_hash = :root_hash, checkpoint = :checkpoint
-    WHERE log = :log
-    """
+_POSTGRES_WRITE = """
+WITH tiles AS (
+    INSERT INTO tlog_tiles (log, level, tile_index, data)
+    SELECT %(log)s, level, tile_index, data FROM unnest(
+        %(levels)s::integer[], %(tile_indices)s::bigint[], %(tiles)b::bytea[]
+    ) AS t (level, tile_index, data)
+    ON CONFLICT (log, level, tile_index) DO UPDATE SET data = excluded.data
+), bundles AS (
+    INSERT INTO tlog_entry_bundles (log, bundle_index, data)
+    SELECT %(log)s, bundle_index, data FROM unnest(
+        %(bundle_indices)s::bigint[], %(bundles)b::bytea[]
+    ) AS b (bundle_index, data)
+    ON CONFLICT (log, bundle_index) DO UPDATE SET data = excluded.data
+), checkpoint AS (
+    INSERT INTO tlog_checkpoints (log, size, checkpoint) VALUES (%(log)s, %(size)s, %(checkpoint)s)
 )
+UPDATE tlog_state SET size = %(size)s, root_hash = %(root_hash)s, checkpoint = %(checkpoint)s
+WHERE log = %(log)s
+"""
 """An append's whole write on PostgreSQL in one statement (one round trip instead of four): the
 tiles and entry bundles upserted from arrays, the checkpoint inserted, the state updated. Its text
-never changes, so the driver prepares it once."""
+never changes, so psycopg prepares it once; the byte arrays go in binary (``%b``: psycopg's text
+form escapes every byte in Python, ~6 ms for a full bundle)."""
 
 
 def _postgres_write(connection: Connection, log: str, write: LogWrite) -> None:
     tiles, bundles, state = write.tiles, write.entry_bundles, write.state
-    connection.execute(
+    connection.exec_driver_sql(
         _POSTGRES_WRITE,
         {
             "log": log,
