@@ -18,6 +18,8 @@ def make_engine(
     *,
     connect_timeout_seconds: int = POSTGRES_CONNECT_TIMEOUT_SECONDS,
     statement_timeout_ms: int = POSTGRES_STATEMENT_TIMEOUT_MS,
+    pre_ping: bool = True,
+    pool_size: int = 10,
 ) -> Engine:
     """An engine for ``url``; SQLite connections get WAL mode and a busy timeout.
 
@@ -32,6 +34,9 @@ def make_engine(
             ``postgresql+psycopg://postgres@127.0.0.1:5432/provenance``.
         connect_timeout_seconds: PostgreSQL: the longest a new connection may take.
         statement_timeout_ms: PostgreSQL: the longest one statement may run or wait for a lock.
+        pre_ping: PostgreSQL: test each pooled connection with a round trip before handing it
+            out (off only for a user that retries a statement finding its connection dead).
+        pool_size: PostgreSQL: the connections kept open (as many again may be opened beyond).
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -44,9 +49,9 @@ def make_engine(
     }
     return create_engine(
         url,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
+        pool_pre_ping=pre_ping,
+        pool_size=pool_size,
+        max_overflow=pool_size,
         pool_timeout=POOL_TIMEOUT_SECONDS,
         connect_args=connect_args,
     )

@@ -22,6 +22,9 @@ from verifier_api.sequencer import LogSequencer
 from verifier_api.settings import Settings, SettingsError
 from verifier_api.stored_authority import StoredAuthority
 
+APPEND_POOL_SIZE = 2
+"""Connections the append engine keeps: one sequencer appends at a time in a process."""
+
 
 def utc_now() -> datetime:
     """The current time in UTC, whole seconds."""
@@ -53,11 +56,14 @@ class Service:
     keys: ApiKeyCache
     rate_limiter: MemoryRateLimiter | RedisRateLimiter
     distribution: TrustDistribution | None = None
+    append_engine: Engine | None = None
 
     def close(self) -> None:
         """Stop the sequencer and release the database and Redis connections."""
         self.sequencer.close()
         self.engine.dispose()
+        if self.append_engine is not None:
+            self.append_engine.dispose()
         if isinstance(self.rate_limiter, RedisRateLimiter):
             self.rate_limiter.close()
 
@@ -102,21 +108,28 @@ def build_service(settings: Settings) -> Service:
     """
     publisher = load_publisher(settings.home, settings.passphrase_bytes())
     engine = open_database(settings)
+    append_engine = _append_engine(engine)
+
+    def dispose() -> None:
+        engine.dispose()
+        if append_engine is not None:
+            append_engine.dispose()
+
     try:
         authority = StoredAuthority(engine, publisher, settings.crl_check_seconds)
         authority.record_service_certificate(utc_now())
         authority.current_crl(utc_now())
         origin = publisher.settings.origin
-        store = SqlLogStore(engine, origin)
+        store = SqlLogStore(engine, origin, append_engine)
     except (SQLAlchemyError, LogError) as exc:
-        engine.dispose()
+        dispose()
         raise database_refused(settings, exc) from exc
     try:
         distribution = open_distribution(
             settings.home, settings.passphrase_bytes(), authority, utc_now()
         )
     except SettingsError:
-        engine.dispose()
+        dispose()
         raise
     log = TransparencyLog(
         store,
@@ -141,4 +154,15 @@ def build_service(settings: Settings) -> Service:
         keys,
         limiter,
         distribution,
+        append_engine,
     )
+
+
+def _append_engine(engine: Engine) -> Engine | None:
+    """On PostgreSQL, an engine for the log's appends without the pre-ping round trip (the store
+    retries an append whose connection it finds dead, see :class:`SqlLogStore`); a commit waits
+    for each round trip, and under load each costs milliseconds. None on SQLite (no network)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    url = engine.url.render_as_string(hide_password=False)
+    return make_engine(url, pre_ping=False, pool_size=APPEND_POOL_SIZE)

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel
 
 from provenance.errors import LogError
@@ -243,17 +243,25 @@ class SqlLogStore:
         engine: A SQLAlchemy engine on SQLite or PostgreSQL; the ``tlog_`` tables must exist
             (see :func:`create_tlog_tables`).
         log: The log's name (its origin); several logs may share the tables.
+        append_engine: The engine appends use (default ``engine``), e.g. one on the same database
+            without ``pool_pre_ping``: an append whose first statement finds its pooled
+            connection dead (nothing of it was sent) is retried once on a fresh connection, so
+            the ping's round trip before each append is not needed.
 
     Raises:
         LogError: The database cannot be reached or the tables are missing.
     """
 
-    def __init__(self, engine: Engine, log: str) -> None:
+    def __init__(self, engine: Engine, log: str, append_engine: Engine | None = None) -> None:
         self._engine = engine
+        self._append_engine = append_engine or engine
         self._log = log
         self._sqlite = engine.dialect.name == "sqlite"
         self._postgres = engine.dialect.name == "postgresql"
         self._state_query = select(STATE).where(STATE.c.log == log)
+        self._lock_query = (
+            self._state_query if self._sqlite else self._state_query.with_for_update()
+        )
         self._ensure_state_row()
 
     def _ensure_state_row(self) -> None:
@@ -323,23 +331,27 @@ class SqlLogStore:
             LogError: The transaction failed; nothing was committed.
         """
         try:
-            with self._engine.connect() as connection:
-                state = self._lock_state(connection)
-                size = state.size if state else 0
-                write = sequencer(_ConnectionSource(connection, self._log, size), state)
-                self._write(connection, write)
-                connection.commit()
+            for last in (False, True):
+                with self._append_engine.connect() as connection:
+                    try:
+                        state = self._lock_state(connection)
+                    except DBAPIError as exc:
+                        if last or not exc.connection_invalidated:
+                            raise
+                        continue  # it died idle in the pool and nothing was sent: once more
+                    size = state.size if state else 0
+                    write = sequencer(_ConnectionSource(connection, self._log, size), state)
+                    self._write(connection, write)
+                    connection.commit()
+                    return write.state
         except SQLAlchemyError as exc:
             raise LogError(f"the log store did not commit the append: {exc}") from exc
-        return write.state
+        raise LogError("the log store did not commit the append: no live connection")
 
     def _lock_state(self, connection: Connection) -> LogState | None:
-        query = select(STATE).where(STATE.c.log == self._log)
         if self._sqlite:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            query = query.with_for_update()
-        row = connection.execute(query).one()
+        row = connection.execute(self._lock_query).one()
         if not row.checkpoint:
             return None
         return LogState(row.size, bytes(row.root_hash), row.checkpoint)

@@ -197,3 +197,19 @@ def test_two_writers_take_turns_reading_the_right_edge_in_one_query(schema: str)
         [leaf.leaf_hash for leaf in leaves]
     )
     assert reads_per_append == [0] + [1] * 19  # the first append finds an empty log
+
+
+def test_an_append_on_a_connection_that_died_idle_is_retried_on_a_fresh_one(schema: str) -> None:
+    engine = _engine(schema)
+    no_ping = create_engine(
+        URL, pool_pre_ping=False, connect_args={"options": f"-csearch_path={schema}"}
+    )
+    log = TransparencyLog(SqlLogStore(engine, ORIGIN, no_ping), SIGNER, ORIGIN, lambda: NOW)
+    log.append_batch([_leaf(0, 0)])
+    with no_ping.connect() as pooled:  # the one connection the append used, back in the pool
+        pid = pooled.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+    with engine.connect() as admin:  # the database drops it while it is idle in the pool
+        assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    assert log.append_batch([_leaf(0, 1)]) == [1]
+    assert _log(engine).state().size == 2
+    no_ping.dispose()
