@@ -73,9 +73,7 @@ class LogSequencer:
         Raises:
             LogError: The batch was not committed (nothing of it was), or it timed out.
         """
-        logged: Future[TlogEntry] = Future()
-        entry = self._new_entry(envelope_sha256, signer_sha256, certificate_der)
-        self._enqueue(_Pending(entry, logged=logged))
+        logged = self.enqueue(envelope_sha256, signer_sha256, certificate_der)
         try:
             return logged.result(timeout=SUBMIT_TIMEOUT_SECONDS)
         except TimeoutError as exc:
@@ -87,7 +85,10 @@ class LogSequencer:
         """Queue one signature; the future settles once the batch holding it is committed (its
         entry) or failed (``LogError``: nothing of the batch was logged). It is committed even
         if nobody waits for it any more."""
-        return self._enqueue(envelope_sha256, signer_sha256, certificate_der)
+        logged: Future[TlogEntry] = Future()
+        entry = self._new_entry(envelope_sha256, signer_sha256, certificate_der)
+        self._enqueue(_Pending(entry, logged=logged))
+        return logged
 
     async def log(
         self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None
