@@ -14,15 +14,18 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance.codes import Code
-from provenance.dsse import Envelope
+from provenance.dsse import ENVELOPE_LIMITS, Envelope, EnvelopeSignature, read_signature
 from provenance.encoding import (
+    JSON_LIMITS,
     StrictDecodeError,
     TooLargeError,
     b64_field,
+    b64decode_strict,
     b64encode,
     check_decoded,
     json_object,
@@ -31,7 +34,8 @@ from provenance.encoding import (
 from provenance.errors import BundleFormatError
 from provenance.identity.profile import remember_der
 from provenance.statement import STATEMENT_LIMITS
-from provenance.tlog.entry import TlogEntry
+from provenance.tlog.entry import InclusionProof, TlogEntry, proof_hashes
+from provenance.tlog.limits import TLOG_LIMITS
 
 BUNDLE_MEDIA_TYPE = "application/vnd.provenance.bundle.v1+json"
 _KEY_ID = re.compile(r"[0-9a-f]{64}")
@@ -123,6 +127,10 @@ class Bundle:
                 ``mediaType``), ``bundle.too_large``, ``bundle.unsupported`` (a string
                 ``mediaType`` other than v1's) or ``envelope.signatures``.
         """
+        if type(data) is bytes and len(data) <= limits.max_bundle_bytes:
+            bundle = _read_fast(data, limits)
+            if bundle is not None:
+                return bundle
         try:
             obj = loads_strict(data, max_bytes=limits.max_bundle_bytes, max_depth=limits.max_depth)
         except TooLargeError as exc:
@@ -277,3 +285,218 @@ def check_material(
             f"the envelope must carry exactly one signature, found {len(envelope.signatures)}",
             code=Code.ENVELOPE_SIGNATURES,
         )
+
+
+# --- the common bundle in one pass --------------------------------------------------------------
+
+_FAST_DEPTH = 6
+"""The deepest nesting of a bundle of :func:`_read_fast`'s shape (a proof's hashes)."""
+_SIGNATURE_ONLY = frozenset({"sig"})
+_SIGNATURE_AND_KEYID = frozenset({"sig", "keyid"})
+_WITH_CHAIN = frozenset({"tlogEntries", "x509CertificateChain"})
+_WITH_KEY = frozenset({"tlogEntries", "publicKey"})
+_ENVELOPE_FIELDS = frozenset({"payload", "payloadType", "signatures"})
+_TLOG_ENTRY_FIELDS = frozenset(
+    {"logId", "logIndex", "integratedTime", "leafHash", "inclusionProof"}
+)
+_PROOF_FIELDS = frozenset({"logIndex", "treeSize", "rootHash", "hashes", "checkpoint"})
+_LOG_ID_FIELDS = frozenset({"origin"})
+_CHECKPOINT_FIELDS = frozenset({"envelope"})
+_ENTRY_PAIRS = 12
+"""Key-value pairs of one ``tlogEntries[]`` item: 5 of its own, 1 of ``logId``, 5 of its proof
+and 1 of the checkpoint."""
+
+
+def _read_fast(data: bytes, limits: BundleLimits) -> Bundle | None:
+    """:meth:`Bundle.from_bytes` of a bundle of the common shape (exactly the fields of a bundle
+    with one signature, a certificate chain or key hint, all values of their JSON types), read
+    by orjson and checked in one pass; None for any other document, which the general path then
+    reads (with its errors). It never refuses: what it returns the general path returns too.
+
+    What :func:`~provenance.encoding.loads_strict` checks besides orjson's own checks (strict
+    UTF-8, RFC 8259, no lone surrogate, no NaN) holds here without a scan of its own: every value
+    has its exact type (an integer literal beyond 64 bits reads as a float, refused), the nesting
+    is the shape's (at most ``_FAST_DEPTH``), and no key is repeated. A colon of the text either
+    separates a pair or stands in a string, where it is itself or ``\\u003a`` escaped; a pair
+    dropped as a duplicate leaves at least its colon in the text. So the text holds exactly as
+    many colons as the shape's pairs plus those of its strings only when no pair was dropped,
+    unless an escaped colon makes up for it. An escaped colon decodes to a colon, which only the
+    strings counted here may hold (keys are exact, base64 and hex strings are checked): when
+    they hold none there is none, else the text must hold no ``\\u`` escape at all.
+    """
+    if limits.max_depth < _FAST_DEPTH:
+        return None
+    try:
+        obj = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if type(obj) is not dict or obj.keys() != _BUNDLE_FIELDS:
+        return None
+    if obj["mediaType"] != BUNDLE_MEDIA_TYPE:
+        return None
+    read = _envelope_fast(obj["dsseEnvelope"], limits)
+    material = _material_fast(obj["verificationMaterial"], limits) if read else None
+    if read is None or material is None:
+        return None
+    envelope, pairs, in_strings = read
+    certificates, hint, entries, material_pairs, material_colons = material
+    in_strings += material_colons
+    if in_strings and b"\\u" in data:
+        return None  # an escaped colon may hide a duplicate key: the general path reads it
+    if data.count(b":") != 3 + pairs + material_pairs + in_strings:  # 3: the bundle's pairs
+        return None
+    return Bundle(envelope, certificates, hint, entries)
+
+
+_Material = tuple[tuple[x509.Certificate, ...], str | None, tuple[TlogEntry, ...], int, int]
+
+
+def _material_fast(material: object, limits: BundleLimits) -> _Material | None:
+    """The certificates, key hint and log entries of :func:`_read_fast`, with the pairs and the
+    colons of the strings of their text."""
+    if type(material) is not dict:
+        return None
+    keys = material.keys()
+    if keys not in (_WITH_CHAIN, _WITH_KEY):
+        return None
+    entries = material["tlogEntries"]
+    if type(entries) is not list or len(entries) > limits.max_tlog_entries:
+        return None
+    certificates: tuple[x509.Certificate, ...] = ()
+    hint = None
+    if keys == _WITH_CHAIN:
+        certificates = _certificates_fast(material["x509CertificateChain"], limits)
+        if not certificates:
+            return None
+    else:
+        key = material["publicKey"]
+        if type(key) is not dict or key.keys() != _HINT_FIELDS:
+            return None
+        hint = key["hint"]
+        if type(hint) is not str or not _KEY_ID.fullmatch(hint):
+            return None
+    tlog_entries = []
+    colons = 0
+    for item in entries:
+        entry = _tlog_entry_fast(item)
+        if entry is None:
+            return None
+        tlog_entries.append(entry)
+        colons += entry.origin.count(":") + entry.inclusion_proof.checkpoint.count(":")
+    # 2 pairs of the material, 1 of the chain and 1 per certificate or 1 of the key
+    pairs = 3 + len(certificates) + _ENTRY_PAIRS * len(tlog_entries)
+    return certificates, hint, tuple(tlog_entries), pairs, colons
+
+
+def _envelope_fast(document: object, limits: BundleLimits) -> tuple[Envelope, int, int] | None:
+    """The envelope of :func:`_read_fast` (one signature), its pairs and the colons of its
+    strings."""
+    if type(document) is not dict or document.keys() != _ENVELOPE_FIELDS:
+        return None
+    payload_text, payload_type = document["payload"], document["payloadType"]
+    signatures = document["signatures"]
+    if type(payload_type) is not str or type(signatures) is not list or len(signatures) != 1:
+        return None
+    item = signatures[0]
+    if type(item) is not dict:
+        return None
+    fields = item.keys()
+    keyid = item.get("keyid", "")
+    if fields not in (_SIGNATURE_ONLY, _SIGNATURE_AND_KEYID) or (
+        type(keyid) is not str or len(keyid) > ENVELOPE_LIMITS.max_keyid_chars
+    ):
+        return None
+    sig_text = item["sig"]
+    if type(payload_text) is not str or type(sig_text) is not str:
+        return None
+    try:
+        payload = b64decode_strict(payload_text)
+        sig = b64decode_strict(sig_text)
+    except StrictDecodeError:
+        return None
+    if len(payload) > limits.max_payload_bytes:
+        return None
+    signature: EnvelopeSignature = read_signature(sig, sig_text, keyid)
+    envelope = Envelope.read(payload, payload_text, payload_type, [signature])
+    return envelope, 3 + len(fields), payload_type.count(":") + keyid.count(":")
+
+
+def _certificates_fast(chain: object, limits: BundleLimits) -> tuple[x509.Certificate, ...]:
+    """The chain of :func:`_read_fast`, or () for any other shape or a certificate that does not
+    parse (the general path then reads it)."""
+    if type(chain) is not dict or chain.keys() != _CHAIN_FIELDS:
+        return ()
+    items = chain["certificates"]
+    if type(items) is not list or not 1 <= len(items) <= limits.max_certificates:
+        return ()
+    certificates = []
+    for item in items:
+        if type(item) is not dict or item.keys() != _CERTIFICATE_FIELDS:
+            return ()
+        raw = item["rawBytes"]
+        if type(raw) is not str:
+            return ()
+        known = _PARSED_CERTIFICATES.get(raw)
+        if known is None:
+            try:
+                certificates.append(_certificate(item, limits))
+            except BundleFormatError:
+                return ()
+            continue
+        size, certificate = known
+        if size > limits.max_certificate_bytes:
+            return ()
+        certificates.append(certificate)
+    return tuple(certificates)
+
+
+def _tlog_entry_fast(item: object) -> TlogEntry | None:
+    """:meth:`TlogEntry.from_json` of a well-formed entry, else None."""
+    if type(item) is not dict or item.keys() != _TLOG_ENTRY_FIELDS:
+        return None
+    log_id, proof = item["logId"], item["inclusionProof"]
+    if type(log_id) is not dict or log_id.keys() != _LOG_ID_FIELDS:
+        return None
+    if type(proof) is not dict or proof.keys() != _PROOF_FIELDS:
+        return None
+    origin, checkpoint = log_id["origin"], proof["checkpoint"]
+    if type(origin) is not str or not origin:
+        return None
+    if type(checkpoint) is not dict or checkpoint.keys() != _CHECKPOINT_FIELDS:
+        return None
+    note = checkpoint["envelope"]
+    if (
+        type(note) is not str
+        or (len(note) if note.isascii() else len(note.encode("utf-8"))) > TLOG_LIMITS.max_note_bytes
+    ):
+        return None
+    index, time = item["logIndex"], item["integratedTime"]
+    proof_index, size = proof["logIndex"], proof["treeSize"]
+    if not (
+        type(index) is int
+        and type(time) is int
+        and type(proof_index) is int
+        and type(size) is int
+        and 0 <= index <= _MAX_INTEGER
+        and 0 <= time <= _MAX_INTEGER
+        and 0 <= proof_index <= _MAX_INTEGER
+        and 0 <= size <= _MAX_INTEGER
+    ):
+        return None
+    hashes = proof["hashes"]
+    if type(hashes) is not list or len(hashes) > TLOG_LIMITS.max_proof_hashes:
+        return None
+    try:
+        leaf_hash, root_hash, *path = proof_hashes([item["leafHash"], proof["rootHash"], *hashes])
+    except ValueError:
+        return None
+    return TlogEntry(
+        origin,
+        index,
+        time,
+        leaf_hash,
+        InclusionProof(proof_index, size, root_hash, tuple(path), note),
+    )
+
+
+_MAX_INTEGER = JSON_LIMITS.max_exact_integer

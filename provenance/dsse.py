@@ -13,7 +13,7 @@ from typing import Any
 from provenance.codes import Code
 from provenance.encoding import b64_field, b64encode, canonical_json, json_object
 from provenance.errors import BundleFormatError
-from provenance.keys import SigningKey, normalized_signature
+from provenance.keys import SigningKey, low_s_form, normalized_signature, strict_der_values
 
 INTOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 
@@ -49,6 +49,28 @@ class EnvelopeSignature:
 
     sig: bytes
     keyid: str = ""
+
+    @property
+    def der_values(self) -> tuple[int, int] | None:
+        """:func:`~provenance.keys.strict_der_values` of ``sig``, read once per signature object
+        (the signature step and the envelope hash both need them)."""
+        memo = self.__dict__
+        if "_der_values" not in memo:
+            memo["_der_values"] = strict_der_values(self.sig)
+        values: tuple[int, int] | None = memo["_der_values"]
+        return values
+
+    def normalized(self) -> bytes:
+        """:func:`~provenance.keys.normalized_signature` of ``sig``."""
+        values = self.der_values
+        return normalized_signature(self.sig) if values is None else low_s_form(self.sig, values)
+
+    def normalized_text(self) -> str:
+        """The base64 of :meth:`normalized`: the text the envelope was read from when the
+        signature is already in that form (canonical base64 is the one encoding of its bytes)."""
+        normalized = self.normalized()
+        text = self.__dict__.get("_text")
+        return text if text is not None and normalized is self.sig else b64encode(normalized)
 
 
 @dataclass(frozen=True)
@@ -93,21 +115,20 @@ class Envelope:
         ``json.dumps`` does for ASCII); anything else goes through
         :func:`~provenance.encoding.canonical_json`.
         """
-        normalized = [
-            EnvelopeSignature(normalized_signature(s.sig), s.keyid) for s in self.signatures
-        ]
-        if not (self.payload_type.isascii() and all(s.keyid.isascii() for s in normalized)):
+        if not (self.payload_type.isascii() and all(s.keyid.isascii() for s in self.signatures)):
+            normalized = [EnvelopeSignature(s.normalized(), s.keyid) for s in self.signatures]
             document = self.to_json() | {"signatures": [_signature_to_json(s) for s in normalized]}
             return canonical_json(document)
         signatures = ",".join(
             "{"
-            + (f'"keyid":{json.dumps(s.keyid, ensure_ascii=False)},' if s.keyid else "")
-            + f'"sig":"{b64encode(s.sig)}"}}'
-            for s in normalized
+            + (f'"keyid":{_ascii_json_string(s.keyid)},' if s.keyid else "")
+            + f'"sig":"{s.normalized_text()}"}}'
+            for s in self.signatures
         )
+        payload = self.__dict__.get("_payload_text") or b64encode(self.payload)
         return (
-            f'{{"payload":"{b64encode(self.payload)}",'
-            f'"payloadType":{json.dumps(self.payload_type, ensure_ascii=False)},'
+            f'{{"payload":"{payload}",'
+            f'"payloadType":{_ascii_json_string(self.payload_type)},'
             f'"signatures":[{signatures}]}}'
         ).encode("ascii")
 
@@ -119,7 +140,8 @@ class Envelope:
             BundleFormatError: ``bundle.malformed`` or ``bundle.too_large``.
         """
         fields = json_object(obj, "dsseEnvelope", _ENVELOPE_FIELDS, _NONE, BundleFormatError)
-        payload = b64_field(fields["payload"], "dsseEnvelope.payload", BundleFormatError)
+        payload_text = fields["payload"]
+        payload = b64_field(payload_text, "dsseEnvelope.payload", BundleFormatError)
         if len(payload) > max_payload_bytes:
             raise BundleFormatError(
                 f"payload of {len(payload)} bytes exceeds the cap of {max_payload_bytes}",
@@ -131,7 +153,23 @@ class Envelope:
         signatures = fields["signatures"]
         if not isinstance(signatures, list):
             raise BundleFormatError("dsseEnvelope.signatures must be a list")
-        return cls(payload, payload_type, tuple([_signature_from_json(s) for s in signatures]))
+        envelope = cls(payload, payload_type, tuple([_signature_from_json(s) for s in signatures]))
+        envelope.__dict__["_payload_text"] = payload_text
+        return envelope
+
+    @classmethod
+    def read(
+        cls,
+        payload: bytes,
+        payload_text: str,
+        payload_type: str,
+        signatures: list[EnvelopeSignature],
+    ) -> Envelope:
+        """The envelope a parser read, ``payload_text`` being the canonical base64 of
+        ``payload`` it decoded (kept for the envelope hash)."""
+        envelope = cls(payload, payload_type, tuple(signatures))
+        envelope.__dict__["_payload_text"] = payload_text
+        return envelope
 
 
 def sign_envelope(payload: bytes, payload_type: str, key: SigningKey, keyid: str = "") -> Envelope:
@@ -156,4 +194,22 @@ def _signature_from_json(obj: object) -> EnvelopeSignature:
         raise BundleFormatError(
             f"signature keyid must be a string of at most {ENVELOPE_LIMITS.max_keyid_chars}"
         )
-    return EnvelopeSignature(b64_field(fields["sig"], "signature sig", BundleFormatError), keyid)
+    return read_signature(
+        b64_field(fields["sig"], "signature sig", BundleFormatError), fields["sig"], keyid
+    )
+
+
+def read_signature(sig: bytes, text: str, keyid: str) -> EnvelopeSignature:
+    """The signature a parser read, ``text`` being the canonical base64 of ``sig`` it decoded
+    (kept for the envelope hash)."""
+    signature = EnvelopeSignature(sig, keyid)
+    signature.__dict__["_text"] = text
+    return signature
+
+
+def _ascii_json_string(value: str) -> str:
+    """The JSON string of the ASCII string ``value`` as ``json.dumps`` (and JCS) writes it:
+    quoted as it is when nothing in it is escaped (printable, no quote or backslash)."""
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return json.dumps(value, ensure_ascii=False)

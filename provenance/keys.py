@@ -163,6 +163,14 @@ class P256VerifyingKey(VerifyingKey):
         s = int.from_bytes(signature[P256_COORDINATE_BYTES:], "big")
         self._verify_values(r, s, data)
 
+    def verify_der_values(self, values: tuple[int, int], signature: bytes, data: bytes) -> None:
+        """:meth:`verify` of a signature whose values :func:`strict_der_values` read already.
+
+        Raises:
+            SignatureInvalidError: As :meth:`verify`.
+        """
+        self._verify_values(values[0], values[1], data, signature)
+
     def _verify_values(self, r: int, s: int, data: bytes, der: bytes | None = None) -> None:
         """Verify ``(r, s)``; ``der`` is their strict DER when the caller has it (DER is unique,
         so it is the encoding :func:`encode_dss_signature` would write)."""
@@ -284,6 +292,24 @@ def ecdsa_der_values(signature: bytes) -> tuple[int, int]:
     if values is None:
         return _diagnose_der(signature)
     return values
+
+
+def strict_der_values(signature: bytes) -> tuple[int, int] | None:
+    """What :func:`ecdsa_der_values` reads from ``signature`` without a diagnosis: ``(r, s)``
+    of a strict-DER signature of at most 72 bytes, else None (the caller then asks
+    :func:`ecdsa_der_values` for the error, or treats the signature as not DER)."""
+    if len(signature) > P256_MAX_DER_SIGNATURE_BYTES:
+        return None
+    return _strict_der_values(signature)
+
+
+def low_s_form(signature: bytes, values: tuple[int, int]) -> bytes:
+    """:func:`normalized_signature` of a signature whose :func:`strict_der_values` are
+    ``values``, without reading it again."""
+    r, s = values
+    if not 0 < s < P256_ORDER or s <= P256_HALF_ORDER:
+        return signature
+    return encode_dss_signature(r, P256_ORDER - s)
 
 
 def _strict_der_values(der: bytes) -> tuple[int, int] | None:

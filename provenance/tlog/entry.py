@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import threading
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from cryptography import x509
@@ -104,7 +104,7 @@ class LogEntry:
         ):
             raise _entry_error(f"integrated time {self.integrated_time} is outside 0..2**53-1")
         if self.certificate_der is not None and (
-            hashlib.sha256(self.certificate_der).digest() != self.signer_sha256
+            certificate_facts(self.certificate_der)[0] != self.signer_sha256
         ):
             raise _entry_error("signer sha256 is not the SHA-256 of the certificate")
 
@@ -133,7 +133,7 @@ class LogEntry:
         certificate = (
             ""
             if self.certificate_der is None
-            else f'"certificate":"{b64encode(self.certificate_der)}",'
+            else f'"certificate":"{certificate_facts(self.certificate_der)[1]}",'
         )
         return (
             f'{{"envelopeSha256":"{self.envelope_sha256.hex()}",'
@@ -142,10 +142,14 @@ class LogEntry:
             f'"version":{ENTRY_VERSION}}}'
         ).encode("ascii")
 
-    @cached_property
+    @property
     def leaf_hash(self) -> bytes:
-        """The RFC 9162 leaf hash of :meth:`to_bytes`."""
-        return leaf_hash(self.to_bytes())
+        """The RFC 9162 leaf hash of :meth:`to_bytes`, computed once per entry."""
+        memo = self.__dict__
+        found: bytes | None = memo.get("_leaf_hash")
+        if found is None:
+            found = memo["_leaf_hash"] = leaf_hash(self.to_bytes())
+        return found
 
     @classmethod
     def from_bytes(cls, data: bytes) -> LogEntry:
@@ -178,6 +182,40 @@ class LogEntry:
         if entry.to_bytes() != data:
             raise _entry_error("log entry is not in RFC 8785 canonical form")
         return entry
+
+
+class _CertificateFacts:
+    """The SHA-256 and base64 of a signer's certificate DER, by the exact DER (a signer's
+    certificate recurs in every leaf it signs), oldest first out."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: dict[bytes, tuple[bytes, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, der: bytes) -> tuple[bytes, str]:
+        found = self._items.get(der)
+        if found is not None:
+            return found
+        facts = (hashlib.sha256(der).digest(), b64encode(der))
+        with self._lock:
+            self._items[der] = facts
+            while len(self._items) > self._size:
+                del self._items[next(iter(self._items))]
+        return facts
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+CERTIFICATE_FACTS_SIZE = 1024
+_CERTIFICATE_FACTS = _CertificateFacts(CERTIFICATE_FACTS_SIZE)
+
+
+def certificate_facts(der: bytes) -> tuple[bytes, str]:
+    """The SHA-256 and the base64 of the certificate ``der``, computed once per DER."""
+    return _CERTIFICATE_FACTS.get(der)
 
 
 def signer_binding(
@@ -273,6 +311,21 @@ def _hashes(items: list[object], where: str) -> tuple[bytes, ...]:
         )
     except ValueError:  # the first item strict mode refused: step by step, for the message
         return tuple([_hash(item, where) for item in items])
+
+
+def proof_hashes(items: list[object]) -> list[bytes]:
+    """:func:`_hash` of every item: 32-byte hashes in canonical base64.
+
+    Raises:
+        ValueError: An item that is not one.
+    """
+    canonical = _ZERO_LOW_2_BITS
+    return [
+        binascii.a2b_base64(item, strict_mode=True)
+        if type(item) is str and len(item) == 44 and item[43] == "=" and item[42] in canonical
+        else _hash(item, "a proof hash")
+        for item in items
+    ]
 
 
 def _hash(value: object, where: str) -> bytes:

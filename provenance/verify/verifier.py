@@ -18,7 +18,6 @@ time; it never opens files, reads the clock or touches the network.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,7 +55,13 @@ from provenance.keys import (
 )
 from provenance.statement import Statement, format_time
 from provenance.text import Content, content_sha256
-from provenance.tlog.entry import LogEntry, TlogEntry, signer_binding, verify_tlog_entry
+from provenance.tlog.entry import (
+    LogEntry,
+    TlogEntry,
+    certificate_facts,
+    signer_binding,
+    verify_tlog_entry,
+)
 from provenance.tlog.note import NoteVerifier
 from provenance.verify.policy import Policy, VerifiedFacts, check_certified
 from provenance.verify.result import (
@@ -226,7 +231,11 @@ class Verifier:
                 f"signature keyid {signature.keyid} names another key than {key.key_id}",
                 code=Code.KEY_MISMATCH,
             )
-        if isinstance(key, P256VerifyingKey) and _legacy_shaped(signature.sig):
+        values = signature.der_values  # strict DER: not legacy-shaped, read once
+        if values is not None and isinstance(key, P256VerifyingKey):
+            key.verify_der_values(values, signature.sig, bundle.envelope.pae)
+            detail = "signature"
+        elif isinstance(key, P256VerifyingKey) and _legacy_shaped(signature.sig):
             key.verify_p1363(signature.sig, bundle.envelope.pae)
             _check_legacy_time(bundle)
             detail = "legacy r || s signature, logged before the cutover,"
@@ -434,7 +443,7 @@ def _signer_binding(
     if not certificates:
         return signer_binding(certificates, key)
     der = certificate_der(certificates[0])
-    return hashlib.sha256(der).digest(), der
+    return certificate_facts(der)[0], der
 
 
 @dataclass(frozen=True)
