@@ -18,6 +18,7 @@ import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from provenance._records import quick_init
 from provenance.codes import Code
 from provenance.dsse import ENVELOPE_LIMITS, Envelope, EnvelopeSignature, read_signature
 from provenance.encoding import (
@@ -80,6 +81,7 @@ def _raw_bytes(certificate: x509.Certificate) -> str:
     return b64encode(certificate.public_bytes(Encoding.DER))
 
 
+@quick_init
 @dataclass(frozen=True)
 class Bundle:
     """A parsed bundle.

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from provenance._records import quick_init
 from provenance.codes import Code
 from provenance.encoding import b64_field, b64encode, canonical_json, json_object
 from provenance.errors import BundleFormatError
@@ -43,6 +44,7 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %s %d %s" % (len(type_bytes), type_bytes, len(payload), payload)
 
 
+@quick_init
 @dataclass(frozen=True)
 class EnvelopeSignature:
     """One DSSE signature; ``keyid`` is an unauthenticated hint."""
@@ -73,6 +75,7 @@ class EnvelopeSignature:
         return text if text is not None and normalized is self.sig else b64encode(normalized)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Envelope:
     """A DSSE envelope."""

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 import rfc8785
 
+from provenance._records import quick_init
 from provenance.codes import Code
 from provenance.encoding import (
     JSON_LIMITS,
@@ -83,6 +84,7 @@ def _fail(message: str) -> BundleFormatError:
     return BundleFormatError(f"statement: {message}", code=Code.STATEMENT_MALFORMED)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Author:
     """The author as attested by the signer (an account URI or email, and a display name)."""
@@ -91,6 +93,7 @@ class Author:
     display_name: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class Ingredient:
     """Content this content was made from, named by digest."""
@@ -99,6 +102,7 @@ class Ingredient:
     name: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class ContentPredicate:
     """The content predicate v1 (see specs/bundle-v1.md)."""
@@ -112,6 +116,7 @@ class ContentPredicate:
     ingredients: tuple[Ingredient, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class Statement:
     """An in-toto Statement v1 about one piece of content."""

@@ -19,6 +19,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from provenance._records import quick_init
 from provenance.codes import Code
 from provenance.encoding import (
     JSON_LIMITS,
@@ -75,6 +76,7 @@ def _integer(value: object, where: str) -> int:
     return value
 
 
+@quick_init
 @dataclass(frozen=True)
 class LogEntry:
     """The leaf of the log: what a signature's log entry binds.
@@ -238,6 +240,7 @@ _TLOG_ENTRY_FIELDS = frozenset(
 _LOG_ID_FIELDS = frozenset({"origin"})
 
 
+@quick_init
 @dataclass(frozen=True)
 class InclusionProof:
     """An inclusion proof of one leaf up to a signed checkpoint of ``tree_size`` leaves."""
@@ -352,6 +355,7 @@ def _hash(value: object, where: str) -> bytes:
     return decoded
 
 
+@quick_init
 @dataclass(frozen=True)
 class TlogEntry:
     """A bundle's log entry: which log, which leaf, when, and the proof that it is there."""

@@ -9,6 +9,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from provenance._records import quick_init
 from provenance.statement import ClaimValue, Statement, format_time
 
 
@@ -51,6 +52,7 @@ class Finding:
         return {"step": self.step, "code": self.code, "ok": self.ok, "message": self.message}
 
 
+@quick_init
 @dataclass(frozen=True)
 class SignerIdentity:
     """Who signed: SAN identities of a certificate, or the trust root's name of a pinned key.
@@ -81,6 +83,7 @@ class SignerIdentity:
         }
 
 
+@quick_init
 @dataclass(frozen=True)
 class LogProof:
     """A verified transparency log inclusion."""
@@ -98,6 +101,7 @@ class LogProof:
         }
 
 
+@quick_init
 @dataclass(frozen=True)
 class VerificationResult:
     """Everything a verification established, one finding per step that ran.

@@ -28,6 +28,7 @@ from typing import Protocol
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
+from provenance._records import quick_init
 from provenance.bundle import DEFAULT_LIMITS, Bundle, BundleLimits, DecodedBundle
 from provenance.codes import Code
 from provenance.dsse import INTOTO_PAYLOAD_TYPE, Envelope
@@ -113,6 +114,11 @@ class _Step:
     run: Callable[[_Run], str]
     fatal: bool = True
 
+    @property
+    def ok_code(self) -> str:
+        """The code of the step's finding when it holds."""
+        return f"{self.name}.ok"
+
 
 class Verifier:
     """Verifies bundles against one explicit trust root.
@@ -136,6 +142,8 @@ class Verifier:
             _Step("policy", self._policy),
         )
         self._step_names = frozenset(step.name for step in self._steps)
+        self._plan = tuple((step.name, step.ok_code, step.run, step.fatal) for step in self._steps)
+        self._ok_codes = {step.name: step.ok_code for step in self._steps}
 
     def verify(
         self,
@@ -169,22 +177,28 @@ class Verifier:
         """Verify without raising for bad input: one finding per step that ran."""
         run = _Run(content=content, bundle_input=bundle, policy=policy, at=_utc(at))
         findings: list[Finding] = []
-        for step in self._steps:
+        notices = run.notices
+        for name, ok_code, action, fatal in self._plan:
             try:
-                findings.append(Finding(step.name, f"{step.name}.ok", True, step.run(run)))
-                findings.extend(run.notices)
-                run.notices.clear()
+                message = action(run)
             except VerificationError as exc:
-                findings.append(Finding(step.name, exc.code, False, exc.message))
-                if step.fatal:
+                findings.append(Finding(name, exc.code, False, exc.message))
+                if fatal:
                     break
+            else:
+                findings.append(Finding(name, ok_code, True, message))
+                if notices:
+                    findings.extend(notices)
+                    notices.clear()
         return self._result(run, findings)
 
     def _result(self, run: _Run, findings: list[Finding]) -> VerificationResult:
-        ran_every_step = {f.step for f in findings} == self._step_names
-        verified = ran_every_step and all(f.ok for f in findings)
+        verified = all(f.ok for f in findings) and {f.step for f in findings} == self._step_names
+        ok_codes = self._ok_codes
         notices = tuple(
-            f"{f.code}: {f.message}" for f in findings if f.ok and f.code != f"{f.step}.ok"
+            f"{f.code}: {f.message}"
+            for f in findings
+            if f.ok and f.code != (ok_codes.get(f.step) or f"{f.step}.ok")
         )
         return VerificationResult(
             verified=verified,
@@ -446,6 +460,7 @@ def _signer_binding(
     return certificate_facts(der)[0], der
 
 
+@quick_init
 @dataclass(frozen=True)
 class ProvenTime:
     """The outcome of verification step 4: the signing time, where it comes from, the proofs."""
