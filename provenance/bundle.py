@@ -467,9 +467,8 @@ def _tlog_entry_fast(item: object) -> TlogEntry | None:
     if type(checkpoint) is not dict or checkpoint.keys() != _CHECKPOINT_FIELDS:
         return None
     note = checkpoint["envelope"]
-    if (
-        type(note) is not str
-        or (len(note) if note.isascii() else len(note.encode("utf-8"))) > TLOG_LIMITS.max_note_bytes
+    if type(note) is not str or (
+        len(note) > _SURELY_SHORT_NOTE and len(note.encode("utf-8")) > TLOG_LIMITS.max_note_bytes
     ):
         return None
     index, time = item["logIndex"], item["integratedTime"]
@@ -502,3 +501,5 @@ def _tlog_entry_fast(item: object) -> TlogEntry | None:
 
 
 _MAX_INTEGER = JSON_LIMITS.max_exact_integer
+_SURELY_SHORT_NOTE = TLOG_LIMITS.max_note_bytes // 4
+"""A note of at most this many characters is within its cap in UTF-8 (4 bytes a character)."""

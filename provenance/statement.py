@@ -62,6 +62,12 @@ _RFC3339_UTC_DIGITS = re.compile(
 )
 """The only form of a time (bundle-v1 §2), as :func:`format_time` writes it. Not ``strptime``:
 it reads one-digit fields, non-ASCII digits and a lower-case ``t`` or ``z``."""
+_RFC3339_UTC_CLOCK = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z"
+)
+""":data:`_RFC3339_UTC_DIGITS` with a time of day of the clock (00:00:00 to 23:59:59), which
+``datetime.fromisoformat`` reads as ``datetime(...)`` reads the fields (a newer Python may read
+``24:00:00`` as the next day's midnight; the fields path refuses it)."""
 
 ClaimValue = str | bool | int
 
@@ -200,6 +206,11 @@ def parse_time(text: str) -> datetime:
     Raises:
         BundleFormatError: ``statement.malformed``, not of that exact form.
     """
+    if type(text) is str and _RFC3339_UTC_CLOCK.fullmatch(text):
+        try:
+            return datetime.fromisoformat(text)  # the form: tzinfo is UTC
+        except ValueError:
+            pass  # not a real date: the error below
     fields = _RFC3339_UTC_DIGITS.fullmatch(text) if isinstance(text, str) else None
     try:
         if fields is None:
@@ -360,22 +371,94 @@ def _read_fast(payload: bytes) -> Statement | None:
     subjects, fields = obj["subject"], obj["predicate"]
     if obj["_type"] != STATEMENT_TYPE or obj["predicateType"] != PREDICATE_TYPE:
         return None
-    if type(subjects) is not list or len(subjects) != 1 or type(fields) is not dict:
+    subject = _subject_fast(subjects)
+    predicate = _predicate_fast(fields) if type(fields) is dict else None
+    if subject is None or predicate is None:
+        return None
+    statement = Statement(subject[0], subject[1], predicate)
+    if payload.count(b":") != _colons(statement, len(fields)):
+        return None
+    return statement
+
+
+def _subject_fast(subjects: object) -> tuple[str, str] | None:
+    """The name and digest of a well-formed ``subject`` list of one subject, else None."""
+    if type(subjects) is not list or len(subjects) != 1:
         return None
     subject = subjects[0]
     if type(subject) is not dict or subject.keys() != _SUBJECT_FIELDS:
         return None
+    name, digest = subject["name"], subject["digest"]
+    if not _is_text(name) or type(digest) is not dict or digest.keys() != _DIGEST_FIELDS:
+        return None
+    sha256 = digest["sha256"]
+    if type(sha256) is not str or not SHA256_HEX.fullmatch(sha256):
+        return None
+    return name, sha256
+
+
+def _is_text(value: object) -> bool:
+    """Whether :func:`_check_text` accepts ``value``."""
+    return (
+        type(value) is str
+        and 0 < len(value) <= _MAX_TEXT
+        and (value.isascii() or not has_lone_surrogate(value))
+    )
+
+
+_MAX_TEXT = STATEMENT_LIMITS.max_text_chars
+
+
+def _predicate_fast(fields: dict[str, Any]) -> ContentPredicate | None:
+    """:func:`_predicate_from_json` of a well-formed predicate, else None."""
+    keys = fields.keys()
+    if not (keys >= _PREDICATE_FIELDS and keys - _PREDICATE_FIELDS <= _PREDICATE_OPTIONAL):
+        return None
+    content_type, name = fields["contentType"], fields["canonicalization"]
+    claims, ingredients = fields["claims"], fields["ingredients"]
+    author, publisher = fields.get("author"), fields.get("publisher")
+    if (
+        not _is_text(content_type)
+        or not CONTENT_TYPE.fullmatch(content_type)
+        or type(name) is not str
+        or name not in _PROFILES
+        or type(claims) is not dict
+        or type(ingredients) is not list
+        or not (publisher is None or _is_text(publisher))
+    ):
+        return None
+    if author is not None:
+        author = _author_fast(author)
+        if author is None:
+            return None
     try:
-        statement = Statement(
-            _check_text("subject.name", subject["name"]),
-            _sha256_of(subject["digest"], "subject.digest"),
-            _predicate_from_json(fields),
+        return ContentPredicate(
+            content_type,
+            _PROFILES[name],
+            parse_time(fields["created"]),
+            author,
+            publisher,
+            MappingProxyType(validate_claims(claims)),
+            _ingredients_from_json(ingredients) if ingredients else (),
         )
     except BundleFormatError:
         return None
-    if payload.count(b":") != _colons(statement, len(fields)):
+
+
+def _author_fast(obj: object) -> Author | None:
+    """:func:`_author_from_json` of a well-formed author, else None."""
+    if type(obj) is not dict:
         return None
-    return statement
+    keys = obj.keys()
+    if keys not in (_AUTHOR_FIELDS, _AUTHOR_WITH_NAME):
+        return None
+    author_id, name = obj["id"], obj.get("displayName")
+    if not _is_text(author_id) or not (name is None or _is_text(name)):
+        return None
+    return Author(author_id, name)
+
+
+_AUTHOR_WITH_NAME = _AUTHOR_FIELDS | _AUTHOR_OPTIONAL
 
 
 _TIME_COLONS = 2
