@@ -14,7 +14,8 @@ import dataclasses
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
-_MISSING_ARGUMENT: Any = object()
+_MISSING_ARGUMENT: Any = getattr(dataclasses, "_HAS_DEFAULT_FACTORY", object())
+"""The default of a field with a default factory (``dataclasses``' own, shown as ``<factory>``)."""
 
 
 def quick_init(cls: type[_T]) -> type[_T]:
@@ -35,11 +36,8 @@ def quick_init(cls: type[_T]) -> type[_T]:
     body: list[str] = ["    fields = self.__dict__"]
     for number, item in enumerate(dataclasses.fields(cls)):  # type: ignore[arg-type]
         name = item.name
-        if not item.init:
-            if item.default is not dataclasses.MISSING:
-                namespace[f"_default_{number}"] = item.default
-                body.append(f"    fields[{name!r}] = _default_{number}")
-            elif item.default_factory is not dataclasses.MISSING:
+        if not item.init:  # a plain default stays the class attribute, as dataclasses leaves it
+            if item.default_factory is not dataclasses.MISSING:
                 namespace[f"_factory_{number}"] = item.default_factory
                 body.append(f"    fields[{name!r}] = _factory_{number}()")
             continue
@@ -67,5 +65,9 @@ def quick_init(cls: type[_T]) -> type[_T]:
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
     init.__doc__ = cls.__init__.__doc__
+    init.__annotations__ = {
+        **{item.name: item.type for item in dataclasses.fields(cls) if item.init},  # type: ignore[arg-type]
+        "return": None,
+    }
     cls.__init__ = init  # type: ignore[method-assign]
     return cls
