@@ -35,6 +35,7 @@ from provenance.statement import (
     Statement,
     parse_time,
 )
+from provenance.text import Canonicalization
 from provenance.tlog.entry import InclusionProof, LogEntry, TlogEntry
 from provenance.verify.result import LogProof, SignerIdentity, VerificationResult
 from provenance.verify.verifier import ProvenTime
@@ -194,7 +195,7 @@ def test_statements_with_colons_and_optional_parts_are_read_as_the_reference_rea
 ) -> None:
     predicate = ContentPredicate(
         "text/plain;a=b:c",
-        statement_module.Canonicalization.TEXT_V1,
+        Canonicalization.TEXT_V1,
         datetime(2026, 6, 1, 12, tzinfo=UTC),
         Author("mailto:a@b.example", display_name or None),
         "pub:lisher" if publisher else None,
@@ -235,7 +236,8 @@ def _fields_reading(text: str) -> datetime | None:
     if match is None:
         return None
     try:
-        return datetime(*map(int, match.groups()), tzinfo=UTC)  # type: ignore[misc]
+        year, month, day, hour, minute, second = map(int, match.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError:
         return None
 
@@ -376,11 +378,13 @@ def test_quick_init_makes_what_the_generated_init_makes(
     a: int, b: str, c: tuple[int] | None
 ) -> None:
     quick, generated = _toy(True), _toy(False)
-    assert inspect.signature(quick.__init__) == inspect.signature(generated.__init__)
+    assert inspect.signature(vars(quick)["__init__"]) == inspect.signature(
+        vars(generated)["__init__"]
+    )
     for args, kwargs in (((a,), {}), ((a, b), {"e": (a,)}), ((a, b, c), {})):
         if c is None and len(args) == 3:
             continue
-        outcomes = []
+        outcomes: list[tuple[object, ...]] = []
         for cls in (quick, generated):
             try:
                 made = cls(*args, **kwargs)
@@ -416,7 +420,7 @@ def test_quick_init_makes_what_the_generated_init_makes(
     ],
 )
 def test_quick_init_keeps_each_record_s_signature(cls: type) -> None:
-    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    parameters = list(inspect.signature(vars(cls)["__init__"]).parameters.values())[1:]
     fields = [f for f in dataclasses.fields(cls) if f.init]
     assert [p.name for p in parameters] == [f.name for f in fields]
     for parameter, item in zip(parameters, fields, strict=True):
