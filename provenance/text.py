@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -194,13 +195,18 @@ def canonicalize(content: bytes, profile: Canonicalization) -> bytes:
     return b"".join(canonical_chunks(content, profile))
 
 
+_SPACE_LF = re.compile(b" \n")
+"""A space before a line feed: found by the regular expression engine's literal search, which
+skips from space to space (faster on text than ``b" \\n" in content``)."""
+
+
 def _trailing_ascii_space(content: bytes) -> bool:
     """Whether an ASCII White_Space character (tab, VT, FF, space) comes right before a line feed
     (what ``re.search(rb"[\t\x0b\x0c ]\n", content)`` finds; a test holds the two together),
     by substring search, each pair only when its first character occurs at all: a regular
     expression tries every position of the text."""
     return (
-        (b" \n" in content)
+        _SPACE_LF.search(content) is not None
         or (b"\t" in content and b"\t\n" in content)
         or (b"\x0b" in content and b"\x0b\n" in content)
         or (b"\x0c" in content and b"\x0c\n" in content)

@@ -98,9 +98,10 @@ class LogEntry:
     certificate_der: bytes | None = None
 
     def __post_init__(self) -> None:
-        for name in ("envelope_sha256", "signer_sha256"):
-            if len(getattr(self, name)) != HASH_SIZE:
-                raise _entry_error(f"{name}: expected {HASH_SIZE} bytes")
+        if len(self.envelope_sha256) != HASH_SIZE:
+            raise _entry_error(f"envelope_sha256: expected {HASH_SIZE} bytes")
+        if len(self.signer_sha256) != HASH_SIZE:
+            raise _entry_error(f"signer_sha256: expected {HASH_SIZE} bytes")
         if isinstance(self.integrated_time, bool) or not (
             0 <= self.integrated_time <= JSON_LIMITS.max_exact_integer
         ):

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import re2
 
+from provenance._records import quick_init
 from provenance.codes import Code
 from provenance.display import printable
 from provenance.encoding import json_object
@@ -27,6 +28,7 @@ from provenance.statement import ClaimValue, Statement
 from provenance.verify.result import SignerIdentity, SignerKind, TimeSource
 
 
+@quick_init
 @dataclass(frozen=True)
 class VerifiedFacts:
     """What the earlier steps proved, handed to a policy."""

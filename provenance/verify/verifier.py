@@ -193,13 +193,15 @@ class Verifier:
         return self._result(run, findings)
 
     def _result(self, run: _Run, findings: list[Finding]) -> VerificationResult:
-        verified = all(f.ok for f in findings) and {f.step for f in findings} == self._step_names
         ok_codes = self._ok_codes
-        notices = tuple(
-            f"{f.code}: {f.message}"
-            for f in findings
-            if f.ok and f.code != (ok_codes.get(f.step) or f"{f.step}.ok")
-        )
+        verified = True
+        notices: list[str] = []
+        for finding in findings:
+            if not finding.ok:
+                verified = False
+            elif finding.code != (ok_codes.get(finding.step) or f"{finding.step}.ok"):
+                notices.append(f"{finding.code}: {finding.message}")
+        verified = verified and {f.step for f in findings} == self._step_names
         return VerificationResult(
             verified=verified,
             findings=tuple(findings),
@@ -208,7 +210,7 @@ class Verifier:
             certificate_checked_at=run.signing_time if run.chain else None,
             time_source=run.time_source,
             log_proofs=tuple(run.log_proofs),
-            warnings=run.policy.warnings + notices,
+            warnings=run.policy.warnings + tuple(notices),
         )
 
     def _parse(self, run: _Run) -> str:
@@ -234,7 +236,7 @@ class Verifier:
                 f"content sha256 {actual} (profile {profile.value}) differs from the signed "
                 f"subject digest {statement.subject_sha256}"
             )
-        return f"content matches sha256 {actual} ({profile.value})"
+        return f"content matches sha256 {actual} ({profile})"  # a StrEnum: its value
 
     def _signature(self, run: _Run) -> str:
         bundle, _ = run.parsed()
@@ -502,7 +504,10 @@ def prove_signing_time(
     proofs = prove_log_entries(
         bundle.tlog_entries, bundle.envelope, bundle.certificates, key, log_verifiers, at=at
     )
-    return ProvenTime(min(p.integrated_time for p in proofs), TimeSource.LOG, tuple(proofs))
+    earliest = (
+        proofs[0].integrated_time if len(proofs) == 1 else min(p.integrated_time for p in proofs)
+    )
+    return ProvenTime(earliest, TimeSource.LOG, tuple(proofs))
 
 
 def prove_log_entries(

@@ -37,6 +37,7 @@ from provenance.statement import (
 )
 from provenance.text import Canonicalization
 from provenance.tlog.entry import InclusionProof, LogEntry, TlogEntry
+from provenance.verify.policy import VerifiedFacts
 from provenance.verify.result import LogProof, SignerIdentity, VerificationResult
 from provenance.verify.verifier import ProvenTime
 from tests.property import parse_reference as reference
@@ -417,6 +418,7 @@ def test_quick_init_makes_what_the_generated_init_makes(
         LogProof,
         VerificationResult,
         ProvenTime,
+        VerifiedFacts,
     ],
 )
 def test_quick_init_keeps_each_record_s_signature(cls: type) -> None:
