@@ -472,16 +472,17 @@ def _tlog_entry_fast(item: object) -> TlogEntry | None:
     ):
         return None
     index, time = item["logIndex"], item["integratedTime"]
+    cap = JSON_LIMITS.max_exact_integer
     proof_index, size = proof["logIndex"], proof["treeSize"]
     if not (
         type(index) is int
         and type(time) is int
         and type(proof_index) is int
         and type(size) is int
-        and 0 <= index <= _MAX_INTEGER
-        and 0 <= time <= _MAX_INTEGER
-        and 0 <= proof_index <= _MAX_INTEGER
-        and 0 <= size <= _MAX_INTEGER
+        and 0 <= index <= cap
+        and 0 <= time <= cap
+        and 0 <= proof_index <= cap
+        and 0 <= size <= cap
     ):
         return None
     hashes = proof["hashes"]
@@ -500,6 +501,5 @@ def _tlog_entry_fast(item: object) -> TlogEntry | None:
     )
 
 
-_MAX_INTEGER = JSON_LIMITS.max_exact_integer
 _SURELY_SHORT_NOTE = TLOG_LIMITS.max_note_bytes // 4
 """A note of at most this many characters is within its cap in UTF-8 (4 bytes a character)."""

@@ -401,12 +401,9 @@ def _is_text(value: object) -> bool:
     """Whether :func:`_check_text` accepts ``value``."""
     return (
         type(value) is str
-        and 0 < len(value) <= _MAX_TEXT
+        and 0 < len(value) <= STATEMENT_LIMITS.max_text_chars
         and (value.isascii() or not has_lone_surrogate(value))
     )
-
-
-_MAX_TEXT = STATEMENT_LIMITS.max_text_chars
 
 
 def _predicate_fast(fields: dict[str, Any]) -> ContentPredicate | None:
