@@ -360,7 +360,7 @@ def _read_fast(payload: bytes) -> Statement | None:
     text's colons are exactly the pairs of the shape and the colons of its strings only when no
     key was read twice.
     """
-    if b"\\u" in payload:
+    if b"\\" in payload and b"\\u" in payload:  # a backslash is rare: found by memchr
         return None
     try:
         obj = orjson.loads(payload)

@@ -331,9 +331,10 @@ def revocation_step(run: SignerFacts, trust: TrustRoot) -> str:
     if run.chain is None:
         return "pinned key: no certificate to check"
     run.revocation = check_revocation(run.chain, trust, signing_time=run.signing_time, now=run.at)
-    run.notices.extend(
-        Finding("revocation", code, True, message) for code, message in run.revocation.notices
-    )
+    if run.revocation.notices:
+        run.notices.extend(
+            Finding("revocation", code, True, message) for code, message in run.revocation.notices
+        )
     return f"not revoked for a signature at {time_text(run.signing_time)}"
 
 
