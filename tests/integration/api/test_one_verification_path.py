@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 
+from provenance import bundle as bundle_module
 from provenance.bundle import Bundle
 from provenance.identity import create_csr
 from provenance.keys import KeyType, generate_key
@@ -168,6 +169,15 @@ def test_a_bundle_is_built_once_from_the_request_to_the_verdict(
     built: list[object] = []
     from_json = Bundle.from_json.__func__  # type: ignore[attr-defined]
     monkeypatch.setattr(Bundle, "from_json", classmethod(_counting(built, from_json)))
+    read_fast = bundle_module._read_fast  # the one-pass reader of bytes of the common shape
+
+    def read_fast_counted(*args: Any) -> Any:
+        found = read_fast(*args)
+        if found is not None:
+            built.append(found)
+        return found
+
+    monkeypatch.setattr(bundle_module, "_read_fast", read_fast_counted)
     assert _api_verdict(api_path, bundle)["verified"] is True
     assert len(built) == 1
     assert VERDICT_LABEL.findall(_page_verdict(api_path, bundle)) == ["VERIFIED"]

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import create_engine
@@ -20,6 +21,8 @@ from provenance.tlog.entry import LogEntry, verify_tlog_entry
 from provenance.tlog.note import NoteSigner
 from provenance.tlog.store import LogState, Sequencer
 from verifier_api.sequencer import LogSequencer
+
+_T = TypeVar("_T")
 
 ORIGIN = "reviews.example/log"
 NOW = 1_700_000_000
@@ -36,6 +39,13 @@ class _FailingStore(SqlLogStore):
 
     def append(self, sequencer: Sequencer) -> LogState:
         raise LogError("the log store did not commit the append: disk full")
+
+
+def _run_loop(main: Coroutine[Any, Any, _T]) -> _T:
+    """``asyncio.run`` in a thread of its own: under xdist another test of this worker (the
+    browser tests' Playwright) may leave an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main).result()
 
 
 @pytest.fixture
@@ -59,7 +69,7 @@ def test_requests_awaiting_on_a_loop_get_their_committed_entries(log: Transparen
             *(sequencer.log(_digest(n), SIGNER_SHA256, None) for n in range(40))
         )
 
-    entries = asyncio.run(sign_many())
+    entries = _run_loop(sign_many())
     sequencer.close()
     assert sorted(entry.log_index for entry in entries) == list(range(40))
     assert [_verified(entry, n) for n, entry in enumerate(entries)] == [NOW] * 40
@@ -79,7 +89,7 @@ def test_threads_and_a_loop_wait_on_one_sequencer(log: TransparencyLog) -> None:
             awaited = [sequencer.log(_digest(n), SIGNER_SHA256, None) for n in range(10, 20)]
             return list(await asyncio.gather(*threaded)), list(await asyncio.gather(*awaited))
 
-    threaded, awaited = asyncio.run(both())
+    threaded, awaited = _run_loop(both())
     sequencer.close()
     assert [_verified(entry, n) for n, entry in enumerate(threaded + awaited)] == [NOW] * 20
     assert sorted(e.log_index for e in threaded + awaited) == list(range(20))
@@ -95,7 +105,7 @@ def test_a_failed_append_fails_every_waiter_with_log_error(tmp_path: Path) -> No
         waits = (sequencer.log(_digest(n), SIGNER_SHA256, None) for n in range(5))
         return await asyncio.gather(*waits, return_exceptions=True)
 
-    outcomes = asyncio.run(sign_many())
+    outcomes = _run_loop(sign_many())
     with pytest.raises(LogError, match="disk full"):
         sequencer.submit(_digest(9), SIGNER_SHA256, None)
     sequencer.close()
@@ -114,7 +124,7 @@ def test_a_request_that_goes_away_leaves_its_entry_queued(log: TransparencyLog) 
         gone.cancel()
         return list(await asyncio.gather(*staying))
 
-    entries = asyncio.run(one_goes_away())
+    entries = _run_loop(one_goes_away())
     sequencer.close()
     assert [_verified(entry, n) for n, entry in enumerate(entries, start=1)] == [NOW] * 5
     assert log.state().size == 6
