@@ -16,10 +16,11 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from provenance import LogError
 from provenance.tlog import LogEntry, TlogEntry, TransparencyLog
@@ -41,6 +42,7 @@ class _Pending:
     entry: LogEntry
     logged: Future[TlogEntry] | None = None
     awaited: asyncio.Future[TlogEntry] | None = None
+    queued_at: float = field(default_factory=time.monotonic)
 
 
 class LogSequencer:
@@ -142,7 +144,9 @@ class LogSequencer:
                 return
             batch = [first]
             stop = self._drain(batch)
-            self._commit(batch)
+            batch = _current(batch)
+            if batch:
+                self._commit(batch)
             if stop:
                 return
 
@@ -167,6 +171,21 @@ class LogSequencer:
             return
         self._on_commit(len(batch))
         _settle(batch, logged)
+
+
+def _current(batch: list[_Pending]) -> list[_Pending]:
+    """The entries of ``batch`` queued less than :data:`SUBMIT_TIMEOUT_SECONDS` ago; the others
+    fail without being appended. Their requests stopped waiting, and a log submission's claim is
+    taken over only after twice that time: an entry appended later than that could be appended
+    again by the retry."""
+    oldest = time.monotonic() - SUBMIT_TIMEOUT_SECONDS
+    late = [pending for pending in batch if pending.queued_at < oldest]
+    if not late:
+        return batch
+    logger.error("%d log entries waited too long in the queue and were not appended", len(late))
+    failure = LogError("the log did not append the entry in time; nothing was logged")
+    _settle(late, [failure] * len(late))
+    return [pending for pending in batch if pending.queued_at >= oldest]
 
 
 def _settle(batch: Sequence[_Pending], outcomes: Sequence[Outcome]) -> None:

@@ -327,8 +327,12 @@ class SqlLogStore:
     def append(self, sequencer: Sequencer) -> LogState:
         """Run ``sequencer`` holding the log's lock and commit its write in the same transaction.
 
+        A commit whose answer is lost is looked up (:meth:`_committed`): an append that did
+        commit is returned as committed.
+
         Raises:
-            LogError: The transaction failed; nothing was committed.
+            LogError: The transaction failed and nothing was committed, or the database could
+                not be asked, after a lost commit answer, whether it was.
         """
         try:
             for last in (False, True):
@@ -342,11 +346,41 @@ class SqlLogStore:
                     size = state.size if state else 0
                     write = sequencer(_ConnectionSource(connection, self._log, size), state)
                     self._write(connection, write)
-                    connection.commit()
+                    self._commit(connection, write.state)
                     return write.state
         except SQLAlchemyError as exc:
             raise LogError(f"the log store did not commit the append: {exc}") from exc
         raise LogError("the log store did not commit the append: no live connection")
+
+    def _commit(self, connection: Connection, state: LogState) -> None:
+        """Commit the append of ``state``; a commit whose answer did not come back (the connection
+        failed once it was sent) is looked up before it is reported as failed.
+
+        Raises:
+            DBAPIError: The append did not commit, or whether it did cannot be told.
+        """
+        try:
+            connection.commit()
+        except DBAPIError:
+            if not self._committed(state):
+                raise
+
+    def _committed(self, state: LogState) -> bool:
+        """Whether the log holds ``state``'s checkpoint, read under the log's lock: the lock
+        waits until the transaction that may have committed it has ended, and the checkpoint of
+        its size is that note exactly when that append committed (another append of that size
+        would sign another tree)."""
+        query = select(CHECKPOINTS.c.checkpoint).where(
+            CHECKPOINTS.c.log == self._log, CHECKPOINTS.c.size == state.size
+        )
+        try:
+            with self._append_engine.connect() as connection:
+                self._lock_state(connection)
+                found = connection.execute(query).scalar_one_or_none()
+                connection.rollback()
+        except SQLAlchemyError:
+            return False
+        return found == state.checkpoint
 
     def _lock_state(self, connection: Connection) -> LogState | None:
         if self._sqlite:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,6 +21,7 @@ from provenance.tlog import SqlLogStore, TlogEntry, TransparencyLog, create_tlog
 from provenance.tlog.entry import LogEntry, verify_tlog_entry
 from provenance.tlog.note import NoteSigner
 from provenance.tlog.store import LogState, Sequencer
+from verifier_api import sequencer as sequencer_module
 from verifier_api.sequencer import LogSequencer
 
 _T = TypeVar("_T")
@@ -128,3 +130,28 @@ def test_a_request_that_goes_away_leaves_its_entry_queued(log: TransparencyLog) 
     sequencer.close()
     assert [_verified(entry, n) for n, entry in enumerate(entries, start=1)] == [NOW] * 5
     assert log.state().size == 6
+
+
+def test_entries_that_waited_longer_than_the_timeout_are_not_appended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    create_tlog_tables(engine)
+    log = TransparencyLog(SqlLogStore(engine, ORIGIN), SIGNER, ORIGIN, lambda: NOW)
+    sequencer = LogSequencer(log, max_batch=8)
+    monkeypatch.setattr(sequencer_module, "SUBMIT_TIMEOUT_SECONDS", 0.5)
+    with engine.connect() as blocker:
+        blocker.exec_driver_sql("BEGIN IMMEDIATE")  # another writer holds the log
+        first = sequencer.enqueue(_digest(0), SIGNER_SHA256, None)
+        while not sequencer._queue.empty():  # the first batch has started, and waits
+            time.sleep(0.01)
+        late = [sequencer.enqueue(_digest(n), SIGNER_SHA256, None) for n in (1, 2)]
+        time.sleep(1.0)
+        blocker.rollback()
+    assert first.result(timeout=30).log_index == 0
+    for future in late:
+        with pytest.raises(LogError, match="nothing was logged"):
+            future.result(timeout=30)
+    sequencer.close()
+    engine.dispose()
+    assert log.state().size == 1
