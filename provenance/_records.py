@@ -18,18 +18,27 @@ _MISSING_ARGUMENT: Any = getattr(dataclasses, "_HAS_DEFAULT_FACTORY", object())
 """The default of a field with a default factory (``dataclasses``' own, shown as ``<factory>``)."""
 
 
+_OWN_NAMES = frozenset({"self", "fields", "_MISSING_ARGUMENT"})
+"""Names the generated ``__init__`` uses itself; a field so named is refused."""
+
+
 def quick_init(cls: type[_T]) -> type[_T]:
     """Replace the generated ``__init__`` of the frozen dataclass ``cls`` (see the module).
 
     Raises:
-        TypeError: ``cls`` is not a frozen dataclass with an instance dictionary, or has an
-            ``InitVar`` (not supported).
+        TypeError: ``cls`` is not a frozen dataclass with an instance dictionary, has an
+            ``InitVar`` (not supported), or a field named as one of the generated code's own
+            names.
     """
     params = getattr(cls, "__dataclass_params__", None)
     if params is None or not params.frozen or "__slots__" in cls.__dict__:
         raise TypeError(f"{cls.__name__} is not a frozen dataclass with an instance dictionary")
     if any(f._field_type is dataclasses._FIELD_INITVAR for f in cls.__dataclass_fields__.values()):  # type: ignore[attr-defined]
         raise TypeError(f"{cls.__name__} has an InitVar")
+    names = {item.name for item in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    clash = {n for n in names if n in _OWN_NAMES or n.startswith(("_default_", "_factory_"))}
+    if clash:
+        raise TypeError(f"{cls.__name__} has a field named as quick_init's own: {sorted(clash)}")
     namespace: dict[str, Any] = {"_MISSING_ARGUMENT": _MISSING_ARGUMENT}
     positional: list[str] = []
     keyword: list[str] = []

@@ -305,24 +305,23 @@ def _predicate_from_json(obj: object) -> ContentPredicate:
         content_type=content_type,
         canonicalization=profile,
         created=parse_time(fields["created"]),
-        author=_author_from_json(fields.get("author")),
-        publisher=_optional_text("predicate.publisher", fields.get("publisher")),
+        author=_author_from_json(fields["author"]) if "author" in fields else None,
+        publisher=_optional_text("predicate.publisher", fields, "publisher"),
         claims=MappingProxyType(validate_claims(fields["claims"])),
         ingredients=_ingredients_from_json(fields["ingredients"]),
     )
 
 
-def _optional_text(what: str, value: object) -> str | None:
-    return None if value is None else _check_text(what, value)
+def _optional_text(what: str, fields: Mapping[str, object], key: str) -> str | None:
+    """``fields[key]`` checked as text, or None when absent (present, it is never ``null``)."""
+    return _check_text(what, fields[key]) if key in fields else None
 
 
-def _author_from_json(obj: object) -> Author | None:
-    if obj is None:
-        return None
+def _author_from_json(obj: object) -> Author:
     fields = json_object(obj, "predicate.author", _AUTHOR_FIELDS, _AUTHOR_OPTIONAL, _fail)
     return Author(
         id=_check_text("predicate.author.id", fields["id"]),
-        display_name=_optional_text("predicate.author.displayName", fields.get("displayName")),
+        display_name=_optional_text("predicate.author.displayName", fields, "displayName"),
     )
 
 
@@ -337,7 +336,7 @@ def _ingredients_from_json(obj: object) -> tuple[Ingredient, ...]:
         result.append(
             Ingredient(
                 sha256=_sha256_of(fields["digest"], "ingredient.digest"),
-                name=_optional_text("ingredient.name", fields.get("name")),
+                name=_optional_text("ingredient.name", fields, "name"),
             )
         )
     return tuple(result)
@@ -414,6 +413,8 @@ def _predicate_fast(fields: dict[str, Any]) -> ContentPredicate | None:
     content_type, name = fields["contentType"], fields["canonicalization"]
     claims, ingredients = fields["claims"], fields["ingredients"]
     author, publisher = fields.get("author"), fields.get("publisher")
+    if ("author" in fields and author is None) or ("publisher" in fields and publisher is None):
+        return None
     if (
         not _is_text(content_type)
         or not CONTENT_TYPE.fullmatch(content_type)
@@ -450,7 +451,7 @@ def _author_fast(obj: object) -> Author | None:
     if keys not in (_AUTHOR_FIELDS, _AUTHOR_WITH_NAME):
         return None
     author_id, name = obj["id"], obj.get("displayName")
-    if not _is_text(author_id) or not (name is None or _is_text(name)):
+    if not _is_text(author_id) or not ((name is None and keys == _AUTHOR_FIELDS) or _is_text(name)):
         return None
     return Author(author_id, name)
 

@@ -219,6 +219,10 @@ class Verifier:
             bundle = Bundle.from_bytes(bundle, self._limits)
         elif isinstance(bundle, DecodedBundle):
             bundle = Bundle.from_decoded(bundle.value, self._limits)
+        elif isinstance(bundle, bytearray | memoryview):
+            bundle = Bundle.from_bytes(bytes(bundle), self._limits)
+        elif not isinstance(bundle, Bundle):
+            raise BundleFormatError(f"expected bundle bytes, found {type(bundle).__name__}")
         check_payload_type(bundle.envelope)
         run.bundle = bundle
         run.statement = Statement.from_payload(bundle.envelope.payload)

@@ -450,3 +450,10 @@ def test_a_certificate_s_base64_in_the_leaf_is_the_bundle_s() -> None:
     der = GOOD_BUNDLE.certificates[0].public_bytes(Encoding.DER)
     raw = GOOD["verificationMaterial"]["x509CertificateChain"]["certificates"][0]["rawBytes"]
     assert base64.b64encode(der).decode() == raw
+
+
+@pytest.mark.parametrize("name", ["self", "fields"])
+def test_quick_init_refuses_a_field_named_as_its_own_names(name: str) -> None:
+    record = dataclasses.make_dataclass("Record", [(name, int)], frozen=True)
+    with pytest.raises(TypeError, match=name):
+        quick_init(record)
