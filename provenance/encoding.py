@@ -212,8 +212,10 @@ _SHAPE = bytes.maketrans(b"123456789[", b"000000000{")
 _LONG_INTEGER = b"0" * 19
 """Nineteen digits in a row: an integer literal this long may be beyond 64 bits, which orjson
 reads as a float (every shorter one it reads exactly)."""
-_ESCAPED_COLON = b"\\u000"
-"""``\\u003a`` (or ``\\u003A``) in the shape: an escaped colon, and a few other escapes."""
+_ESCAPED_COLONS = (b"\\u003a", b"\\u003A")
+"""An escaped colon (JSON's ``\\u`` escapes take either case of hex digit). Looked for in the raw
+document, not the shape: there every escape of four decimal digits (``\\u2014``, the em dash of
+every signed checkpoint sent by a client that escapes non-ASCII) reads ``\\u0000``."""
 
 
 def _loads_fast(raw: bytes, max_depth: int) -> Any:
@@ -229,7 +231,7 @@ def _loads_fast(raw: bytes, max_depth: int) -> Any:
     escaped), and nesting (walked only when there are more brackets than levels allowed).
     """
     shape = raw.translate(_SHAPE)
-    if _LONG_INTEGER in shape or _ESCAPED_COLON in shape:
+    if _LONG_INTEGER in shape or any(escaped in raw for escaped in _ESCAPED_COLONS):
         return _NOT_FAST
     try:
         value = orjson.loads(raw)
@@ -309,6 +311,8 @@ def check_decoded(value: Any, *, max_bytes: int, max_depth: int) -> None:
         TooLargeError: Larger than ``max_bytes`` (checked first).
         StrictDecodeError: Nested too deeply or holding a lone surrogate.
     """
+    if _within_caps(value, max_bytes, max_depth):
+        return
     size = compact_json_size(value)
     if size > max_bytes:
         raise TooLargeError(f"document of {size} bytes exceeds the cap of {max_bytes}")
@@ -317,6 +321,33 @@ def check_decoded(value: Any, *, max_bytes: int, max_depth: int) -> None:
     where = _lone_surrogate_path(value)
     if where is not None:
         raise StrictDecodeError(f"lone surrogate in {where} (not I-JSON)")
+
+
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""The compact text :func:`compact_json_size` measures, written by the standard library's C
+encoder: the same escapes, ``repr`` of floats and ``str`` of integers."""
+
+
+def _within_caps(value: Any, max_bytes: int, max_depth: int) -> bool:
+    """Whether :func:`check_decoded` can vouch for ``value`` from its compact text alone (else it
+    checks step by step, for its errors): the text encodes as UTF-8 (no lone surrogate) within
+    ``max_bytes`` and opens at most ``max_depth`` brackets, or the value nests no deeper anyway.
+    """
+    try:
+        text = _COMPACT.encode(value)
+    except (ValueError, TypeError, RecursionError):  # a non-finite float, not JSON, too deep
+        return False
+    if text.isascii():
+        size = len(text)
+    else:
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:  # a lone surrogate
+            return False
+    if size > max_bytes:
+        return False
+    brackets = text.count("{") + text.count("[")  # at least the nesting (strings may hold more)
+    return brackets <= max_depth or not _nested_deeper(value, max_depth)
 
 
 def compact_json_size(value: Any) -> int:

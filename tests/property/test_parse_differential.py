@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from provenance import encoding
 from provenance.bundle import DEFAULT_LIMITS, Bundle, BundleLimits
 from provenance.encoding import (
     StrictDecodeError,
@@ -94,6 +95,8 @@ _SPLICES = st.sampled_from(
         '"\\u003A":":",',
         ":",
         "\\u003a",
+        "\\u2014",
+        "\\u0030",
         "\\ud800",
         "\\udc00",
         "\\ud83d\\ude00",
@@ -196,6 +199,21 @@ def test_duplicate_keys_behind_escaped_colons_are_refused() -> None:
     text = '{"a":"x","a":"\\u003a"}'
     outcome = _loads_agree(text)
     assert outcome == ("refused", "StrictDecodeError", "duplicate JSON key 'a'")
+
+
+def test_duplicate_keys_beside_escaped_non_ascii_are_refused() -> None:
+    text = '{"a":"\\u2014","a":1}'
+    outcome = _loads_agree(text)
+    assert outcome == ("refused", "StrictDecodeError", "duplicate JSON key 'a'")
+
+
+def test_escapes_of_decimal_digits_other_than_a_colon_are_read_by_orjson() -> None:
+    # \u2014 (the em dash of every signed checkpoint, escaped by clients that write ASCII JSON)
+    # once read as an escaped colon and sent every such body to the step-by-step parser.
+    text = b'{"note":"\\u2014 log","digit":"\\u0030"}'
+    assert encoding._loads_fast(text, 32) == {"note": "\u2014 log", "digit": "0"}
+    assert encoding._loads_fast(b'{"a":"\\u003a"}', 32) is encoding._NOT_FAST
+    assert encoding._loads_fast(b'{"a":"\\u003A"}', 32) is encoding._NOT_FAST
 
 
 # --- base64 --------------------------------------------------------------------------------
