@@ -231,7 +231,7 @@ def _loads_fast(raw: bytes, max_depth: int) -> Any:
     escaped), and nesting (walked only when there are more brackets than levels allowed).
     """
     shape = raw.translate(_SHAPE)
-    if _LONG_INTEGER in shape or any(escaped in raw for escaped in _ESCAPED_COLONS):
+    if _LONG_INTEGER in shape or _ESCAPED_COLONS[0] in raw or _ESCAPED_COLONS[1] in raw:
         return _NOT_FAST
     try:
         value = orjson.loads(raw)
@@ -305,7 +305,8 @@ def check_decoded(value: Any, *, max_bytes: int, max_depth: int) -> None:
     held to the caps of a document of its own, in the order :func:`loads_strict` applies them
     (specs/bundle-v1.md §6.0), without serializing it again: at most ``max_bytes`` in its compact
     UTF-8 JSON form (no whitespace, non-ASCII characters as UTF-8), nested at most ``max_depth``
-    levels, and no lone surrogate.
+    levels, and no lone surrogate. One C-encoded compact text vouches for the common value
+    (:func:`_within_caps`); any other is checked step by step, for its error.
 
     Raises:
         TooLargeError: Larger than ``max_bytes`` (checked first).
