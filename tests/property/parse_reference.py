@@ -3,7 +3,9 @@
 field checks one call each. The differential tests hold the library's parsers to these: the same
 objects, or a refusal with the same code and message.
 
-They build the library's own dataclasses, so that results compare with ``==``.
+They build the library's own dataclasses, so that results compare with ``==``. One rule was
+changed since, on purpose: an optional statement field set to ``null`` is refused, not read as
+absent (bundle-v1's exact JSON types; found by the fourth attack, 2026-12-03).
 """
 
 from __future__ import annotations
@@ -504,24 +506,22 @@ def _predicate_from_json(obj: object) -> ContentPredicate:
         content_type=content_type,
         canonicalization=profile,
         created=parse_time(fields["created"]),
-        author=_author_from_json(fields.get("author")),
-        publisher=_optional_text("predicate.publisher", fields.get("publisher")),
+        author=_author_from_json(fields["author"]) if "author" in fields else None,
+        publisher=_optional_text("predicate.publisher", fields, "publisher"),
         claims=MappingProxyType(validate_claims(fields["claims"])),
         ingredients=_ingredients_from_json(fields["ingredients"]),
     )
 
 
-def _optional_text(what: str, value: object) -> str | None:
-    return None if value is None else _check_text(what, value)
+def _optional_text(what: str, fields: dict[str, Any], key: str) -> str | None:
+    return _check_text(what, fields[key]) if key in fields else None
 
 
-def _author_from_json(obj: object) -> Author | None:
-    if obj is None:
-        return None
+def _author_from_json(obj: object) -> Author:
     fields = _check_fields(obj, "predicate.author", {"id"}, {"displayName"})
     return Author(
         id=_check_text("predicate.author.id", fields["id"]),
-        display_name=_optional_text("predicate.author.displayName", fields.get("displayName")),
+        display_name=_optional_text("predicate.author.displayName", fields, "displayName"),
     )
 
 
@@ -536,7 +536,7 @@ def _ingredients_from_json(obj: object) -> tuple[Ingredient, ...]:
         result.append(
             Ingredient(
                 sha256=_sha256_of(fields["digest"], "ingredient.digest"),
-                name=_optional_text("ingredient.name", fields.get("name")),
+                name=_optional_text("ingredient.name", fields, "name"),
             )
         )
     return tuple(result)
