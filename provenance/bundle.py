@@ -14,7 +14,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -29,6 +28,7 @@ from provenance.encoding import (
     b64decode_strict,
     b64encode,
     check_decoded,
+    decode_json,
     json_object,
     loads_strict,
 )
@@ -312,10 +312,10 @@ and 1 of the checkpoint."""
 def _read_fast(data: bytes, limits: BundleLimits) -> Bundle | None:
     """:meth:`Bundle.from_bytes` of a bundle of the common shape (exactly the fields of a bundle
     with one signature, a certificate chain or key hint, all values of their JSON types), read
-    by orjson and checked in one pass; None for any other document, which the general path then
+    by :func:`~provenance.encoding.decode_json` and checked in one pass; None for any other document, which the general path then
     reads (with its errors). It never refuses: what it returns the general path returns too.
 
-    What :func:`~provenance.encoding.loads_strict` checks besides orjson's own checks (strict
+    What :func:`~provenance.encoding.loads_strict` checks besides the decoder.s own checks (strict
     UTF-8, RFC 8259, no lone surrogate, no NaN) holds here without a scan of its own: every value
     has its exact type (an integer literal beyond 64 bits reads as a float, refused), the nesting
     is the shape's (at most ``_FAST_DEPTH``), and no key is repeated. A colon of the text either
@@ -329,8 +329,8 @@ def _read_fast(data: bytes, limits: BundleLimits) -> Bundle | None:
     if limits.max_depth < _FAST_DEPTH:
         return None
     try:
-        obj = orjson.loads(data)
-    except orjson.JSONDecodeError:
+        obj = decode_json(data)
+    except ValueError:
         return None
     if type(obj) is not dict or obj.keys() != _BUNDLE_FIELDS:
         return None

@@ -218,13 +218,47 @@ document, not the shape: there every escape of four decimal digits (``\\u2014``,
 every signed checkpoint sent by a client that escapes non-ASCII) reads ``\\u0000``."""
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} overflows")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+_ESCAPED_SURROGATE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def decode_json(raw: bytes) -> Any:
+    """The JSON value of ``raw`` (strict UTF-8) read by the standard library's C scanner, which
+    compares object keys by value. Never orjson for reading untrusted input: it caches keys
+    by a 64-bit hash without comparing bytes, and a key made to collide is read as another.
+
+    Duplicate keys, integer ranges and nesting are the caller's to check.
+
+    Raises:
+        ValueError: Not JSON, not UTF-8, NaN or Infinity, a float overflowing, an escaped
+            surrogate (paired or not: the step-by-step readers decide), nesting beyond the
+            interpreter's recursion limit.
+    """
+    if b"\\u" in raw and _ESCAPED_SURROGATE_BYTES.search(raw):
+        raise ValueError("an escaped surrogate")
+    try:
+        return _DECODER.decode(raw.decode("utf-8"))
+    except RecursionError as exc:
+        raise ValueError("nested too deeply") from exc
+
+
 def _loads_fast(raw: bytes, max_depth: int) -> Any:
-    """:func:`loads_strict`'s value of ``raw`` read by orjson, or ``_NOT_FAST`` for any document
+    """:func:`loads_strict`'s value of ``raw`` read by :func:`decode_json`, or ``_NOT_FAST`` for any document
     this cannot vouch for (:func:`_loads_checked` then answers, with its error messages).
 
-    orjson reads RFC 8259 JSON in strict UTF-8, refuses NaN, Infinity, lone surrogates and
-    numbers overflowing to infinity, and reads every integer below 19 digits and every float as
-    ``json.loads`` does. What it does not check is checked here without a Python walk: integers
+    :func:`decode_json` reads RFC 8259 JSON in strict UTF-8 and refuses NaN, Infinity, escaped
+    surrogates and numbers overflowing to infinity. What it does not check is checked here without a Python walk: integers
     within +-(2**53-1) (writing the value back with ``OPT_STRICT_INTEGER``), no duplicate key
     (outside strings a colon only separates a key from its value, and the value written back
     keeps every colon of its strings: one key fewer means one colon fewer, unless a colon was
@@ -234,9 +268,9 @@ def _loads_fast(raw: bytes, max_depth: int) -> Any:
     if _LONG_INTEGER in shape or _ESCAPED_COLONS[0] in raw or _ESCAPED_COLONS[1] in raw:
         return _NOT_FAST
     try:
-        value = orjson.loads(raw)
+        value = decode_json(raw)
         colons = orjson.dumps(value, option=orjson.OPT_STRICT_INTEGER).count(b":")
-    except (ValueError, TypeError):  # orjson's JSONDecodeError and JSONEncodeError
+    except (ValueError, TypeError):  # decode_json's errors and orjson's JSONEncodeError
         return _NOT_FAST
     if colons != shape.count(b":"):
         return _NOT_FAST
