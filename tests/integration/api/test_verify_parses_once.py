@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
+from provenance import encoding
 from provenance.bundle import Bundle
 from tests.integration.api.conftest import Api, open_api
 from tests.integration.api.support import REVIEW, sign_body
@@ -45,7 +45,7 @@ def test_verify_decodes_the_body_once_and_builds_the_bundle_once(
     built: list[Any] = []
     from_bytes: list[Any] = []
     monkeypatch.setattr(json, "loads", _counting(decoded, json.loads))
-    monkeypatch.setattr(orjson, "loads", _counting(decoded, orjson.loads))
+    monkeypatch.setattr(encoding, "decode_json", _counting(decoded, encoding.decode_json))
     from_json = Bundle.from_json.__func__  # type: ignore[attr-defined]
     monkeypatch.setattr(Bundle, "from_json", classmethod(_counting(built, from_json)))
     bytes_parse = Bundle.from_bytes.__func__  # type: ignore[attr-defined]
