@@ -55,15 +55,16 @@ issue 14; 0.23 in the previous run; 0.41 earlier today while untrusted JSON was 
 the table's figure now).** The raw P-256 verify is the only
 cryptographic work left on the warm path (the chain, CRL facts and checkpoint signature are cached
 by exact bytes). The row under it bounds what is reachable: interleaved with the raw verify, the
-harness times only the C-level calls a verify cannot skip, with no check between them (orjson
+harness times only the C-level calls a verify cannot skip, with no check between them (the JSON
 reads of the bundle and statement, the base64 decodes, split, strip and hash of the 1 KiB text,
 the PAE, envelope and leaf hashes, the 10 proof hashes, two cache lookups), reading JSON with the
 standard library's scanner as the library must (orjson's key cache compares hashes, not bytes: a
 key made to collide was read as `payload`; see specs/threat-model.md). In the run recorded here a
 P-256 verify took 63 us, that floor 35 us and a whole verify 175 us: the target (105 us) leaves
 every check of the bundle, statement, certificate facts, CRL, checkpoint binding, policy and
-findings 8 us, where they take 77 us. With orjson's reader the floor was 24 us and the ratio 0.41. This session's changes, none dropping a check:
-bundles and statements of the common shape read in one pass over orjson's output (exact key sets
+findings 8 us, where they take 77 us. With orjson's reader the floor was 24 us and the ratio
+0.41. This session's changes, none dropping a check: bundles and statements of the common shape
+read in one pass over the decoded value (exact key sets
 and JSON types; anything else goes to the general reader, which gives every error; differential
 tests against the previous parsers), the envelope hash from the base64 text it was read from,
 per-certificate facts of the log leaf kept by DER, frozen records built with one dictionary write,
