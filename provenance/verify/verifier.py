@@ -220,7 +220,7 @@ class Verifier:
         elif isinstance(bundle, DecodedBundle):
             bundle = Bundle.from_decoded(bundle.value, self._limits)
         elif isinstance(bundle, bytearray | memoryview):
-            bundle = Bundle.from_bytes(bytes(bundle), self._limits)
+            bundle = Bundle.from_bytes(_as_bytes(bundle), self._limits)
         elif not isinstance(bundle, Bundle):
             raise BundleFormatError(f"expected bundle bytes, found {type(bundle).__name__}")
         check_payload_type(bundle.envelope)
@@ -357,6 +357,18 @@ def policy_step(run: SignerFacts, statement: Statement) -> str:
     else:
         run.policy.check(facts)
     return "policy satisfied"
+
+
+def _as_bytes(data: bytearray | memoryview) -> bytes:
+    """The bytes of ``data``.
+
+    Raises:
+        BundleFormatError: ``bundle.malformed`` for a view that cannot be read (released).
+    """
+    try:
+        return bytes(data)
+    except ValueError as exc:
+        raise BundleFormatError(f"the bundle's bytes cannot be read: {exc}") from exc
 
 
 def refused_bundle(error: BundleFormatError, policy: Policy) -> VerificationResult:

@@ -29,3 +29,11 @@ def test_bundle_of_another_type_is_malformed(value: object) -> None:
     verifier, _ = _signed()
     result = verifier.check(REVIEW, value, UnsafeAcceptAnyIdentity(), at=NOW)  # type: ignore[arg-type]
     assert [f.code for f in result.findings if not f.ok] == ["bundle.malformed"]
+
+
+def test_released_memoryview_bundle_is_malformed() -> None:
+    verifier, bundle = _signed()
+    view = memoryview(bundle)
+    view.release()
+    result = verifier.check(REVIEW, view, UnsafeAcceptAnyIdentity(), at=NOW)  # type: ignore[arg-type]
+    assert [f.code for f in result.findings if not f.ok] == ["bundle.malformed"]
