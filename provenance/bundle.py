@@ -69,7 +69,10 @@ class DecodedBundle:
     """A bundle's JSON value as the caller's strict parse of a larger document decoded it.
 
     The :class:`~provenance.verify.verifier.Verifier` builds the :class:`Bundle` from it in its
-    parse step (:meth:`Bundle.from_decoded`), with the same caps and findings as for bytes.
+    parse step (:meth:`Bundle.from_decoded`), with the same caps and findings as for bytes. The
+    value must be made only of what a strict JSON parse produces (exact dicts with str keys,
+    lists, str, int, float, bool, None; no tuple, no subclass): anything else is
+    ``bundle.malformed``.
     """
 
     value: object
@@ -147,7 +150,10 @@ class Bundle:
         body), held to the caps :meth:`from_bytes` applies (on its compact JSON form).
 
         Raises:
-            BundleFormatError: As :meth:`from_bytes`.
+            BundleFormatError: As :meth:`from_bytes`; ``bundle.malformed`` also for a value not
+                made only of what a strict JSON parse produces (a tuple, a subclass of dict, list,
+                str, int or float, a non-str key, NaN, an integer beyond +-(2**53-1)), checked
+                first (:func:`~provenance.encoding.check_decoded`).
         """
         try:
             check_decoded(value, max_bytes=limits.max_bundle_bytes, max_depth=limits.max_depth)

@@ -95,24 +95,32 @@ def has_lone_surrogate(value: str) -> bool:
 
 
 def _lone_surrogate_path(value: Any) -> str | None:
-    """Where the first string or key holding a lone surrogate is (``the string at $.a[0]``).
+    """Where the first string or key holding a lone surrogate is (``the string at $.a[0]``)."""
+    return _first_path(value, _lone_surrogate_at, _CHECKED)
 
-    Depth first, the last child first, a container's keys when it is reached. Only the open
-    containers are held (an iterator each, and the key or index that led there): the path is
-    written out for the value found alone, so memory is bounded by the nesting, not the size.
+
+def _first_path(
+    value: Any, found: Callable[[Any], str | None], checked: type | tuple[type, ...]
+) -> str | None:
+    """What ``found`` says of the first item it finds, and where it is (``the string at $.a``).
+
+    Depth first, the last child first, a container checked when it is reached; only the children
+    that are instances of ``checked`` are looked at, and only exact dicts and lists entered. Only
+    the open containers are held (an iterator each, and the key or index that led there): the path
+    is written out for the item found alone, so memory is bounded by the nesting, not the size.
     """
-    where = _lone_surrogate_at(value, [])
-    if where is not None or not isinstance(value, _CONTAINERS):
-        return where
+    what = found(value)
+    if what is not None or type(value) not in _CONTAINERS:
+        return None if what is None else f"{what} {_path([])}"
     steps: list[str | int] = []
     frames = [_children_last_first(value)]
     while frames:
         for step, child in frames[-1]:
-            if isinstance(child, _CHECKED):
-                where = _lone_surrogate_at(child, [*steps, step])
-                if where is not None:
-                    return where
-                if isinstance(child, _CONTAINERS):
+            if isinstance(child, checked):
+                what = found(child)
+                if what is not None:
+                    return f"{what} {_path([*steps, step])}"
+                if type(child) in _CONTAINERS:
                     steps.append(step)
                     frames.append(_children_last_first(child))
                     break
@@ -123,17 +131,88 @@ def _lone_surrogate_path(value: Any) -> str | None:
     return None
 
 
-_CONTAINERS = (dict, list)
+_CONTAINERS = frozenset({dict, list})
 _CHECKED = (str, dict, list)
+_JSON_TYPES = frozenset({dict, list, str, int, float, bool, type(None)})
+"""The exact types of the values :func:`loads_strict` produces (no subclass, no tuple)."""
+_STR = frozenset({str})
+_EXPECTED_JSON = "expected a JSON value (dict, list, str, int, float, bool or None)"
 
 
-def _lone_surrogate_at(item: Any, steps: list[str | int]) -> str | None:
-    """Where a lone surrogate in ``item`` itself (the string, or a key of the object) is."""
+def _lone_surrogate_at(item: Any) -> str | None:
+    """Which lone surrogate ``item`` itself holds (in the string, or a key of the object)."""
     if isinstance(item, str):
-        return f"the string at {_path(steps)}" if has_lone_surrogate(item) else None
+        return "the string at" if has_lone_surrogate(item) else None
     if isinstance(item, dict) and any(has_lone_surrogate(key) for key in item):
-        return f"a key of {_path(steps)}"
+        return "a key of"
     return None
+
+
+def _json_depth(value: Any) -> int | None:
+    """How deep ``value`` nests containers (0 for a scalar), if it is made only of what
+    :func:`loads_strict` produces: the exact types of :data:`_JSON_TYPES` (no subclass, no
+    tuple), str keys, finite floats, integers within +-(2**53-1); else None.
+
+    Level by level, a few C calls per container (the set of its children's types) and none per
+    scalar unless the container holds an integer, a float or a container. A value a caller built
+    with a cycle is not bounded here (nor by the C encoder's step-by-step fallback).
+    """
+    depth = -1
+    level: list[Any] = [[value]]  # the children of each container of this level
+    while level:
+        depth += 1
+        deeper: list[Any] = []
+        for children in level:
+            kinds = set(map(type, children))
+            if kinds <= _LEAVES:
+                continue
+            if not (kinds <= _JSON_TYPES and _exact_numbers(children, kinds)):
+                return None
+            for child in children:
+                if type(child) is dict:
+                    if not _STR.issuperset(map(type, child)):
+                        return None
+                    deeper.append(child.values())
+                elif type(child) is list:
+                    deeper.append(child)
+        level = deeper
+    return depth
+
+
+_LEAVES = frozenset({str, bool, type(None)})
+
+
+def _exact_numbers(children: Any, kinds: set[type]) -> bool:
+    """Whether the integers of ``children`` are within +-(2**53-1) and its floats finite."""
+    if int in kinds and not _exact_integers([c for c in children if type(c) is int]):
+        return False
+    return float not in kinds or all(map(math.isfinite, [c for c in children if type(c) is float]))
+
+
+def _exact_integers(integers: list[int]) -> bool:
+    limit = JSON_LIMITS.max_exact_integer
+    return max(integers) <= limit and min(integers) >= -limit
+
+
+def _not_json_at(item: Any) -> str | None:
+    """Why ``item`` itself (a key of it, if an object) is not a value :func:`loads_strict` produces."""
+    kind = type(item)
+    if kind is dict:
+        key = next((key for key in item if type(key) is not str), _NO_KEY)
+        return None if key is _NO_KEY else f"expected a str key, found {_type_name(key)} in"
+    if kind is int and abs(item) > JSON_LIMITS.max_exact_integer:
+        found = item if item.bit_length() <= 128 else f"one of {item.bit_length()} bits"
+        return f"expected an integer within +-(2**53-1), found {found} at"
+    if kind is float and not math.isfinite(item):
+        return f"expected a finite number, found {item!r} at"
+    return None if kind in _JSON_TYPES else f"{_EXPECTED_JSON}, found {_type_name(item)} at"
+
+
+_NO_KEY: Any = object()
+
+
+def _type_name(item: object) -> str:
+    return ascii(type(item).__name__[:64])[1:-1]
 
 
 def _children_last_first(item: Any) -> Iterator[tuple[str | int, Any]]:
@@ -329,18 +408,29 @@ def check_decoded(value: Any, *, max_bytes: int, max_depth: int) -> None:
     (specs/bundle-v1.md §6.0), without serializing it again: at most ``max_bytes`` in its compact
     UTF-8 JSON form (no whitespace, non-ASCII characters as UTF-8), nested at most ``max_depth``
     levels, and no lone surrogate. One C-encoded compact text vouches for the common value
-    (:func:`_within_caps`); any other is checked step by step, for its error.
+    (:func:`_within_size`); any other is checked step by step, for its error.
+
+    First of all the value must be made only of what :func:`loads_strict` produces: exact dicts
+    with str keys, lists, str, int within +-(2**53-1), finite float, bool, None. A value a caller
+    built (a tuple, a subclass of float, int, str, dict or list, a non-str key) is refused: the C
+    encoder writes it otherwise than the step-by-step checks measure it (a tuple as an array,
+    ``float.__repr__`` and not the subclass's, a dict by its ``items()``), so the caps would be
+    judged on a text that is not the value's. The walk that checks this also finds the depth.
 
     Raises:
-        TooLargeError: Larger than ``max_bytes`` (checked first).
-        StrictDecodeError: Nested too deeply or holding a lone surrogate.
+        StrictDecodeError: Not made of the values :func:`loads_strict` produces (checked first:
+            ``expected ..., found ... at $.path``), nested too deeply or holding a lone surrogate.
+        TooLargeError: Larger than ``max_bytes`` (checked after the types, before the rest).
     """
-    if _within_caps(value, max_bytes, max_depth):
+    depth = _json_depth(value)
+    if depth is None:
+        raise StrictDecodeError(_first_path(value, _not_json_at, object) or _EXPECTED_JSON)
+    if depth <= max_depth and _within_size(value, max_bytes):
         return
     size = compact_json_size(value)
     if size > max_bytes:
         raise TooLargeError(f"document of {size} bytes exceeds the cap of {max_bytes}")
-    if _nested_deeper(value, max_depth):
+    if depth > max_depth:
         raise StrictDecodeError(f"JSON nested deeper than {max_depth} levels")
     where = _lone_surrogate_path(value)
     if where is not None:
@@ -352,26 +442,22 @@ _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan
 encoder: the same escapes, ``repr`` of floats and ``str`` of integers."""
 
 
-def _within_caps(value: Any, max_bytes: int, max_depth: int) -> bool:
-    """Whether :func:`check_decoded` can vouch for ``value`` from its compact text alone (else it
-    checks step by step, for its errors): the text encodes as UTF-8 (no lone surrogate) within
-    ``max_bytes`` and opens at most ``max_depth`` brackets, or the value nests no deeper anyway.
+def _within_size(value: Any, max_bytes: int) -> bool:
+    """Whether :func:`check_decoded` can vouch for ``value`` (made of JSON values, nested within
+    its cap) from its compact text alone (else it checks step by step, for its errors): the text
+    encodes as UTF-8 (no lone surrogate) within ``max_bytes``. For exact JSON types the C encoder
+    writes what :func:`compact_json_size` measures.
     """
     try:
         text = _COMPACT.encode(value)
-    except (ValueError, TypeError, RecursionError):  # a non-finite float, not JSON, too deep
+    except (ValueError, TypeError, RecursionError):  # not expected of a value made of JSON values
         return False
     if text.isascii():
-        size = len(text)
-    else:
-        try:
-            size = len(text.encode("utf-8"))
-        except UnicodeEncodeError:  # a lone surrogate
-            return False
-    if size > max_bytes:
+        return len(text) <= max_bytes
+    try:
+        return len(text.encode("utf-8")) <= max_bytes
+    except UnicodeEncodeError:  # a lone surrogate
         return False
-    brackets = text.count("{") + text.count("[")  # at least the nesting (strings may hold more)
-    return brackets <= max_depth or not _nested_deeper(value, max_depth)
 
 
 def compact_json_size(value: Any) -> int:

@@ -81,7 +81,12 @@ CALLER_BUILT = {
         4,
         f"{JSON_VALUE}, found LongFloat at $[0]",
     ),
-    "int_subclass_longer_than_the_cap": ([LongInt(7)], 50, 4, f"{JSON_VALUE}, found LongInt at $[0]"),
+    "int_subclass_longer_than_the_cap": (
+        [LongInt(7)],
+        50,
+        4,
+        f"{JSON_VALUE}, found LongInt at $[0]",
+    ),
     "tuples_nested_deeper_than_the_cap": (
         [_nested(20, lambda v: (v,))],
         1000,
@@ -141,7 +146,7 @@ def test_a_value_strict_json_never_decodes_to_is_refused(
 def test_a_value_strict_json_never_decodes_to_is_refused_by_the_step_by_step_checks_too(
     value: Any, max_bytes: int, max_depth: int, message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("provenance.encoding._within_caps", lambda *_: False)
+    monkeypatch.setattr("provenance.encoding._within_size", lambda *_: False)
     with pytest.raises(StrictDecodeError) as caught:
         check_decoded(value, max_bytes=max_bytes, max_depth=max_depth)
     assert str(caught.value) == message
@@ -182,8 +187,10 @@ def _str_subclass_media_type(value: dict[str, Any]) -> dict[str, Any]:
     return {**value, "mediaType": AsciiStr(value["mediaType"])}
 
 
-def _tuple_key(value: dict[str, Any]) -> dict[str, Any]:
-    return {**value, (1,): "x"}
+def _tuple_key(value: dict[str, Any]) -> dict[Any, Any]:
+    edited: dict[Any, Any] = dict(value)
+    edited[(1,)] = "x"
+    return edited
 
 
 def _tuple_signatures(value: dict[str, Any]) -> dict[str, Any]:
