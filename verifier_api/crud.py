@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -320,7 +321,7 @@ def claim_submission(
     values = {
         "signature_sha256": signature_sha256,
         "signer_sha256": signer_sha256,
-        "claimed_at": now,
+        "claimed_at": utc(now),
         "keyid": "",
     }
     with engine.connect() as connection:
@@ -361,7 +362,7 @@ def take_over_submission(engine: Engine, stale: LogSubmission, *, now: datetime)
         .where(table.c.signer_sha256 == stale.signer_sha256)
         .where(table.c.log_index.is_(None))
         .where(table.c.claimed_at == stale.claimed_at)
-        .values(claimed_at=now)
+        .values(claimed_at=utc(now))
     )
     with engine.connect() as connection:
         taken = connection.execute(query).rowcount == 1
@@ -369,30 +370,100 @@ def take_over_submission(engine: Engine, stale: LogSubmission, *, now: datetime)
     return taken
 
 
-def record_submission(
-    engine: Engine, signature_sha256: str, signer_sha256: str, log_index: int, keyid: str
-) -> None:
-    """Record the log index of a claimed submission once its entry is durable, with the keyid
-    of the envelope its leaf binds."""
+@dataclass(frozen=True)
+class Claim:
+    """One request's claim of a signature's logging (the ``claimed_at`` it claimed or took it
+    over at) and the ``keyid`` of the envelope whose leaf it appends."""
+
+    signature_sha256: str
+    signer_sha256: str
+    claimed_at: datetime
+    keyid: str
+
+
+def log_claims(
+    connection: Connection, claims: Sequence[Claim | None], first_index: int
+) -> list[int]:
+    """Settle a log batch's claims in its append's transaction, holding the log's lock.
+
+    Locks the claims still held by the requests that queued them (``SELECT ... FOR UPDATE``: a
+    takeover waits for the append to end, then finds the index), leaves out each entry whose claim
+    is no longer that one (taken over by a retry, or released) and writes each other submission's
+    log index and keyid into its claim, so that the claim has its index exactly when the append
+    commits.
+
+    Args:
+        connection: The append's transaction.
+        claims: The claim of each entry of the batch, None for an entry that is no submission.
+        first_index: The log's size before the append: the index of the first entry appended.
+
+    Returns:
+        The positions in ``claims`` of the entries to append.
+    """
     table = _submissions()
-    with engine.connect() as connection:
+    wanted = [claim for claim in claims if claim is not None]
+    held = _held_claims(connection, table, wanted)
+    kept: list[int] = []
+    logged: list[dict[str, Any]] = []
+    for position, claim in enumerate(claims):
+        if claim is not None:
+            key = (claim.signature_sha256, claim.signer_sha256)
+            if held.get(key) != utc(claim.claimed_at):
+                continue
+            del held[key]  # one entry per claim
+            logged.append(
+                {"s": key[0], "g": key[1], "i": first_index + len(kept), "k": claim.keyid}
+            )
+        kept.append(position)
+    if logged:
         connection.execute(
             update(table)
-            .where(table.c.signature_sha256 == signature_sha256)
-            .where(table.c.signer_sha256 == signer_sha256)
-            .values(log_index=log_index, keyid=keyid)
+            .where(table.c.signature_sha256 == bindparam("s"))
+            .where(table.c.signer_sha256 == bindparam("g"))
+            .values(log_index=bindparam("i"), keyid=bindparam("k")),
+            logged,
         )
-        connection.commit()
+    return kept
 
 
-def release_submission(engine: Engine, signature_sha256: str, signer_sha256: str) -> None:
-    """Drop a claim whose append failed (nothing was logged), so that a retry can log it."""
+def _held_claims(
+    connection: Connection, table: Table, claims: Sequence[Claim]
+) -> dict[tuple[str, str], datetime]:
+    """The ``claimed_at`` of each of ``claims`` still held (no index yet, the same
+    ``claimed_at``), by key, locked."""
+    if not claims:
+        return {}
+    query = (
+        select(table.c.signature_sha256, table.c.signer_sha256, table.c.claimed_at)
+        .where(table.c.log_index.is_(None))
+        .where(
+            or_(
+                *(
+                    and_(
+                        table.c.signature_sha256 == claim.signature_sha256,
+                        table.c.signer_sha256 == claim.signer_sha256,
+                        table.c.claimed_at == utc(claim.claimed_at),
+                    )
+                    for claim in claims
+                )
+            )
+        )
+        .with_for_update()
+    )
+    rows = connection.execute(query)
+    return {(row.signature_sha256, row.signer_sha256): utc(row.claimed_at) for row in rows}
+
+
+def release_submission(engine: Engine, claim: Claim) -> None:
+    """Drop a claim whose append failed (nothing was logged), so that a retry can log it; a claim
+    taken over since, or logged, is left alone."""
     table = _submissions()
     with engine.connect() as connection:
         connection.execute(
             delete(table)
-            .where(table.c.signature_sha256 == signature_sha256)
-            .where(table.c.signer_sha256 == signer_sha256)
+            .where(table.c.signature_sha256 == claim.signature_sha256)
+            .where(table.c.signer_sha256 == claim.signer_sha256)
+            .where(table.c.claimed_at == utc(claim.claimed_at))
             .where(table.c.log_index.is_(None))
         )
         connection.commit()

@@ -8,6 +8,11 @@ commit: an acknowledged signature is durable. Each waiter gets its entry with it
 up to the checkpoint of that commit, computed once per batch from the tiles the append wrote: a
 request reads nothing from the database after its commit. The requests awaiting on an event loop
 (:meth:`LogSequencer.log`) are woken by one callback per batch on their loop, not one per request.
+
+An entry of ``POST /v1/log/entries`` is queued with its submission's claim: a batch holding such
+entries settles their claims in its own transaction (:func:`~verifier_api.crud.log_claims`), so
+an entry whose claim was taken over while it waited is not appended, and a claim has its index
+exactly when its entry is committed. A batch of ``/v1/sign`` entries sends nothing more.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from dataclasses import dataclass, field
 
 from provenance import LogError
 from provenance.tlog import LogEntry, TlogEntry, TransparencyLog
+from verifier_api import crud
+from verifier_api.crud import Claim
 
 logger = logging.getLogger(__name__)
 SUBMIT_TIMEOUT_SECONDS = 60.0
@@ -34,6 +41,11 @@ Outcome = TlogEntry | LogError
 _Awaited = tuple[asyncio.Future[TlogEntry], Outcome]
 
 
+class ClaimLostError(LogError):
+    """The entry was not appended: its submission's claim was taken over by a retry (or
+    released) while it waited; the claim's new holder logs it."""
+
+
 @dataclass(frozen=True)
 class _Pending:
     """A queued entry and its waiter: a thread's future (``logged``) or a request's future on
@@ -42,6 +54,7 @@ class _Pending:
     entry: LogEntry
     logged: Future[TlogEntry] | None = None
     awaited: asyncio.Future[TlogEntry] | None = None
+    claim: Claim | None = None
     queued_at: float = field(default_factory=time.monotonic)
 
 
@@ -82,14 +95,22 @@ class LogSequencer:
             raise LogError("the log did not commit the entry in time") from exc
 
     def enqueue(
-        self, envelope_sha256: bytes, signer_sha256: bytes, certificate_der: bytes | None
+        self,
+        envelope_sha256: bytes,
+        signer_sha256: bytes,
+        certificate_der: bytes | None,
+        claim: Claim | None = None,
     ) -> Future[TlogEntry]:
         """Queue one signature; the future settles once the batch holding it is committed (its
         entry) or failed (``LogError``: nothing of the batch was logged). It is committed even
-        if nobody waits for it any more."""
+        if nobody waits for it any more.
+
+        With ``claim`` (a submission's), the entry is appended only if that claim still holds
+        when its batch commits, and the claim gets its index in that commit; else its future
+        fails with :class:`ClaimLostError`."""
         logged: Future[TlogEntry] = Future()
         entry = self._new_entry(envelope_sha256, signer_sha256, certificate_der)
-        self._enqueue(_Pending(entry, logged=logged))
+        self._enqueue(_Pending(entry, logged=logged, claim=claim))
         return logged
 
     async def log(
@@ -163,14 +184,29 @@ class LogSequencer:
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
-            logged = self._log.append_logged([pending.entry for pending in batch])
+            logged = self._append(batch)
         except Exception as exc:  # the worker must outlive any failed batch
             logger.error("log append of %d entries failed: %s", len(batch), exc)
             failure = exc if isinstance(exc, LogError) else LogError(f"log append failed: {exc}")
             _settle(batch, [failure] * len(batch))
             return
-        self._on_commit(len(batch))
-        _settle(batch, logged)
+        appended = sum(entry is not None for entry in logged)
+        if appended:
+            self._on_commit(appended)
+        if appended < len(batch):
+            logger.warning("%d log entries' claims were taken over", len(batch) - appended)
+        lost = ClaimLostError("this signature's claim was taken over by another request meanwhile")
+        _settle(batch, [lost if entry is None else entry for entry in logged])
+
+    def _append(self, batch: list[_Pending]) -> Sequence[TlogEntry | None]:
+        """Append ``batch``; with submissions in it, settle their claims in its transaction."""
+        entries = [pending.entry for pending in batch]
+        claims = [pending.claim for pending in batch]
+        if all(claim is None for claim in claims):
+            return self._log.append_logged(entries)
+        return self._log.append_admitted(
+            entries, lambda connection, size: crud.log_claims(connection, claims, size)
+        )
 
 
 def _current(batch: list[_Pending]) -> list[_Pending]:

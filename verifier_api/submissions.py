@@ -32,7 +32,7 @@ from provenance.tlog import TlogEntry, signer_binding
 from verifier_api import crud, sequencer
 from verifier_api.errors import ApiError
 from verifier_api.models import LogSubmission
-from verifier_api.sequencer import SUBMIT_TIMEOUT_SECONDS
+from verifier_api.sequencer import SUBMIT_TIMEOUT_SECONDS, ClaimLostError
 from verifier_api.service import Service
 
 STALE_CLAIM = timedelta(seconds=2 * SUBMIT_TIMEOUT_SECONDS)
@@ -87,7 +87,8 @@ def submit_bundle(service: Service, bundle: Bundle, now: datetime) -> LoggedBund
     Raises:
         ApiError: 422 (the bundle does not verify; ``log.signed_by_service`` for a signature of
             this signing service without its entry), 409 ``log.pending`` (the same signature is
-            being logged by another request right now), 409 ``log.certificate_conflict`` (it is
+            being logged by another request right now, or one took this request's claim over
+            while its entry waited), 409 ``log.certificate_conflict`` (it is
             logged under another certificate of its key).
         LogError: The log did not commit the entry (503 ``log.unavailable``).
     """
@@ -105,37 +106,36 @@ def submit_bundle(service: Service, bundle: Bundle, now: datetime) -> LoggedBund
         index, keyid = existing
         entry = service.log.tlog_entry_for(index)
         return LoggedBundle(_with_entry(_with_keyid(bundle, keyid), entry), index, appended=False)
-    _refuse_other_certificate(service, signature_hex, signer_hex, now)
-    logged = service.sequencer.enqueue(bundle.envelope.sha256(), signer_sha256, certificate_der)
-    keyid = bundle.envelope.signatures[0].keyid
+    claim = crud.Claim(signature_hex, signer_hex, now, bundle.envelope.signatures[0].keyid)
+    _refuse_other_certificate(service, claim)
+    logged = service.sequencer.enqueue(
+        bundle.envelope.sha256(), signer_sha256, certificate_der, claim
+    )
     try:
         entry = logged.result(timeout=sequencer.SUBMIT_TIMEOUT_SECONDS)
     except TimeoutError as exc:
-        logged.add_done_callback(_settle_later(service, signature_hex, signer_hex, keyid))
+        logged.add_done_callback(_settle_later(service, claim))
         raise LogError(
             "the log has not committed the entry yet; retry later to get its entry"
         ) from exc
+    except ClaimLostError as exc:
+        raise _pending() from exc
     except LogError:
-        crud.release_submission(service.engine, signature_hex, signer_hex)
+        crud.release_submission(service.engine, claim)
         raise
-    crud.record_submission(service.engine, signature_hex, signer_hex, entry.log_index, keyid)
     return LoggedBundle(_with_entry(bundle, entry), entry.log_index, appended=True)
 
 
-def _settle_later(
-    service: Service, signature_hex: str, signer_hex: str, keyid: str
-) -> Callable[[Future[TlogEntry]], None]:
-    """What settles the claim of an entry still queued when its request stopped waiting: its
-    index once committed (a retry then gets that entry, never a second one with a later log
-    time), or no claim once its batch failed (nothing was logged)."""
+def _settle_later(service: Service, claim: crud.Claim) -> Callable[[Future[TlogEntry]], None]:
+    """What settles the claim of an entry still queued when its request stopped waiting: no
+    claim once its batch failed (nothing was logged), so that a retry logs it. A committed entry
+    settled its claim in its own transaction (a retry gets that entry, never a second one with a
+    later log time), and a claim taken over is its new holder's."""
 
     def settle(logged: Future[TlogEntry]) -> None:
-        try:
-            index = logged.result().log_index
-        except LogError:
-            crud.release_submission(service.engine, signature_hex, signer_hex)
-            return
-        crud.record_submission(service.engine, signature_hex, signer_hex, index, keyid)
+        error = logged.exception()
+        if isinstance(error, LogError) and not isinstance(error, ClaimLostError):
+            crud.release_submission(service.engine, claim)
 
     return settle
 
@@ -176,9 +176,7 @@ def _claim(
     raise _pending()
 
 
-def _refuse_other_certificate(
-    service: Service, signature_hex: str, signer_hex: str, now: datetime
-) -> None:
+def _refuse_other_certificate(service: Service, claim: crud.Claim) -> None:
     """Drop this request's claim when the signature was submitted under another certificate of
     its key (checked after claiming, so that of two such requests at once neither appends; a
     claim without an index left by a request that died does not count).
@@ -187,10 +185,12 @@ def _refuse_other_certificate(
         ApiError: 409 ``log.certificate_conflict`` (logged under the other certificate: another
             entry would give it a fresh log time), 409 ``log.pending`` (being logged).
     """
-    other = crud.other_certificate_submission(service.engine, signature_hex, signer_hex)
-    if other is None or (other.log_index is None and _stale(other, now)):
+    other = crud.other_certificate_submission(
+        service.engine, claim.signature_sha256, claim.signer_sha256
+    )
+    if other is None or (other.log_index is None and _stale(other, claim.claimed_at)):
         return
-    crud.release_submission(service.engine, signature_hex, signer_hex)
+    crud.release_submission(service.engine, claim)
     if other.log_index is None:
         raise _pending()
     raise ApiError(

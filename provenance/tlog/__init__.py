@@ -35,7 +35,7 @@ if TYPE_CHECKING:
         verifier_key_string,
     )
     from provenance.tlog.sql import TLOG_TABLES, SqlLogStore, create_tlog_tables
-    from provenance.tlog.store import LogState, LogStore, LogWrite, MemoryStore
+    from provenance.tlog.store import Admit, LogState, LogStore, LogWrite, MemoryStore
     from provenance.tlog.tilecache import TileCache
     from provenance.tlog.tiles import (
         TILE_WIDTH,
@@ -72,6 +72,7 @@ _FACE = {
     "SqlLogStore": "provenance.tlog.sql",
     "TLOG_TABLES": "provenance.tlog.sql",
     "create_tlog_tables": "provenance.tlog.sql",
+    "Admit": "provenance.tlog.store",
     "LogState": "provenance.tlog.store",
     "LogStore": "provenance.tlog.store",
     "LogWrite": "provenance.tlog.store",
@@ -91,6 +92,7 @@ __all__ = [
     "TILE_WIDTH",
     "TLOG_LIMITS",
     "TLOG_TABLES",
+    "Admit",
     "AuditReport",
     "Checkpoint",
     "Fetch",

@@ -17,7 +17,7 @@ from pathlib import Path
 from provenance.errors import LogError, ProvenanceError
 from provenance.tlog.merkle import HASH_SIZE
 from provenance.tlog.note import Checkpoint
-from provenance.tlog.store import LogState, LogWrite, Sequencer
+from provenance.tlog.store import Admit, LogState, LogWrite, Sequencer
 from provenance.tlog.tiles import TileId, decode_entry_bundle
 
 CHECKPOINT = "checkpoint"
@@ -62,12 +62,17 @@ class FileStore:
         path = self.root / HISTORY / str(size)
         return _read_text(path) if path.exists() else None
 
-    def append(self, sequencer: Sequencer) -> LogState:
-        """Run ``sequencer`` under the directory lock; write tiles, then commit the checkpoint."""
+    def append(self, sequencer: Sequencer, admit: Admit | None = None) -> LogState:
+        """Run ``admit`` (with no transaction: what it writes elsewhere is not undone if the
+        write fails) and ``sequencer`` under the directory lock; write tiles, then commit the
+        checkpoint."""
         self.root.mkdir(parents=True, exist_ok=True)
         with (self.root / LOCK).open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            write = sequencer(self, self.read_state())
+            state = self.read_state()
+            if admit is not None:
+                admit(None, state.size if state else 0)
+            write = sequencer(self, state)
             try:
                 self._write(write)
             except OSError as exc:

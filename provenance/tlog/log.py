@@ -6,9 +6,10 @@ leaves. The checkpoint key's name is the log's origin.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from provenance.errors import LogError
 from provenance.tlog import merkle, tilecache, tiles
@@ -16,9 +17,28 @@ from provenance.tlog.edge import NO_EDGE, CommittedEdge, EdgeView
 from provenance.tlog.entry import InclusionProof, LogEntry, TlogEntry
 from provenance.tlog.limits import TLOG_LIMITS
 from provenance.tlog.note import Checkpoint, NoteSigner, sign_checkpoint
-from provenance.tlog.store import LogState, LogStore, LogWrite, TileSource
+from provenance.tlog.store import Admit, LogState, LogStore, LogWrite, TileSource
 
 _T = TypeVar("_T")
+
+
+class _NoneAdmittedError(Exception):
+    """An append's ``admit`` admitted none of its entries: the append writes nothing."""
+
+
+def _checked_positions(positions: Sequence[int], count: int) -> Sequence[int]:
+    """``positions`` if they ascend strictly within a batch of ``count`` entries.
+
+    Raises:
+        LogError: They do not.
+    """
+    if any(not 0 <= p < count for p in positions) or any(
+        a >= b for a, b in itertools.pairwise(positions)
+    ):
+        raise LogError(f"expected ascending positions below {count}, found {list(positions)}")
+    return positions
+
+
 PAST_STATES_KEPT = 1024
 """Past tree sizes whose root and checkpoint a log with a tile cache keeps."""
 
@@ -103,7 +123,7 @@ class TransparencyLog:
         """
         if not entries:
             return []
-        committed, _view = self._append(self._check_batch(entries))
+        committed, _view, _kept = self._append(self._check_batch(entries))
         return list(range(committed.size - len(entries), committed.size))
 
     def append_logged(self, entries: Sequence[LogEntry]) -> list[TlogEntry]:
@@ -114,13 +134,31 @@ class TransparencyLog:
         Raises:
             LogError: As :meth:`append_batch`.
         """
+        return [logged for logged in self.append_admitted(entries) if logged is not None]
+
+    def append_admitted(
+        self, entries: Sequence[LogEntry], admit: Admit | None = None
+    ) -> list[TlogEntry | None]:
+        """As :meth:`append_logged`, appending only the entries ``admit`` admits in the append's
+        own transaction (see :data:`~provenance.tlog.store.Admit`; None admits all of them):
+        None for each one left out. Nothing is appended when it admits none.
+
+        Raises:
+            LogError: As :meth:`append_batch`, or ``admit`` named positions that are not
+                ascending positions of the batch.
+        """
         if not entries:
             return []
-        committed, view = self._append(self._check_batch(entries))
-        first = committed.size - len(entries)
+        try:
+            committed, view, kept = self._append(self._check_batch(entries), admit)
+        except _NoneAdmittedError:
+            return [None] * len(entries)
+        first = committed.size - len(kept)
         hashes = self._batch_proofs(view, range(first, committed.size), committed.size)
-        return [
-            TlogEntry(
+        logged: list[TlogEntry | None] = [None] * len(entries)
+        for offset, position in enumerate(kept):
+            entry = entries[position]
+            logged[position] = TlogEntry(
                 self.origin,
                 first + offset,
                 entry.integrated_time,
@@ -133,37 +171,54 @@ class TransparencyLog:
                     committed.checkpoint,
                 ),
             )
-            for offset, entry in enumerate(entries)
-        ]
+        return logged
 
-    def _append(self, leaves: list[bytes]) -> tuple[LogState, EdgeView]:
-        """Commit ``leaves``; return the committed state and the tiles the append read or wrote.
+    def _append(
+        self, leaves: list[bytes], admit: Admit | None = None
+    ) -> tuple[LogState, EdgeView, Sequence[int]]:
+        """Commit the ``leaves`` ``admit`` admits (all without it); return the committed state,
+        the tiles the append read or wrote and the positions of the leaves appended.
 
         The tiles of the state this process committed last are kept (:mod:`.edge`), so an append
         after it reads only the state row.
+
+        Raises:
+            _NoneAdmittedError: ``admit`` admitted no leaf (nothing was written).
         """
         views: list[EdgeView] = []
+        admitted: list[Sequence[int]] = [range(len(leaves))]
+
+        def admitting(transaction: Any, size: int) -> Sequence[int]:
+            assert admit is not None
+            admitted.append(_checked_positions(admit(transaction, size), len(leaves)))
+            if not admitted[-1]:
+                raise _NoneAdmittedError
+            return admitted[-1]
 
         def sequence(source: TileSource, state: LogState | None) -> LogWrite:
+            chosen = [leaves[position] for position in admitted[-1]]
             view = self._edge.view_for(state)
             views.append(view)
             read_tile = view.tile_reader(source.read_tile)
             size = state.size if state else 0
             update = tiles.append_leaves(
-                read_tile, view.bundle_reader(source.read_entry_bundle), size, leaves
+                read_tile, view.bundle_reader(source.read_entry_bundle), size, chosen
             )
             view.tiles.update(update.tiles)
             view.bundles.update(update.entry_bundles)
-            new_size = size + len(leaves)
+            new_size = size + len(chosen)
             root = tiles.tree_root(read_tile, new_size)
             note = sign_checkpoint(Checkpoint(self.origin, new_size, root), self._signer)
             return LogWrite(LogState(new_size, root, note), update.tiles, update.entry_bundles)
 
-        committed = self._store.append(sequence)
+        if admit is None:  # the store's append sends nothing for an admit it is not given
+            committed = self._store.append(sequence)
+        else:
+            committed = self._store.append(sequence, admitting)
         view = views[-1]
         edge = view.right_edge(committed.size)
         self._edge = CommittedEdge(committed.size, committed.root_hash, edge)
-        return committed, view
+        return committed, view, admitted[-1]
 
     def _batch_proofs(self, view: EdgeView, indices: range, size: int) -> list[list[bytes]]:
         """Inclusion proofs of ``indices`` in the tree of ``size``, from ``view`` and one store

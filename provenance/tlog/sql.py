@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlmodel import Field, SQLModel
 
 from provenance.errors import LogError
-from provenance.tlog.store import LogState, LogWrite, Sequencer
+from provenance.tlog.store import Admit, LogState, LogWrite, Sequencer
 from provenance.tlog.tiles import TILE_HEIGHT, TILE_WIDTH
 
 
@@ -324,9 +324,11 @@ class SqlLogStore:
             note: str | None = connection.execute(query).scalar_one_or_none()
         return note
 
-    def append(self, sequencer: Sequencer) -> LogState:
+    def append(self, sequencer: Sequencer, admit: Admit | None = None) -> LogState:
         """Run ``sequencer`` holding the log's lock and commit its write in the same transaction.
 
+        ``admit``, when given, runs first in that transaction with its ``Connection`` (what it
+        writes commits with the append, or not at all); an append without it sends nothing more.
         A commit whose answer is lost is looked up (:meth:`_committed`): an append that did
         commit is returned as committed.
 
@@ -344,6 +346,8 @@ class SqlLogStore:
                             raise
                         continue  # it died idle in the pool and nothing was sent: once more
                     size = state.size if state else 0
+                    if admit is not None:
+                        admit(connection, size)
                     write = sequencer(_ConnectionSource(connection, self._log, size), state)
                     self._write(connection, write)
                     self._commit(connection, write.state)

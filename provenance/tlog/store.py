@@ -9,9 +9,9 @@ against a consistent view and commits its writes atomically: one tree, however m
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,13 @@ class TileSource(Protocol):
 Sequencer = Callable[[TileSource, LogState | None], LogWrite]
 """Computes an append from a consistent view and the current state (None for a new log)."""
 
+Admit = Callable[[Any, int], Sequence[int]]
+"""Run by an append inside its own transaction, holding the log's lock, before the sequencer:
+given the store's transaction (a SQLAlchemy ``Connection`` for the SQL store, None for a store
+without one) and the log's size before the append, the positions in the batch of the entries to
+append, ascending (the k-th of them gets index size + k). What it writes through the transaction
+commits or rolls back with the append; an exception it raises fails the append."""
+
 
 class LogStore(TileSource, Protocol):
     """The storage port of a transparency log."""
@@ -62,10 +69,12 @@ class LogStore(TileSource, Protocol):
     def read_checkpoint(self, size: int) -> str | None:
         """The signed checkpoint committed for tree ``size``, if one was."""
 
-    def append(self, sequencer: Sequencer) -> LogState:
+    def append(self, sequencer: Sequencer, admit: Admit | None = None) -> LogState:
         """Run ``sequencer`` under the store's exclusive lock and commit its write atomically.
 
-        The sequencer may be run again if the store retries the transaction; it must be pure.
+        ``admit``, when given, runs first in the same transaction (see :data:`Admit`). The
+        sequencer (and ``admit``) may be run again if the store retries the transaction; the
+        sequencer must be pure.
 
         Returns:
             The committed state.
@@ -105,9 +114,11 @@ class MemoryStore:
         """The checkpoint committed for ``size``, or None."""
         return self._checkpoints.get(size)
 
-    def append(self, sequencer: Sequencer) -> LogState:
-        """Run ``sequencer`` under the lock and apply its write."""
+    def append(self, sequencer: Sequencer, admit: Admit | None = None) -> LogState:
+        """Run ``admit`` (with no transaction) and ``sequencer`` under the lock; apply the write."""
         with self._lock:
+            if admit is not None:
+                admit(None, self._state.size if self._state else 0)
             write = sequencer(self, self._state)
             self._tiles.update(write.tiles)
             self._bundles.update(write.entry_bundles)

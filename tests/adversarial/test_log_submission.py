@@ -301,7 +301,7 @@ def test_a_signature_pending_under_another_certificate_of_its_key_is_pending(api
     assert response.status_code == 409, response.text
     assert response.json()["error"]["code"] == "log.pending"
     assert _size(api) == size
-    crud.release_submission(api.service.engine, signature, signer)
+    crud.release_submission(api.service.engine, crud.Claim(signature, signer, now, ""))
     assert _submit(api, renewed.to_json()).status_code == 201, "the refused claim was not released"
 
 

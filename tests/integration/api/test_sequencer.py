@@ -9,20 +9,24 @@ import hashlib
 import time
 from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import create_engine
+from sqlmodel import Session, SQLModel
 
 from provenance import LogError
 from provenance.keys import Ed25519SigningKey
 from provenance.tlog import SqlLogStore, TlogEntry, TransparencyLog, create_tlog_tables
 from provenance.tlog.entry import LogEntry, verify_tlog_entry
 from provenance.tlog.note import NoteSigner
-from provenance.tlog.store import LogState, Sequencer
+from provenance.tlog.store import Admit, LogState, Sequencer
+from verifier_api import crud
 from verifier_api import sequencer as sequencer_module
-from verifier_api.sequencer import LogSequencer
+from verifier_api.models import LogSubmission
+from verifier_api.sequencer import ClaimLostError, LogSequencer
 
 _T = TypeVar("_T")
 
@@ -39,8 +43,18 @@ def _digest(n: int) -> bytes:
 class _FailingStore(SqlLogStore):
     """A store whose appends fail before committing anything."""
 
-    def append(self, sequencer: Sequencer) -> LogState:
+    def append(self, sequencer: Sequencer, admit: Admit | None = None) -> LogState:
         raise LogError("the log store did not commit the append: disk full")
+
+
+class _RecordingStore(SqlLogStore):
+    """A store that records the ``admit`` each append is given."""
+
+    admits: list[Admit | None]
+
+    def append(self, sequencer: Sequencer, admit: Admit | None = None) -> LogState:
+        self.admits.append(admit)
+        return super().append(sequencer, admit)
 
 
 def _run_loop(main: Coroutine[Any, Any, _T]) -> _T:
@@ -155,3 +169,80 @@ def test_entries_that_waited_longer_than_the_timeout_are_not_appended(
     sequencer.close()
     engine.dispose()
     assert log.state().size == 1
+
+
+def test_signing_batches_run_no_claim_step_in_their_append(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    create_tlog_tables(engine)
+    store = _RecordingStore(engine, ORIGIN)
+    store.admits = []
+    sequencer = LogSequencer(TransparencyLog(store, SIGNER, ORIGIN, lambda: NOW), max_batch=8)
+    for n in range(3):
+        sequencer.submit(_digest(n), SIGNER_SHA256, None)
+    sequencer.close()
+    engine.dispose()
+    assert store.admits == [None] * 3
+
+
+def test_an_entry_whose_claim_was_taken_over_is_not_appended_and_others_get_their_index(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    create_tlog_tables(engine)
+    SQLModel.metadata.create_all(engine, tables=[LogSubmission.__table__])  # type: ignore[attr-defined]
+    log = TransparencyLog(SqlLogStore(engine, ORIGIN), SIGNER, ORIGIN, lambda: NOW)
+    claimed = datetime.now(UTC) - timedelta(minutes=3)
+    taken, kept = "a" * 64, "b" * 64
+    for signature in (taken, kept):
+        assert crud.claim_submission(engine, signature, "c" * 64, now=claimed) is None
+    stale = crud.claim_submission(engine, taken, "c" * 64, now=claimed)
+    assert stale is not None
+    assert crud.take_over_submission(engine, stale, now=datetime.now(UTC))
+    sequencer = LogSequencer(log, max_batch=8)
+    lost = sequencer.enqueue(
+        _digest(0), SIGNER_SHA256, None, crud.Claim(taken, "c" * 64, claimed, "k0")
+    )
+    logged = sequencer.enqueue(
+        _digest(1), SIGNER_SHA256, None, crud.Claim(kept, "c" * 64, claimed, "k1")
+    )
+    signed = sequencer.submit(_digest(2), SIGNER_SHA256, None)
+    with pytest.raises(ClaimLostError, match="taken over"):
+        lost.result(timeout=30)
+    index = logged.result(timeout=30).log_index
+    sequencer.close()
+    with Session(engine) as session:
+        rows = {
+            signature: session.get(LogSubmission, (signature, "c" * 64))
+            for signature in (taken, kept)
+        }
+    engine.dispose()
+    assert sorted([index, signed.log_index]) == [0, 1]
+    assert log.state().size == 2
+    assert (rows[kept].log_index, rows[kept].keyid) == (index, "k1")  # type: ignore[union-attr]
+    assert rows[taken].log_index is None  # type: ignore[union-attr]
+
+
+def test_of_two_entries_of_one_signature_in_a_batch_only_the_current_claims_is_kept(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'log.db'}")
+    SQLModel.metadata.create_all(engine, tables=[LogSubmission.__table__])  # type: ignore[attr-defined]
+    signature, signer = "d" * 64, "e" * 64
+    old = datetime.now(UTC) - timedelta(minutes=3)
+    assert crud.claim_submission(engine, signature, signer, now=old) is None
+    stale = crud.claim_submission(engine, signature, signer, now=old)
+    assert stale is not None
+    new = datetime.now(UTC)
+    assert crud.take_over_submission(engine, stale, now=new)
+    claims = [
+        crud.Claim(signature, signer, old, "old"),
+        None,
+        crud.Claim(signature, signer, new, ""),
+    ]
+    with engine.begin() as connection:
+        kept = crud.log_claims(connection, claims, 7)
+    found = crud.claim_submission(engine, signature, signer, now=new)
+    engine.dispose()
+    assert kept == [1, 2]
+    assert found is not None
+    assert (found.log_index, found.keyid) == (8, "")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Connection, Engine
 
 from provenance.errors import LogError
 from provenance.keys import Ed25519SigningKey
@@ -17,6 +18,7 @@ from provenance.tlog.entry import LogEntry, verify_tlog_entry
 from provenance.tlog.log import TransparencyLog
 from provenance.tlog.note import NoteSigner, open_checkpoint
 from provenance.tlog.sql import TLOG_TABLES, SqlLogStore, create_tlog_tables
+from provenance.tlog.store import LogState, LogWrite, TileSource
 
 ORIGIN = "example.org/log"
 NOW = 1_700_000_000
@@ -136,3 +138,33 @@ def test_append_logged_on_sql_with_two_writers_proves_every_leaf(engine: Engine)
         assert verify_tlog_entry(entry, leaf, [SIGNER.verifier]) == NOW
     root = merkle.root_from_hashes([leaf.leaf_hash for leaf in leaves])
     assert _log(engine).state().root_hash == root
+
+
+def _scratch_admit(written: str) -> Any:
+    def admit(connection: Connection, size: int) -> list[int]:
+        connection.execute(
+            text("INSERT INTO scratch (note) VALUES (:n)"), {"n": f"{written}@{size}"}
+        )
+        return [0]
+
+    return admit
+
+
+def _notes(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return [row.note for row in connection.execute(text("SELECT note FROM scratch"))]
+
+
+def test_what_admit_writes_commits_with_the_append_or_not_at_all(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE scratch (note TEXT)"))
+    store = SqlLogStore(engine, ORIGIN)
+
+    def failing(source: TileSource, state: LogState | None) -> LogWrite:
+        raise LogError("the sequencer failed")
+
+    with pytest.raises(LogError, match="the sequencer failed"):
+        store.append(failing, _scratch_admit("failed"))
+    assert _notes(engine) == []
+    _log(engine).append_admitted([_leaf(0, 0)], _scratch_admit("committed"))
+    assert _notes(engine) == ["committed@0"]

@@ -153,3 +153,40 @@ def test_the_sequencer_sees_the_committed_state(store: LogStore) -> None:
     with pytest.raises(LogError):
         store.append(observing)
     assert seen == [store.read_state()]
+
+
+def test_an_append_appends_only_what_admit_admits_at_the_indices_it_follows(
+    store: LogStore,
+) -> None:
+    log = _log(store)
+    log.append_batch([_leaf(n) for n in range(5)])
+    seen: list[int] = []
+
+    def odd_ones(_transaction: object, size: int) -> list[int]:
+        seen.append(size)
+        return [1, 3]
+
+    logged = log.append_admitted([_leaf(n) for n in range(10, 15)], odd_ones)
+    assert seen == [5]
+    assert [entry and entry.log_index for entry in logged] == [None, 5, None, 6, None]
+    for n, entry in zip((11, 13), (logged[1], logged[3]), strict=True):
+        assert entry is not None
+        assert verify_tlog_entry(entry, _leaf(n), [SIGNER.verifier]) == NOW
+    assert [log.entry(index) for index in (5, 6)] == [_leaf(11), _leaf(13)]
+    assert log.state().size == 7
+
+
+def test_an_append_whose_admit_admits_nothing_writes_nothing(store: LogStore) -> None:
+    log = _log(store)
+    log.append_batch([_leaf(0)])
+    before = store.read_state()
+    assert log.append_admitted([_leaf(1), _leaf(2)], lambda _t, _size: []) == [None, None]
+    assert store.read_state() == before
+    assert log.append_batch([_leaf(3)]) == [1]
+
+
+def test_an_admit_that_names_no_ascending_positions_fails_the_append(store: LogStore) -> None:
+    log = _log(store)
+    with pytest.raises(LogError, match="expected ascending positions below 2, found"):
+        log.append_admitted([_leaf(1), _leaf(2)], lambda _t, _size: [1, 0])
+    assert store.read_state() is None
