@@ -29,6 +29,7 @@ from provenance.keys import KeyType, generate_key
 from provenance.sign import Signer
 from provenance.statement import ContentPredicate
 from provenance.text import Canonicalization
+from provenance.tlog import SqlLogStore
 from tests.integration.api.conftest import Api, open_api
 from tests.integration.api.support import (
     BASE_URL,
@@ -37,6 +38,7 @@ from tests.integration.api.support import (
     make_home,
     postgres_database,
 )
+from tests.integration.api.test_log_submit_timeout import CommitCuttingProxy
 from verifier_api import crud, sequencer, submissions
 
 AUTHOR = f"{BASE_URL}/u/author-takeover"
@@ -237,3 +239,39 @@ def test_a_takeover_waits_for_an_append_holding_the_claim_and_finds_its_index(
     found = crud.claim_submission(engine, signature, signer, now=datetime.now(UTC))
     assert found is not None
     assert (found.log_index, found.keyid) == (size, "k")
+
+
+@pytest.fixture
+def cut(tmp_path: Path) -> Iterator[tuple[Api, CommitCuttingProxy]]:
+    home = make_home(tmp_path / "home")
+    proxy = CommitCuttingProxy()
+    with postgres_database() as url:
+        through = url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+        assert through != url
+        for api in open_api(home, through, rate_limit_per_minute=100_000):
+            yield api, proxy
+    proxy.close()
+
+
+def test_an_append_whose_commit_answer_is_lost_and_cannot_be_looked_up_is_logged_once(
+    cut: tuple[Api, CommitCuttingProxy], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The COMMIT reaches the server, its answer is lost, and the database cannot be asked
+    whether it committed: the request fails, but the claim committed with its index, so the
+    release finds nothing to drop and the retry gets the one entry."""
+    api, proxy = cut
+    monkeypatch.setattr(SqlLogStore, "_committed", lambda _store, _state: False)
+    bundle = _author_bundle(api)
+    size = api.service.log.state().size
+    proxy.armed = True
+    first = _submit(api, bundle)
+    assert proxy.cuts == 1
+    assert first.status_code == 503, first.text
+    assert first.json()["error"]["code"] == "database.unreachable"
+    time.sleep(1.1)  # a retry a second later would get a later log time if appended again
+
+    retry = _submit(api, bundle)
+
+    assert (retry.status_code, retry.json()["logIndex"]) == (200, size), retry.text
+    assert _leaves_for(api, bundle, size) == 1
+    assert api.service.log.state().size == size + 1
