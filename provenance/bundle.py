@@ -33,7 +33,7 @@ from provenance.encoding import (
     loads_strict,
 )
 from provenance.errors import BundleFormatError
-from provenance.identity.profile import remember_der
+from provenance.identity.profile import load_certificate_der
 from provenance.statement import STATEMENT_LIMITS
 from provenance.tlog.entry import InclusionProof, TlogEntry, proof_hashes
 from provenance.tlog.limits import TLOG_LIMITS
@@ -232,10 +232,9 @@ def _certificate(obj: object, limits: BundleLimits) -> x509.Certificate:
     der = b64_field(raw, "certificate rawBytes", BundleFormatError)
     _check_certificate_size(len(der), limits)
     try:
-        certificate = x509.load_der_x509_certificate(der)
-    except (ValueError, x509.InvalidVersion) as exc:
+        certificate = load_certificate_der(der)
+    except ValueError as exc:
         raise BundleFormatError(f"certificate is not DER X.509: {exc}") from exc
-    remember_der(certificate, der)
     _PARSED_CERTIFICATES.put(raw, (len(der), certificate))
     return certificate
 

@@ -149,6 +149,64 @@ def remember_der(certificate: x509.Certificate, der: bytes) -> None:
     _DER_MEMO.remember(certificate, der)
 
 
+def load_certificate_der(der: bytes) -> x509.Certificate:
+    """Parse a DER certificate whose encoding outside its signed part (the TBS) is the only one:
+    the TBS's own signature AlgorithmIdentifier, then the signature BIT STRING with no unused
+    bits. DER allows other outer encodings that nothing signs (unused bits with zero padding; an
+    outer AlgorithmIdentifier pyca does not compare with the TBS's), and with unused bits it is
+    another certificate DER that validates with the same serial, key and names.
+
+    Raises:
+        ValueError: Not a DER X.509 certificate (an unknown version too), or encoded otherwise
+            outside its signed part.
+    """
+    try:
+        certificate = x509.load_der_x509_certificate(der)
+    except x509.InvalidVersion as exc:
+        raise ValueError(str(exc)) from exc
+    tbs = certificate.tbs_certificate_bytes
+    bits = _der_tlv(0x03, b"\x00" + certificate.signature)
+    if der != _der_tlv(0x30, tbs + _tbs_signature_algorithm(tbs) + bits):
+        raise ValueError(
+            "certificate encoded otherwise outside its signed part (expected the TBS signature "
+            "algorithm, then the signature with no unused bits)"
+        )
+    remember_der(certificate, der)
+    return certificate
+
+
+def _der_tlv(tag: int, body: bytes) -> bytes:
+    """The DER encoding of ``body`` under ``tag`` (definite, shortest length)."""
+    size = len(body)
+    if size < 0x80:
+        return bytes((tag, size)) + body
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(length))) + length + body
+
+
+def _tbs_signature_algorithm(tbs: bytes) -> bytes:
+    """The encoded AlgorithmIdentifier in a TBS that pyca parsed (so the DER is well formed):
+    after the optional [0] version and the serial number."""
+    at = _der_content_start(tbs, 0)
+    if tbs[at] == 0xA0:  # [0] EXPLICIT version
+        at = _der_end(tbs, at)
+    at = _der_end(tbs, at)  # serialNumber
+    return tbs[at : _der_end(tbs, at)]
+
+
+def _der_content_start(data: bytes, at: int) -> int:
+    first = data[at + 1]
+    return at + 2 + (first & 0x7F if first & 0x80 else 0)
+
+
+def _der_end(data: bytes, at: int) -> int:
+    first = data[at + 1]
+    if not first & 0x80:
+        return at + 2 + first
+    count = first & 0x7F
+    return at + 2 + count + int.from_bytes(data[at + 2 : at + 2 + count], "big")
+
+
 def certificate_ders(certificates: Sequence[x509.Certificate]) -> tuple[bytes, ...]:
     """:func:`certificate_der` of each certificate, in order."""
     der = _DER_MEMO.der

@@ -31,6 +31,7 @@ from provenance.encoding import (
     loads_strict,
 )
 from provenance.errors import BundleFormatError
+from provenance.identity.profile import load_certificate_der
 from provenance.keys import VerifyingKey
 from provenance.model.limits import MODEL_SIZE_LIMITS
 from provenance.tlog.entry import TlogEntry
@@ -261,6 +262,6 @@ def _certificate(obj: object) -> x509.Certificate:
             code=Code.BUNDLE_TOO_LARGE,
         )
     try:
-        return x509.load_der_x509_certificate(der)
-    except (ValueError, x509.InvalidVersion) as exc:
+        return load_certificate_der(der)
+    except ValueError as exc:
         raise BundleFormatError(f"certificate is not DER X.509: {exc}") from exc
