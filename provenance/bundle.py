@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from provenance._records import quick_init
 from provenance.codes import Code
+from provenance.display import printable
 from provenance.dsse import ENVELOPE_LIMITS, Envelope, EnvelopeSignature, read_signature
 from provenance.encoding import (
     JSON_LIMITS,
@@ -103,6 +104,8 @@ class Bundle:
 
     def __post_init__(self) -> None:
         check_material(self.envelope, self.certificates, self.public_key_hint)
+        if len(self.tlog_entries) > 1:
+            _check_one_entry_per_log(self.tlog_entries)
 
     def to_json(self) -> dict[str, Any]:
         """The bundle as a JSON object."""
@@ -184,6 +187,10 @@ class Bundle:
         return _with_material(envelope, fields["verificationMaterial"], limits)
 
 
+_ABSENT = object()
+"""A field not in the document (a present ``null`` is read, and refused, as a wrong type)."""
+
+
 def _with_material(envelope: Envelope, obj: object, limits: BundleLimits) -> Bundle:
     fields = json_object(
         obj, "verificationMaterial", _MATERIAL_FIELDS, _MATERIAL_OPTIONAL, BundleFormatError
@@ -194,8 +201,8 @@ def _with_material(envelope: Envelope, obj: object, limits: BundleLimits) -> Bun
             f"tlogEntries must be a list of at most {limits.max_tlog_entries} entries"
         )
     hint = _public_key_hint(fields["publicKey"]) if "publicKey" in fields else None
-    chain = fields.get("x509CertificateChain")
-    certificates = _certificates(chain, limits) if chain is not None else ()
+    chain = fields.get("x509CertificateChain", _ABSENT)
+    certificates = _certificates(chain, limits) if chain is not _ABSENT else ()
     return Bundle(
         envelope=envelope,
         certificates=certificates,
@@ -272,6 +279,22 @@ class _ParsedCertificates:
 
 PARSED_CERTIFICATE_CACHE_SIZE = 1024
 _PARSED_CERTIFICATES = _ParsedCertificates(PARSED_CERTIFICATE_CACHE_SIZE)
+
+
+def _check_one_entry_per_log(entries: tuple[TlogEntry, ...]) -> None:
+    """Each log at most once: another entry of the same log would prove nothing more, and
+    counted it would report the signature in more logs than hold it.
+
+    Raises:
+        BundleFormatError: ``bundle.malformed`` naming the repeated log.
+    """
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.origin in seen:
+            raise BundleFormatError(
+                f"tlogEntries hold log {printable(entry.origin)} twice; expected one entry per log"
+            )
+        seen.add(entry.origin)
 
 
 def check_material(

@@ -18,6 +18,10 @@ from datetime import timedelta
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from bench.fixtures import review_fixture
@@ -138,3 +142,28 @@ def test_the_parser_refuses_a_re_encoded_leaf() -> None:
     with pytest.raises(BundleFormatError) as caught:
         Bundle.from_bytes(_edited(document, 0, _one_unused_bit(der)))
     assert caught.value.code == "bundle.malformed"
+
+
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def _high_s_twin(der: bytes) -> bytes:
+    """The certificate with its ECDSA signature's S replaced by n - S: the same TBS, signed."""
+    certificate = x509.load_der_x509_certificate(der)
+    r, s = decode_dss_signature(certificate.signature)
+    bits = _tlv(0x03, b"\x00" + encode_dss_signature(r, _P256_ORDER - s))
+    return _tlv(0x30, certificate.tbs_certificate_bytes + _ECDSA_SHA256 + bits)
+
+
+def test_a_high_s_twin_of_a_logged_leaf_is_an_entry_mismatch() -> None:
+    fixture = review_fixture(log_size=4)
+    document = fixture.bundle.to_json()
+    twin = _high_s_twin(base64.b64decode(_chain(document)[0]["rawBytes"]))
+    assert (
+        load_certificate_der(twin).tbs_certificate_bytes
+        == fixture.bundle.certificates[0].tbs_certificate_bytes
+    )
+    result = Verifier(fixture.trust).check(
+        fixture.content, _edited(document, 0, twin), fixture.policy, at=fixture.at
+    )
+    assert [f.code for f in result.findings if not f.ok] == ["log.entry.mismatch"]

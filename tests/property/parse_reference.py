@@ -26,6 +26,7 @@ from provenance.codes import Code
 from provenance.dsse import ENVELOPE_LIMITS, Envelope, EnvelopeSignature
 from provenance.encoding import JSON_LIMITS, StrictDecodeError, TooLargeError
 from provenance.errors import BundleFormatError
+from provenance.identity.profile import load_certificate_der
 from provenance.statement import (
     CLAIM_NAME,
     CONTENT_TYPE,
@@ -366,7 +367,7 @@ def _with_material(envelope: Envelope, obj: object, limits: BundleLimits) -> Bun
         )
     hint = _public_key_hint(fields["publicKey"]) if "publicKey" in fields else None
     chain = fields.get("x509CertificateChain")
-    certificates = _certificates(chain, limits) if chain is not None else ()
+    certificates = _certificates(chain, limits) if "x509CertificateChain" in fields else ()
     return Bundle(
         envelope=envelope,
         certificates=certificates,
@@ -402,8 +403,8 @@ def _certificate(obj: object, limits: BundleLimits) -> x509.Certificate:
             code=Code.BUNDLE_TOO_LARGE,
         )
     try:
-        return x509.load_der_x509_certificate(der)
-    except (ValueError, x509.InvalidVersion) as exc:
+        return load_certificate_der(der)
+    except ValueError as exc:
         raise BundleFormatError(f"certificate is not DER X.509: {exc}") from exc
 
 
