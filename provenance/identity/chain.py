@@ -28,6 +28,7 @@ from cryptography.x509.verification import (
     PolicyBuilder,
     Store,
     VerificationError,
+    VerifiedClient,
 )
 
 from provenance.codes import Code
@@ -205,8 +206,10 @@ class _ValidatedChains:
     the trust root) that is not valid is passed over, so another path may be found once one starts
     or stops being valid. A validation is reused only at moments where every candidate is valid or
     not exactly as at the moment it was made (:func:`_same_validity_window`), which includes the
-    path's own certificates. Keys are the certificates' DER with the DER of the trust root's anchors
-    and intermediates: nothing is shared across trust roots.
+    path's own certificates. That window is exact because the validator is given only the
+    candidates valid at the exact time (:func:`_build_path`): a fresh validation anywhere in it
+    sees the same candidates and builds the same path. Keys are the certificates' DER with the DER
+    of the trust root's anchors and intermediates: nothing is shared across trust roots.
     """
 
     def __init__(self, size: int) -> None:
@@ -441,7 +444,7 @@ def _validate_uncached(
     leaf = chain[0]
     untrusted = [cert for cert in chain[1:] if not _self_signed(cert)] + list(trust.intermediates)
     try:
-        verified = _verifier(trust.roots, moment, profile).verify(leaf, untrusted)
+        verified = _build_path(leaf, untrusted, trust.roots, moment, profile)
     except VerificationError as exc:
         raise _diagnose(leaf, untrusted, trust.roots, moment, str(exc), profile=profile) from exc
     except ValueError as exc:
@@ -455,12 +458,45 @@ def _validate_uncached(
     return ValidatedChain(leaf, path, identities, ders, _ca_facts(path[1:], ders[1:]))
 
 
+def _build_path(
+    leaf: x509.Certificate,
+    untrusted: list[x509.Certificate],
+    roots: tuple[x509.Certificate, ...],
+    moment: datetime,
+    profile: ChainProfile,
+) -> VerifiedClient:
+    """The path ``x509.verification`` builds from ``leaf`` through the candidates (``untrusted``,
+    then ``roots`` as anchors) that are valid at the exact ``moment``.
+
+    The validator reads the time to whole seconds (it truncates), so on its own it would take a
+    candidate in the second after its notAfter: half a second after an old CA's notAfter it chose
+    the old certificate over its renewal (same key and name), the exact check refused the path,
+    and the verdict then depended on whether a later validation had cached the renewal's path.
+    Validity bounds are whole seconds (X.509 times carry none; a fraction does not parse), so a
+    candidate valid at the exact time is valid at the truncated one, and one not valid at the
+    exact time never reaches the validator: the path is a function of the candidates' exact
+    validity, the same at every moment of the cache's window (:func:`_same_validity_window`).
+    Before a notBefore the truncated time is already not valid (nb <= t iff nb <= floor(t) for a
+    whole-second nb). The leaf is not filtered: :func:`_check_exact_validity` refuses it.
+
+    Raises:
+        VerificationError: No path (also when no anchor is valid at ``moment``).
+        ValueError: A certificate the validator cannot read.
+    """
+    anchors = tuple(root for root in roots if within_validity(root, moment))
+    if not anchors:
+        raise VerificationError(f"no trust-root anchor is valid at {moment.isoformat()}")
+    candidates = [cert for cert in untrusted if within_validity(cert, moment)]
+    return _verifier(anchors, moment, profile).verify(leaf, candidates)
+
+
 def _check_exact_validity(path: tuple[x509.Certificate, ...], moment: datetime) -> None:
     """Refuse a path with a certificate outside its validity at the exact ``moment``.
 
     ``x509.verification`` reads the time to whole seconds, so it accepts a certificate up to a
     second after its notAfter; identity-v1 §4 and the validated-chain cache's window both use the
-    exact time.
+    exact time. Only the leaf can fail here: :func:`_build_path` gives the validator no other
+    candidate that is not valid at the exact time.
 
     Raises:
         CertificateError: ``certificate.expired`` or ``certificate.not_yet_valid``.
