@@ -98,6 +98,7 @@ def submit_bundle(service: Service, bundle: Bundle, now: datetime) -> LoggedBund
     _refuse_service_signature(service, result)
     if not bundle.certificates:
         raise ApiError(422, Code.KEY_UNTRUSTED, "the bundle is not logged: it names no certificate")
+    bundle = _as_issued(service, bundle)
     key = verifying_key_from_cryptography(bundle.certificates[0].public_key())
     signer_sha256, certificate_der = signer_binding(bundle.certificates, key)
     signature_hex, signer_hex = bundle.envelope.signature_sha256().hex(), signer_sha256.hex()
@@ -138,6 +139,21 @@ def _settle_later(service: Service, claim: crud.Claim) -> Callable[[Future[TlogE
             crud.release_submission(service.engine, claim)
 
     return settle
+
+
+def _as_issued(service: Service, bundle: Bundle) -> Bundle:
+    """The bundle with its leaf as this publisher's CA issued it, when the bundle carries a twin
+    of that certificate: the same TBS under the other valid encoding of the CA's ECDSA signature
+    (S or n - S), which anyone can make. The log binds the leaf's DER, so a twin logged first
+    would take the signature's one entry from the certificate the CA issued. A leaf this service
+    has no record of (issued offline) is logged as submitted."""
+    leaf = bundle.certificates[0]
+    issued = crud.issued_certificate(service.engine, leaf.serial_number)
+    if issued is None or issued == leaf:
+        return bundle
+    if issued.tbs_certificate_bytes != leaf.tbs_certificate_bytes:
+        return bundle  # another certificate under this serial: verified, so logged as it is
+    return dataclasses.replace(bundle, certificates=(issued, *bundle.certificates[1:]))
 
 
 def _refuse_service_signature(service: Service, result: VerificationResult) -> None:
