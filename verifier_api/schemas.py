@@ -150,8 +150,9 @@ class VerifyRequest(ContentInput):
     policy: dict[str, Any] | None = Field(
         default=None,
         description="identity | identityRegex, issuer, requiredClaims, maxAgeSeconds, "
-        "unsafeAnyIdentity (see specs/api-v1.md); default: signed by this publisher's "
-        "signing service.",
+        "unsafeAnyIdentity (see specs/api-v1.md); default: any signer this publisher's "
+        "authority certified, against this publisher's trust root only (the answer warns "
+        "that no identity was required).",
     )
 
 
