@@ -221,6 +221,24 @@ def publish_crl(engine: Engine, build: CrlBuilder) -> CrlState:
     return state
 
 
+def refresh_crl(
+    engine: Engine, build: CrlBuilder, due: Callable[[tuple[int, datetime]], bool]
+) -> CrlState | None:
+    """Build and store the next CRL if ``due`` holds for the stored CRL's number and nextUpdate
+    (number 0: none stored yet), decided under the CRL row's lock: of replicas refreshing at
+    once, the first publishes and the others see its CRL (None: not due, nothing written)."""
+    with engine.connect() as connection:
+        number = _lock_crl_row(connection)
+        query = select(_crl_table().c.next_update).where(_crl_table().c.id == CRL_ROW_ID)
+        next_update = utc(connection.execute(query).scalar_one())
+        if not due((number, next_update)):
+            connection.rollback()
+            return None
+        state = _publish(connection, build, number)
+        connection.commit()
+    return state
+
+
 def revoke_and_publish(
     engine: Engine, make: RevocationMaker, build: CrlBuilder
 ) -> tuple[RevocationEntry | None, CrlState]:

@@ -40,7 +40,7 @@ class TrustDistribution:
         Raises:
             TrustRepositoryError: The repository cannot be read or written.
         """
-        trust, _ = self._authority.trust_root(now)
+        trust, _ = self._authority.trust_root()
         self.repository.publish(trust.to_json(), self._online_key, now)
 
 

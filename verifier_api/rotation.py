@@ -245,7 +245,9 @@ def sign_tuf_root(
         raise SettingsError(str(exc)) from exc
     if key is not None:
         _replace_key(home / TUF_DIR / ONLINE_KEY, key, passphrase)
-    trust, _ = StoredAuthority(engine, load_publisher(home, passphrase)).trust_root(now)
+    authority = StoredAuthority(engine, load_publisher(home, passphrase))
+    authority.refresh_crl(now)
+    trust, _ = authority.trust_root()
     try:
         online = repository.load_online_key(passphrase)
         repository.publish(trust.to_json(), online, now, force=True)
@@ -255,12 +257,14 @@ def sign_tuf_root(
 
 
 def publish_trust_root(home: Path, passphrase: bytes, engine: Engine, now: datetime) -> None:
-    """Publish the home's current trust root as the next TUF targets version.
+    """Publish the home's current trust root as the next TUF targets version, its CRL first
+    re-issued when due (:meth:`StoredAuthority.refresh_crl`: an operator's command may write).
 
     Raises:
         SettingsError: The home or its TUF repository cannot be loaded.
     """
     authority = StoredAuthority(engine, load_publisher(home, passphrase))
+    authority.refresh_crl(now)
     open_distribution(home, passphrase, authority, now)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from provenance import LogError
 from provenance.tlog import LogStore, SqlLogStore, TileCache, TransparencyLog
+from verifier_api.crl_refresher import CrlRefresher
 from verifier_api.db import make_engine
 from verifier_api.distribution import TrustDistribution, open_distribution
 from verifier_api.keycache import ApiKeyCache
@@ -38,7 +39,8 @@ def unix_now() -> int:
 
 @dataclass(frozen=True)
 class Service:
-    """Settings, database, publisher, authority, log, sequencer, key cache and rate limit.
+    """Settings, database, publisher, authority, log, sequencer, key cache, rate limit and the
+    CRL refresher (started by :meth:`start`, the app's lifespan).
 
     ``store`` is the log's storage port (:class:`LogStore`): the service builds an SQL store on
     its database, and any store that passes the contract (``tests/unit/tlog/
@@ -55,11 +57,18 @@ class Service:
     metrics: Metrics
     keys: ApiKeyCache
     rate_limiter: MemoryRateLimiter | RedisRateLimiter
+    crl_refresher: CrlRefresher
     distribution: TrustDistribution | None = None
     append_engine: Engine | None = None
 
+    def start(self) -> None:
+        """Start the background work: the CRL refresher."""
+        self.crl_refresher.start()
+
     def close(self) -> None:
-        """Stop the sequencer and release the database and Redis connections."""
+        """Stop the CRL refresher and the sequencer, and release the database and Redis
+        connections."""
+        self.crl_refresher.close()
         self.sequencer.close()
         self.engine.dispose()
         if self.append_engine is not None:
@@ -118,7 +127,7 @@ def build_service(settings: Settings) -> Service:
     try:
         authority = StoredAuthority(engine, publisher, settings.crl_check_seconds)
         authority.record_service_certificate(utc_now())
-        authority.current_crl(utc_now())
+        authority.refresh_crl(utc_now())
         origin = publisher.settings.origin
         store = SqlLogStore(engine, origin, append_engine)
     except (SQLAlchemyError, LogError) as exc:
@@ -153,9 +162,15 @@ def build_service(settings: Settings) -> Service:
         metrics,
         keys,
         limiter,
+        CrlRefresher(authority, settings.crl_refresh_seconds, _wall_clock),
         distribution,
         append_engine,
     )
+
+
+def _wall_clock() -> datetime:
+    """:func:`utc_now`, looked up at each call (the CRL refresher's clock; tests move it)."""
+    return utc_now()
 
 
 def _append_engine(engine: Engine) -> Engine | None:

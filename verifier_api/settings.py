@@ -120,6 +120,9 @@ class Settings(BaseSettings):
         crl_check_seconds: How often, at most, a replica reads the current CRL number: a
             revocation made on another replica counts within this many seconds (one made on this
             replica counts at once; 0: read on every request).
+        crl_refresh_seconds: How often each process checks whether the stored CRL is within a
+            day of its nextUpdate and, if so, re-issues it (off the request path; of all workers
+            and replicas one publishes).
         redis_url: A Redis shared by the replicas for the rate limit (one budget per key across
             all of them); without it each replica and worker process counts on its own.
         sign_batch_max: The most signatures the sequencer appends to the log in one commit.
@@ -144,6 +147,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=1)
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     crl_check_seconds: float = Field(default=5.0, ge=0, le=300)
+    crl_refresh_seconds: float = Field(default=300.0, gt=0, le=3600)
     redis_url: str | None = None
     sign_batch_max: int = Field(default=256, ge=1, le=4096)
     log_tile_cache_tiles: int = Field(default=4096, ge=0, le=1_000_000)

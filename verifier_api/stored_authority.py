@@ -1,12 +1,16 @@
 """The publisher's authority over the database: issuance, revocation, CRLs and the trust root.
 
 Issued certificates and revocations live in the database so that every replica sees them; the CRL
-is rebuilt from those rows (signed by the issuing key) whenever a revocation is added or the
-current CRL is less than a day from its nextUpdate. The verifier for ``/v1/verify`` is built once
-per CRL number and rebuilt when the CRL changes. The CRL number is read at most once per
-``crl_check_seconds`` (``PROVENANCE_CRL_CHECK_SECONDS``), so a verify request does not query the
-database in the steady state: a revocation made on another replica counts here within that many
-seconds, one made through this replica at once.
+is rebuilt from those rows (signed by the issuing key) whenever a revocation is added, and
+re-issued by :meth:`StoredAuthority.refresh_crl` (at start and by the service's CRL refresher,
+:class:`~verifier_api.crl_refresher.CrlRefresher`) once it is less than a day from its
+nextUpdate. Reading the trust root never writes: ``/v1/verify``, the CRL and trust-root routes and the TUF timestamp use the stored
+CRL as it is (past its nextUpdate the library reports it ``certificate.crl.stale``), so they
+answer with a read-only database. The verifier for ``/v1/verify`` is built once per CRL number and
+rebuilt when the CRL changes. The CRL number is read at most once per ``crl_check_seconds``
+(``PROVENANCE_CRL_CHECK_SECONDS``), so a verify request does not query the database in the steady
+state: a CRL published on another replica counts here within that many seconds, one published by
+this replica at once.
 """
 
 from __future__ import annotations
@@ -33,8 +37,14 @@ from provenance.identity import (
 from verifier_api import crud
 from verifier_api.models import CrlState
 from verifier_api.publisher import Publisher, crl_url
+from verifier_api.service_errors import ServiceError
 
 CRL_REFRESH_MARGIN = timedelta(days=1)
+"""A CRL this close to its nextUpdate is re-issued by :meth:`StoredAuthority.refresh_crl`."""
+
+
+class CrlMissingError(ServiceError):
+    """No CRL is stored: the service publishes one at start, before it serves a request."""
 
 
 class StoredAuthority:
@@ -63,19 +73,47 @@ class StoredAuthority:
         self._version: tuple[float, tuple[int, datetime] | None] | None = None
         self._published = 0  # CRLs published here: a read that overlapped one is not kept
 
-    def current_crl(self, now: datetime) -> CrlState:
-        """The current CRL, published anew when missing or close to its nextUpdate."""
+    def stored_crl(self) -> CrlState:
+        """The stored CRL as it is (a read: nothing is published, whatever its nextUpdate).
+
+        Raises:
+            CrlMissingError: No CRL is stored (the service publishes one at start).
+        """
         state = crud.read_crl(self._engine)
-        if state is not None and state.crl_der and self._fresh(crud.utc(state.next_update), now):
-            return state
-        return self.publish_crl(now)
+        if state is None or not state.crl_der:
+            raise CrlMissingError("no CRL is stored yet: the service publishes one at start")
+        return state
+
+    def refresh_crl(self, now: datetime) -> CrlState | None:
+        """Publish the next CRL when none is stored or the stored one is due at ``now`` (within
+        ``CRL_REFRESH_MARGIN`` of its nextUpdate); None when it is not due. A write: for the start,
+        the CRL refresher and operator commands, never for a read.
+
+        Due is decided again under the CRL row's lock (:func:`crud.refresh_crl`): of workers or
+        replicas refreshing at once, the first publishes and the others find its CRL not due, so
+        the CRL number goes up by one.
+
+        Raises:
+            SQLAlchemyError: The database cannot be read or written (read-only, full, away).
+            AuthorityError: The CRL cannot be built (see :func:`provenance.identity.build_crl`).
+        """
+        version = crud.read_crl_version(self._engine)
+        if version is not None and not self._due(version, now):
+            return None
+        state = crud.refresh_crl(
+            self._engine, self._crl_builder(now), lambda known: self._due(known, now)
+        )
+        if state is not None:
+            self._published_here()
+        return state
 
     @staticmethod
-    def _fresh(next_update: datetime, now: datetime) -> bool:
-        return next_update - now > CRL_REFRESH_MARGIN
+    def _due(version: tuple[int, datetime], now: datetime) -> bool:
+        number, next_update = version
+        return number == 0 or next_update - now <= CRL_REFRESH_MARGIN
 
     def publish_crl(self, now: datetime) -> CrlState:
-        """Publish the next CRL over every recorded revocation."""
+        """Publish the next CRL over every recorded revocation (whether due or not)."""
         state = crud.publish_crl(self._engine, self._crl_builder(now))
         self._published_here()
         return state
@@ -98,17 +136,22 @@ class StoredAuthority:
             self._published += 1
             self._version = None  # this replica's own revocation counts at once
 
-    def trust_root(self, now: datetime) -> tuple[TrustRoot, Verifier]:
-        """This publisher's trust root (root, issuing CA, log key, current CRL) and its verifier.
+    def trust_root(self) -> tuple[TrustRoot, Verifier]:
+        """This publisher's trust root (root, issuing CA, log key, stored CRL) and its verifier.
 
-        The current CRL's number is read at most once per ``crl_check_seconds`` (a revocation on
-        another replica counts within that time, one through this replica at once); the CRL's
-        bytes are read, and the verifier rebuilt, only when that number changed.
+        A read, never a write: the stored CRL is used as it is, even past its nextUpdate (the
+        verifier then reports ``certificate.crl.stale``); :meth:`refresh_crl` re-issues it. The
+        CRL's number is read at most once per ``crl_check_seconds`` (a CRL published on another
+        replica counts within that time, one published here at once); the CRL's bytes are read,
+        and the verifier rebuilt, only when that number changed.
+
+        Raises:
+            CrlMissingError: No CRL is stored (the service publishes one at start).
         """
-        hit = self._still_current(self._crl_version(), now)
+        hit = self._still_current(self._crl_version())
         if hit is not None:
             return hit
-        state = self.current_crl(now)
+        state = self.stored_crl()
         with self._lock:
             if self._cached is None or self._cached[0] != state.crl_number:
                 crl = x509.load_der_x509_crl(state.crl_der)
@@ -116,14 +159,14 @@ class StoredAuthority:
                 self._cached = (state.crl_number, trust, Verifier(trust))
             return self._cached[1], self._cached[2]
 
-    def held_trust_root(self, now: datetime) -> tuple[TrustRoot, Verifier] | None:
-        """What :meth:`trust_root` answers at ``now`` when it needs no database read (the CRL
-        number read last is recent and the cached trust root is of that CRL and fresh), else None:
-        callable on the event loop."""
+    def held_trust_root(self) -> tuple[TrustRoot, Verifier] | None:
+        """What :meth:`trust_root` answers when it needs no database read (the CRL number read
+        last is recent and the cached trust root is of that CRL), else None: callable on the
+        event loop."""
         known = self._version
         if known is None or self._clock() - known[0] >= self._check_seconds:
             return None
-        return self._still_current(known[1], now)
+        return self._still_current(known[1])
 
     def _crl_version(self) -> tuple[int, datetime] | None:
         """The CRL's number and nextUpdate, read again only when the last read is too old."""
@@ -139,15 +182,12 @@ class StoredAuthority:
         return version
 
     def _still_current(
-        self, version: tuple[int, datetime] | None, now: datetime
+        self, version: tuple[int, datetime] | None
     ) -> tuple[TrustRoot, Verifier] | None:
-        """The cached trust root and verifier if the CRL ``version`` is theirs and still fresh."""
+        """The cached trust root and verifier if the CRL ``version`` is theirs."""
         with self._lock:
             cached = self._cached
-        if cached is None or version is None:
-            return None
-        number, next_update = version
-        if number != cached[0] or not self._fresh(next_update, now):
+        if cached is None or version is None or version[0] != cached[0]:
             return None
         return cached[1], cached[2]
 

@@ -72,7 +72,7 @@ def check_for_log(service: Service, bundle: Bundle, now: datetime) -> Verificati
     Raises:
         ApiError: 422 with the verification code of the first failed step (digest aside).
     """
-    trust, _ = service.authority.trust_root(now)
+    trust, _ = service.authority.trust_root()
     verifier = Verifier(dataclasses.replace(trust, require_log=False))
     result = verifier.check(b"", bundle, UnsafeAcceptAnyIdentity(), at=now)
     error = refusal(result)

@@ -86,7 +86,7 @@ def request_policy(document: object | None) -> Policy | None:
 def verified(service: Service, check: Callable[[Moment], V]) -> V:
     """Run ``check`` at one clock reading against this publisher's trust root, and count it."""
     now = utc_now()
-    trust, verifier = service.authority.trust_root(now)
+    trust, verifier = service.authority.trust_root()
     return _counted(service, check(Moment(now, trust, verifier)))
 
 
@@ -118,11 +118,10 @@ def verify_bundle_held(
     nothing."""
     if policy is not None and service.settings.trust_store is not None:
         return None
-    now = utc_now()
-    held = service.authority.held_trust_root(now)
+    held = service.authority.held_trust_root()
     if held is None:
         return None
-    moment = Moment(now, *held)
+    moment = Moment(utc_now(), *held)
     return _counted(service, _check(service, moment, content, parse_bundle(bundle), policy))
 
 

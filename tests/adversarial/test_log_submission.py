@@ -328,7 +328,7 @@ def test_a_stale_authors_signature_resubmitted_without_keyid_stays_stale(api: Ap
     stripped = _with_signature(bundle, sig=bundle["dsseEnvelope"]["signatures"][0]["sig"])
     answer = Bundle.from_decoded(_submit(api, stripped).json()["bundle"])
     later = datetime.fromtimestamp(logged_at, UTC) + timedelta(minutes=2)
-    _, verifier = api.service.authority.trust_root(later)
+    _, verifier = api.service.authority.trust_root()
     policy = AllOf((Identity(AUTHOR), MaxAge(timedelta(minutes=1))))
     result = verifier.check(REVIEW.encode(), answer, policy, at=later)
     assert [f.code for f in result.failures] == ["policy.age.exceeded"]

@@ -55,8 +55,8 @@ class _Republishing:
     def __init__(self, real: Any, victim: TrustRoot) -> None:
         self.real, self.victim = real, victim
 
-    def trust_root(self, at: datetime) -> tuple[TrustRoot, Verifier]:
-        own, _ = self.real.trust_root(at)
+    def trust_root(self) -> tuple[TrustRoot, Verifier]:
+        own, _ = self.real.trust_root()
         doctored = replace(
             own,
             roots=(*own.roots, *self.victim.roots),
@@ -80,7 +80,7 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
         # is revoked whichever second the log and the revocation fall in
         stolen_since = datetime.now(UTC) - timedelta(days=1)
         service.authority.revoke(leaf, _key_compromise(), stolen_since, datetime.now(UTC))
-        victim, _ = service.authority.trust_root(datetime.now(UTC))
+        victim, _ = service.authority.trust_root()
         distribution = mirror.service.distribution
         distribution._authority = _Republishing(distribution._authority, victim)  # type: ignore[union-attr]
         distribution.refresh(datetime.now(UTC))  # type: ignore[union-attr]

@@ -68,7 +68,7 @@ def test_a_failure_between_revoking_and_publishing_applies_neither(
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     authority = StoredAuthority(engine, load_publisher(home, PASSPHRASE.encode()))
-    authority.current_crl(now)
+    authority.refresh_crl(now)
     leaf = _issued(authority, now)
     before = _state(engine)
 

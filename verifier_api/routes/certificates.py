@@ -76,8 +76,8 @@ def revoke_certificate(request: RevocationRequest, service: ServiceDep, _key: Ad
     responses={200: {"content": {"application/pkix-crl": {}}}},
 )
 def crl(service: ServiceDep) -> Response:
-    """The current CRL (DER), signed by the issuing CA."""
-    state = service.authority.current_crl(utc_now())
+    """The stored CRL (DER), signed by the issuing CA; a read (the CRL refresher re-issues it)."""
+    state = service.authority.stored_crl()
     return Response(state.crl_der, media_type="application/pkix-crl")
 
 
@@ -87,6 +87,6 @@ def crl(service: ServiceDep) -> Response:
     responses={200: {"content": {TRUST_ROOT_MEDIA_TYPE: {}}}},
 )
 def trust_root(service: ServiceDep) -> Response:
-    """This publisher's trust root: root and issuing CA, log key, current CRL."""
-    trust, _ = service.authority.trust_root(utc_now())
+    """This publisher's trust root: root and issuing CA, log key, stored CRL."""
+    trust, _ = service.authority.trust_root()
     return Response(trust.to_json(), media_type="application/json")

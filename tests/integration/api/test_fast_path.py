@@ -331,5 +331,5 @@ def test_a_trust_root_not_held_or_a_trust_store_to_read_is_verified_off_the_loop
 class _NotHeld:
     """An authority whose trust root is never held in memory."""
 
-    def held_trust_root(self, _now: object) -> None:
+    def held_trust_root(self) -> None:
         return None

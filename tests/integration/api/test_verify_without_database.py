@@ -10,7 +10,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -164,12 +164,12 @@ def test_crl_of_another_replica_counts_after_the_check_interval(cached: Api) -> 
     here = StoredAuthority(engine, publisher, crl_check_seconds=5, clock=clock)
     other = StoredAuthority(engine, publisher)  # another replica over the same database
     now = datetime.now(UTC).replace(microsecond=0)
-    before = here.trust_root(now)[0].crls[0]
+    before = here.trust_root()[0].crls[0]
     other.publish_crl(now)
     clock.now += 4.9
-    assert here.trust_root(now)[0].crls[0] == before  # the stated staleness: at most 5 seconds
+    assert here.trust_root()[0].crls[0] == before  # the stated staleness: at most 5 seconds
     clock.now += 0.2
-    after = here.trust_root(now)[0].crls[0]
+    after = here.trust_root()[0].crls[0]
     assert after != before
 
 
@@ -177,9 +177,9 @@ def test_crl_published_by_this_replica_counts_at_once(cached: Api) -> None:
     engine, publisher = cached.service.engine, cached.service.publisher
     here = StoredAuthority(engine, publisher, crl_check_seconds=300, clock=FakeClock())
     now = datetime.now(UTC).replace(microsecond=0)
-    before = here.trust_root(now)[0].crls[0]
+    before = here.trust_root()[0].crls[0]
     here.publish_crl(now)
-    assert here.trust_root(now)[0].crls[0] != before
+    assert here.trust_root()[0].crls[0] != before
 
 
 def test_the_held_trust_root_is_what_trust_root_answers_without_a_database_read(
@@ -189,8 +189,8 @@ def test_the_held_trust_root_is_what_trust_root_answers_without_a_database_read(
     clock = FakeClock()
     here = StoredAuthority(engine, publisher, crl_check_seconds=5, clock=clock)
     now = datetime.now(UTC).replace(microsecond=0)
-    assert here.held_trust_root(now) is None  # nothing read yet
-    read = here.trust_root(now)
+    assert here.held_trust_root() is None  # nothing read yet
+    read = here.trust_root()
     statements: list[str] = []
 
     def record(*args: Any) -> None:
@@ -198,17 +198,16 @@ def test_the_held_trust_root_is_what_trust_root_answers_without_a_database_read(
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        held = here.held_trust_root(now)
+        held = here.held_trust_root()
         clock.now += 5
-        due = here.held_trust_root(now)
+        due = here.held_trust_root()
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert held is not None and held[0] is read[0] and held[1] is read[1]
     assert (due, statements) == (None, [])  # the CRL number is due to be read again
-    assert here.trust_root(now) == read
-    assert here.held_trust_root(now + timedelta(days=400)) is None  # the CRL is not fresh then
+    assert here.trust_root() == read
     here.publish_crl(now)
-    assert here.held_trust_root(now) is None  # this replica's own CRL counts at once
+    assert here.held_trust_root() is None  # this replica's own CRL counts at once
 
 
 def test_memory_rate_limit_is_per_process() -> None:
