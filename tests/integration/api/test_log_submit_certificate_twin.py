@@ -94,7 +94,7 @@ def _leaf_der(document: dict[str, Any]) -> bytes:
 
 
 def _verifies(api: Api, document: dict[str, Any]) -> bool:
-    trust = api.service.authority.trust_root(datetime.now(UTC))[0]
+    trust = api.service.authority.trust_root()[0]
     result = Verifier(trust).check(
         REVIEW.encode(), Bundle.from_json(document), UnsafeAcceptAnyIdentity(), at=datetime.now(UTC)
     )
