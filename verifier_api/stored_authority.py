@@ -35,16 +35,25 @@ from provenance.identity import (
     revoke,
 )
 from verifier_api import crud
+from verifier_api.errors import ApiError
 from verifier_api.models import CrlState
 from verifier_api.publisher import Publisher, crl_url
-from verifier_api.service_errors import ServiceError
 
 CRL_REFRESH_MARGIN = timedelta(days=1)
 """A CRL this close to its nextUpdate is re-issued by :meth:`StoredAuthority.refresh_crl`."""
 
 
-class CrlMissingError(ServiceError):
-    """No CRL is stored: the service publishes one at start, before it serves a request."""
+CRL_UNAVAILABLE = "crl.unavailable"
+CRL_RETRY_SECONDS = 5
+
+
+class CrlMissingError(ApiError):
+    """No CRL is stored: the service publishes one at start, before it serves a request, so the
+    row went away under it (a DELETE, a restore); 503 ``crl.unavailable`` until the CRL refresher
+    publishes one again."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(503, CRL_UNAVAILABLE, message, {"Retry-After": str(CRL_RETRY_SECONDS)})
 
 
 class StoredAuthority:
@@ -81,7 +90,9 @@ class StoredAuthority:
         """
         state = crud.read_crl(self._engine)
         if state is None or not state.crl_der:
-            raise CrlMissingError("no CRL is stored yet: the service publishes one at start")
+            raise CrlMissingError(
+                "no CRL is stored: the CRL refresher publishes one at its next run; retry later"
+            )
         return state
 
     def refresh_crl(self, now: datetime) -> CrlState | None:
