@@ -17,10 +17,24 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from provenance import printable
+from verifier_api.errors import database_fault
 from verifier_api.models import CrlState
 from verifier_api.stored_authority import StoredAuthority
 
 logger = logging.getLogger(__name__)
+
+
+def _reason(exc: Exception) -> str:
+    """One line naming the fault: a database's stable code and the driver's reason (never the SQL
+    or its values), else the exception's class and first line."""
+    if isinstance(exc, SQLAlchemyError):
+        code, _ = database_fault(exc)
+        orig = getattr(exc, "orig", None) or exc
+        return f"{code}: {type(orig).__name__}: {printable((str(orig).splitlines() or [''])[0])}"
+    return f"{type(exc).__name__}: {printable((str(exc).splitlines() or [''])[0])}"
 
 
 class CrlRefresher:
@@ -49,8 +63,12 @@ class CrlRefresher:
         (logged: the next wake-up tries again)."""
         try:
             return self._authority.refresh_crl(self._clock())
-        except Exception:  # any fault waits for the next wake-up; the thread must live on
-            logger.exception("the CRL refresh failed; it is tried again in %ss", self._interval)
+        except Exception as exc:  # any fault waits for the next wake-up; the thread must live on
+            logger.error(
+                "the CRL refresh failed (%s); it is tried again in %ss",
+                _reason(exc),
+                self._interval,
+            )
             return None
 
     def start(self) -> None:
