@@ -164,9 +164,10 @@ def load_certificate_der(der: bytes) -> x509.Certificate:
         certificate = x509.load_der_x509_certificate(der)
     except x509.InvalidVersion as exc:
         raise ValueError(str(exc)) from exc
-    tbs = certificate.tbs_certificate_bytes
+    tbs_at = _der_content_start(der, 0)  # pyca parsed it: the DER is well formed
+    tbs_end = _der_end(der, tbs_at)
     bits = _der_tlv(0x03, b"\x00" + certificate.signature)
-    if der != _der_tlv(0x30, tbs + _tbs_signature_algorithm(tbs) + bits):
+    if der[tbs_end:] != _tbs_signature_algorithm(der, tbs_at) + bits:
         raise ValueError(
             "certificate encoded otherwise outside its signed part (expected the TBS signature "
             "algorithm, then the signature with no unused bits)"
@@ -184,14 +185,14 @@ def _der_tlv(tag: int, body: bytes) -> bytes:
     return bytes((tag, 0x80 | len(length))) + length + body
 
 
-def _tbs_signature_algorithm(tbs: bytes) -> bytes:
-    """The encoded AlgorithmIdentifier in a TBS that pyca parsed (so the DER is well formed):
-    after the optional [0] version and the serial number."""
-    at = _der_content_start(tbs, 0)
-    if tbs[at] == 0xA0:  # [0] EXPLICIT version
-        at = _der_end(tbs, at)
-    at = _der_end(tbs, at)  # serialNumber
-    return tbs[at : _der_end(tbs, at)]
+def _tbs_signature_algorithm(der: bytes, tbs_at: int) -> bytes:
+    """The encoded AlgorithmIdentifier in the TBS at ``tbs_at`` of a certificate pyca parsed (so
+    the DER is well formed): after the optional [0] version and the serial number."""
+    at = _der_content_start(der, tbs_at)
+    if der[at] == 0xA0:  # [0] EXPLICIT version
+        at = _der_end(der, at)
+    at = _der_end(der, at)  # serialNumber
+    return der[at : _der_end(der, at)]
 
 
 def _der_content_start(data: bytes, at: int) -> int:
