@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 import rfc8785
@@ -100,7 +100,10 @@ def _lone_surrogate_path(value: Any) -> str | None:
 
 
 def _first_path(
-    value: Any, found: Callable[[Any], str | None], checked: type | tuple[type, ...]
+    value: Any,
+    found: Callable[[Any], str | None],
+    checked: type | tuple[type, ...],
+    levels: int | None = None,
 ) -> str | None:
     """What ``found`` says of the first item it finds, and where it is (``the string at $.a``).
 
@@ -108,6 +111,8 @@ def _first_path(
     that are instances of ``checked`` are looked at, and only exact dicts and lists entered. Only
     the open containers are held (an iterator each, and the key or index that led there): the path
     is written out for the item found alone, so memory is bounded by the nesting, not the size.
+    With ``levels``, nothing nested deeper than that is looked at (the items of the first
+    ``levels`` levels of a value a caller built with a cycle are finitely many).
     """
     what = found(value)
     if what is not None or type(value) not in _CONTAINERS:
@@ -120,7 +125,7 @@ def _first_path(
                 what = found(child)
                 if what is not None:
                     return f"{what} {_path([*steps, step])}"
-                if type(child) in _CONTAINERS:
+                if type(child) in _CONTAINERS and (levels is None or len(frames) < levels):
                     steps.append(step)
                     frames.append(_children_last_first(child))
                     break
@@ -148,16 +153,28 @@ def _lone_surrogate_at(item: Any) -> str | None:
     return None
 
 
-def _json_depth(value: Any) -> int | None:
-    """How deep ``value`` nests containers (0 for a scalar), if it is made only of what
-    :func:`loads_strict` produces: the exact types of :data:`_JSON_TYPES` (no subclass, no
-    tuple), str keys, finite floats, integers within +-(2**53-1); else None.
+@dataclass(frozen=True)
+class _Walk:
+    """What :func:`_json_walk` found: the nesting ``depth`` (0 for a scalar) of a value made only
+    of JSON; else ``not_json`` (a foreign value within the ``depth`` levels walked) or
+    ``too_many`` (more items than the budget within those levels)."""
+
+    depth: int
+    not_json: bool = False
+    too_many: bool = False
+
+
+def _json_walk(value: Any, budget: int) -> _Walk:
+    """Check that ``value`` is made only of what :func:`loads_strict` produces (the exact types
+    of :data:`_JSON_TYPES`, no subclass or tuple; str keys, finite floats, integers within
+    +-(2**53-1)) and find how deep it nests, stopping once more than ``budget`` items are reached:
+    each item is at least one byte of the compact text, so such a value is larger than a cap of
+    ``budget`` bytes (a value a caller built with a cycle always is; it is walked no further).
 
     Level by level, a few C calls per container (the set of its children's types) and none per
-    scalar unless the container holds an integer, a float or a container. A value a caller built
-    with a cycle is not bounded here (nor by the C encoder's step-by-step fallback).
+    scalar unless the container holds an integer, a float or a container.
     """
-    depth = -1
+    depth, seen = -1, 0
     level: list[Any] = [[value]]  # the children of each container of this level
     while level:
         depth += 1
@@ -167,16 +184,19 @@ def _json_depth(value: Any) -> int | None:
             if kinds <= _LEAVES:
                 continue
             if not (kinds <= _JSON_TYPES and _exact_numbers(children, kinds)):
-                return None
+                return _Walk(depth, not_json=True)
             for child in children:
                 if type(child) is dict:
                     if not _STR.issuperset(map(type, child)):
-                        return None
+                        return _Walk(depth, not_json=True)
                     deeper.append(child.values())
                 elif type(child) is list:
                     deeper.append(child)
+        seen += sum(map(len, deeper))
+        if seen > budget:
+            return _Walk(depth + 1, too_many=True)
         level = deeper
-    return depth
+    return _Walk(depth)
 
 
 _LEAVES = frozenset({str, bool, type(None)})
@@ -422,9 +442,13 @@ def check_decoded(value: Any, *, max_bytes: int, max_depth: int) -> None:
             ``expected ..., found ... at $.path``), nested too deeply or holding a lone surrogate.
         TooLargeError: Larger than ``max_bytes`` (checked after the types, before the rest).
     """
-    depth = _json_depth(value)
-    if depth is None:
-        raise StrictDecodeError(_first_path(value, _not_json_at, object) or _EXPECTED_JSON)
+    walk = _json_walk(value, max_bytes)
+    if walk.not_json:
+        where = _first_path(value, _not_json_at, object, levels=walk.depth)
+        raise StrictDecodeError(where or _EXPECTED_JSON)
+    if walk.too_many:
+        _refuse_too_large(value, max_bytes)
+    depth = walk.depth
     if depth <= max_depth and _within_size(value, max_bytes):
         return
     size = compact_json_size(value)
@@ -435,6 +459,25 @@ def check_decoded(value: Any, *, max_bytes: int, max_depth: int) -> None:
     where = _lone_surrogate_path(value)
     if where is not None:
         raise StrictDecodeError(f"lone surrogate in {where} (not I-JSON)")
+
+
+_SIZE_COUNT_FACTOR = 16
+_SIZE_COUNT_FLOOR = 1 << 16
+"""A value with more items than its cap has its size counted exactly up to 16 times the cap (at
+least 64 KiB): a value a caller built with a cycle has no size."""
+
+
+def _refuse_too_large(value: Any, max_bytes: int) -> NoReturn:
+    """Raise for a value with more items than ``max_bytes``: its size, counted up to
+    :data:`_SIZE_COUNT_FACTOR` times the cap (at least 64 KiB; a cycle has no end).
+
+    Raises:
+        TooLargeError: Always.
+    """
+    bound = _SIZE_COUNT_FACTOR * max(max_bytes, _SIZE_COUNT_FLOOR)
+    size = compact_json_size(value, cap=bound)
+    told = f"{size} bytes" if size <= bound else f"more than {bound} bytes"
+    raise TooLargeError(f"document of {told} exceeds the cap of {max_bytes}")
 
 
 _COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -460,11 +503,13 @@ def _within_size(value: Any, max_bytes: int) -> bool:
         return False
 
 
-def compact_json_size(value: Any) -> int:
-    """The length in bytes of ``value``'s compact UTF-8 JSON text, computed without writing it."""
+def compact_json_size(value: Any, cap: int | None = None) -> int:
+    """The length in bytes of ``value``'s compact UTF-8 JSON text, computed without writing it;
+    with ``cap``, the count so far as soon as it passes the cap (a value a caller built with a
+    cycle has no end)."""
     total = 0
     stack = [value]
-    while stack:
+    while stack and (cap is None or total <= cap):
         item = stack.pop()
         if isinstance(item, str):
             total += _string_size(item)
