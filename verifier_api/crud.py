@@ -12,7 +12,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import Table, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -360,11 +360,13 @@ def other_certificate_submission(
     engine: Engine, signature_sha256: str, signer_sha256: str
 ) -> LogSubmission | None:
     """A submission of the same signature under another signer (another certificate of its
-    key: a signature verifies under one key), logged or being logged, or None."""
+    key: a signature verifies under one key), logged or being logged, or None: a logged one
+    first, else the latest claimed (a claim left by a request that died hides neither)."""
     query = (
         select_rows(LogSubmission)
         .where(col(LogSubmission.signature_sha256) == signature_sha256)
         .where(col(LogSubmission.signer_sha256) != signer_sha256)
+        .order_by(col(LogSubmission.log_index).is_(None), col(LogSubmission.claimed_at).desc())
         .limit(1)
     )
     with Session(engine) as session:
@@ -404,11 +406,14 @@ def log_claims(
 ) -> list[int]:
     """Settle a log batch's claims in its append's transaction, holding the log's lock.
 
-    Locks the claims still held by the requests that queued them (``SELECT ... FOR UPDATE``: a
-    takeover waits for the append to end, then finds the index), leaves out each entry whose claim
-    is no longer that one (taken over by a retry, or released) and writes each other submission's
-    log index and keyid into its claim, so that the claim has its index exactly when the append
-    commits.
+    Locks every claim of the batch's signatures, under any signer (``SELECT ... FOR UPDATE``: a
+    takeover waits for the append to end, then finds the index) and admits a submission's entry
+    only if its own claim is still the one that queued it (not taken over by a retry, nor
+    released), no claim of its signature under any signer (another certificate of its key) has a
+    log index, and no entry of the batch before it has its signature: a signature gets one entry.
+    Writes each admitted entry's log index and keyid into its claim, so that the claim has its
+    index exactly when the append commits. The claim of an entry left out is left as it is (its
+    request releases it if it is still its own: nothing of it was logged).
 
     Args:
         connection: The append's transaction.
@@ -419,16 +424,20 @@ def log_claims(
         The positions in ``claims`` of the entries to append.
     """
     table = _submissions()
-    wanted = [claim for claim in claims if claim is not None]
-    held = _held_claims(connection, table, wanted)
+    rows = _signature_claims(connection, table, [c for c in claims if c is not None])
+    held = {(s, g): at for (s, g), (at, index) in rows.items() if index is None}
+    logged_signatures = {s for (s, _g), (_at, index) in rows.items() if index is not None}
     kept: list[int] = []
     logged: list[dict[str, Any]] = []
     for position, claim in enumerate(claims):
         if claim is not None:
             key = (claim.signature_sha256, claim.signer_sha256)
             if held.get(key) != utc(claim.claimed_at):
-                continue
+                continue  # taken over or released: its new holder logs it
             del held[key]  # one entry per claim
+            if claim.signature_sha256 in logged_signatures:
+                continue  # logged under another signer, or by an entry before it in the batch
+            logged_signatures.add(claim.signature_sha256)
             logged.append(
                 {"s": key[0], "g": key[1], "i": first_index + len(kept), "k": claim.keyid}
             )
@@ -444,32 +453,34 @@ def log_claims(
     return kept
 
 
-def _held_claims(
+SIGNATURES_PER_QUERY = 500
+"""How many signatures one claim lookup names (``IN``): far below SQLite's and PostgreSQL's
+limits on bound parameters, whatever the batch size."""
+
+
+def _signature_claims(
     connection: Connection, table: Table, claims: Sequence[Claim]
-) -> dict[tuple[str, str], datetime]:
-    """The ``claimed_at`` of each of ``claims`` still held (no index yet, the same
-    ``claimed_at``), by key, locked."""
-    if not claims:
-        return {}
-    query = (
-        select(table.c.signature_sha256, table.c.signer_sha256, table.c.claimed_at)
-        .where(table.c.log_index.is_(None))
-        .where(
-            or_(
-                *(
-                    and_(
-                        table.c.signature_sha256 == claim.signature_sha256,
-                        table.c.signer_sha256 == claim.signer_sha256,
-                        table.c.claimed_at == utc(claim.claimed_at),
-                    )
-                    for claim in claims
-                )
+) -> dict[tuple[str, str], tuple[datetime, int | None]]:
+    """Every claim of the signatures of ``claims`` under any signer, locked: its ``claimed_at``
+    and log index by (signature, signer). No query without claims (a ``/v1/sign`` batch)."""
+    signatures = sorted({claim.signature_sha256 for claim in claims})
+    found: dict[tuple[str, str], tuple[datetime, int | None]] = {}
+    for start in range(0, len(signatures), SIGNATURES_PER_QUERY):
+        chunk = signatures[start : start + SIGNATURES_PER_QUERY]
+        query = (
+            select(
+                table.c.signature_sha256,
+                table.c.signer_sha256,
+                table.c.claimed_at,
+                table.c.log_index,
             )
+            .where(table.c.signature_sha256.in_(chunk))
+            .with_for_update()
         )
-        .with_for_update()
-    )
-    rows = connection.execute(query)
-    return {(row.signature_sha256, row.signer_sha256): utc(row.claimed_at) for row in rows}
+        for row in connection.execute(query):
+            key = (row.signature_sha256, row.signer_sha256)
+            found[key] = (utc(row.claimed_at), row.log_index)
+    return found
 
 
 def release_submission(engine: Engine, claim: Claim) -> None:

@@ -11,8 +11,9 @@ request reads nothing from the database after its commit. The requests awaiting 
 
 An entry of ``POST /v1/log/entries`` is queued with its submission's claim: a batch holding such
 entries settles their claims in its own transaction (:func:`~verifier_api.crud.log_claims`), so
-an entry whose claim was taken over while it waited is not appended, and a claim has its index
-exactly when its entry is committed. A batch of ``/v1/sign`` entries sends nothing more.
+an entry whose claim was taken over while it waited, or whose signature was logged under another
+certificate of its key meanwhile, is not appended, and a claim has its index exactly when its
+entry is committed. A batch of ``/v1/sign`` entries sends nothing more.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ _Awaited = tuple[asyncio.Future[TlogEntry], Outcome]
 
 class ClaimLostError(LogError):
     """The entry was not appended: its submission's claim was taken over by a retry (or
-    released) while it waited; the claim's new holder logs it."""
+    released) while it waited, and the claim's new holder logs it; or its signature was logged
+    under another signer (another certificate of its key) meanwhile, or by an entry before it in
+    its batch."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,8 @@ class LogSequencer:
         if nobody waits for it any more.
 
         With ``claim`` (a submission's), the entry is appended only if that claim still holds
-        when its batch commits, and the claim gets its index in that commit; else its future
+        when its batch commits and its signature has no entry yet under any signer (nor one
+        before it in the batch), and the claim gets its index in that commit; else its future
         fails with :class:`ClaimLostError`."""
         logged: Future[TlogEntry] = Future()
         entry = self._new_entry(envelope_sha256, signer_sha256, certificate_der)
@@ -195,7 +199,10 @@ class LogSequencer:
             self._on_commit(appended)
         if appended < len(batch):
             logger.warning("%d log entries' claims were taken over", len(batch) - appended)
-        lost = ClaimLostError("this signature's claim was taken over by another request meanwhile")
+        lost = ClaimLostError(
+            "this signature's claim was taken over by another request, or the signature was "
+            "logged under another certificate of its key, meanwhile"
+        )
         _settle(batch, [lost if entry is None else entry for entry in logged])
 
     def _append(self, batch: list[_Pending]) -> Sequence[TlogEntry | None]:

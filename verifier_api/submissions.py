@@ -88,8 +88,9 @@ def submit_bundle(service: Service, bundle: Bundle, now: datetime) -> LoggedBund
         ApiError: 422 (the bundle does not verify; ``log.signed_by_service`` for a signature of
             this signing service without its entry), 409 ``log.pending`` (the same signature is
             being logged by another request right now, or one took this request's claim over
-            while its entry waited), 409 ``log.certificate_conflict`` (it is
-            logged under another certificate of its key).
+            while its entry waited, or it was logged under another certificate of its key while
+            its entry waited: a retry gets ``log.certificate_conflict``), 409
+            ``log.certificate_conflict`` (it is logged under another certificate of its key).
         LogError: The log did not commit the entry (503 ``log.unavailable``).
     """
     result = check_for_log(service, bundle, now)
@@ -120,6 +121,7 @@ def submit_bundle(service: Service, bundle: Bundle, now: datetime) -> LoggedBund
             "the log has not committed the entry yet; retry later to get its entry"
         ) from exc
     except ClaimLostError as exc:
+        crud.release_submission(service.engine, claim)  # if still its own: nothing was logged
         raise _pending() from exc
     except LogError:
         crud.release_submission(service.engine, claim)
@@ -129,13 +131,13 @@ def submit_bundle(service: Service, bundle: Bundle, now: datetime) -> LoggedBund
 
 def _settle_later(service: Service, claim: crud.Claim) -> Callable[[Future[TlogEntry]], None]:
     """What settles the claim of an entry still queued when its request stopped waiting: no
-    claim once its batch failed (nothing was logged), so that a retry logs it. A committed entry
-    settled its claim in its own transaction (a retry gets that entry, never a second one with a
-    later log time), and a claim taken over is its new holder's."""
+    claim once its batch failed or left it out (nothing of it was logged), so that a retry logs it
+    or is refused. A committed entry settled its claim in its own transaction (a retry gets that
+    entry, never a second one with a later log time), and a claim taken over is its new holder's
+    (the release deletes only this request's own claim without an index)."""
 
     def settle(logged: Future[TlogEntry]) -> None:
-        error = logged.exception()
-        if isinstance(error, LogError) and not isinstance(error, ClaimLostError):
+        if isinstance(logged.exception(), LogError):
             crud.release_submission(service.engine, claim)
 
     return settle

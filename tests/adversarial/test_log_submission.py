@@ -334,3 +334,27 @@ def test_a_stale_authors_signature_resubmitted_without_keyid_stays_stale(api: Ap
     assert [f.code for f in result.failures] == ["policy.age.exceeded"]
     entry = answer.tlog_entries[0]
     assert (entry.log_index, entry.integrated_time) == (first.json()["logIndex"], logged_at)
+
+
+def test_a_signature_logged_under_another_certificate_is_refused_despite_a_dead_claim_of_it(
+    api: Api,
+) -> None:
+    """A claim without an index left by a request that died (here under a signer whose digest
+    sorts first) must not hide the entry under another certificate: the submission is refused
+    409 ``log.certificate_conflict`` at once, not queued, left out and answered ``log.pending``
+    at every retry."""
+    key = generate_key(KeyType.P256)
+    bundle = _signed(key, _certify(api, key))
+    signature, _signer = _digests(bundle)
+    died = datetime.now(UTC) - timedelta(minutes=3)
+    assert crud.claim_submission(api.service.engine, signature, "0" * 64, now=died) is None
+    logged = _submit(api, bundle.to_json())
+    assert logged.status_code == 201, logged.text
+    renewed = dataclasses.replace(bundle, certificates=tuple(_certify(api, key)))
+    size = _size(api)
+    for _attempt in range(2):
+        response = _submit(api, renewed.to_json())
+        assert response.status_code == 409, response.text
+        assert response.json()["error"]["code"] == "log.certificate_conflict"
+        assert str(logged.json()["logIndex"]) in response.json()["error"]["message"]
+    assert _size(api) == size
