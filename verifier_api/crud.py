@@ -356,6 +356,14 @@ def claim_submission(
     return found
 
 
+def find_submission(
+    engine: Engine, signature_sha256: str, signer_sha256: str
+) -> LogSubmission | None:
+    """The claim of one signature under one signer, logged or being logged, or None."""
+    with Session(engine) as session:
+        return session.get(LogSubmission, (signature_sha256, signer_sha256))
+
+
 def other_certificate_submission(
     engine: Engine, signature_sha256: str, signer_sha256: str
 ) -> LogSubmission | None:

@@ -14,6 +14,7 @@ proven up to the current checkpoint. The signing service's own signatures are lo
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from provenance import (
     Verifier,
     verifying_key_from_cryptography,
 )
+from provenance.identity.profile import certificate_twins, load_certificate_der
 from provenance.tlog import TlogEntry, signer_binding
 from verifier_api import crud, sequencer
 from verifier_api.errors import ApiError
@@ -100,9 +102,11 @@ def submit_bundle(service: Service, bundle: Bundle, now: datetime) -> LoggedBund
     if not bundle.certificates:
         raise ApiError(422, Code.KEY_UNTRUSTED, "the bundle is not logged: it names no certificate")
     bundle = _as_issued(service, bundle)
+    signature_hex = bundle.envelope.signature_sha256().hex()
+    bundle = _as_claimed_twin(service, bundle, signature_hex)
     key = verifying_key_from_cryptography(bundle.certificates[0].public_key())
     signer_sha256, certificate_der = signer_binding(bundle.certificates, key)
-    signature_hex, signer_hex = bundle.envelope.signature_sha256().hex(), signer_sha256.hex()
+    signer_hex = signer_sha256.hex()
     existing = _claim(service, signature_hex, signer_hex, now)
     if existing is not None:
         index, keyid = existing
@@ -156,6 +160,18 @@ def _as_issued(service: Service, bundle: Bundle) -> Bundle:
     if issued.tbs_certificate_bytes != leaf.tbs_certificate_bytes:
         return bundle  # another certificate under this serial: verified, so logged as it is
     return dataclasses.replace(bundle, certificates=(issued, *bundle.certificates[1:]))
+
+
+def _as_claimed_twin(service: Service, bundle: Bundle, signature_hex: str) -> Bundle:
+    """The bundle with its leaf's twin (see :func:`certificate_twins`) when this signature was
+    claimed under that twin: the two are one certificate, so the submission is a repeat of that
+    claim (a leaf issued offline has no record for :func:`_as_issued` to restore)."""
+    for der in certificate_twins(bundle.certificates[0]):
+        signer_hex = hashlib.sha256(der).hexdigest()
+        if crud.find_submission(service.engine, signature_hex, signer_hex) is not None:
+            twin = load_certificate_der(der)
+            return dataclasses.replace(bundle, certificates=(twin, *bundle.certificates[1:]))
+    return bundle
 
 
 def _refuse_service_signature(service: Service, result: VerificationResult) -> None:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
@@ -174,6 +176,40 @@ def load_certificate_der(der: bytes) -> x509.Certificate:
         )
     remember_der(certificate, der)
     return certificate
+
+
+_ECDSA_ORDERS = (
+    0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,  # P-256
+    0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973,
+    int(
+        "01FF" + "FFFFFFFF" * 7 + "FFFFFFFA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E9"
+        "1386409",
+        16,
+    ),
+)
+"""The group orders of P-256, P-384 and P-521, the curves a CA's ECDSA key may be on."""
+
+
+def certificate_twins(certificate: x509.Certificate) -> tuple[bytes, ...]:
+    """The other DER encodings of ``certificate``'s signed part that a CA's ECDSA signature
+    allows: the TBS with the signature ``(r, n - s)`` for each curve order ``n`` above ``s`` (one
+    of them is the issuer's, and that twin validates as the certificate does). None for a
+    signature that is not ECDSA (RSA and Ed25519 signatures have no such twin).
+    """
+    if not isinstance(certificate.signature_algorithm_parameters, ec.ECDSA):
+        return ()
+    try:
+        r, s = decode_dss_signature(certificate.signature)
+    except ValueError:
+        return ()
+    der = certificate_der(certificate)
+    tbs_at = _der_content_start(der, 0)
+    signed_part = der[tbs_at : _der_end(der, tbs_at)] + _tbs_signature_algorithm(der, tbs_at)
+    return tuple(
+        _der_tlv(0x30, signed_part + _der_tlv(0x03, b"\x00" + encode_dss_signature(r, n - s)))
+        for n in _ECDSA_ORDERS
+        if 0 < s < n and n - s != s
+    )
 
 
 def _der_tlv(tag: int, body: bytes) -> bytes:

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 
 from provenance.bundle import Bundle
 from provenance.identity import create_csr
+from provenance.identity.csr import issue_from_csr
 from provenance.keys import KeyType, generate_key
 from provenance.sign import Signer
 from provenance.statement import ContentPredicate
@@ -121,5 +122,39 @@ def test_a_twin_leaf_submitted_after_the_genuine_one_gets_the_same_entry(api: Ap
     attacker = _submit(api, _with_twin_leaf(genuine))
     assert author.status_code == 201, author.text
     assert attacker.status_code == 200, attacker.text
+    assert attacker.json()["logIndex"] == author.json()["logIndex"]
+    assert _leaf_der(attacker.json()["bundle"]) == _leaf_der(genuine)
+
+
+def _offline_authors_bundle(api: Api) -> dict[str, Any]:
+    """What ``prov ca issue`` on the publisher's CA gives an author (no record in the service's
+    database), signed by the author (found by the eighth attack)."""
+    key = generate_key(KeyType.P256)
+    now = datetime.now(UTC)
+    author = f"{BASE_URL}/u/offline-author"
+    chain = issue_from_csr(
+        api.service.publisher.authority, create_csr(key, author), author, now=now, days=90
+    )
+    predicate = ContentPredicate("text/plain", Canonicalization.TEXT_V1, now)
+    return Signer(key, list(chain)).sign(REVIEW.encode(), "review.txt", predicate).to_json()
+
+
+def test_a_twin_of_an_offline_issued_leaf_submitted_first_gives_the_author_its_entry(
+    api: Api,
+) -> None:
+    genuine = _offline_authors_bundle(api)
+    attacker = _submit(api, _with_twin_leaf(genuine))
+    author = _submit(api, genuine)
+    assert attacker.status_code == 201, attacker.text
+    assert author.status_code == 200, author.text
+    assert author.json()["logIndex"] == attacker.json()["logIndex"]
+    assert _verifies(api, author.json()["bundle"])  # it carries the logged twin
+
+
+def test_an_offline_issued_leaf_then_its_twin_get_the_one_entry(api: Api) -> None:
+    genuine = _offline_authors_bundle(api)
+    author = _submit(api, genuine)
+    attacker = _submit(api, _with_twin_leaf(genuine))
+    assert (author.status_code, attacker.status_code) == (201, 200), attacker.text
     assert attacker.json()["logIndex"] == author.json()["logIndex"]
     assert _leaf_der(attacker.json()["bundle"]) == _leaf_der(genuine)
