@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from provenance.identity.profile import load_certificate_der
+from provenance.identity.profile import certificate_twins, load_certificate_der
 from tests.shared import shared_dir
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -98,3 +99,27 @@ def _is_certificate(der: bytes) -> bool:
 def test_bytes_that_are_not_a_certificate_are_a_value_error() -> None:
     with pytest.raises(ValueError):
         load_certificate_der(b"\x30\x03\x02\x01\x00")
+
+
+@pytest.mark.parametrize("curve", [ec.SECP256R1(), ec.SECP384R1(), ec.SECP521R1()])
+def test_an_ecdsa_certificate_has_a_twin_that_validates_as_it_does(curve: ec.EllipticCurve) -> None:
+    key = ec.generate_private_key(curve)
+    certificate = load_certificate_der(_self_signed(key, hashes.SHA256(), without_extensions=False))
+    twins = [load_certificate_der(der) for der in certificate_twins(certificate)]
+    assert all(t.tbs_certificate_bytes == certificate.tbs_certificate_bytes for t in twins)
+    valid = []
+    for twin in twins:
+        try:
+            twin.verify_directly_issued_by(twin)
+            valid.append(twin)
+        except InvalidSignature:
+            pass
+    assert len(valid) == 1 and valid[0] != certificate
+
+
+@pytest.mark.parametrize("kind", ["rsa2048", "ed25519"])
+def test_a_certificate_not_signed_by_ecdsa_has_no_twin(kind: str) -> None:
+    make, algorithm = KEYS[kind]
+    assert callable(make)
+    certificate = load_certificate_der(_self_signed(make(), algorithm, without_extensions=False))
+    assert certificate_twins(certificate) == ()
