@@ -29,7 +29,7 @@ from provenance import (
     Verifier,
     verifying_key_from_cryptography,
 )
-from provenance.identity.profile import certificate_twins, load_certificate_der
+from provenance.identity import certificate_twins, load_certificate_der
 from provenance.tlog import TlogEntry, signer_binding
 from verifier_api import crud, sequencer
 from verifier_api.errors import ApiError

@@ -26,7 +26,12 @@ if TYPE_CHECKING:
     from provenance.identity.crl import build_crl, revoke
     from provenance.identity.csr import create_csr, issue_from_csr
     from provenance.identity.names import check_identity_text, parse_identity
-    from provenance.identity.profile import DOCUMENT_SIGNING, spki_sha256
+    from provenance.identity.profile import (
+        DOCUMENT_SIGNING,
+        certificate_twins,
+        load_certificate_der,
+        spki_sha256,
+    )
     from provenance.identity.revocation import RevocationReport, check_revocation
     from provenance.identity.rotation import (
         ROOT_CRL_DAYS,
@@ -57,6 +62,8 @@ _FACE = {
     "parse_identity": "provenance.identity.names",
     "DOCUMENT_SIGNING": "provenance.identity.profile",
     "spki_sha256": "provenance.identity.profile",
+    "certificate_twins": "provenance.identity.profile",
+    "load_certificate_der": "provenance.identity.profile",
     "RevocationReport": "provenance.identity.revocation",
     "check_revocation": "provenance.identity.revocation",
     "ROOT_CRL_DAYS": "provenance.identity.rotation",
@@ -85,6 +92,7 @@ __all__ = [
     "TrustRoot",
     "ValidatedChain",
     "build_crl",
+    "certificate_twins",
     "check_identity_text",
     "check_revocation",
     "check_root_key",
@@ -97,6 +105,7 @@ __all__ = [
     "issue_certificate",
     "issue_from_csr",
     "load_authority",
+    "load_certificate_der",
     "new_issuing_ca",
     "parse_identity",
     "revocations_of",
