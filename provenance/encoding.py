@@ -435,14 +435,16 @@ def check_decoded(value: Any, *, max_bytes: int, max_depth: int) -> None:
     built (a tuple, a subclass of float, int, str, dict or list, a non-str key) is refused: the C
     encoder writes it otherwise than the step-by-step checks measure it (a tuple as an array,
     ``float.__repr__`` and not the subclass's, a dict by its ``items()``), so the caps would be
-    judged on a text that is not the value's. The walk that checks this also finds the depth.
+    judged on a text that is not the value's. The walk that checks this also finds the depth; it
+    goes through at most 4 times ``max_bytes`` items (at least 64 Ki): a value with more (one
+    with a cycle among them) is too large whatever it holds.
 
     Raises:
         StrictDecodeError: Not made of the values :func:`loads_strict` produces (checked first:
             ``expected ..., found ... at $.path``), nested too deeply or holding a lone surrogate.
         TooLargeError: Larger than ``max_bytes`` (checked after the types, before the rest).
     """
-    walk = _json_walk(value, max_bytes)
+    walk = _json_walk(value, _SIZE_COUNT_FACTOR * max(max_bytes, _SIZE_COUNT_FLOOR))
     if walk.not_json:
         where = _first_path(value, _not_json_at, object, levels=walk.depth)
         raise StrictDecodeError(where or _EXPECTED_JSON)
@@ -461,9 +463,9 @@ def check_decoded(value: Any, *, max_bytes: int, max_depth: int) -> None:
         raise StrictDecodeError(f"lone surrogate in {where} (not I-JSON)")
 
 
-_SIZE_COUNT_FACTOR = 16
+_SIZE_COUNT_FACTOR = 4
 _SIZE_COUNT_FLOOR = 1 << 16
-"""A value with more items than its cap has its size counted exactly up to 16 times the cap (at
+"""A value with more items than its cap has its size counted exactly up to 4 times the cap (at
 least 64 KiB): a value a caller built with a cycle has no size."""
 
 
