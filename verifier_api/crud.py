@@ -356,12 +356,21 @@ def claim_submission(
     return found
 
 
-def find_submission(
-    engine: Engine, signature_sha256: str, signer_sha256: str
+def submission_under_any(
+    engine: Engine, signature_sha256: str, signers_sha256: Sequence[str]
 ) -> LogSubmission | None:
-    """The claim of one signature under one signer, logged or being logged, or None."""
+    """A claim of one signature under one of ``signers_sha256`` (logged or being logged), in one
+    query, or None."""
+    if not signers_sha256:
+        return None
+    query = (
+        select_rows(LogSubmission)
+        .where(col(LogSubmission.signature_sha256) == signature_sha256)
+        .where(col(LogSubmission.signer_sha256).in_(signers_sha256))
+        .limit(1)
+    )
     with Session(engine) as session:
-        return session.get(LogSubmission, (signature_sha256, signer_sha256))
+        return session.exec(query).first()
 
 
 def other_certificate_submission(

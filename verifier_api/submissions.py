@@ -166,12 +166,14 @@ def _as_claimed_twin(service: Service, bundle: Bundle, signature_hex: str) -> Bu
     """The bundle with its leaf's twin (see :func:`certificate_twins`) when this signature was
     claimed under that twin: the two are one certificate, so the submission is a repeat of that
     claim (a leaf issued offline has no record for :func:`_as_issued` to restore)."""
-    for der in certificate_twins(bundle.certificates[0]):
-        signer_hex = hashlib.sha256(der).hexdigest()
-        if crud.find_submission(service.engine, signature_hex, signer_hex) is not None:
-            twin = load_certificate_der(der)
-            return dataclasses.replace(bundle, certificates=(twin, *bundle.certificates[1:]))
-    return bundle
+    twins = {
+        hashlib.sha256(der).hexdigest(): der for der in certificate_twins(bundle.certificates[0])
+    }
+    found = crud.submission_under_any(service.engine, signature_hex, list(twins))
+    if found is None:
+        return bundle
+    twin = load_certificate_der(twins[found.signer_sha256])
+    return dataclasses.replace(bundle, certificates=(twin, *bundle.certificates[1:]))
 
 
 def _refuse_service_signature(service: Service, result: VerificationResult) -> None:

@@ -18,10 +18,6 @@ from datetime import timedelta
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from bench.fixtures import review_fixture
@@ -32,32 +28,18 @@ from provenance.identity.profile import load_certificate_der
 from provenance.identity.trust import export_trust_root
 from provenance.verify.policy import Identity
 from provenance.verify.verifier import Verifier
+from tests.certificate_edits import ECDSA_SHA256, p256_twin, rebuilt
 from tests.factories import IDENTITY, NOW, REVIEW, certified_author, make_authority, sign
 
-_ECDSA_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")
 _ECDSA_SHA384 = bytes.fromhex("300a06082a8648ce3d040303")
 
 
-def _tlv(tag: int, body: bytes) -> bytes:
-    size = len(body)
-    if size < 0x80:
-        return bytes([tag, size]) + body
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(length)]) + length + body
-
-
-def _rebuilt(der: bytes, algorithm: bytes, unused_bits: int) -> bytes:
-    certificate = x509.load_der_x509_certificate(der)
-    bits = _tlv(0x03, bytes([unused_bits]) + certificate.signature)
-    return _tlv(0x30, certificate.tbs_certificate_bytes + algorithm + bits)
-
-
 def _one_unused_bit(der: bytes) -> bytes:
-    return _rebuilt(der, _ECDSA_SHA256, 1)
+    return rebuilt(der, ECDSA_SHA256, 1)
 
 
 def _other_outer_algorithm(der: bytes) -> bytes:
-    return _rebuilt(der, _ECDSA_SHA384, 0)
+    return rebuilt(der, _ECDSA_SHA384)
 
 
 EDITS: dict[str, Callable[[bytes], bytes]] = {
@@ -126,7 +108,7 @@ def test_a_logged_bundles_ca_re_encoded_outside_its_signed_part_is_malformed(edi
 
 def test_the_canonical_rebuild_of_a_certificate_is_its_own_der() -> None:
     _, _, der = _author_bundle_with_even_last_byte(0)
-    assert _rebuilt(der, _ECDSA_SHA256, 0) == der
+    assert rebuilt(der, ECDSA_SHA256) == der
     assert load_certificate_der(der).public_bytes(Encoding.DER) == der
 
 
@@ -144,21 +126,10 @@ def test_the_parser_refuses_a_re_encoded_leaf() -> None:
     assert caught.value.code == "bundle.malformed"
 
 
-_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-
-
-def _high_s_twin(der: bytes) -> bytes:
-    """The certificate with its ECDSA signature's S replaced by n - S: the same TBS, signed."""
-    certificate = x509.load_der_x509_certificate(der)
-    r, s = decode_dss_signature(certificate.signature)
-    bits = _tlv(0x03, b"\x00" + encode_dss_signature(r, _P256_ORDER - s))
-    return _tlv(0x30, certificate.tbs_certificate_bytes + _ECDSA_SHA256 + bits)
-
-
 def test_a_high_s_twin_of_a_logged_leaf_is_an_entry_mismatch() -> None:
     fixture = review_fixture(log_size=4)
     document = fixture.bundle.to_json()
-    twin = _high_s_twin(base64.b64decode(_chain(document)[0]["rawBytes"]))
+    twin = p256_twin(base64.b64decode(_chain(document)[0]["rawBytes"]))
     assert (
         load_certificate_der(twin).tbs_certificate_bytes
         == fixture.bundle.certificates[0].tbs_certificate_bytes

@@ -17,10 +17,6 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
 
 from provenance.bundle import Bundle
 from provenance.identity import create_csr
@@ -31,12 +27,11 @@ from provenance.statement import ContentPredicate
 from provenance.text import Canonicalization
 from provenance.verify.policy import UnsafeAcceptAnyIdentity
 from provenance.verify.verifier import Verifier
+from tests.certificate_edits import p256_twin
 from tests.integration.api.conftest import Api, open_api
 from tests.integration.api.support import BASE_URL, REVIEW, make_home
 
 AUTHOR = f"{BASE_URL}/u/author-twin"
-_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-_ECDSA_SHA256 = bytes.fromhex("300a06082a8648ce3d040302")
 
 
 @pytest.fixture(scope="module")
@@ -44,21 +39,6 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     home = make_home(tmp_path_factory.mktemp("publisher") / "home")
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'provenance.db'}"
     yield from open_api(home, url, rate_limit_per_minute=100_000)
-
-
-def _tlv(tag: int, body: bytes) -> bytes:
-    size = len(body)
-    if size < 0x80:
-        return bytes([tag, size]) + body
-    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(length)]) + length + body
-
-
-def _twin(der: bytes) -> bytes:
-    certificate = x509.load_der_x509_certificate(der)
-    r, s = decode_dss_signature(certificate.signature)
-    bits = _tlv(0x03, b"\x00" + encode_dss_signature(r, _P256_ORDER - s))
-    return _tlv(0x30, certificate.tbs_certificate_bytes + _ECDSA_SHA256 + bits)
 
 
 def _authors_bundle(api: Api) -> dict[str, Any]:
@@ -77,7 +57,7 @@ def _with_twin_leaf(document: dict[str, Any]) -> dict[str, Any]:
     twin = copy.deepcopy(document)
     chain = twin["verificationMaterial"]["x509CertificateChain"]["certificates"]
     chain[0] = {
-        "rawBytes": base64.b64encode(_twin(base64.b64decode(chain[0]["rawBytes"]))).decode()
+        "rawBytes": base64.b64encode(p256_twin(base64.b64decode(chain[0]["rawBytes"]))).decode()
     }
     return twin
 
