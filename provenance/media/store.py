@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from provenance.codes import Code
 from provenance.display import printable
 from provenance.errors import VerificationError
+from provenance.identity.profile import load_certificate_der
 
 COSE_ALG = 1
 COSE_X5BAG, COSE_X5CHAIN, COSE_X5T, COSE_X5U = 32, 33, 34, 35
@@ -236,8 +237,8 @@ def _certificates(value: Any) -> tuple[x509.Certificate, ...]:
             f"found {type(value).__name__}"
         )
     try:
-        return tuple(x509.load_der_x509_certificate(item) for item in items)
-    except ValueError as exc:
+        return tuple(load_certificate_der(item) for item in items)
+    except ValueError as exc:  # not DER X.509, or re-encoded outside its signed part
         raise ManifestStoreError(f"an x5chain certificate is not DER X.509: {exc}") from exc
 
 
